@@ -1,0 +1,168 @@
+"""The command line: ``invoice-extractor extract FILE...`` and ``invoice-extractor eval CORPUS``.
+
+stdout carries only the result (JSON, CSV or the report); progress, logs and errors go to stderr.
+Exit codes: 0 done, 1 every input file failed, 2 usage error (bad option, unknown extractor, bad
+settings, no evaluation cases).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import ConfigurationError
+from .evaluation import SUBSETS, find_cases, format_report, run_eval
+from .export.csv_export import invoices_to_csv
+from .export.json_export import invoices_to_json
+from .model import Invoice, Status
+from .progress import ProgressBar
+from .settings import Settings
+
+PROG = "invoice-extractor"
+_RENDERERS: dict[str, Callable[[Sequence[Invoice]], str]] = {
+    "json": invoices_to_json,
+    "csv": invoices_to_csv,
+}
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Turn invoices into checked, structured data, offline."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    extract = commands.add_parser(
+        "extract", help="extract invoices from files", description="Print every invoice found."
+    )
+    extract.add_argument("files", nargs="+", metavar="FILE", help="PDF or image files")
+    extract.add_argument("--format", choices=sorted(_RENDERERS), default="json")
+    _add_extractor(extract)
+    extract.add_argument("--out", type=Path, metavar="DIR", help="also write one file per input")
+    _add_quiet(extract)
+    extract.set_defaults(handler=_extract)
+
+    evaluate = commands.add_parser(
+        "eval",
+        help="score the engine on a corpus",
+        description="Extract every corpus document that has a truth file, and score the result.",
+    )
+    evaluate.add_argument("corpus_dir", type=Path, metavar="CORPUS_DIR")
+    evaluate.add_argument("--subset", choices=SUBSETS, help="default: e-invoices and plain PDFs")
+    _add_extractor(evaluate)
+    evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    evaluate.add_argument("--verbose", action="store_true", help="list every wrong value")
+    _add_quiet(evaluate)
+    evaluate.set_defaults(handler=_eval)
+    return parser
+
+
+def _add_extractor(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--extractor", metavar="NAME", help="backend (default: EXTRACTOR setting)")
+
+
+def _add_quiet(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits on --help and on usage errors; return the code
+        return exc.code if isinstance(exc.code, int) else 2
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = Settings.from_env()
+        handler: Callable[[argparse.Namespace, Settings], int] = args.handler
+        return handler(args, settings)
+    except ConfigurationError as exc:  # bad settings, unknown extractor: the user's to fix
+        return _usage_error(str(exc))
+
+
+def _usage_error(message: str) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _extract(args: argparse.Namespace, settings: Settings) -> int:
+    # Imported on use: --help and usage errors answer without loading the extraction stack.
+    from . import pipeline
+
+    paths: list[Path] = [Path(name) for name in args.files]
+    out: Path | None = args.out
+    if out is not None:
+        try:  # before the work: a bad --out should not cost a whole batch
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return _usage_error(f"--out {out}: {exc.strerror or exc}")
+    results: list[list[Invoice]] = []
+    with ProgressBar(enabled=not args.quiet and len(paths) > 1) as progress:
+        for position, path in enumerate(paths, start=1):
+            progress(position, len(paths), path.name)
+            results.append(pipeline.extract_file(path, settings=settings, extractor=args.extractor))
+    render = _RENDERERS[args.format]
+    _print(render([invoice for invoices in results for invoice in invoices]))
+    if out is not None:
+        for name, invoices in zip(output_names(paths), results, strict=True):
+            text = render(invoices)
+            # newline="": keep the CSV's CRLF row ends as they are on every platform.
+            (out / f"{name}.{args.format}").write_text(
+                text if text.endswith("\n") else text + "\n", encoding="utf-8", newline=""
+            )
+    succeeded = any(inv.status != Status.FAILED for invoices in results for inv in invoices)
+    return 0 if succeeded else 1
+
+
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    corpus: Path = args.corpus_dir
+    if not corpus.is_dir():
+        return _usage_error(f"{corpus}: not a directory")
+    cases = find_cases(corpus, args.subset)
+    if not cases:
+        subset = f" of subset {args.subset!r}" if args.subset else ""
+        return _usage_error(f"{corpus}: no documents{subset} with a .truth.json file")
+    with ProgressBar(enabled=not args.quiet and len(cases) > 1) as progress:
+        report = run_eval(cases, args.extractor, settings, progress)
+    if args.json:
+        _print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        _print(format_report(report, verbose=args.verbose))
+    return 0
+
+
+def safe_stem(file_name: str) -> str:
+    """A file name's stem reduced to ``[A-Za-z0-9._-]``: never a path, never hidden, never empty."""
+    return _UNSAFE.sub("_", Path(file_name).stem).lstrip(".") or "file"
+
+
+def output_names(paths: Sequence[Path]) -> list[str]:
+    """One safe, distinct stem per input (``a/x.pdf`` and ``b/x.pdf`` give ``x`` and ``x-2``)."""
+    names: list[str] = []
+    used: set[str] = set()
+    for path in paths:
+        stem = candidate = safe_stem(path.name)
+        number = 2
+        while candidate.casefold() in used:  # casefold: macOS and Windows ignore case
+            candidate = f"{stem}-{number}"
+            number += 1
+        used.add(candidate.casefold())
+        names.append(candidate)
+    return names
+
+
+def _print(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""One exception tree for the whole product.
+
+Each class carries the HTTP status a web layer should answer with, so the API and the CLI report the
+same error the same way (datasette's ``Base400`` idea).
+"""
+
+from __future__ import annotations
+
+
+class InvoiceExtractorError(Exception):
+    """Base of every error this package raises on purpose."""
+
+    status: int = 500
+    code: str = "internal_error"
+
+    def __init__(self, message: str, *, file: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InputError(InvoiceExtractorError):
+    """The input file cannot be processed (the caller's file, not our bug)."""
+
+    status = 422
+    code = "input_error"
+
+
+class EmptyFile(InputError):
+    code = "empty_file"
+
+
+class UnsupportedInput(InputError):
+    """Not a format we read (e.g. a text file named .pdf)."""
+
+    status = 415
+    code = "unsupported_input"
+
+
+class CorruptFile(InputError):
+    code = "corrupt_file"
+
+
+class EncryptedPdf(InputError):
+    code = "encrypted_pdf"
+
+
+class FileTooLarge(InputError):
+    status = 413
+    code = "file_too_large"
+
+
+class TooManyPages(InputError):
+    status = 413
+    code = "too_many_pages"
+
+
+class ConfigurationError(InvoiceExtractorError):
+    """A setting is missing or wrong (bad extractor name, bad number)."""
+
+    status = 500
+    code = "configuration_error"
+
+
+class UnknownExtractor(ConfigurationError):
+    status = 400
+    code = "unknown_extractor"
+
+
+class ExtractionError(InvoiceExtractorError):
+    """A backend failed on a document it accepted."""
+
+    status = 502
+    code = "extraction_error"

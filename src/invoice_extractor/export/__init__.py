@@ -1,0 +1,1 @@
+"""Exports of extracted invoices: the SCHEMA.md JSON array and spreadsheet-safe CSV."""

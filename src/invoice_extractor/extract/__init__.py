@@ -1,0 +1,1 @@
+"""Extraction backends: documents (or some of their pages) into invoices."""

@@ -1,0 +1,1 @@
+"""Extraction from documents with an embedded text layer."""

@@ -1,0 +1,182 @@
+"""Dates in invoice text: numeric forms and written months in EN, DE, FR, ES, IT and NL.
+
+One precompiled regex covers every supported form, so that ``find_dates`` is a single scan per
+line (it runs on every line of every page). Numeric dates whose day and month are both <= 12 are
+resolved with a :data:`DateOrder`, which :func:`guess_date_order` infers from the document.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+__all__ = ["DateMatch", "DateOrder", "find_dates", "guess_date_order", "parse_date"]
+
+DateOrder = Literal["DMY", "MDY", "YMD"]
+
+# Invoices outside this window are implausible; rejecting them keeps ids and numbers out.
+_MIN_YEAR, _MAX_YEAR = 1990, 2100
+
+# Lower-case month names and abbreviations (with and without accents) per month. No name may
+# map to two months; the abbreviations shared between languages ("mar", "nov") agree.
+_MONTHS: dict[str, int] = {}
+for _number, _names in enumerate(
+    (
+        "january jan januar jänner janner jän janv janvier enero ene gennaio gen januari",
+        "february feb februar feber février fevrier févr fevr fév fev febrero febbraio februari",
+        "march mar märz maerz marz mrz mär mars marzo maart mrt",
+        "april apr avril avr abril abr aprile",
+        "may mai mayo maggio mag mei",
+        "june jun juni juin junio giugno giu",
+        "july jul juli juillet juil julio luglio lug",
+        "august aug août aout aoû aou agosto ago augustus",
+        "september sep sept septembre septiembre setiembre set settembre sett",
+        "october oct oktober okt octobre octubre ottobre ott",
+        "november nov novembre noviembre",
+        "december dec dezember dez décembre decembre déc diciembre dic dicembre",
+    ),
+    start=1,
+):
+    for _name in _names.split():
+        if _MONTHS.setdefault(_name, _number) != _number:
+            raise AssertionError(f"month name {_name!r} is listed twice")
+
+# Longest first so that "march" is not cut to "mar"; letter boundaries on both sides.
+_MONTH = (
+    r"(?i:(?<![^\W\d_])(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")(?![^\W\d_]))"
+)
+_START = r"(?<![\w.,/])"  # not inside a word, a number or another date
+_END = r"(?!\d)(?![.,]\d)"  # letters may follow: PDF text often loses the space after a date
+
+_DATE_RE = re.compile(
+    r"(?:"
+    + _START
+    + r"(?:"
+    # 2024-03-31, 2024/03/31, 2024.03.31
+    + r"(?P<iso>(?P<iy>\d{4})(?P<isep>[-./])(?P<im>\d{1,2})(?P=isep)(?P<id>\d{1,2}))"
+    # 31.03.2024, 03/31/2024, 31-03-24, 31. 03. 2024
+    + r"|(?P<num>(?P<na>\d{1,2})(?P<nsep>\.[ ]?|/|-)(?P<nb>\d{1,2})(?P=nsep)(?P<ny>\d{4}|\d{2}))"
+    # 20240331
+    + r"|(?P<compact>(?P<cy>\d{4})(?P<cm>[01]\d)(?P<cd>[0-3]\d))"
+    # 31. März 2024, 1er mars 2024, 31 de marzo de 2024, 31st March 2024, 31-MAR-24
+    + r"|(?P<dmy>(?P<wd>\d{1,2})(?:\.|st|nd|rd|th|er|re|º|°)?[ \t.\-/]*(?:de[ \t]+)?"
+    + rf"(?P<wm>{_MONTH})\.?[ \t.\-/,']*(?:del?[ \t]+)?(?P<wy>\d{{4}}|\d{{2}}))"
+    + r")"
+    # March 31, 2024, Sep 13 2022, Sept. 13th, 2022 (four-digit year only: "May 5 12" is noise)
+    + rf"|(?P<mdy>(?P<vm>{_MONTH})\.?[ \t]*(?P<vd>\d{{1,2}})(?:st|nd|rd|th)?,?[ \t]*"
+    + r"(?P<vy>\d{4}))"
+    + r")"
+    + _END
+)
+_NUMERIC_DATE_RE = re.compile(_START + r"(\d{1,2})(\.[ ]?|/|-)(\d{1,2})\2(?:\d{4}|\d{2})" + _END)
+_HAS_DIGIT_RE = re.compile(r"\d")
+_TWO_DIGIT_YEAR_SEP_RE = re.compile(r"[-./']")
+_STRIP = " \t\r\n\u00a0.,;:()[]"
+# English-speaking regions that write day first; "en" alone means the US convention.
+_EN_DMY_REGIONS = frozenset({"gb", "uk", "ie", "au", "nz", "in", "za", "sg", "hk", "mt"})
+
+
+@dataclass(frozen=True, slots=True)
+class DateMatch:
+    """A date found in a line; ``ambiguous`` if day and month could be swapped."""
+
+    start: int
+    end: int
+    value: date
+    text: str
+    ambiguous: bool
+
+
+def _year(text: str) -> int:
+    year = int(text)
+    if len(text) == 2:  # two-digit years: 00-69 -> 2000s, 70-99 -> 1900s
+        year += 2000 if year < 70 else 1900
+    return year
+
+
+def _make(year: int, month: int, day: int) -> date | None:
+    if not _MIN_YEAR <= year <= _MAX_YEAR:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _resolve(m: re.Match[str], order: DateOrder | None) -> tuple[date, bool] | None:
+    """Turn a match of ``_DATE_RE`` into (date, ambiguous), or None if it is no real date."""
+    kind = m.lastgroup  # the branch's outer group closes last
+    if kind == "iso":
+        value = _make(int(m["iy"]), int(m["im"]), int(m["id"]))
+    elif kind == "compact":
+        value = _make(int(m["cy"]), int(m["cm"]), int(m["cd"]))
+    elif kind == "dmy":
+        if len(m["wy"]) == 2 and not _TWO_DIGIT_YEAR_SEP_RE.search(
+            m.string, m.end("wm"), m.start("wy")
+        ):
+            return None  # "1 Set 12 Stk": a two-digit year needs "31-Mar-24" style punctuation
+        value = _make(_year(m["wy"]), _MONTHS[m["wm"].lower()], int(m["wd"]))
+    elif kind == "mdy":
+        value = _make(int(m["vy"]), _MONTHS[m["vm"].lower()], int(m["vd"]))
+    else:
+        a, b, year = int(m["na"]), int(m["nb"]), _year(m["ny"])
+        # A part above 12 can only be the day, whatever the order says.
+        ambiguous = a <= 12 and b <= 12 and a != b
+        month_first = b > 12 or (a <= 12 and order == "MDY")
+        value = _make(year, a, b) if month_first else _make(year, b, a)
+        return None if value is None else (value, ambiguous)
+    return None if value is None else (value, False)
+
+
+def parse_date(text: str, order: DateOrder | None = None) -> date | None:
+    """Parse a token or short phrase that is exactly one date (surrounding punctuation allowed).
+
+    ``order`` resolves numeric dates whose first two parts are both <= 12 (default DMY; "YMD"
+    only matters for forms that start with the year, which are always read as YMD).
+    """
+    m = _DATE_RE.fullmatch(text.strip(_STRIP))
+    if m is None:
+        return None
+    resolved = _resolve(m, order)
+    return None if resolved is None else resolved[0]
+
+
+def find_dates(text: str, order: DateOrder | None = None) -> list[DateMatch]:
+    """Find every date in a line; spans index into ``text``."""
+    if _HAS_DIGIT_RE.search(text) is None:  # every form has digits; most lines have none
+        return []
+    found: list[DateMatch] = []
+    for m in _DATE_RE.finditer(text):
+        resolved = _resolve(m, order)
+        if resolved is not None:
+            found.append(DateMatch(m.start(), m.end(), resolved[0], m.group(), resolved[1]))
+    return found
+
+
+def guess_date_order(texts: Iterable[str], language: str | None = None) -> DateOrder:
+    """Infer the document's numeric date order ("DMY" or "MDY").
+
+    A numeric date whose first part is > 12 votes DMY, one whose second part is > 12 votes MDY.
+    Without a majority, English ("en", "en-US"; not "en-GB" and other day-first regions) with
+    ``/`` dates means MDY and everything else DMY.
+    """
+    dmy = mdy = 0
+    slashes = False
+    for text in texts:
+        for m in _NUMERIC_DATE_RE.finditer(text):
+            a, b = int(m[1]), int(m[3])
+            if 12 < a <= 31 and 1 <= b <= 12:
+                dmy += 1
+            elif 12 < b <= 31 and 1 <= a <= 12:
+                mdy += 1
+            slashes = slashes or m[2] == "/"
+    if dmy != mdy:
+        return "DMY" if dmy > mdy else "MDY"
+    if language and slashes:
+        lang, _, region = language.lower().replace("_", "-").partition("-")
+        if lang == "en" and region[:2] not in _EN_DMY_REGIONS:
+            return "MDY"
+    return "DMY"

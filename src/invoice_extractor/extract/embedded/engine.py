@@ -1,0 +1,229 @@
+"""The embedded engine: general rules over words and geometry, offline, no key.
+
+Registered as ``embedded``, the default backend. Each field comes from its own small module
+(fields, totals, parties, patterns, items); this module puts them together with evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from ...ingest.document import Document, Page, Word
+from ...model import DocumentType, Evidence, Invoice, LineItem
+from .amounts import detect_currency, guess_decimal_separator
+from .dates import DateOrder, guess_date_order
+from .fields import Candidate, PageIndex, best, find_labelled
+from .items import extract_items
+from .language import detect_language
+from .parties import address_window, labelled_party, letterhead
+from .patterns import find_bics, find_ibans, find_vat_ids, labelled_iban
+from .text import fold, union_bbox
+from .totals import choose, collect
+from .values import parse_date_words, parse_id
+
+_INVOICE_WORD = re.compile(
+    r"(?i)^(invoice|rechnung|facture|factura|fattura|factuur|gutschrift|credit\s*note|avoir|"
+    r"receipt|bill|quittung|nota)$"
+)
+_CREDIT = re.compile(
+    r"(?i)\b(gutschrift|credit\s*note|avoir|nota\s*de\s*cr[eé]dito|nota\s*di\s*credito|"
+    r"creditnota|\(381\))"
+)
+
+
+@dataclass(slots=True)
+class Context:
+    pages: list[Page]
+    indexes: list[PageIndex]
+    language: str | None
+    decimal_sep: str | None
+    date_order: DateOrder
+
+    @classmethod
+    def build(cls, pages: list[Page]) -> Context:
+        indexes = [PageIndex.build(p) for p in pages]
+        texts = [line.text for p in pages for line in p.lines]
+        words = [w.text for p in pages for w in p.words]
+        language = detect_language(words)
+        return cls(
+            pages,
+            indexes,
+            language,
+            guess_decimal_separator(texts),
+            guess_date_order(texts, language),
+        )
+
+
+def _evidence(words: list[Word], confidence: float) -> Evidence:
+    return Evidence(
+        page=words[0].page,
+        bbox=union_bbox(words),
+        text=" ".join(w.text for w in words),
+        confidence=round(max(0.0, min(confidence, 1.0)), 2),
+    )
+
+
+class EmbeddedExtractor:
+    """Offline extraction from the PDF text layer (and OCR words) by general layout rules."""
+
+    name = "embedded"
+
+    def score(self, document: Document) -> int | None:
+        return 10 if any(page.words for page in document.pages) else None
+
+    def extract(self, document: Document, pages: list[int]) -> Invoice:
+        ctx = Context.build([document.pages[n - 1] for n in pages])
+        invoice = Invoice(file=document.name, pages=pages, extractor=self.name)
+        evidence: dict[str, Evidence] = {}
+
+        def put(path: str, cand: Candidate[object] | None, value: object = None) -> None:
+            if cand is None or not cand.words:
+                return
+            _set(invoice, path, cand.value if value is None else value)
+            evidence[path] = _evidence(cand.words, cand.score)
+
+        put("invoice_number", self._invoice_number(ctx))
+        issue = self._date(ctx, "issue_date")
+        due = self._date(ctx, "due_date")
+        if issue is not None and due is not None and issue.value == due.value and "due" not in fold(
+            due.label
+        ):
+            due = None
+        put("issue_date", issue)
+        put("due_date", due)
+        put("po_number", self._labelled_id(ctx, "po_number"))
+        put("currency", self._currency(ctx))
+        self._parties(ctx, invoice, evidence)
+        self._payment(ctx, invoice, evidence)
+        totals = choose(collect(ctx.indexes, ctx.decimal_sep))
+        for name, cand in totals.chosen.items():
+            put(name, cand)
+        if invoice.amount_due is None and invoice.total is not None and invoice.prepaid is None:
+            # BT-115 = BT-112 - BT-113: with nothing prepaid on the page the total is due.
+            invoice.amount_due = invoice.total
+            evidence["amount_due"] = evidence["total"].model_copy(
+                update={"confidence": round(evidence["total"].confidence * 0.8, 2)}
+            )
+        for n, item in enumerate(extract_items(ctx.indexes, ctx.decimal_sep)):
+            invoice.line_items.append(
+                LineItem(
+                    description=item.description,
+                    quantity=item.quantity,
+                    unit_price=item.unit_price,
+                    amount=item.amount,
+                )
+            )
+            evidence[f"line_items.{n}.amount"] = _evidence(item.amount_words, 0.7)
+            if item.words:
+                evidence[f"line_items.{n}.description"] = _evidence(item.words, 0.6)
+        first_text = ctx.pages[0].text if ctx.pages else ""
+        if _CREDIT.search(first_text[:600]):
+            invoice.document_type = DocumentType.CREDIT_NOTE
+        invoice.evidence = evidence
+        return invoice
+
+    # -- header fields ---------------------------------------------------------------------
+
+    def _invoice_number(self, ctx: Context) -> Candidate[str] | None:
+        found: list[Candidate[str]] = []
+        for index in ctx.indexes:
+            found += find_labelled(index, "invoice_number", parse_id)
+            if found:
+                break
+        if not found:
+            # A title word followed by the number: "Invoice INV/2023/03/0008", "Rechnung AC-1".
+            for index in ctx.indexes[:1]:
+                for line in index.lines:
+                    for k, word in enumerate(line.words[:-1]):
+                        if _INVOICE_WORD.match(word.text.rstrip(":")):
+                            parsed = parse_id(line.words[k + 1 :])
+                            if parsed is not None:
+                                found.append(Candidate(parsed[0], parsed[1], 0.6, word.text))
+        return best(found)
+
+    def _labelled_id(self, ctx: Context, field_name: str) -> Candidate[str] | None:
+        found: list[Candidate[str]] = []
+        for index in ctx.indexes:
+            found += find_labelled(index, field_name, parse_id)
+        return best(found)
+
+    def _date(self, ctx: Context, field_name: str) -> Candidate[date] | None:
+        order = ctx.date_order
+
+        def parse(words: list[Word]) -> tuple[date, list[Word]] | None:
+            return parse_date_words(words, order)
+
+        found: list[Candidate[date]] = []
+        for page_no, index in enumerate(ctx.indexes):
+            for cand in find_labelled(index, field_name, parse):
+                cand.score -= 0.1 * page_no
+                found.append(cand)
+        return best(found)
+
+    def _currency(self, ctx: Context) -> Candidate[str] | None:
+        counts: Counter[str] = Counter()
+        first: dict[str, list[Word]] = {}
+        for page in ctx.pages:
+            for line in page.lines:
+                for word in line.words:
+                    code = detect_currency(word.text)
+                    if code is not None:
+                        counts[code] += 1
+                        first.setdefault(code, [word])
+        if not counts:
+            return None
+        code, n = counts.most_common(1)[0]
+        return Candidate(code, first[code], min(0.5 + 0.1 * n, 0.95), "currency", "pattern")
+
+    def _parties(self, ctx: Context, invoice: Invoice, evidence: dict[str, Evidence]) -> None:
+        index = ctx.indexes[0]
+        buyer = labelled_party(index, "buyer_block")
+        seller = labelled_party(index, "seller_block")
+        exclude = {fold(buyer.name)} if buyer else set()
+        if seller is None:
+            seller = letterhead(index, exclude)
+        if buyer is None:
+            buyer = address_window(index, {fold(seller.name)} if seller else set())
+        if seller is not None:
+            invoice.seller.name = seller.name
+            evidence["seller.name"] = _evidence(seller.words, min(seller.score, 0.95))
+        if buyer is not None:
+            invoice.buyer.name = buyer.name
+            evidence["buyer.name"] = _evidence(buyer.words, min(buyer.score, 0.95))
+        vat_hits = [h for idx in ctx.indexes for h in find_vat_ids(idx)]
+        seller_vat = next((h for h in vat_hits if not h.buyer_hint), None)
+        buyer_vat = next(
+            (h for h in vat_hits if h.buyer_hint and (seller_vat is None or h.value != seller_vat.value)),
+            None,
+        )
+        if seller_vat is not None:
+            invoice.seller.vat_id = seller_vat.value
+            evidence["seller.vat_id"] = _evidence(seller_vat.words, 0.9)
+        if buyer_vat is not None:
+            invoice.buyer.vat_id = buyer_vat.value
+            evidence["buyer.vat_id"] = _evidence(buyer_vat.words, 0.85)
+
+    def _payment(self, ctx: Context, invoice: Invoice, evidence: dict[str, Evidence]) -> None:
+        for index in ctx.indexes:
+            hits = labelled_iban(index)
+            valid = [h for h in hits if h.checked] or find_ibans(index) or hits
+            if valid:
+                hit = valid[0]
+                invoice.payment.iban = hit.value
+                evidence["payment.iban"] = _evidence(hit.words, 0.95 if hit.checked else 0.5)
+                break
+        for index in ctx.indexes:
+            bics = find_bics(index)
+            if bics:
+                invoice.payment.bic = bics[0].value
+                evidence["payment.bic"] = _evidence(bics[0].words, 0.9)
+                break
+
+
+def _set(invoice: Invoice, path: str, value: object) -> None:
+    if isinstance(value, Decimal | str | date):
+        setattr(invoice, path, value)

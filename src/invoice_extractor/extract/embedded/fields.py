@@ -1,0 +1,175 @@
+"""Label -> value search over page geometry.
+
+A value stands to the right of its label on the same line, or below it in the next lines, overlapping
+the label horizontally (a label/value table has one of the two shapes). Each hit is a ``Candidate``
+with its evidence words and a score; the engine chooses among candidates.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from ...ingest.document import Line, Page, Word
+from .labels import LABEL_RES
+from .text import Cell, fold, split_cells
+
+T = TypeVar("T")
+# A parser gets the words after a label and returns the value and the words it used.
+ValueParser = Callable[[list[Word]], "tuple[T, list[Word]] | None"]
+
+_PUNCT_ONLY = re.compile(r"^[:#\-–.=|/]+$")
+
+
+@dataclass(slots=True)
+class LabelHit:
+    field: str
+    line_index: int
+    start: int  # first word index of the label in the line
+    end: int  # one past the last word index
+    text: str
+    page: int
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+
+
+@dataclass(slots=True)
+class Candidate(Generic[T]):
+    value: T
+    words: list[Word]
+    score: float
+    label: str = ""
+    where: str = ""  # "right", "below" or "pattern"
+
+    @property
+    def page(self) -> int:
+        return self.words[0].page if self.words else 1
+
+
+@dataclass(slots=True)
+class PageIndex:
+    """A page prepared for label search: folded line texts with word offsets, cells."""
+
+    page: Page
+    folded: list[str] = field(default_factory=list)
+    offsets: list[list[int]] = field(default_factory=list)  # start offset of each word per line
+    cells: list[list[Cell]] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, page: Page) -> PageIndex:
+        cached = page.cache.get("page_index")
+        if isinstance(cached, PageIndex):
+            return cached
+        index = cls(page)
+        page.cache["page_index"] = index
+        for i, line in enumerate(page.lines):
+            parts, starts, pos = [], [], 0
+            for word in line.words:
+                starts.append(pos)
+                f = fold(word.text)
+                parts.append(f)
+                pos += len(f) + 1
+            index.folded.append(" ".join(parts))
+            index.offsets.append(starts)
+            index.cells.append(split_cells(line, i))
+        return index
+
+    @property
+    def lines(self) -> list[Line]:
+        return self.page.lines
+
+    def word_range(self, line_index: int, start: int, end: int) -> tuple[int, int]:
+        """Character span [start, end) of the folded line -> word index range."""
+        starts = self.offsets[line_index]
+        first = max(i for i, s in enumerate(starts) if s <= start)
+        last = max(i for i, s in enumerate(starts) if s < end)
+        return first, last + 1
+
+    def labels(self, field_name: str) -> Iterator[LabelHit]:
+        pattern = LABEL_RES[field_name]
+        blocked = LABEL_RES["not_a_value"]
+        for i, text in enumerate(self.folded):
+            spans = [(m.start(), m.end()) for m in blocked.finditer(text)]
+            for m in pattern.finditer(text):
+                if any(s < m.end() and m.start() < e for s, e in spans):
+                    continue
+                first, last = self.word_range(i, m.start(), m.end())
+                words = self.page.lines[i].words[first:last]
+                yield LabelHit(
+                    field_name,
+                    i,
+                    first,
+                    last,
+                    m.group(0),
+                    self.page.number,
+                    words[0].x0,
+                    words[-1].x1,
+                    min(w.y0 for w in words),
+                    max(w.y1 for w in words),
+                )
+
+    def right_of(self, hit: LabelHit, max_gap: float | None = None) -> list[Word]:
+        """Words after the label on its line, skipping separators such as ':'."""
+        words = self.page.lines[hit.line_index].words[hit.end :]
+        while words and _PUNCT_ONLY.match(words[0].text):
+            words = words[1:]
+        if max_gap is not None and words and words[0].x0 - hit.x1 > max_gap:
+            return []
+        return words
+
+    def below(self, hit: LabelHit, max_lines: int = 2) -> Iterator[list[Word]]:
+        """Word groups under the label, on the next lines, overlapping it horizontally."""
+        size = max(hit.y1 - hit.y0, 4.0)
+        last_y = hit.y1
+        lines = self.page.lines
+        for j in range(hit.line_index + 1, min(len(lines), hit.line_index + 1 + max_lines)):
+            line = lines[j]
+            if line.y0 - last_y > size * 2.5:
+                return
+            last_y = line.y1
+            for cell in self.cells[j]:
+                if cell.x1 >= hit.x0 - size and cell.x0 <= max(hit.x1, hit.x0 + size * 4):
+                    yield cell.words
+                    break
+
+
+def find_labelled(
+    index: PageIndex,
+    field_name: str,
+    parse: ValueParser[T],
+    *,
+    weight: float = 1.0,
+    below: bool = True,
+) -> list[Candidate[T]]:
+    """Every value of ``field_name`` announced by a label on this page."""
+    found: list[Candidate[T]] = []
+    for hit in index.labels(field_name):
+        # A longer, more specific label is better evidence than a bare "date" or "total".
+        specificity = min(len(hit.text), 20) / 20
+        right = index.right_of(hit)
+        if right:
+            parsed = parse(right)
+            if parsed is not None:
+                value, used = parsed
+                distance = max(0.0, used[0].x0 - hit.x1) / max(index.page.width, 1.0)
+                score = weight * (0.6 + 0.4 * specificity - 0.3 * distance)
+                found.append(Candidate(value, used, score, hit.text, "right"))
+                continue
+        if not below:
+            continue
+        for depth, words in enumerate(index.below(hit)):
+            parsed = parse(words)
+            if parsed is not None:
+                value, used = parsed
+                score = weight * (0.5 + 0.4 * specificity - 0.1 * depth)
+                found.append(Candidate(value, used, score, hit.text, "below"))
+                break
+    return found
+
+
+def best(candidates: list[Candidate[T]]) -> Candidate[T] | None:
+    return max(candidates, key=lambda c: c.score) if candidates else None

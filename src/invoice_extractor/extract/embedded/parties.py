@@ -1,0 +1,181 @@
+"""Seller versus buyer: labelled blocks first, then letterhead and address-window rules.
+
+A labelled block ("Bill to", "Rechnungsempfänger", "Verkäufer", "Adresse du Client") names its
+party on its first name-like line. Without a seller label, the seller is the letterhead: a company
+name near the top (legal form, large type, repeated in the footer), or the first part of the
+one-line sender address printed above a window envelope's address.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import dataclass
+
+from ...ingest.document import Word
+from .fields import LabelHit, PageIndex
+from .labels import LABEL_RES
+from .text import Cell, fold
+
+LEGAL_FORM = re.compile(
+    r"(?i)(?<![\w])(gmbh|ag|kg|ohg|gbr|ug|e\.?\s?k\.?|mbh|ltd\.?|limited|llc|l\.l\.c\.|inc\.?|"
+    r"corp\.?|corporation|plc|company|co\.|sarl|s\.a\.r\.l\.|sas|s\.a\.s\.|sa|s\.a\.|eurl|sasu|"
+    r"sl|s\.l\.|srl|s\.r\.l\.|spa|s\.p\.a\.|bv|b\.v\.|nv|n\.v\.|vof|ab|as|a/s|oy|sp\.\s?z\s?o\.o\.)"
+    r"(?![\w])"
+)
+_POSTCODE_CITY = re.compile(
+    r"(?:\b[A-Z]{1,2}[- ])?\b\d{4,5}\b\s+[A-ZÄÖÜÉ][\w\-]+|\b[A-Z]{1,2}\d{1,2}[A-Z]?\s\d[A-Z]{2}\b"
+)
+_SUB_LABEL = re.compile(
+    r"(?i)^(?:firmen)?name\s*:?\s*|^(?:company|firma|raison sociale|soci[eé]t[eé])\s*:\s*"
+)
+_NOT_NAME = re.compile(
+    r"(?i)(@|www\.|https?:|\btel\b|\bfax\b|\bphone\b|\biban\b|\bbic\b|\bseite\b|\bpage\b|"
+    r"\bnummer\b|\bnumber\b|\bn°|\bdate\b|\bdatum\b|:\s*\S*\d)"
+)
+_SENDER_SPLIT = re.compile(r"\s+[-–·|•]\s+|\s*,\s+")
+
+
+@dataclass(slots=True)
+class NameHit:
+    name: str
+    words: list[Word]
+    score: float
+
+
+def _clean(text: str) -> str:
+    return _SUB_LABEL.sub("", text).strip(" :,;-–|")
+
+
+def _name_like(text: str) -> bool:
+    letters = sum(c.isalpha() for c in text)
+    digits = sum(c.isdigit() for c in text)
+    return (
+        2 <= len(text) <= 80
+        and letters >= 2
+        and digits <= letters / 3
+        and not _NOT_NAME.search(text)
+        and not _POSTCODE_CITY.search(text)
+    )
+
+
+def _is_label(text: str) -> bool:
+    folded = fold(text)
+    return any(
+        (m := LABEL_RES[f].match(folded)) is not None and m.end() >= len(folded.rstrip(" :")) - 1
+        for f in ("buyer_block", "seller_block", "invoice_number", "issue_date", "total")
+    )
+
+
+def _block_cells(index: PageIndex, hit: LabelHit, max_lines: int = 7) -> list[Cell]:
+    """The cells under a block label, in its column, until the block ends."""
+    size = max(hit.y1 - hit.y0, 4.0)
+    cells: list[Cell] = []
+    last_y = hit.y1
+    for j in range(hit.line_index + 1, min(len(index.lines), hit.line_index + 1 + max_lines)):
+        line = index.lines[j]
+        if line.y0 - last_y > size * 2.2:
+            break
+        column = [c for c in index.cells[j] if abs(c.x0 - hit.x0) <= size * 2.5]
+        if not column:
+            continue
+        cells.append(column[0])
+        last_y = line.y1
+    return cells
+
+
+def block_name(index: PageIndex, hit: LabelHit) -> NameHit | None:
+    """The party a block label announces: on the label's own line, else the best line below."""
+    line_cells = index.cells[hit.line_index]
+    own = next((c for c in line_cells if c.x0 <= hit.x0 + 1 and c.x1 >= hit.x1 - 1), None)
+    if own is not None:
+        rest = [w for w in own.words if w.x0 > hit.x1]
+        text = _clean(" ".join(w.text for w in rest))
+        if rest and _name_like(text) and not _is_label(text):
+            return NameHit(text, rest, 0.9)
+    cells = _block_cells(index, hit)
+    # A "Name:" line inside the block is explicit.
+    for cell in cells:
+        if _SUB_LABEL.match(cell.text):
+            text = _clean(cell.text)
+            if text and not _is_label(text):
+                return NameHit(text, cell.words[1:] or cell.words, 0.95)
+    options: list[NameHit] = []
+    for rank, cell in enumerate(cells[:3]):
+        text = _clean(cell.text)
+        if not _name_like(text) or _is_label(text):
+            continue
+        score = 0.8 - 0.1 * rank
+        if LEGAL_FORM.search(text):
+            score += 0.3
+        if text.isupper():
+            score += 0.15
+        options.append(NameHit(text, cell.words, score))
+    return max(options, key=lambda o: o.score) if options else None
+
+
+def labelled_party(index: PageIndex, block: str) -> NameHit | None:
+    found: list[NameHit] = []
+    for hit in index.labels(block):
+        line_cells = index.cells[hit.line_index]
+        starts_cell = any(abs(c.x0 - hit.x0) < 1 for c in line_cells)
+        if not starts_cell:
+            continue  # "N° de client" is not a block heading
+        name = block_name(index, hit)
+        if name is not None:
+            found.append(name)
+    return max(found, key=lambda n: n.score) if found else None
+
+
+def letterhead(index: PageIndex, exclude: set[str]) -> NameHit | None:
+    """The seller as printed in the letterhead or the sender line, without a label."""
+    page = index.page
+    heights = [w.height for w in page.words] or [10.0]
+    median = statistics.median(heights)
+    page_text = fold(page.text)
+    options: list[NameHit] = []
+    for j, line in enumerate(page.lines):
+        top = line.y0 / max(page.height, 1.0)
+        footer = top > 0.85
+        if top > 0.4 and not footer:
+            continue
+        for cell in index.cells[j]:
+            text = cell.text
+            parts = _SENDER_SPLIT.split(text)
+            if len(parts) >= 3 and any(_POSTCODE_CITY.search(p) for p in parts[1:]):
+                # A one-line sender address: "ACME GmbH · Hauptstr. 1 · 10115 Berlin".
+                first = parts[0].strip()
+                n = len(first.split())
+                if _name_like(first):
+                    options.append(NameHit(first, cell.words[:n], 1.0))
+                continue
+            text = _clean(text)
+            if not _name_like(text) or _is_label(text) or fold(text) in exclude:
+                continue
+            size = cell.words[0].height / median
+            score = 0.3 + min(size - 1.0, 1.0) * 0.4 + (0.4 - top) * 0.5
+            if LEGAL_FORM.search(text):
+                score += 0.6
+            if page_text.count(fold(text)) > 1:
+                score += 0.3
+            if footer:
+                score -= 0.3 if LEGAL_FORM.search(text) else 1.0
+            options.append(NameHit(text, cell.words, score))
+    return max(options, key=lambda o: o.score) if options else None
+
+
+def address_window(index: PageIndex, exclude: set[str]) -> NameHit | None:
+    """The recipient block of a letter: a name line followed within 4 lines by postcode + city."""
+    page = index.page
+    for j, line in enumerate(page.lines):
+        if line.y0 / max(page.height, 1.0) > 0.45:
+            break
+        for cell in index.cells[j]:
+            text = _clean(cell.text)
+            if not _name_like(text) or _is_label(text) or fold(text) in exclude:
+                continue
+            for k in range(j + 1, min(len(page.lines), j + 5)):
+                below = [c for c in index.cells[k] if abs(c.x0 - cell.x0) < 3]
+                if below and _POSTCODE_CITY.search(below[0].text):
+                    return NameHit(text, cell.words, 0.6)
+    return None

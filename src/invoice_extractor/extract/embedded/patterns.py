@@ -1,0 +1,97 @@
+"""Identifiers found anywhere on the page by pattern, confirmed by checksum (VAT ids, IBAN, BIC)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ...ids import check_vat_id, is_valid_bic, is_valid_iban, normalize_iban, normalize_vat_id
+from ...ingest.document import Word
+from .fields import PageIndex
+from .values import joined, words_in_span
+
+_VAT = re.compile(
+    r"(?<![A-Z0-9])(?:ATU|CHE|[A-Z]{2})[ \-.]?[0-9A-Z](?:[ \-.]?[0-9A-Z]){7,13}(?![A-Z0-9])"
+)
+_IBAN = re.compile(r"(?<![A-Z0-9])[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]){10,30}(?![A-Z0-9])")
+_BIC = re.compile(r"(?<![A-Z0-9])[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?(?![A-Z0-9])")
+_BUYER_HINTS = re.compile(
+    r"(?i)\b(ihre|your|votre|vos|client|customer|kunde|kunden|buyer|k[aä]ufer|acheteur|"
+    r"destinataire|cliente|klant|empf[aä]nger)\b"
+)
+
+
+@dataclass(slots=True)
+class IdHit:
+    value: str
+    words: list[Word]
+    line_index: int
+    buyer_hint: bool
+    checked: bool  # the checksum confirmed it (or it was labelled)
+
+
+def find_vat_ids(index: PageIndex) -> list[IdHit]:
+    hits: list[IdHit] = []
+    for i, line in enumerate(index.lines):
+        text, starts = joined(line.words)
+        for m in _VAT.finditer(text):
+            value = normalize_vat_id(m.group(0))
+            if check_vat_id(value) is not True:
+                continue
+            before = text[: m.start()]
+            hits.append(
+                IdHit(
+                    value,
+                    words_in_span(line.words, starts, m.start(), m.end()),
+                    i,
+                    bool(_BUYER_HINTS.search(before)),
+                    True,
+                )
+            )
+    return hits
+
+
+def find_ibans(index: PageIndex) -> list[IdHit]:
+    hits: list[IdHit] = []
+    for i, line in enumerate(index.lines):
+        text, starts = joined(line.words)
+        upper = text.upper()
+        for m in _IBAN.finditer(upper):
+            # The pattern is greedy over spaced groups: shrink until the checksum holds.
+            groups = m.group(0).split(" ")
+            for end in range(len(groups), 0, -1):
+                candidate = normalize_iban("".join(groups[:end]))
+                if len(candidate) >= 15 and is_valid_iban(candidate):
+                    span_end = m.start() + len(" ".join(groups[:end]))
+                    used = words_in_span(line.words, starts, m.start(), span_end)
+                    hits.append(IdHit(candidate, used, i, False, True))
+                    break
+    return hits
+
+
+def labelled_iban(index: PageIndex) -> list[IdHit]:
+    """What follows an "IBAN" label, even when its checksum fails (the checks then warn)."""
+    hits: list[IdHit] = []
+    for hit in index.labels("iban"):
+        words = index.right_of(hit)
+        parts: list[Word] = []
+        for word in words:
+            token = word.text.strip(":")
+            if not token.isalnum() or (parts and not token.isdigit() and len(token) > 4):
+                break
+            parts.append(word)
+        value = normalize_iban("".join(w.text for w in parts))
+        if len(value) >= 12 and value[:2].isalpha() and value[2:4].isdigit():
+            hits.append(IdHit(value, parts, hit.line_index, False, is_valid_iban(value)))
+    return hits
+
+
+def find_bics(index: PageIndex) -> list[IdHit]:
+    hits: list[IdHit] = []
+    for hit in index.labels("bic"):
+        for word in index.right_of(hit)[:3]:
+            token = word.text.strip(":,;()")
+            if _BIC.fullmatch(token) and is_valid_bic(token):
+                hits.append(IdHit(token, [word], hit.line_index, False, True))
+                break
+    return hits

@@ -1,0 +1,70 @@
+"""Text helpers shared by the engine's rules: matching keys and cells (word groups on a line)."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ...ingest.document import Line, Word
+
+
+@lru_cache(maxsize=65536)
+def fold(text: str) -> str:
+    """Case- and accent-insensitive key: ``Rechnungsempfänger`` -> ``rechnungsempfanger``."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@dataclass(slots=True)
+class Cell:
+    """Words of one line that sit together: separated from the next cell by a wide gap."""
+
+    words: list[Word]
+    line_index: int
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+    @property
+    def x0(self) -> float:
+        return self.words[0].x0
+
+    @property
+    def x1(self) -> float:
+        return self.words[-1].x1
+
+    @property
+    def y0(self) -> float:
+        return min(w.y0 for w in self.words)
+
+    @property
+    def y1(self) -> float:
+        return max(w.y1 for w in self.words)
+
+
+def split_cells(line: Line, line_index: int, gap_factor: float = 1.2) -> list[Cell]:
+    """Cut a line where the gap between two words is wider than ``gap_factor`` x text height."""
+    cells: list[Cell] = []
+    current: list[Word] = []
+    for word in line.words:
+        if current:
+            prev = current[-1]
+            size = max(min(prev.height, word.height), 1.0)
+            if word.x0 - prev.x1 > size * gap_factor:
+                cells.append(Cell(current, line_index))
+                current = []
+        current.append(word)
+    if current:
+        cells.append(Cell(current, line_index))
+    return cells
+
+
+def union_bbox(words: list[Word]) -> tuple[float, float, float, float]:
+    return (
+        min(w.x0 for w in words),
+        min(w.y0 for w in words),
+        max(w.x1 for w in words),
+        max(w.y1 for w in words),
+    )

@@ -1,0 +1,114 @@
+"""The document totals, chosen together so that subtotal + tax = total holds where the page allows.
+
+Each total label on the pages yields candidates; the joint choice maximises the candidates' own
+scores plus a bonus for every EN 16931 sum rule the chosen set satisfies.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .fields import Candidate, LabelHit, PageIndex
+from .values import parse_amount_words
+
+AMOUNT_FIELDS = ("subtotal", "tax_exclusive_total", "tax_total", "total", "amount_due", "prepaid")
+_TOLERANCE = Decimal("0.01")
+_TOP_K = 4
+
+
+@dataclass(slots=True)
+class Totals:
+    chosen: dict[str, Candidate[Decimal]]
+    consistent: bool  # subtotal + tax = total held
+
+
+def _resolve_overlaps(index: PageIndex) -> list[LabelHit]:
+    """One label per place: where "Total Netto" and "Total" overlap, the longer label wins."""
+    hits = [h for f in AMOUNT_FIELDS for h in index.labels(f)]
+    hits.sort(key=lambda h: len(h.text), reverse=True)
+    kept: list[LabelHit] = []
+    for hit in hits:
+        if any(
+            k.line_index == hit.line_index and k.start < hit.end and hit.start < k.end
+            for k in kept
+        ):
+            continue
+        kept.append(hit)
+    return kept
+
+
+def collect(indexes: list[PageIndex], decimal_sep: str | None) -> dict[str, list[Candidate[Decimal]]]:
+    found: dict[str, list[Candidate[Decimal]]] = {f: [] for f in AMOUNT_FIELDS}
+    last_page = len(indexes) - 1
+    for page_no, index in enumerate(indexes):
+        height = max(index.page.height, 1.0)
+        for hit in _resolve_overlaps(index):
+            specificity = min(len(hit.text), 16) / 16
+            # Totals sit at the end: later pages and lower positions are likelier.
+            position = 0.15 * (hit.y0 / height) + (0.1 if page_no == last_page else 0.0)
+            right = index.right_of(hit)
+            parsed = parse_amount_words(right, decimal_sep) if right else None
+            where = "right"
+            if parsed is None:
+                for words in index.below(hit, max_lines=1):
+                    parsed = parse_amount_words(words, decimal_sep)
+                    where = "below"
+                    break
+            if parsed is None:
+                continue
+            value, used = parsed
+            base = 0.6 if where == "right" else 0.45
+            score = base + 0.25 * specificity + position
+            found[hit.field].append(Candidate(value, used, score, hit.text, where))
+    return found
+
+
+def _top(cands: list[Candidate[Decimal]]) -> list[Candidate[Decimal] | None]:
+    by_value: dict[Decimal, Candidate[Decimal]] = {}
+    for c in cands:
+        if c.value not in by_value or c.score > by_value[c.value].score:
+            by_value[c.value] = c
+    ranked = sorted(by_value.values(), key=lambda c: c.score, reverse=True)[:_TOP_K]
+    return [*ranked, None]
+
+
+def _eq(a: Decimal, b: Decimal) -> bool:
+    return abs(a - b) <= _TOLERANCE
+
+
+def choose(found: dict[str, list[Candidate[Decimal]]]) -> Totals:
+    """Pick the net/tax/total triple first, then amount due and prepaid given that total."""
+    best_score, best_head, consistent = -9.0, (None, None, None, None), False
+    heads = itertools.product(*(_top(found[f]) for f in ("subtotal", "tax_exclusive_total")))
+    for sub_c, excl_c in heads:
+        for tax_c, total_c in itertools.product(_top(found["tax_total"]), _top(found["total"])):
+            combo = (sub_c, excl_c, tax_c, total_c)
+            score = sum(c.score for c in combo if c is not None)
+            sub, excl, tax, total = (c.value if c else None for c in combo)
+            net = excl if excl is not None else sub
+            ok = False
+            if net is not None and tax is not None and total is not None:
+                ok = _eq(net + tax, total)
+                score += 1.5 if ok else -0.5
+            if sub is not None and total is not None and sub > total > 0:
+                score -= 1.0
+            if score > best_score:
+                best_score, best_head, consistent = score, combo, ok
+    total_c = best_head[3]
+    best_tail: tuple[Candidate[Decimal] | None, Candidate[Decimal] | None] = (None, None)
+    best_tail_score = -9.0
+    for due_c, paid_c in itertools.product(_top(found["amount_due"]), _top(found["prepaid"])):
+        score = sum(c.score for c in (due_c, paid_c) if c is not None)
+        if total_c is not None and due_c is not None:
+            paid = paid_c.value if paid_c else Decimal(0)
+            if _eq(total_c.value - paid, due_c.value):
+                score += 0.6
+            elif paid_c is not None:
+                score -= 0.3
+        if score > best_tail_score:
+            best_tail_score, best_tail = score, (due_c, paid_c)
+    picked = (*best_head, *best_tail)
+    chosen = {f: c for f, c in zip(AMOUNT_FIELDS, picked, strict=True) if c is not None}
+    return Totals(chosen, consistent)

@@ -1,0 +1,80 @@
+"""Value parsers over words: each returns the value and the words it was read from (evidence)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+
+from ...ingest.document import Word
+from .amounts import find_amounts
+from .dates import DateOrder, find_dates
+from .text import fold
+
+_ID_FILLERS = frozenset(
+    "no no. nr nr. n° nº n #: # : number nummer num num. numero número de du of - – ref ref.".split()
+)
+_ID_TOKEN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.\-]*[A-Za-z0-9]$|^[0-9]$")
+_DATE_LIKE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
+_AMOUNT_LIKE = re.compile(r"^-?\d{1,3}([.,' ]\d{3})*[.,]\d{2}$")
+_MAX_JOIN = 8  # words read after a label: enough for "31. März 2024", "EUR 1 234,56"
+
+
+def joined(words: list[Word]) -> tuple[str, list[int]]:
+    """Words joined by spaces, with the start offset of each word."""
+    starts: list[int] = []
+    parts: list[str] = []
+    pos = 0
+    for word in words:
+        starts.append(pos)
+        parts.append(word.text)
+        pos += len(word.text) + 1
+    return " ".join(parts), starts
+
+
+def words_in_span(words: list[Word], starts: list[int], start: int, end: int) -> list[Word]:
+    return [w for w, s in zip(words, starts, strict=True) if s < end and s + len(w.text) > start]
+
+
+def parse_id(words: list[Word]) -> tuple[str, list[Word]] | None:
+    """An identifier (invoice or order number): the first token with a digit after fillers."""
+    for i, word in enumerate(words[:4]):
+        text = word.text.strip(",;:()[]")
+        if fold(text) in _ID_FILLERS or not text:
+            continue
+        text = text.lstrip("#:").removeprefix("N°").removeprefix("Nº")
+        if (
+            any(c.isdigit() for c in text)
+            and _ID_TOKEN.match(text)
+            and len(text) <= 40
+            and not _DATE_LIKE.match(text)
+            and not _AMOUNT_LIKE.match(text)
+        ):
+            return text, [word]
+        if i >= 1 or len(text) > 3:  # the value must follow the label closely
+            return None
+    return None
+
+
+def parse_date_words(
+    words: list[Word], order: DateOrder | None
+) -> tuple[date, list[Word]] | None:
+    head = words[:_MAX_JOIN]
+    text, starts = joined(head)
+    for match in find_dates(text, order):
+        if match.start > 12:  # the date must follow the label, not sit far down the line
+            return None
+        return match.value, words_in_span(head, starts, match.start, match.end)
+    return None
+
+
+def parse_amount_words(
+    words: list[Word], decimal_sep: str | None, *, last: bool = True
+) -> tuple[Decimal, list[Word]] | None:
+    """The amount on these words: the last one (the value column) or the first."""
+    text, starts = joined(words)
+    matches = find_amounts(text, decimal_sep)
+    if not matches:
+        return None
+    match = matches[-1] if last else matches[0]
+    return match.value, words_in_span(words, starts, match.start, match.end)

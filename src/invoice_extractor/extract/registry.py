@@ -1,0 +1,71 @@
+"""Extractor registry: built-ins registered exactly as a plugin would be.
+
+Third-party backends register through the ``invoice_extractor.extractors`` entry-point group; the
+entry point names a zero-argument callable returning an ``Extractor``. A broken plugin is logged and
+skipped, never fatal.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from importlib.metadata import entry_points
+
+from ..errors import UnknownExtractor
+from .base import Extractor
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "invoice_extractor.extractors"
+ExtractorFactory = Callable[[], Extractor]
+
+_factories: dict[str, ExtractorFactory] = {}
+_instances: dict[str, Extractor] = {}
+_loaded = False
+
+
+def register(name: str, factory: ExtractorFactory) -> None:
+    _factories[name] = factory
+    _instances.pop(name, None)
+
+
+def _register_defaults() -> None:
+    from .embedded.engine import EmbeddedExtractor
+
+    register("embedded", EmbeddedExtractor)
+
+
+def _load() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    _register_defaults()
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            register(ep.name, ep.load())
+        except Exception:  # a broken plugin must not take the product down
+            log.exception("extractor plugin %r failed to load; skipped", ep.name)
+
+
+def names() -> list[str]:
+    _load()
+    return sorted(_factories)
+
+
+def get(name: str) -> Extractor:
+    """The extractor called ``name``; an unknown name lists the valid ones."""
+    _load()
+    if name not in _factories:
+        raise UnknownExtractor(f"unknown extractor {name!r}; valid: {', '.join(names())}")
+    if name not in _instances:
+        _instances[name] = _factories[name]()
+    return _instances[name]
+
+
+def reset() -> None:
+    """Forget every registration (tests)."""
+    global _loaded
+    _factories.clear()
+    _instances.clear()
+    _loaded = False

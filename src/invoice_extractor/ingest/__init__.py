@@ -1,0 +1,1 @@
+"""Files to pages: words with boxes, page images, embedded XML."""

@@ -1,0 +1,104 @@
+"""What ingest hands to the extractors: pages of words with boxes.
+
+Plain slotted dataclasses, not pydantic: a page holds thousands of words and ingest must stay fast.
+Coordinates are PDF points with the origin at the top-left of the page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+@dataclass(slots=True)
+class Word:
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    page: int = 1  # 1-based page number
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float]:
+        return (self.x0, self.y0, self.x1, self.y1)
+
+    @property
+    def height(self) -> float:
+        return self.y1 - self.y0
+
+    @property
+    def cx(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def cy(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+
+@dataclass(slots=True)
+class Line:
+    """Words on one visual row, left to right."""
+
+    words: list[Word]
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+    @property
+    def x0(self) -> float:
+        return min(w.x0 for w in self.words)
+
+    @property
+    def x1(self) -> float:
+        return max(w.x1 for w in self.words)
+
+    @property
+    def y0(self) -> float:
+        return min(w.y0 for w in self.words)
+
+    @property
+    def y1(self) -> float:
+        return max(w.y1 for w in self.words)
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float]:
+        return (self.x0, self.y0, self.x1, self.y1)
+
+
+@dataclass(slots=True)
+class Page:
+    number: int  # 1-based
+    width: float
+    height: float
+    words: list[Word] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)
+    source: str = "text"  # "text" (PDF text layer) or "ocr"
+    # Derived views built once per page by later stages (e.g. the label index), never serialised.
+    cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+
+class DocumentKind(StrEnum):
+    PDF = "pdf"
+    IMAGE = "image"
+    XML = "xml"
+
+
+@dataclass(slots=True)
+class Document:
+    """One input file, opened."""
+
+    name: str  # display name (never used as a path)
+    kind: DocumentKind
+    pages: list[Page] = field(default_factory=list)
+    attachments: dict[str, bytes] = field(default_factory=dict)  # embedded files by name
+    sha256: str = ""
+
+    @property
+    def page_count(self) -> int:
+        return len(self.pages)

@@ -1,0 +1,44 @@
+"""Any input file to a ``Document``: sniff the real type from the bytes, never from the name."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from ..errors import EmptyFile, FileTooLarge, InputError, UnsupportedInput
+from .document import Document
+from .pdf import is_pdf, read_pdf
+
+
+def load_bytes(data: bytes, name: str, *, max_pages: int, max_bytes: int) -> Document:
+    if not data:
+        raise EmptyFile(f"{name}: the file is empty", file=name)
+    if len(data) > max_bytes:
+        raise FileTooLarge(
+            f"{name}: {len(data) / 1e6:.1f} MB, more than the limit of {max_bytes / 1e6:.0f} MB",
+            file=name,
+        )
+    if is_pdf(data):
+        document = read_pdf(data, name, max_pages=max_pages)
+    else:
+        raise UnsupportedInput(f"{name}: not a PDF (unsupported file type)", file=name)
+    document.sha256 = hashlib.sha256(data).hexdigest()
+    return document
+
+
+def load_file(path: Path, *, max_pages: int, max_bytes: int) -> Document:
+    name = path.name
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError(f"{name}: cannot be read ({exc.strerror})", file=name) from exc
+    if size > max_bytes:  # refuse before reading a huge file into memory
+        raise FileTooLarge(
+            f"{name}: {size / 1e6:.1f} MB, more than the limit of {max_bytes / 1e6:.0f} MB",
+            file=name,
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{name}: cannot be read ({exc.strerror})", file=name) from exc
+    return load_bytes(data, name, max_pages=max_pages, max_bytes=max_bytes)

@@ -1,0 +1,137 @@
+"""PDF files to pages of words with boxes (pypdfium2), and page images.
+
+pypdfium2 is the measured choice: with per-character boxes it reads a few hundred pages per second on
+one core, an order of magnitude faster than pdfminer-based readers.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import io
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from ..errors import CorruptFile, EmptyFile, EncryptedPdf, TooManyPages
+from .document import Document, DocumentKind, Page, Word
+from .layout import build_lines
+
+_PDF_ERR_PASSWORD = 4  # FPDF_ERR_PASSWORD
+_SEPARATORS = frozenset(" \t\r\n\x00\u00a0\u2002\u2003\u2009\u200a\u202f\u3000")
+
+
+def is_pdf(data: bytes) -> bool:
+    # The header may be preceded by junk (allowed by readers): look in the first KiB.
+    return b"%PDF-" in data[:1024]
+
+
+def open_pdf(data: bytes, name: str) -> pdfium.PdfDocument:
+    """Open PDF bytes, turning pdfium's errors into the product's typed ones."""
+    try:
+        return pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if getattr(exc, "err_code", None) == _PDF_ERR_PASSWORD:
+            raise EncryptedPdf(f"{name}: the PDF is encrypted with a password", file=name) from exc
+        raise CorruptFile(f"{name}: the PDF cannot be read ({exc})", file=name) from exc
+
+
+def read_pdf(data: bytes, name: str, *, max_pages: int) -> Document:
+    """Every page of a PDF as words with boxes and lines in reading order."""
+    pdf = open_pdf(data, name)
+    try:
+        count = len(pdf)
+        if count == 0:
+            raise EmptyFile(f"{name}: the PDF has no pages", file=name)
+        if count > max_pages:
+            raise TooManyPages(
+                f"{name}: {count} pages, more than the limit of {max_pages}", file=name
+            )
+        pages = []
+        for index in range(count):
+            try:
+                page = pdf[index]
+            except pdfium.PdfiumError as exc:
+                raise CorruptFile(f"{name}: page {index + 1} cannot be read", file=name) from exc
+            try:
+                pages.append(_read_page(page, index + 1))
+            finally:
+                page.close()
+        return Document(name=name, kind=DocumentKind.PDF, pages=pages)
+    finally:
+        pdf.close()
+
+
+def _read_page(page: pdfium.PdfPage, number: int) -> Page:
+    width, height = page.get_size()
+    textpage = page.get_textpage()
+    try:
+        words = _words(textpage, number, height)
+    finally:
+        textpage.close()
+    return Page(number=number, width=width, height=height, words=words, lines=build_lines(words))
+
+
+def _words(textpage: pdfium.PdfTextPage, number: int, height: float) -> list[Word]:
+    n = textpage.count_chars()
+    if n <= 0:
+        return []
+    text = textpage.get_text_range(0, n)
+    raw = textpage.raw
+    if len(text) != n:  # surrogate pairs shift the indices: read char by char instead
+        text = "".join(chr(pdfium_c.FPDFText_GetUnicode(raw, i) or 32) for i in range(n))
+    rect = pdfium_c.FS_RECTF()
+    rect_ref = ctypes.byref(rect)
+    get_box = pdfium_c.FPDFText_GetLooseCharBox
+    words: list[Word] = []
+    chars: list[str] = []
+    x0 = y0 = x1 = y1 = 0.0
+    for i, ch in enumerate(text):
+        if ch in _SEPARATORS or not get_box(raw, i, rect_ref):
+            if chars:
+                words.append(Word("".join(chars), x0, y0, x1, y1, number))
+                chars = []
+            continue
+        left, right = rect.left, rect.right
+        top, bottom = height - rect.top, height - rect.bottom
+        if chars:
+            size = y1 - y0
+            # A jump in height or a wide gap ends the word even without a space char.
+            same_row = abs((top + bottom) / 2 - (y0 + y1) / 2) < size * 0.5
+            gap = left - x1
+            if not same_row or gap > size * 0.35 or gap < -size:
+                words.append(Word("".join(chars), x0, y0, x1, y1, number))
+                chars = []
+        if chars:
+            chars.append(ch)
+            x1 = max(x1, right)
+            y0 = min(y0, top)
+            y1 = max(y1, bottom)
+        else:
+            chars = [ch]
+            x0, y0, x1, y1 = left, top, right, bottom
+    if chars:
+        words.append(Word("".join(chars), x0, y0, x1, y1, number))
+    return words
+
+
+def render_page(data: bytes, name: str, number: int, dpi: int = 150) -> bytes:
+    """One page (1-based) as PNG bytes at ``dpi``."""
+    pdf = open_pdf(data, name)
+    try:
+        if not 1 <= number <= len(pdf):
+            raise EmptyFile(f"{name}: no page {number}", file=name)
+        page = pdf[number - 1]
+        try:
+            image = page.render(scale=dpi / 72).to_pil()
+        finally:
+            page.close()
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG", optimize=False)
+        return buffer.getvalue()
+    finally:
+        pdf.close()
+
+
+def read_pdf_file(path: Path, *, max_pages: int) -> Document:
+    return read_pdf(path.read_bytes(), path.name, max_pages=max_pages)

@@ -1,0 +1,90 @@
+"""The one pipeline the CLI and the web both run: ingest -> split -> extract -> validate.
+
+Each stage is a small function with typed input and output; a file that fails becomes one failed
+invoice with its reason, so a batch never stops on a bad file.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from .errors import InvoiceExtractorError
+from .extract import registry
+from .extract.split import split_invoices
+from .ingest.document import Document
+from .ingest.loader import load_bytes, load_file
+from .model import Invoice, Status
+from .settings import Settings
+from .validate import validate
+
+log = logging.getLogger(__name__)
+
+_Loader = Callable[[], Document]
+
+
+def extract_document(
+    document: Document, *, settings: Settings, extractor: str | None = None
+) -> list[Invoice]:
+    """Stages after ingest: split the pages into invoices, extract each, check each."""
+    backend = registry.get(extractor or settings.extractor)
+    results = []
+    for pages in split_invoices(document):
+        invoice = backend.extract(document, pages)
+        invoice.file = document.name
+        invoice.pages = pages
+        results.append(validate(invoice))
+    return results
+
+
+def extract_file(
+    path: Path, *, settings: Settings | None = None, extractor: str | None = None
+) -> list[Invoice]:
+    """Every invoice in the file at ``path``; a failure is one failed invoice, never an exception."""
+    settings = settings or Settings()
+    return _guarded(
+        path.name,
+        lambda: load_file(path, max_pages=settings.max_pages, max_bytes=_max_bytes(settings)),
+        settings,
+        extractor,
+    )
+
+
+def extract_bytes(
+    data: bytes, name: str, *, settings: Settings | None = None, extractor: str | None = None
+) -> list[Invoice]:
+    settings = settings or Settings()
+    return _guarded(
+        name,
+        lambda: load_bytes(
+            data, name, max_pages=settings.max_pages, max_bytes=_max_bytes(settings)
+        ),
+        settings,
+        extractor,
+    )
+
+
+def _max_bytes(settings: Settings) -> int:
+    return settings.max_file_mb * 1024 * 1024
+
+
+def _guarded(name: str, load: _Loader, settings: Settings, extractor: str | None) -> list[Invoice]:
+    backend_name = extractor or settings.extractor
+    registry.get(backend_name)  # an unknown backend is a usage error, not a per-file failure
+    try:
+        document = load()
+        return extract_document(document, settings=settings, extractor=backend_name)
+    except InvoiceExtractorError as exc:
+        return [Invoice.failed(name, str(exc), extractor=backend_name)]
+    except Exception as exc:  # a bug on one file must not stop the batch; log it with its trace
+        log.exception("extraction of %s failed", name)
+        return [
+            Invoice(
+                file=name,
+                status=Status.FAILED,
+                error=f"internal error: {type(exc).__name__}: {exc}",
+                extractor=backend_name,
+            )
+        ]
+

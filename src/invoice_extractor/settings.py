@@ -1,0 +1,94 @@
+"""One typed settings object, read from the environment and a ``.env`` file.
+
+Every setting has a default and a help text; ``docs/settings.md`` lists them all and a test checks it
+(datasette's ``SETTINGS`` idea). The names of the original app (``GEMINI_API_KEY``, ``SECRET_KEY``,
+``FLASK_DEBUG``, ``MAX_INVOICES_PER_SESSION``, ``PORT``) keep working.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ConfigurationError
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    extractor: str = Field(
+        "embedded",
+        description="Extraction backend: embedded (offline, default), or another registered name.",
+    )
+    max_file_mb: int = Field(50, ge=1, description="Largest input file accepted, in MB.")
+    max_pages: int = Field(500, ge=1, description="Most pages read from one input file.")
+    render_dpi: int = Field(
+        150, ge=36, le=600, description="Resolution of page images rendered for review, in DPI."
+    )
+    data_dir: Path = Field(
+        Path("data"), description="Where uploads, page images and the SQLite database live."
+    )
+    secret_key: str | None = Field(
+        None, description="Signs session cookies; required unless FLASK_DEBUG is on."
+    )
+    flask_debug: bool = Field(False, description="Debug mode of the web app (never in production).")
+    max_invoices_per_session: int = Field(
+        0, ge=0, description="Most invoices one web session may hold (0 = unlimited)."
+    )
+    port: int = Field(8080, ge=1, le=65535, description="TCP port of `invoice-extractor serve`.")
+    workers: int = Field(3, ge=1, description="Background extraction workers per process.")
+    gemini_api_key: str | None = Field(
+        None, description="Google Gemini API key (only used with the gemini backend)."
+    )
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+    ) -> Settings:
+        """Settings from ``environ`` (default ``os.environ``), falling back to ``env_file``."""
+        values: dict[str, str] = {}
+        if env_file is not None and env_file.is_file():
+            values.update(read_env_file(env_file))
+        values.update(os.environ if environ is None else environ)
+        raw: dict[str, Any] = {}
+        for name in cls.model_fields:
+            key = name.upper()
+            if key in values and values[key] != "":
+                raw[name] = values[key]
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+            )
+            raise ConfigurationError(f"invalid settings: {problems}") from exc
+
+    @classmethod
+    def documented(cls) -> list[tuple[str, str, str]]:
+        """``(ENV_NAME, default, help)`` for every setting, for docs and ``--help``."""
+        rows = []
+        for name, info in cls.model_fields.items():
+            default = "" if info.default is None else str(info.default)
+            rows.append((name.upper(), default, info.description or ""))
+        return rows
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """``KEY=value`` lines; ``#`` comments, ``export`` prefixes and quotes are allowed."""
+    result: dict[str, str] = {}
+    for raw_line in path.read_text(encoding="utf-8").splitlines():
+        line = raw_line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        result[key.strip()] = value
+    return result

@@ -1,0 +1,217 @@
+"""EN 16931 business-rule checks, reported as warnings on the invoice.
+
+Every rule runs only when all its inputs are present: a value the extractor did not find is not
+an error. Sums are compared as ``Decimal`` with a tolerance of 0.01, because documents round
+each printed amount. Values in warnings keep the document's own precision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from decimal import ROUND_HALF_UP, Decimal
+
+from invoice_extractor.ids import check_vat_id, is_valid_bic, is_valid_iban
+from invoice_extractor.model import Invoice, Status
+
+__all__ = ["RULES", "validate"]
+
+RULES: tuple[tuple[str, str], ...] = (
+    ("BR-CO-10", "Sum of line_items amounts equals subtotal."),
+    ("BR-CO-13", "tax_exclusive_total equals subtotal - allowances + charges."),
+    ("BR-CO-14", "tax_total equals the sum of tax_lines amounts."),
+    ("BR-CO-15", "total equals tax_exclusive_total + tax_total."),
+    ("BR-CO-16", "amount_due equals total - prepaid."),
+    ("BR-CO-17", "Each tax line amount equals base x rate / 100, rounded half-up to 2 decimals."),
+    ("line_items.N", "Each line item's amount equals quantity x unit_price."),
+    ("IBAN", "payment.iban passes the ISO 13616 checksum and country length."),
+    ("VAT", "seller.vat_id and buyer.vat_id pass their country's checksum, where one is known."),
+    ("BIC", "payment.bic is a well-formed 8 or 11 character BIC with a valid country."),
+    ("BR-DATES", "due_date is not before issue_date."),
+)
+"""Every check ``validate`` runs: (id the warning starts with, one-line description)."""
+
+_TOLERANCE = Decimal("0.01")
+_CENT = Decimal("0.01")
+_ZERO = Decimal(0)
+
+
+def _fmt(value: Decimal) -> str:
+    return format(value, "f")
+
+
+def _close(a: Decimal, b: Decimal) -> bool:
+    return abs(a - b) <= _TOLERANCE
+
+
+def _terms(
+    first: tuple[str, Decimal], *rest: tuple[str, str, Decimal | None]
+) -> tuple[str, str, Decimal]:
+    """Names, values and result of ``a +/- b ...``, leaving out absent optional terms.
+
+    So a warning reads ``subtotal - allowances != ... (100.00 - 5.00 != ...)`` and never shows
+    a term the document does not have.
+    """
+    names, values, result = [first[0]], [_fmt(first[1])], first[1]
+    for sign, name, value in rest:
+        if value is None:
+            continue
+        names.append(f"{sign} {name}")
+        values.append(f"{sign} {_fmt(value)}")
+        result = result + value if sign == "+" else result - value
+    return " ".join(names), " ".join(values), result
+
+
+def _sum_rule(
+    rule: str, expr: tuple[str, str, Decimal], field: str, actual: Decimal
+) -> Iterator[str]:
+    names, values, result = expr
+    if not _close(result, actual):
+        yield f"{rule}: {names} != {field} ({values} != {_fmt(actual)})"
+
+
+def _br_co_10(inv: Invoice) -> Iterator[str]:
+    amounts = [item.amount for item in inv.line_items]
+    if inv.subtotal is None or not amounts or any(a is None for a in amounts):
+        return
+    total = sum((a for a in amounts if a is not None), _ZERO)
+    if not _close(total, inv.subtotal):
+        yield (
+            f"BR-CO-10: sum of line_items amounts != subtotal "
+            f"({_fmt(total)} != {_fmt(inv.subtotal)})"
+        )
+
+
+def _br_co_13(inv: Invoice) -> Iterator[str]:
+    if inv.subtotal is None or inv.tax_exclusive_total is None:
+        return
+    expr = _terms(
+        ("subtotal", inv.subtotal),
+        ("-", "allowances", inv.allowances),
+        ("+", "charges", inv.charges),
+    )
+    yield from _sum_rule("BR-CO-13", expr, "tax_exclusive_total", inv.tax_exclusive_total)
+
+
+def _br_co_14(inv: Invoice) -> Iterator[str]:
+    amounts = [line.amount for line in inv.tax_lines]
+    if inv.tax_total is None or not amounts or any(a is None for a in amounts):
+        return
+    total = sum((a for a in amounts if a is not None), _ZERO)
+    if not _close(total, inv.tax_total):
+        yield (
+            f"BR-CO-14: sum of tax_lines amounts != tax_total "
+            f"({_fmt(total)} != {_fmt(inv.tax_total)})"
+        )
+
+
+def _br_co_15(inv: Invoice) -> Iterator[str]:
+    if inv.tax_exclusive_total is None or inv.tax_total is None or inv.total is None:
+        return
+    expr = _terms(
+        ("tax_exclusive_total", inv.tax_exclusive_total), ("+", "tax_total", inv.tax_total)
+    )
+    yield from _sum_rule("BR-CO-15", expr, "total", inv.total)
+
+
+def _br_co_16(inv: Invoice) -> Iterator[str]:
+    # The rounding amount (BT-114) is not modelled, so it is taken as zero.
+    if inv.total is None or inv.amount_due is None:
+        return
+    expr = _terms(("total", inv.total), ("-", "prepaid", inv.prepaid))
+    yield from _sum_rule("BR-CO-16", expr, "amount_due", inv.amount_due)
+
+
+def _br_co_17(inv: Invoice) -> Iterator[str]:
+    for i, line in enumerate(inv.tax_lines):
+        if line.base is None or line.rate is None or line.amount is None:
+            continue
+        expected = (line.base * line.rate / 100).quantize(_CENT, rounding=ROUND_HALF_UP)
+        if not _close(expected, line.amount):
+            yield (
+                f"BR-CO-17: tax_lines.{i}: base x rate / 100 != amount "
+                f"({_fmt(line.base)} x {_fmt(line.rate)} / 100 != {_fmt(line.amount)})"
+            )
+
+
+def _line_ok(quantity: Decimal, unit_price: Decimal, amount: Decimal) -> bool:
+    product = quantity * unit_price
+    exponent = amount.as_tuple().exponent
+    if not isinstance(exponent, int):  # NaN / Infinity: nothing sensible to compare
+        return True
+    # One unit of the amount's last printed decimal place (0.01 for "10.00", 1 for "10").
+    unit = Decimal(1).scaleb(exponent)
+    if abs(product - amount) <= max(_TOLERANCE, unit / 2):
+        return True
+    # The document rounded the product to its own precision, or to cents.
+    if _close(product.quantize(unit, rounding=ROUND_HALF_UP), amount):
+        return True
+    return product.quantize(_CENT, rounding=ROUND_HALF_UP) == amount
+
+
+def _line_items(inv: Invoice) -> Iterator[str]:
+    for i, item in enumerate(inv.line_items):
+        if item.quantity is None or item.unit_price is None or item.amount is None:
+            continue
+        if not _line_ok(item.quantity, item.unit_price, item.amount):
+            yield (
+                f"line_items.{i}: quantity x unit_price != amount "
+                f"({_fmt(item.quantity)} x {_fmt(item.unit_price)} != {_fmt(item.amount)})"
+            )
+
+
+def _identifiers(inv: Invoice) -> Iterator[str]:
+    iban = inv.payment.iban
+    if iban and not is_valid_iban(iban):
+        yield f"IBAN: payment.iban {iban} fails its checksum"
+    for path, vat_id in (("seller.vat_id", inv.seller.vat_id), ("buyer.vat_id", inv.buyer.vat_id)):
+        # None (no known checksum for the country) is not a finding.
+        if vat_id and check_vat_id(vat_id) is False:
+            yield f"VAT: {path} {vat_id} fails its checksum"
+    bic = inv.payment.bic
+    if bic and not is_valid_bic(bic):
+        yield f"BIC: payment.bic {bic} is not a valid BIC"
+
+
+def _dates(inv: Invoice) -> Iterator[str]:
+    if inv.issue_date and inv.due_date and inv.due_date < inv.issue_date:
+        yield (
+            f"BR-DATES: due_date {inv.due_date.isoformat()} "
+            f"is before issue_date {inv.issue_date.isoformat()}"
+        )
+
+
+_CHECKS: tuple[Callable[[Invoice], Iterator[str]], ...] = (
+    _br_co_10,
+    _br_co_13,
+    _br_co_14,
+    _br_co_15,
+    _br_co_16,
+    _br_co_17,
+    _line_items,
+    _identifiers,
+    _dates,
+)
+
+
+def validate(invoice: Invoice) -> Invoice:
+    """A copy of ``invoice`` with one warning per failed check and its status updated.
+
+    Existing warnings are kept and none is added twice, so running it again changes nothing.
+    ``failed`` stays failed; otherwise the status is ``needs_review`` if there is any warning,
+    else ``ok``.
+    """
+    out = invoice.model_copy(deep=True)
+    warnings = list(out.warnings)
+    for check in _CHECKS:
+        try:
+            found = list(check(out))
+        except ArithmeticError:
+            # Absurd magnitudes (1E+60 overflows quantize) must not stop the pipeline.
+            continue
+        for warning in found:
+            if warning not in warnings:
+                warnings.append(warning)
+    out.warnings = warnings
+    if out.status is not Status.FAILED:
+        out.status = Status.NEEDS_REVIEW if warnings else Status.OK
+    return out

@@ -1,9 +1,9 @@
 """Scoring one extraction against one corpus truth file.
 
-The rules are the ones in the evaluation brief: amounts as exact decimals, dates as ISO strings,
-identifiers without spaces and case, the currency code upper-case, names leniently (a printed name
-often carries a legal form or a line break the truth file leaves out). Line items are matched one to
-one by amount and description. Pure functions only; ``evaluation`` runs the pipeline and adds up.
+Amounts compare as exact decimals, dates as ISO strings, identifiers without spaces and case, the
+currency code upper-case, names leniently (a printed name often carries a legal form or a line break
+the truth file leaves out). Line items are matched one to one by amount and description. Pure
+functions only; ``evaluation`` runs the pipeline and adds up.
 """
 
 from __future__ import annotations

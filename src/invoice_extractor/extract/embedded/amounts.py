@@ -67,19 +67,35 @@ _TOKENS.update({tok: ("USD", 1) for tok in ("$", "Dollar", "Dollars", "dollar", 
 _TOKENS.update({tok: ("SEK", 2) for tok in ("kr", "kr.")})
 
 
-def _token_pattern(tok: str) -> str:
-    # Boundary checks go *after* the token: alternatives that start with a literal are skipped
-    # cheaply by the regex engine, which keeps the ~100-way alternation fast on long lines.
+def _token_tail(tok: str) -> str:
+    """Pattern for ``tok`` minus its first character, plus the token's boundary checks."""
+    # The checks come *after* the token (as look-behinds over the whole token) so that every
+    # alternative starts with a literal, which the regex engine rejects cheaply.
     pat = re.escape(tok)
-    out = pat + (rf"(?<![^\W\d_]{pat})" if tok[0].isalpha() else "")
+    out = re.escape(tok[1:]) + (rf"(?<![^\W\d_]{pat})" if tok[0].isalpha() else "")
     if tok.startswith(("Fr.", "SFr.", "sFr.")):
         # "Fr." is also German for "Mrs.", so it only counts right next to a number.
         return out + rf"(?:(?<=\d{pat})|(?<=\d[ \u00a0]{pat})|(?=[ \u00a0]?[-\d]))"
     return out + (r"(?![^\W\d_])" if tok[-1].isalpha() else "")
 
 
-# Longest first so that "US$" wins over "$" and "EURO" over "EUR" at the same position.
-_CUR = "(?:" + "|".join(_token_pattern(t) for t in sorted(_TOKENS, key=len, reverse=True)) + ")"
+def _currency_pattern() -> str:
+    # Grouped by first character (one cheap test per position instead of one per token); longest
+    # first inside a group so that "US$" wins over "US-Dollar"'s prefix and "EURO" over "EUR".
+    groups: dict[str, list[str]] = {}
+    for tok in sorted(_TOKENS, key=len, reverse=True):
+        groups.setdefault(tok[0], []).append(tok)
+    return (
+        "(?:"
+        + "|".join(
+            re.escape(first) + "(?:" + "|".join(_token_tail(t) for t in toks) + ")"
+            for first, toks in groups.items()
+        )
+        + ")"
+    )
+
+
+_CUR = _currency_pattern()
 _CURRENCY_RE = re.compile(_CUR)
 
 # --- amount grammar -----------------------------------------------------------------------------
@@ -128,6 +144,7 @@ _NOT_AMOUNT_RE = re.compile(
     r"|\+\d{1,3}(?:[ \u00a0]?\(0\))?(?:[ \u00a0/-]\d+){2,}|\+\d{8,}"
 )
 _HAS_DIGIT_RE = re.compile(r"\d")
+_DELETE_DIGITS = str.maketrans("", "", "0123456789")
 _GROUP_SEPS = str.maketrans("", "", ".,'’ \u00a0\u202f\u2009")
 _NEGATIVE = frozenset("\u2212\u2013-")
 
@@ -148,15 +165,15 @@ def _number_value(num: str, decimal_sep: str | None) -> Decimal | None:
     if num[-1] in "-\u2013\u2014":  # "12,-": whole amount; its marker can't also be a group sep
         head = num[:-2]
         return None if num[-2] in head else Decimal(head.translate(_GROUP_SEPS))
-    seps = [c for c in num if not c.isdigit()]
-    if not seps:
+    if num.isdigit():
         return Decimal(num)
+    seps = num.translate(_DELETE_DIGITS)
     last = seps[-1]
     if last not in ".,":  # only space/apostrophe grouping
         return Decimal(num.translate(_GROUP_SEPS))
     idx = num.rfind(last)
     head, tail = num[:idx], num[idx + 1 :]
-    if len(seps) > 1 and all(c == last for c in seps):
+    if len(seps) > 1 and seps.count(last) == len(seps):
         # "1.234.567" is grouping; "1.234.56" mixes the roles of one character and is garbage.
         return Decimal(num.translate(_GROUP_SEPS)) if len(tail) == 3 else None
     # "1,234" is a thousands-grouped integer unless the document says "," is its decimal mark.
@@ -169,14 +186,10 @@ def _match_value(m: re.Match[str], decimal_sep: str | None) -> Decimal | None:
     value = _number_value(m["num"], decimal_sep)
     if value is None:
         return None
-    sign1, sign2 = m["sign1"], m["sign2"]
-    negative = (
-        m["open"] is not None
-        or m["trail"] is not None
-        or (sign1 is not None and sign1 in _NEGATIVE)
-        or (sign2 is not None and sign2 in _NEGATIVE)
-    )
-    return -value if negative else value
+    opened, trail, sign1, sign2 = m.group("open", "trail", "sign1", "sign2")
+    if opened or trail or (sign1 and sign1 in _NEGATIVE) or (sign2 and sign2 in _NEGATIVE):
+        return -value
+    return value
 
 
 def parse_amount(text: str, decimal_sep: str | None = None) -> Decimal | None:
@@ -267,8 +280,8 @@ def detect_currency(text: str) -> str | None:
 
 # --- document-level separator guess -------------------------------------------------------------
 
-# Maximal numeric tokens; the lookarounds keep pieces of ids and longer numbers out.
-_VOTE_TOKEN_RE = re.compile(r"(?<![\w.,'’])\d[\d.,'’]*\d(?!\w)")
+# Maximal numeric tokens, not inside ids; digit first so non-digit positions are skipped fast.
+_VOTE_TOKEN_RE = re.compile(r"\d(?<![\w.,'’]\d)[\d.,'’]*\d(?!\w)")
 _GROUPED_DECIMAL_RE = re.compile(r"\d{1,3}(?:([.,'’])\d{3})+([.,])\d+")
 _MULTI_GROUP_RE = re.compile(r"\d{1,3}(?:([.,])\d{3}){2,}")
 _SINGLE_SEP_RE = re.compile(r"(\d+)([.,])(\d+)")

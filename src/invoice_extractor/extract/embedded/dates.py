@@ -44,35 +44,47 @@ for _number, _names in enumerate(
         if _MONTHS.setdefault(_name, _number) != _number:
             raise AssertionError(f"month name {_name!r} is listed twice")
 
-# Longest first so that "march" is not cut to "mar"; letter boundaries on both sides.
-_MONTH = (
-    r"(?i:(?<![^\W\d_])(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")(?![^\W\d_]))"
-)
-_START = r"(?<![\w.,/])"  # not inside a word, a number or another date
+
+def _month_pattern() -> str:
+    # One alternative per first letter, spelled as a case-free class ("[mM]"): the regex engine
+    # skips alternatives that start with a class cheaply, but not case-insensitive literals.
+    # Longest first within a letter so that "march" is tried before "mar".
+    groups: dict[str, list[str]] = {}
+    for name in sorted(_MONTHS, key=len, reverse=True):
+        groups.setdefault(name[0], []).append(re.escape(name[1:]))
+    alternatives = (f"[{c}{c.upper()}](?i:{'|'.join(rest)})" for c, rest in groups.items())
+    return r"(?<![^\W\d_])(?:" + "|".join(alternatives) + r")(?![^\W\d_])"
+
+
+_MONTH = _month_pattern()
+# Every pattern starts with a bare digit so the regex engine can skip non-digit positions in C;
+# the "not inside a word, number or date" check therefore looks behind that first digit.
+_FIRST = r"(?P<d1>\d)(?<![\w.,/]\d)"
 _END = r"(?!\d)(?![.,]\d)"  # letters may follow: PDF text often loses the space after a date
 
+# Branch groups hold the digits after ``d1``; _resolve prepends it again.
 _DATE_RE = re.compile(
-    r"(?:"
-    + _START
+    _FIRST
     + r"(?:"
     # 2024-03-31, 2024/03/31, 2024.03.31
-    + r"(?P<iso>(?P<iy>\d{4})(?P<isep>[-./])(?P<im>\d{1,2})(?P=isep)(?P<id>\d{1,2}))"
+    + r"(?P<iso>(?P<iy>\d{3})(?P<isep>[-./])(?P<im>\d{1,2})(?P=isep)(?P<id>\d{1,2}))"
     # 31.03.2024, 03/31/2024, 31-03-24, 31. 03. 2024
-    + r"|(?P<num>(?P<na>\d{1,2})(?P<nsep>\.[ ]?|/|-)(?P<nb>\d{1,2})(?P=nsep)(?P<ny>\d{4}|\d{2}))"
+    + r"|(?P<num>(?P<na>\d?)(?P<nsep>\.[ ]?|/|-)(?P<nb>\d{1,2})(?P=nsep)(?P<ny>\d{4}|\d{2}))"
     # 20240331
-    + r"|(?P<compact>(?P<cy>\d{4})(?P<cm>[01]\d)(?P<cd>[0-3]\d))"
+    + r"|(?P<compact>(?P<cy>\d{3})(?P<cm>[01]\d)(?P<cd>[0-3]\d))"
     # 31. März 2024, 1er mars 2024, 31 de marzo de 2024, 31st March 2024, 31-MAR-24
-    + r"|(?P<dmy>(?P<wd>\d{1,2})(?:\.|st|nd|rd|th|er|re|º|°)?[ \t.\-/]*(?:de[ \t]+)?"
+    + r"|(?P<dmy>(?P<wd>\d?)(?:\.|st|nd|rd|th|er|re|º|°)?[ \t.\-/]*(?:de[ \t]+)?"
     + rf"(?P<wm>{_MONTH})\.?[ \t.\-/,']*(?:del?[ \t]+)?(?P<wy>\d{{4}}|\d{{2}}))"
-    + r")"
-    # March 31, 2024, Sep 13 2022, Sept. 13th, 2022 (four-digit year only: "May 5 12" is noise)
-    + rf"|(?P<mdy>(?P<vm>{_MONTH})\.?[ \t]*(?P<vd>\d{{1,2}})(?:st|nd|rd|th)?,?[ \t]*"
-    + r"(?P<vy>\d{4}))"
+    # "31, 2024" of "March 31, 2024" / "Sep 13 2022"; the month word before it is checked by
+    # _resolve (four-digit year only: "May 5 12" is noise).
+    + r"|(?P<mdy>(?P<vd>\d?)(?:st|nd|rd|th)?(?:,[ \t]*|[ \t]+)(?P<vy>\d{4}))"
     + r")"
     + _END
 )
-_NUMERIC_DATE_RE = re.compile(_START + r"(\d{1,2})(\.[ ]?|/|-)(\d{1,2})\2(?:\d{4}|\d{2})" + _END)
-_HAS_DIGIT_RE = re.compile(r"\d")
+_MONTH_BEFORE_RE = re.compile(r"(?<![^\W\d_])([^\W\d_]{3,10})\.?[ \t]*\Z")
+_NUMERIC_DATE_RE = re.compile(
+    _FIRST + r"(?P<a>\d?)(?P<sep>\.[ ]?|/|-)(?P<b>\d{1,2})(?P=sep)(?:\d{4}|\d{2})" + _END
+)
 _TWO_DIGIT_YEAR_SEP_RE = re.compile(r"[-./']")
 _STRIP = " \t\r\n\u00a0.,;:()[]"
 # English-speaking regions that write day first; "en" alone means the US convention.
@@ -106,29 +118,35 @@ def _make(year: int, month: int, day: int) -> date | None:
         return None
 
 
-def _resolve(m: re.Match[str], order: DateOrder | None) -> tuple[date, bool] | None:
-    """Turn a match of ``_DATE_RE`` into (date, ambiguous), or None if it is no real date."""
-    kind = m.lastgroup  # the branch's outer group closes last
+def _resolve(m: re.Match[str], order: DateOrder | None) -> tuple[int, date, bool] | None:
+    """Turn a match of ``_DATE_RE`` into (start, date, ambiguous), or None if it is no date."""
+    d1, kind, start = m["d1"], m.lastgroup, m.start()  # the branch's outer group closes last
+    ambiguous = False
     if kind == "iso":
-        value = _make(int(m["iy"]), int(m["im"]), int(m["id"]))
+        value = _make(int(d1 + m["iy"]), int(m["im"]), int(m["id"]))
     elif kind == "compact":
-        value = _make(int(m["cy"]), int(m["cm"]), int(m["cd"]))
+        value = _make(int(d1 + m["cy"]), int(m["cm"]), int(m["cd"]))
     elif kind == "dmy":
-        if len(m["wy"]) == 2 and not _TWO_DIGIT_YEAR_SEP_RE.search(
+        year = m["wy"]
+        if len(year) == 2 and not _TWO_DIGIT_YEAR_SEP_RE.search(
             m.string, m.end("wm"), m.start("wy")
         ):
             return None  # "1 Set 12 Stk": a two-digit year needs "31-Mar-24" style punctuation
-        value = _make(_year(m["wy"]), _MONTHS[m["wm"].lower()], int(m["wd"]))
+        value = _make(_year(year), _MONTHS[m["wm"].lower()], int(d1 + m["wd"]))
     elif kind == "mdy":
-        value = _make(int(m["vy"]), _MONTHS[m["vm"].lower()], int(m["vd"]))
+        word = _MONTH_BEFORE_RE.search(m.string, max(0, start - 16), start)
+        month = _MONTHS.get(word[1].lower()) if word else None
+        if word is None or month is None:
+            return None
+        start = word.start()
+        value = _make(int(m["vy"]), month, int(d1 + m["vd"]))
     else:
-        a, b, year = int(m["na"]), int(m["nb"]), _year(m["ny"])
+        a, b, year_num = int(d1 + m["na"]), int(m["nb"]), _year(m["ny"])
         # A part above 12 can only be the day, whatever the order says.
         ambiguous = a <= 12 and b <= 12 and a != b
         month_first = b > 12 or (a <= 12 and order == "MDY")
-        value = _make(year, a, b) if month_first else _make(year, b, a)
-        return None if value is None else (value, ambiguous)
-    return None if value is None else (value, False)
+        value = _make(year_num, a, b) if month_first else _make(year_num, b, a)
+    return None if value is None else (start, value, ambiguous)
 
 
 def parse_date(text: str, order: DateOrder | None = None) -> date | None:
@@ -137,22 +155,25 @@ def parse_date(text: str, order: DateOrder | None = None) -> date | None:
     ``order`` resolves numeric dates whose first two parts are both <= 12 (default DMY; "YMD"
     only matters for forms that start with the year, which are always read as YMD).
     """
-    m = _DATE_RE.fullmatch(text.strip(_STRIP))
-    if m is None:
-        return None
-    resolved = _resolve(m, order)
-    return None if resolved is None else resolved[0]
+    token = text.strip(_STRIP)
+    found = find_dates(token, order)
+    if len(found) == 1 and found[0].start == 0 and found[0].end == len(token):
+        return found[0].value
+    return None
 
 
 def find_dates(text: str, order: DateOrder | None = None) -> list[DateMatch]:
     """Find every date in a line; spans index into ``text``."""
-    if _HAS_DIGIT_RE.search(text) is None:  # every form has digits; most lines have none
-        return []
     found: list[DateMatch] = []
-    for m in _DATE_RE.finditer(text):
-        resolved = _resolve(m, order)
-        if resolved is not None:
-            found.append(DateMatch(m.start(), m.end(), resolved[0], m.group(), resolved[1]))
+    pos = end = 0
+    while (m := _DATE_RE.search(text, pos)) is not None:
+        hit = _resolve(m, order)
+        if hit is None or hit[0] < end:
+            pos = m.start() + 1  # not a date; a real one may still start inside the match
+            continue
+        start, value, ambiguous = hit
+        pos = end = m.end()
+        found.append(DateMatch(start, end, value, text[start:end], ambiguous))
     return found
 
 
@@ -167,12 +188,12 @@ def guess_date_order(texts: Iterable[str], language: str | None = None) -> DateO
     slashes = False
     for text in texts:
         for m in _NUMERIC_DATE_RE.finditer(text):
-            a, b = int(m[1]), int(m[3])
+            a, b = int(m["d1"] + m["a"]), int(m["b"])
             if 12 < a <= 31 and 1 <= b <= 12:
                 dmy += 1
             elif 12 < b <= 31 and 1 <= a <= 12:
                 mdy += 1
-            slashes = slashes or m[2] == "/"
+            slashes = slashes or m["sep"] == "/"
     if dmy != mdy:
         return "DMY" if dmy > mdy else "MDY"
     if language and slashes:

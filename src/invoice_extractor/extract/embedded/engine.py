@@ -86,8 +86,12 @@ class EmbeddedExtractor:
             _set(invoice, path, cand.value if value is None else value)
             evidence[path] = _evidence(cand.words, cand.score)
 
-        put("invoice_number", self._invoice_number(ctx))
+        number = self._invoice_number(ctx)
+        put("invoice_number", number)
         issue = self._date(ctx, "issue_date")
+        dated = self._date_after_number(ctx, number)
+        if dated is not None and (issue is None or issue.score < dated.score):
+            issue = dated
         due = self._date(ctx, "due_date")
         if issue is not None and due is not None and issue.value == due.value and "due" not in fold(
             due.label
@@ -137,13 +141,35 @@ class EmbeddedExtractor:
         if not found:
             # A title word followed by the number: "Invoice INV/2023/03/0008", "Rechnung AC-1".
             for index in ctx.indexes[:1]:
-                for line in index.lines:
-                    for k, word in enumerate(line.words[:-1]):
-                        if _INVOICE_WORD.match(word.text.rstrip(":")):
-                            parsed = parse_id(line.words[k + 1 :])
-                            if parsed is not None:
-                                found.append(Candidate(parsed[0], parsed[1], 0.6, word.text))
+                lines = index.lines
+                for i, line in enumerate(lines):
+                    for k, word in enumerate(line.words):
+                        if not _INVOICE_WORD.match(word.text.rstrip(":")):
+                            continue
+                        after = line.words[k + 1 :]
+                        if not after and i + 1 < len(lines):
+                            after = lines[i + 1].words  # the title alone, the number below it
+                        parsed = parse_id(after)
+                        if parsed is not None:
+                            found.append(Candidate(parsed[0], parsed[1], 0.6, word.text))
         return best(found)
+
+    def _date_after_number(
+        self, ctx: Context, number: Candidate[str] | None
+    ) -> Candidate[date] | None:
+        """"Rechnung Nr. 471102 vom 05.06.2018", "Invoice 12 of 31 March 2024": a date printed
+        right after the invoice number is its issue date."""
+        if number is None or not number.words:
+            return None
+        word = number.words[-1]
+        index = ctx.indexes[[p.number for p in ctx.pages].index(word.page)]
+        for line in index.lines:
+            if word in line.words:
+                rest = line.words[line.words.index(word) + 1 :]
+                parsed = parse_date_words(rest[:6], ctx.date_order)
+                if parsed is not None:
+                    return Candidate(parsed[0], parsed[1], 0.85, "after number", "right")
+        return None
 
     def _labelled_id(self, ctx: Context, field_name: str) -> Candidate[str] | None:
         found: list[Candidate[str]] = []

@@ -121,20 +121,27 @@ class PageIndex:
             return []
         return words
 
-    def below(self, hit: LabelHit, max_lines: int = 2) -> Iterator[list[Word]]:
-        """Word groups under the label, on the next lines, overlapping it horizontally."""
+    def below(self, hit: LabelHit, max_lines: int = 3) -> Iterator[list[Word]]:
+        """Word groups under the label on the next lines, overlapping it horizontally.
+
+        Words, not cells: a value under a column heading ("TOTAL TTC" over "104,90") may share
+        its line with unrelated text further left.
+        """
         size = max(hit.y1 - hit.y0, 4.0)
         last_y = hit.y1
         lines = self.page.lines
+        left, right = hit.x0 - size, max(hit.x1, hit.x0 + size * 4) + size
         for j in range(hit.line_index + 1, min(len(lines), hit.line_index + 1 + max_lines)):
             line = lines[j]
-            if line.y0 - last_y > size * 2.5:
+            if line.y0 - last_y > size * 3:
                 return
             last_y = line.y1
-            for cell in self.cells[j]:
-                if cell.x1 >= hit.x0 - size and cell.x0 <= max(hit.x1, hit.x0 + size * 4):
-                    yield cell.words
-                    break
+            words = [w for w in line.words if w.x1 >= left and w.x0 <= right]
+            if words:
+                # Extend to the whole cell of the first word so "31. März 2024" stays whole.
+                cell = next(c for c in self.cells[j] if words[0] in c.words)
+                start = cell.words.index(words[0])
+                yield cell.words[start:] if cell.x0 >= left else words
 
 
 def find_labelled(
@@ -161,7 +168,7 @@ def find_labelled(
                 continue
         if not below:
             continue
-        for depth, words in enumerate(index.below(hit)):
+        for depth, words in enumerate(index.below(hit, max_lines=2)):
             parsed = parse(words)
             if parsed is not None:
                 value, used = parsed

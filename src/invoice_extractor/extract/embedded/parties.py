@@ -33,6 +33,15 @@ _NOT_NAME = re.compile(
     r"(?i)(@|www\.|https?:|\btel\b|\bfax\b|\bphone\b|\biban\b|\bbic\b|\bseite\b|\bpage\b|"
     r"\bnummer\b|\bnumber\b|\bn°|\bdate\b|\bdatum\b|:\s*\S*\d)"
 )
+_KEY_VALUE = re.compile(r"^[^:]{1,30}:(\s|$)")  # "Nummer: 123", "Anschrift:"
+_COUNTRY_NAMES = frozenset(
+    (
+        "germany,deutschland,france,frankreich,united states,usa,united kingdom,uk,austria,"
+        "osterreich,schweiz,switzerland,suisse,belgique,belgium,belgien,nederland,netherlands,"
+        "niederlande,italia,italy,italien,espana,spain,spanien,luxembourg,polska,poland,"
+        "deutschland (de),de,fr"
+    ).split(",")
+)
 _SENDER_SPLIT = re.compile(r"\s+[-–·|•]\s+|\s*,\s+")
 
 
@@ -56,6 +65,7 @@ def _name_like(text: str) -> bool:
         and digits <= letters / 3
         and not _NOT_NAME.search(text)
         and not _POSTCODE_CITY.search(text)
+        and fold(text) not in _COUNTRY_NAMES
     )
 
 
@@ -67,44 +77,60 @@ def _is_label(text: str) -> bool:
     )
 
 
-def _block_cells(index: PageIndex, hit: LabelHit, max_lines: int = 7) -> list[Cell]:
-    """The cells under a block label, in its column, until the block ends."""
+def _block_lines(index: PageIndex, hit: LabelHit, max_lines: int = 7) -> list[list[Cell]]:
+    """Per line under a block label: the cells from the label's column rightwards."""
     size = max(hit.y1 - hit.y0, 4.0)
-    cells: list[Cell] = []
+    rows: list[list[Cell]] = []
     last_y = hit.y1
     for j in range(hit.line_index + 1, min(len(index.lines), hit.line_index + 1 + max_lines)):
         line = index.lines[j]
         if line.y0 - last_y > size * 2.2:
             break
-        column = [c for c in index.cells[j] if abs(c.x0 - hit.x0) <= size * 2.5]
-        if not column:
+        cells = index.cells[j]
+        first = next((k for k, c in enumerate(cells) if abs(c.x0 - hit.x0) <= size * 2.5), None)
+        if first is None:
             continue
-        cells.append(column[0])
+        rows.append(cells[first:])
         last_y = line.y1
-    return cells
+    return rows
+
+
+def _is_heading(index: PageIndex, hit: LabelHit) -> bool:
+    """A block heading stands alone in its cell or ends with a colon ("Bill to:", "Käufer")."""
+    cell = next((c for c in index.cells[hit.line_index] if abs(c.x0 - hit.x0) < 1), None)
+    if cell is None:
+        return False
+    words = index.lines[hit.line_index].words
+    label_last = words[hit.end - 1]
+    if label_last.text.endswith(":") or label_last is cell.words[-1]:
+        return True
+    return hit.end < len(words) and words[hit.end].text.startswith(":")
 
 
 def block_name(index: PageIndex, hit: LabelHit) -> NameHit | None:
-    """The party a block label announces: on the label's own line, else the best line below."""
-    line_cells = index.cells[hit.line_index]
-    own = next((c for c in line_cells if c.x0 <= hit.x0 + 1 and c.x1 >= hit.x1 - 1), None)
-    if own is not None:
-        rest = [w for w in own.words if w.x0 > hit.x1]
-        text = _clean(" ".join(w.text for w in rest))
-        if rest and _name_like(text) and not _is_label(text):
-            return NameHit(text, rest, 0.9)
-    cells = _block_cells(index, hit)
-    # A "Name:" line inside the block is explicit.
-    for cell in cells:
-        if _SUB_LABEL.match(cell.text):
-            text = _clean(cell.text)
-            if text and not _is_label(text):
-                return NameHit(text, cell.words[1:] or cell.words, 0.95)
+    """The party a block heading announces: after its colon, else the best line below."""
+    own = next(c for c in index.cells[hit.line_index] if abs(c.x0 - hit.x0) < 1)
+    rest = [w for w in own.words if w.x0 > hit.x1 and w.text != ":"]
+    text = _clean(" ".join(w.text for w in rest))
+    if rest and _name_like(text) and not _is_label(text):
+        return NameHit(text, rest, 0.9)
     options: list[NameHit] = []
-    for rank, cell in enumerate(cells[:3]):
-        text = _clean(cell.text)
-        if not _name_like(text) or _is_label(text):
+    for rank, cells in enumerate(_block_lines(index, hit)):
+        cell = cells[0]
+        if _SUB_LABEL.match(cell.text):
+            # "Name: ACME GmbH", possibly with the value in the next cell.
+            value_words = [w for w in cell.words if not _SUB_LABEL.fullmatch(w.text + " ")]
+            if not value_words and len(cells) > 1:
+                value_words = cells[1].words
+            text = _clean(" ".join(w.text for w in value_words))
+            if text and not _is_label(text):
+                return NameHit(text, value_words, 0.95)
             continue
+        text = _clean(cell.text)
+        if _KEY_VALUE.match(cell.text) or not _name_like(text) or _is_label(text):
+            continue
+        if rank >= 4:
+            break
         score = 0.8 - 0.1 * rank
         if LEGAL_FORM.search(text):
             score += 0.3
@@ -117,10 +143,8 @@ def block_name(index: PageIndex, hit: LabelHit) -> NameHit | None:
 def labelled_party(index: PageIndex, block: str) -> NameHit | None:
     found: list[NameHit] = []
     for hit in index.labels(block):
-        line_cells = index.cells[hit.line_index]
-        starts_cell = any(abs(c.x0 - hit.x0) < 1 for c in line_cells)
-        if not starts_cell:
-            continue  # "N° de client" is not a block heading
+        if not _is_heading(index, hit):
+            continue  # "N° de client", "SELLER TRADE NAME" are not block headings
         name = block_name(index, hit)
         if name is not None:
             found.append(name)

@@ -31,13 +31,25 @@ class IdHit:
 
 
 def find_vat_ids(index: PageIndex) -> list[IdHit]:
+    """VAT ids confirmed by checksum, or printed right after a VAT-id label (then the checks
+    warn if the checksum fails: the value is on the page either way)."""
+    label_ends: dict[int, float] = {}
+    for hit in index.labels("seller_vat"):
+        label_ends.setdefault(hit.line_index, hit.x1)
     hits: list[IdHit] = []
     for i, line in enumerate(index.lines):
         text, starts = joined(line.words)
         for m in _VAT.finditer(text):
             value = normalize_vat_id(m.group(0))
-            if check_vat_id(value) is not True:
-                continue
+            checked = check_vat_id(value)
+            if checked is not True:
+                label_x = label_ends.get(i)
+                used = words_in_span(line.words, starts, m.start(), m.end())
+                labelled = label_x is not None and 0 <= used[0].x0 - label_x < 60
+                if checked is False and not labelled:
+                    continue
+                if checked is None and not (labelled and value[:2].isalpha()):
+                    continue
             before = text[: m.start()]
             hits.append(
                 IdHit(

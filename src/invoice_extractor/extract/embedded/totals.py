@@ -52,10 +52,11 @@ def collect(indexes: list[PageIndex], decimal_sep: str | None) -> dict[str, list
             parsed = parse_amount_words(right, decimal_sep) if right else None
             where = "right"
             if parsed is None:
-                for words in index.below(hit, max_lines=1):
-                    parsed = parse_amount_words(words, decimal_sep)
+                for words in index.below(hit):
+                    parsed = parse_amount_words(words, decimal_sep, last=False)
                     where = "below"
-                    break
+                    if parsed is not None:
+                        break
             if parsed is None:
                 continue
             value, used = parsed

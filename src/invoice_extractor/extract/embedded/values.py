@@ -68,12 +68,18 @@ def parse_date_words(
     return None
 
 
+def is_money(value: Decimal, currency: str | None) -> bool:
+    """Printed totals carry decimals or a currency; a bare ``19`` or ``12345`` is something else."""
+    exponent = value.as_tuple().exponent
+    return currency is not None or (isinstance(exponent, int) and exponent < 0)
+
+
 def parse_amount_words(
     words: list[Word], decimal_sep: str | None, *, last: bool = True
 ) -> tuple[Decimal, list[Word]] | None:
-    """The amount on these words: the last one (the value column) or the first."""
+    """The money amount on these words: the last one (the value column) or the first."""
     text, starts = joined(words)
-    matches = find_amounts(text, decimal_sep)
+    matches = [m for m in find_amounts(text, decimal_sep) if is_money(m.value, m.currency)]
     if not matches:
         return None
     match = matches[-1] if last else matches[0]

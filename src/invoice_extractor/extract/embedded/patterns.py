@@ -33,34 +33,49 @@ class IdHit:
 def find_vat_ids(index: PageIndex) -> list[IdHit]:
     """VAT ids confirmed by checksum, or printed right after a VAT-id label (then the checks
     warn if the checksum fails: the value is on the page either way)."""
-    label_ends: dict[int, float] = {}
+    # Per line, the first word after a VAT-id label (punctuation skipped).
+    after_label: dict[int, Word] = {}
     for hit in index.labels("seller_vat"):
-        label_ends.setdefault(hit.line_index, hit.x1)
+        rest = index.right_of(hit)
+        if rest:
+            after_label.setdefault(hit.line_index, rest[0])
     hits: list[IdHit] = []
     for i, line in enumerate(index.lines):
         text, starts = joined(line.words)
         for m in _VAT.finditer(text):
-            value = normalize_vat_id(m.group(0))
+            value, end = _vat_prefix(m.group(0))
             checked = check_vat_id(value)
+            used = words_in_span(line.words, starts, m.start(), m.start() + end)
             if checked is not True:
-                label_x = label_ends.get(i)
-                used = words_in_span(line.words, starts, m.start(), m.end())
-                labelled = label_x is not None and 0 <= used[0].x0 - label_x < 60
+                labelled = after_label.get(i) is used[0]
                 if checked is False and not labelled:
                     continue
                 if checked is None and not (labelled and value[:2].isalpha()):
                     continue
             before = text[: m.start()]
-            hits.append(
-                IdHit(
-                    value,
-                    words_in_span(line.words, starts, m.start(), m.end()),
-                    i,
-                    bool(_BUYER_HINTS.search(before)),
-                    True,
-                )
-            )
+            hits.append(IdHit(value, used, i, bool(_BUYER_HINTS.search(before)), True))
     return hits
+
+
+_GROUP_SEP = re.compile(r"[ \-.]")
+
+
+def _vat_prefix(text: str) -> tuple[str, int]:
+    """The VAT id inside a greedy match of spaced groups ("FR 11 123 456 782 C" -> FR11...782):
+    the longest prefix of groups whose checksum holds, else the groups before a trailing letter
+    group. Returns the normalised id and the length of the text it came from."""
+    cuts = [m.start() for m in _GROUP_SEP.finditer(text)] + [len(text)]
+    for end in reversed(cuts):
+        if end >= 8 and check_vat_id(normalize_vat_id(text[:end])) is True:
+            return normalize_vat_id(text[:end]), end
+    end = len(text)
+    for cut in reversed(cuts[:-1]):
+        tail = text[cut + 1 : end]
+        if tail[:1].isalpha() and cut >= 8:
+            end = cut
+        else:
+            break
+    return normalize_vat_id(text[:end]), end
 
 
 def find_ibans(index: PageIndex) -> list[IdHit]:

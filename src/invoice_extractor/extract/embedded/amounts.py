@@ -130,7 +130,8 @@ def _amount_pattern(num: str) -> str:
         r"(?P<trail>[-\u2212](?!\d))?"
         # Greedy; find_amounts hands it to the next number when that one has none of its own.
         rf"(?(cur1)|(?:{_SP}(?P<cur2>{_CUR}))?)"
-        rf"(?(open){_SP}\))"
+        # "(12.00) USD": a currency may also follow the closing parenthesis.
+        rf"(?(open){_SP}\)(?(cur1)|(?(cur2)|(?:{_SP}(?P<cur3>{_CUR}))?)))"
         r"(?!\w)"
     )
 
@@ -141,7 +142,7 @@ _AMOUNT_TOKEN_RE = re.compile(_amount_pattern(_NUM_LOOSE))
 _NOT_AMOUNT_RE = re.compile(
     r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ \u00a0]?[A-Z0-9]{4}){2,7}(?:[ \u00a0]?[A-Z0-9]{1,3})?"
     r"(?![A-Za-z0-9])"
-    r"|\+\d{1,3}(?:[ \u00a0]?\(0\))?(?:[ \u00a0/-]\d+){2,}|\+\d{8,}"
+    r"|\+\d{1,3}(?:[ \u00a0]?\(0\))?[ \u00a0/-]?\d+(?:[ \u00a0/-]\d+)+|\+\d{8,}"
 )
 _HAS_DIGIT_RE = re.compile(r"\d")
 _DELETE_DIGITS = str.maketrans("", "", "0123456789")
@@ -222,7 +223,7 @@ def find_amounts(text: str, decimal_sep: str | None = None) -> list[AmountMatch]
     carry: tuple[int, str] | None = None  # (start, token) of a currency moved to the next hit
     for i, (m, value) in enumerate(hits):
         start, end = m.span()
-        cur = m["cur1"] or m["cur2"]
+        cur = m["cur1"] or m["cur2"] or m["cur3"]
         if carry is not None:
             start, cur = carry
             carry = None
@@ -252,7 +253,7 @@ def _prefixes_next(
 ) -> bool:
     """True if ``m``'s trailing currency reads better as the prefix of the following amount."""
     n, n_value = nxt
-    if n["cur1"] is not None or n["cur2"] is not None or n["open"] is not None:
+    if n["cur1"] or n["cur2"] or n["open"]:
         return False
     if m.end("cur2") != m.end() or text[m.end() : n.start()].strip():
         return False
@@ -297,11 +298,11 @@ def guess_decimal_separator(texts: Iterable[str]) -> str | None:
     for text in texts:
         for m in _VOTE_TOKEN_RE.finditer(text):
             tok = m.group()
-            if g := _GROUPED_DECIMAL_RE.fullmatch(tok):
+            if g := _MULTI_GROUP_RE.fullmatch(tok):
+                votes["," if g[1] == "." else "."] += 1
+            elif g := _GROUPED_DECIMAL_RE.fullmatch(tok):
                 if g[1] != g[2]:
                     votes[g[2]] += 2
-            elif g := _MULTI_GROUP_RE.fullmatch(tok):
-                votes["," if g[1] == "." else "."] += 1
             elif g := _SINGLE_SEP_RE.fullmatch(tok):
                 head, sep, tail = g.groups()
                 if len(tail) == 3 and len(head) <= 3 and head != "0":

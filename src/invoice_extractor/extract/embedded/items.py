@@ -1,8 +1,9 @@
 """Line items: the table under a header row.
 
-Columns come from the header words (description, quantity, unit price, amount); a row is a line
-with a number under the amount column, and lines without one are description continuations, given
-to the nearest row. ``quantity x unit price = amount`` confirms the columns where the page has both.
+Columns come from the header words (description, quantity, unit, unit price, amount), possibly
+over several header lines. A row is a line with a money amount under the amount column; lines
+without one are description continuations, given to the nearest row. Rows that are document-level
+allowances or charges, and lines of ``key: value`` attributes, are not items.
 """
 
 from __future__ import annotations
@@ -16,34 +17,41 @@ from .amounts import find_amounts
 from .fields import PageIndex
 from .labels import LABEL_RES
 from .text import fold
-from .values import joined
+from .values import is_money, joined
 
-_HEADERS: dict[str, re.Pattern[str]] = {
-    kind: re.compile(r"^(?:" + "|".join(words) + r")[:.]?$")
-    for kind, words in {
-        "desc": [
-            r"description", r"beschreibung", r"bezeichnung", r"artikel(?:bezeichnung)?",
-            r"produkt", r"product", r"leistung", r"item", r"items", r"designation",
-            r"libelle", r"article", r"descripcion", r"concepto", r"descrizione",
-            r"omschrijving", r"service", r"details", r"artikelbeschreibung", r"text",
-        ],
-        "qty": [
-            r"qty", r"quantity", r"menge", r"anzahl", r"qte", r"quantite", r"cantidad",
-            r"cant", r"quantita", r"qta", r"aantal", r"hours", r"stunden", r"stk", r"units?",
-        ],
-        "price": [
-            r"price", r"unit\s*price", r"preis", r"einzelpreis", r"nettopreis", r"e-preis",
-            r"ep", r"p\.?u\.?", r"prix", r"precio", r"prezzo", r"prijs", r"rate",
-            r"stuckpreis", r"netto-preis", r"unit\s*cost",
-        ],
-        "amount": [
-            r"amount", r"total", r"gesamt", r"gesamtpreis", r"betrag", r"nettobetrag",
-            r"pos-betrag", r"gp", r"montant", r"importe", r"importo", r"bedrag", r"summe",
-            r"line\s*total", r"totaal", r"net",
-        ],
-    }.items()
+_HEADER_WORDS: dict[str, tuple[str, ...]] = {
+    "desc": (
+        "description", "beschreibung", "bezeichnung", "artikel", "artikelbezeichnung",
+        "produkt", "product", "leistung", "item", "items", "designation", "libelle", "article",
+        "descripcion", "concepto", "descrizione", "omschrijving", "service", "details",
+        "artikelbeschreibung", "leistungsbeschreibung", "text", "nom", "objet",
+    ),
+    "qty": (
+        "qty", "quantity", "menge", "anzahl", "qte", "quantite", "cantidad", "cant", "quantita",
+        "qta", "aantal", "hours", "stunden", "hrs",
+    ),
+    "unit": ("unit", "einheit", "me", "unite", "unidad", "unita", "eenheid", "uom"),
+    "price": (
+        "price", "preis", "einzelpreis", "nettopreis", "e-preis", "ep", "p.u", "pu", "prix",
+        "precio", "prezzo", "prijs", "rate", "stuckpreis", "netto-preis", "unit price",
+    ),
+    "amount": (
+        "amount", "total", "gesamt", "gesamtpreis", "betrag", "nettobetrag", "pos-betrag", "gp",
+        "montant", "importe", "importo", "bedrag", "summe", "totaal", "gesamtbetrag", "net",
+        "line total", "subtotal",
+    ),
 }
-_ATTRIBUTE = re.compile(r"^[^:]{1,40}\s?:\s?\S")  # "Bruttopreis: 4,00", "Art-Nr-Kunde: X"
+_KIND_OF = {word: kind for kind, words in _HEADER_WORDS.items() for word in words}
+_ATTRIBUTE = re.compile(r"^[^:]{1,40}\s?:(\s|\S)")  # "Bruttopreis: 4,00", "Art-Nr-Kunde: X"
+_ALLOWANCE = re.compile(
+    r"^(?:\W*\w{1,4}\s+)?(remise|rabais|rabatt|abschlag|zuschlag|nachlass|discount|charge|"
+    r"surcharge|frais|escompte|skonto|descuento|sconto|korting|toeslag)\b"
+)
+_SECTION_END = re.compile(
+    r"(detail\s*(de\s*la\s*)?tva|recapitulatif\s*tva|umsatzsteueraufschlusselung|"
+    r"steueraufschlusselung|zu-\s*und\s*abschlage|vat\s*(breakdown|summary)|tax\s*(breakdown|"
+    r"summary)|belegsummen|zahlungsbedingungen|payment\s*terms|conditions\s*de\s*paiement)"
+)
 _STOP_FIELDS = ("total", "tax_total", "amount_due", "subtotal", "tax_exclusive_total")
 
 
@@ -55,13 +63,26 @@ class Column:
 
 
 @dataclass(slots=True)
+class Number:
+    value: Decimal
+    words: list[Word]
+    money: bool
+
+    @property
+    def x0(self) -> float:
+        return self.words[0].x0
+
+    @property
+    def x1(self) -> float:
+        return self.words[-1].x1
+
+
+@dataclass(slots=True)
 class Row:
-    amount: Decimal
-    amount_word: list[Word]
+    amount: Number
     y: float
     desc: list[Word] = field(default_factory=list)
-    quantity: Decimal | None = None
-    unit_price: Decimal | None = None
+    numbers: list[Number] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -74,22 +95,63 @@ class FoundItem:
     amount_words: list[Word]
 
 
-def _header(line: Line) -> list[Column] | None:
+def _header_columns(line: Line) -> list[Column]:
     columns: list[Column] = []
-    for word in line.words:
-        key = fold(word.text).strip("()")
-        for kind, pattern in _HEADERS.items():
-            if pattern.match(key):
-                columns.append(Column(kind, word.x0, word.x1))
-                break
-    kinds = {c.kind for c in columns}
-    if "amount" in kinds and len(kinds) >= 2 and ("desc" in kinds or "qty" in kinds):
-        return columns
-    return None
+    words = line.words
+    for i, word in enumerate(words):
+        key = fold(word.text).strip("()[],;:.#/")
+        pair = key + " " + fold(words[i + 1].text).strip("()[],;:.") if i + 1 < len(words) else ""
+        kind = _KIND_OF.get(pair) or _KIND_OF.get(key)
+        if kind is not None:
+            columns.append(Column(kind, word.x0, word.x1))
+    return columns
+
+
+def _numbers(line: Line, decimal_sep: str | None) -> list[Number]:
+    text, starts = joined(line.words)
+    result = []
+    for m in find_amounts(text, decimal_sep):
+        used = [
+            w for w, s in zip(line.words, starts, strict=True) if s < m.end and s + len(w.text) > m.start
+        ]
+        if used:
+            result.append(Number(m.value, used, is_money(m.value, m.currency)))
+    return result
+
+
+class _Table:
+    """Column geometry of one items table."""
+
+    def __init__(self, columns: list[Column]) -> None:
+        self.columns = sorted(columns, key=lambda c: c.x0)
+        self.amount = max((c for c in columns if c.kind == "amount"), key=lambda c: c.x1)
+        desc = [c for c in self.columns if c.kind == "desc"]
+        self.desc_x0 = desc[0].x0 if desc else 0.0
+        after = [c.x0 for c in self.columns if desc and c.x0 > desc[0].x1 + 1]
+        numeric = [c.x0 for c in self.columns if c.kind != "desc"]
+        self.desc_x1 = min(after) if after else (min(numeric) if numeric else 1e9)
+
+    def in_desc(self, word: Word, size: float) -> bool:
+        return word.x0 >= self.desc_x0 - size * 1.5 and word.x0 < self.desc_x1 - size * 0.5
+
+    def under(self, kind: str, number: Number, size: float) -> bool:
+        return any(
+            c.kind == kind and number.x1 >= c.x0 - size * 1.5 and number.x0 <= c.x1 + size * 2.5
+            for c in self.columns
+        )
+
+    def amount_of(self, numbers: list[Number], size: float) -> Number | None:
+        col = self.amount
+        for number in reversed(numbers):
+            if number.money and number.x1 >= col.x0 - size * 2 and number.x0 <= col.x1 + size * 3:
+                return number
+        return None
 
 
 def _is_stop(index: PageIndex, line_index: int) -> bool:
     text = index.folded[line_index]
+    if _SECTION_END.search(text):
+        return True
     for name in _STOP_FIELDS:
         m = LABEL_RES[name].search(text)
         if m is not None and m.start() <= 2:
@@ -97,92 +159,86 @@ def _is_stop(index: PageIndex, line_index: int) -> bool:
     return False
 
 
-def _amount_column(columns: list[Column]) -> Column:
-    return max((c for c in columns if c.kind == "amount"), key=lambda c: c.x1)
-
-
-def _numbers(line: Line, decimal_sep: str | None) -> list[tuple[Decimal, list[Word], float]]:
-    text, starts = joined(line.words)
-    result = []
-    for m in find_amounts(text, decimal_sep):
-        used = [w for w, s in zip(line.words, starts, strict=True) if s < m.end and s + len(w.text) > m.start]
-        if used:
-            result.append((m.value, used, used[-1].x1))
-    return result
-
-
-def _nearest(columns: list[Column], kind: str, x1: float, tolerance: float) -> bool:
-    return any(c.kind == kind and c.x0 - tolerance <= x1 <= c.x1 + tolerance for c in columns)
-
-
 def extract_items(indexes: list[PageIndex], decimal_sep: str | None) -> list[FoundItem]:
     items: list[FoundItem] = []
-    columns: list[Column] | None = None
+    table: _Table | None = None
     for index in indexes:
         rows: list[Row] = []
-        extra: list[tuple[float, list[Word]]] = []
-        in_table = False
-        for i, line in enumerate(index.lines):
-            header = _header(line)
-            if header is not None:
-                columns, in_table = header, True
-                continue
-            if not in_table or columns is None:
-                continue
-            if _is_stop(index, i):
-                if rows:
-                    in_table = False
-                continue
-            amount_col = _amount_column(columns)
+        extra: list[tuple[float, list[Word], list[Number]]] = []
+        lines = index.lines
+        header: list[Column] = []
+        header_y = -1e9
+        for i, line in enumerate(lines):
             size = max(line.words[0].height, 4.0)
             numbers = _numbers(line, decimal_sep)
-            amount = next(
-                (n for n in reversed(numbers) if abs(n[2] - amount_col.x1) <= size * 3
-                 or amount_col.x0 - size <= n[2] <= amount_col.x1 + size * 3),
-                None,
-            )
-            number_words = {id(w) for n in numbers for w in n[1]}
-            first_num_x = min((n[1][0].x0 for n in numbers), default=line.x1 + 1)
-            desc = [w for w in line.words if id(w) not in number_words and w.x1 <= first_num_x + 1]
+            columns = _header_columns(line) if not any(n.money for n in numbers) else []
+            if columns:
+                # Header words over consecutive lines form one header band.
+                header = header + columns if line.y0 - header_y < size * 2.5 else columns
+                header_y = line.y1
+                kinds = {c.kind for c in header}
+                if "amount" in kinds and len(kinds - {"amount"}) >= 1 and kinds & {"desc", "qty"}:
+                    table = _Table(header)
+                    rows, extra = _flush(rows, extra, items), []
+                continue
+            if table is None:
+                continue
+            if _is_stop(index, i):
+                rows, extra = _flush(rows, extra, items), []
+                table = None
+                continue
+            amount = table.amount_of(numbers, size)
+            others = [n for n in numbers if n is not amount]
+            number_words = {id(w) for n in others for w in n.words}
+            desc = [w for w in line.words if table.in_desc(w, size) and id(w) not in number_words]
             if amount is None:
                 text = " ".join(w.text for w in desc)
                 if desc and not _ATTRIBUTE.match(text):
-                    extra.append((line.y0, desc))
+                    extra.append((line.y0, desc, others))
                 continue
-            row = Row(amount[0], amount[1], line.y0, desc)
-            for value, used, x1 in numbers:
-                if used is amount[1]:
-                    continue
-                if row.quantity is None and _nearest(columns, "qty", x1, size * 2):
-                    row.quantity = value
-                elif row.unit_price is None and _nearest(columns, "price", x1, size * 2):
-                    row.unit_price = value
-            rows.append(row)
-        _attach(rows, extra)
-        items.extend(_finish(row) for row in rows)
-    return [i for i in items if i.description]
+            desc = [w for w in desc if w not in amount.words]
+            rows.append(Row(amount, line.y0, desc, others))
+        _flush(rows, extra, items, table)
+    return items
 
 
-def _attach(rows: list[Row], extra: list[tuple[float, list[Word]]]) -> None:
-    """Continuation lines go to the nearest row; ties to the row above (top-aligned cells)."""
-    if not rows:
-        return
-    for y, words in extra:
+def _flush(
+    rows: list[Row],
+    extra: list[tuple[float, list[Word], list[Number]]],
+    items: list[FoundItem],
+    table: _Table | None = None,
+) -> list[Row]:
+    """Attach continuation lines to their nearest row, then turn the rows into items."""
+    for y, words, numbers in extra:
+        if not rows:
+            break
         nearest = min(rows, key=lambda r: (abs(r.y - y), r.y > y))
-        if y < nearest.y:
-            nearest.desc = words + nearest.desc
-        else:
-            nearest.desc = nearest.desc + words
+        nearest.desc = words + nearest.desc if y < nearest.y else nearest.desc + words
+        nearest.numbers += numbers
     for row in rows:
         row.desc.sort(key=lambda w: (round(w.y0), w.x0))
+        words = row.desc[1:] if row.desc and row.desc[0].text.rstrip(".").isdigit() else row.desc
+        text = " ".join(w.text for w in words).strip(" -–:")
+        if not text or _ALLOWANCE.match(fold(text)):
+            continue
+        quantity, unit_price = _qty_price(row, table)
+        items.append(FoundItem(text, quantity, unit_price, row.amount.value, words, row.amount.words))
+    return []
 
 
-def _finish(row: Row) -> FoundItem:
-    words = [w for w in row.desc if not _is_position(w, row)]
-    text = " ".join(w.text for w in words).strip(" -–:")
-    return FoundItem(text, row.quantity, row.unit_price, row.amount, words, row.amount_word)
-
-
-def _is_position(word: Word, row: Row) -> bool:
-    # A leading position number ("1", "2.") is not part of the description.
-    return bool(row.desc) and word is row.desc[0] and word.text.rstrip(".").isdigit()
+def _qty_price(row: Row, table: _Table | None) -> tuple[Decimal | None, Decimal | None]:
+    """Quantity and unit price from their columns, confirmed by quantity x price = amount."""
+    amount = row.amount.value
+    size = max(row.amount.words[0].height, 4.0)
+    qty = price = None
+    if table is not None:
+        qty = next((n.value for n in row.numbers if table.under("qty", n, size)), None)
+        price = next((n.value for n in row.numbers if table.under("price", n, size)), None)
+    if qty is not None and price is not None and abs(qty * price - amount) <= Decimal("0.02"):
+        return qty, price
+    values = [n.value for n in row.numbers]
+    for q in values:
+        for p in values:
+            if q is not p and p != 0 and abs(q * p - amount) <= Decimal("0.01") and q == q.to_integral():
+                return q, p
+    return qty, price

@@ -19,7 +19,7 @@ from invoice_extractor.extract.embedded.amounts import (
 def _same(actual: Decimal | None, expected: str | None) -> bool:
     """Equal value *and* equal precision ("10.50" is not "10.5")."""
     if expected is None or actual is None:
-        return actual is expected
+        return actual is None and expected is None
     return actual == Decimal(expected) and str(actual) == expected
 
 
@@ -322,6 +322,7 @@ def test_detect_currency(text: str, expected: str | None) -> None:
         # dates, ambiguous groups and "dd.mm." never vote
         (["31.03.2024", "05.06.18", "2024-03-31"], None),
         (["Lieferung 31.03.", "Summe 12,50"], ","),
+        (["Total due 12.50."], "."),
         (["1,234", "1.234"], None),
         (["Rechnung 471102"], None),
         ([], None),

@@ -288,6 +288,10 @@ _MULTI_GROUP_RE = re.compile(r"\d{1,3}(?:([.,])\d{3}){2,}")
 _SINGLE_SEP_RE = re.compile(r"(\d+)([.,])(\d+)")
 
 
+def _is_day_month(head: str, tail: str) -> bool:
+    return len(head) <= 2 and len(tail) == 2 and 1 <= int(head) <= 31 and 1 <= int(tail) <= 12
+
+
 def guess_decimal_separator(texts: Iterable[str]) -> str | None:
     """Vote for the document's decimal separator ("," or ".") over all numbers in ``texts``.
 
@@ -307,7 +311,7 @@ def guess_decimal_separator(texts: Iterable[str]) -> str | None:
                 head, sep, tail = g.groups()
                 if len(tail) == 3 and len(head) <= 3 and head != "0":
                     continue  # "1,234" could be either
-                if sep == "." and text[m.end() : m.end() + 1] == "." and len(head) <= 2:
+                if sep == "." and text[m.end() : m.end() + 1] == "." and _is_day_month(head, tail):
                     continue  # "31.03." is a day and month, not 31.03
                 votes[sep] += 1
     if votes[","] == votes["."]:

@@ -1,8 +1,9 @@
 """Dates in invoice text: numeric forms and written months in EN, DE, FR, ES, IT and NL.
 
-One precompiled regex covers every supported form, so that ``find_dates`` is a single scan per
-line (it runs on every line of every page). Numeric dates whose day and month are both <= 12 are
-resolved with a :data:`DateOrder`, which :func:`guess_date_order` infers from the document.
+One precompiled regex, anchored on a digit, covers every supported form, so that ``find_dates``
+is one fast scan per line (it runs on every line of every page). Numeric dates whose day and
+month are both <= 12 are resolved with a :data:`DateOrder`, which :func:`guess_date_order`
+infers from the document.
 """
 
 from __future__ import annotations

@@ -35,6 +35,10 @@ _HEADER_WORDS: dict[str, tuple[str, ...]] = {
         "price", "preis", "einzelpreis", "nettopreis", "e-preis", "ep", "p.u", "pu", "prix",
         "precio", "prezzo", "prijs", "rate", "stuckpreis", "netto-preis", "unit price",
     ),
+    "code": (
+        "code article", "art-nr", "art-nr.", "artikelnummer", "artikel-nr", "item code", "sku",
+        "ref", "reference", "referenz", "gtin", "ean", "code", "pos", "position", "ligne", "line",
+    ),
     "amount": (
         "amount", "total", "gesamt", "gesamtpreis", "betrag", "nettobetrag", "pos-betrag", "gp",
         "montant", "importe", "importo", "bedrag", "summe", "totaal", "gesamtbetrag", "net",
@@ -102,6 +106,10 @@ def _header_columns(line: Line) -> list[Column]:
         key = fold(word.text).strip("()[],;:.#/")
         pair = key + " " + fold(words[i + 1].text).strip("()[],;:.") if i + 1 < len(words) else ""
         kind = _KIND_OF.get(pair) or _KIND_OF.get(key)
+        if kind is not None and i > 0 and columns and columns[-1].kind == "code":
+            prev = fold(words[i - 1].text).strip("()[],;:.")
+            if _KIND_OF.get(prev + " " + key) == "code":
+                continue  # "CODE ARTICLE": the second word belongs to the code column
         if kind is not None:
             columns.append(Column(kind, word.x0, word.x1))
     return columns
@@ -127,8 +135,10 @@ class _Table:
         self.amount = max((c for c in columns if c.kind == "amount"), key=lambda c: c.x1)
         desc = [c for c in self.columns if c.kind == "desc"]
         self.desc_x0 = desc[0].x0 if desc else 0.0
-        after = [c.x0 for c in self.columns if desc and c.x0 > desc[0].x1 + 1]
-        numeric = [c.x0 for c in self.columns if c.kind != "desc"]
+        after = [
+            c.x0 for c in self.columns if desc and c.kind != "desc" and c.x0 > desc[0].x1 + 1
+        ]
+        numeric = [c.x0 for c in self.columns if c.kind not in ("desc", "code")]
         self.desc_x1 = min(after) if after else (min(numeric) if numeric else 1e9)
 
     def in_desc(self, word: Word, size: float) -> bool:
@@ -146,6 +156,11 @@ class _Table:
             if number.money and number.x1 >= col.x0 - size * 2 and number.x0 <= col.x1 + size * 3:
                 return number
         return None
+
+
+def _is_header(columns: list[Column]) -> bool:
+    kinds = {c.kind for c in columns}
+    return "amount" in kinds and bool(kinds & {"desc", "qty"}) and len(kinds - {"code"}) >= 2
 
 
 def _is_stop(index: PageIndex, line_index: int) -> bool:
@@ -167,24 +182,28 @@ def extract_items(indexes: list[PageIndex], decimal_sep: str | None) -> list[Fou
         extra: list[tuple[float, list[Word], list[Number]]] = []
         lines = index.lines
         header: list[Column] = []
-        header_y = -1e9
+        header_y, header_line = -1e9, -2
         for i, line in enumerate(lines):
             size = max(line.words[0].height, 4.0)
             numbers = _numbers(line, decimal_sep)
             columns = _header_columns(line) if not any(n.money for n in numbers) else []
-            if columns:
-                # Header words over consecutive lines form one header band.
-                header = header + columns if line.y0 - header_y < size * 2.5 else columns
-                header_y = line.y1
-                kinds = {c.kind for c in header}
-                if "amount" in kinds and len(kinds - {"amount"}) >= 1 and kinds & {"desc", "qty"}:
-                    table = _Table(header)
-                    rows, extra = _flush(rows, extra, items), []
+            in_band = header_line == i - 1 and line.y0 - header_y < size * 2.5
+            if columns and (table is None or in_band or _is_header(columns)):
+                # Header words on consecutive lines form one header band; inside a table only
+                # a complete header starts a new one ("Description" in a row is not a header).
+                header = header + columns if in_band else columns
+                header_y, header_line = line.y1, i
+                if _is_header(header):
+                    if table is None or not rows:
+                        table = _Table(header)
+                    else:
+                        rows, extra = _flush(rows, extra, items, table), []
+                        table = _Table(header)
                 continue
             if table is None:
                 continue
             if _is_stop(index, i):
-                rows, extra = _flush(rows, extra, items), []
+                rows, extra = _flush(rows, extra, items, table), []
                 table = None
                 continue
             amount = table.amount_of(numbers, size)

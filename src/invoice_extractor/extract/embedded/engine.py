@@ -142,7 +142,10 @@ class EmbeddedExtractor:
             # A title word followed by the number: "Invoice INV/2023/03/0008", "Rechnung AC-1".
             for index in ctx.indexes[:1]:
                 lines = index.lines
+                head = index.page.height * 0.4
                 for i, line in enumerate(lines):
+                    if line.y0 > head:
+                        break
                     for k, word in enumerate(line.words):
                         if not _INVOICE_WORD.match(word.text.rstrip(":")):
                             continue
@@ -185,8 +188,11 @@ class EmbeddedExtractor:
 
         found: list[Candidate[date]] = []
         for page_no, index in enumerate(ctx.indexes):
-            for cand in find_labelled(index, field_name, parse):
-                cand.score -= 0.1 * page_no
+            rivals = ("due_date",) if field_name == "issue_date" else ()
+            height = max(index.page.height, 1.0)
+            for cand in find_labelled(index, field_name, parse, rivals=rivals):
+                # Issue and due dates sit in the head of the first page; later ones are periods.
+                cand.score -= 0.1 * page_no + 0.15 * cand.words[0].y0 / height
                 found.append(cand)
         return best(found)
 

@@ -20,7 +20,7 @@ T = TypeVar("T")
 # A parser gets the words after a label and returns the value and the words it used.
 ValueParser = Callable[[list[Word]], "tuple[T, list[Word]] | None"]
 
-_PUNCT_ONLY = re.compile(r"^[:#\-–.=|/]+$")
+_PUNCT_ONLY = re.compile(r"^[:#\-–—.=|/]+$")
 
 
 @dataclass(slots=True)
@@ -35,6 +35,7 @@ class LabelHit:
     x1: float
     y0: float
     y1: float
+    tail: Word | None = None  # the value glued to the label: "n°562044387"
 
 
 @dataclass(slots=True)
@@ -89,13 +90,17 @@ class PageIndex:
         last = max(i for i, s in enumerate(starts) if s < end)
         return first, last + 1
 
-    def labels(self, field_name: str) -> Iterator[LabelHit]:
+    def labels(self, field_name: str, rivals: tuple[str, ...] = ()) -> Iterator[LabelHit]:
+        """Label hits of a field; a hit inside a "not a value" label or a rival field's label
+        ("Date" inside "Due Date") is skipped."""
         pattern = LABEL_RES[field_name]
-        blocked = LABEL_RES["not_a_value"]
+        blockers = [LABEL_RES["not_a_value"], *(LABEL_RES[r] for r in rivals)]
         for i, text in enumerate(self.folded):
-            spans = [(m.start(), m.end()) for m in blocked.finditer(text)]
+            spans = None
             for m in pattern.finditer(text):
-                if any(s < m.end() and m.start() < e for s, e in spans):
+                if spans is None:
+                    spans = [(b.start(), b.end()) for bl in blockers for b in bl.finditer(text)]
+                if any(s < m.end() and m.start() < e and (e - s) > len(m.group(0)) for s, e in spans):
                     continue
                 first, last = self.word_range(i, m.start(), m.end())
                 words = self.page.lines[i].words[first:last]
@@ -110,13 +115,28 @@ class PageIndex:
                     words[-1].x1,
                     min(w.y0 for w in words),
                     max(w.y1 for w in words),
+                    self._tail(i, last - 1, m.end()),
                 )
+
+    def _tail(self, line_index: int, word_index: int, label_end: int) -> Word | None:
+        word = self.page.lines[line_index].words[word_index]
+        folded_end = self.offsets[line_index][word_index] + len(fold(word.text))
+        glued = folded_end - label_end
+        if glued <= 0 or len(fold(word.text)) != len(word.text):
+            return None
+        text = word.text[len(word.text) - glued :].lstrip(":#°º.-–—")
+        if not any(c.isalnum() for c in text):
+            return None
+        share = (word.x1 - word.x0) * len(text) / max(len(word.text), 1)
+        return Word(text, word.x1 - share, word.y0, word.x1, word.y1, word.page)
 
     def right_of(self, hit: LabelHit, max_gap: float | None = None) -> list[Word]:
         """Words after the label on its line, skipping separators such as ':'."""
         words = self.page.lines[hit.line_index].words[hit.end :]
         while words and _PUNCT_ONLY.match(words[0].text):
             words = words[1:]
+        if hit.tail is not None:
+            words = [hit.tail, *words]
         if max_gap is not None and words and words[0].x0 - hit.x1 > max_gap:
             return []
         return words
@@ -151,10 +171,11 @@ def find_labelled(
     *,
     weight: float = 1.0,
     below: bool = True,
+    rivals: tuple[str, ...] = (),
 ) -> list[Candidate[T]]:
     """Every value of ``field_name`` announced by a label on this page."""
     found: list[Candidate[T]] = []
-    for hit in index.labels(field_name):
+    for hit in index.labels(field_name, rivals):
         # A longer, more specific label is better evidence than a bare "date" or "total".
         specificity = min(len(hit.text), 20) / 20
         right = index.right_of(hit)

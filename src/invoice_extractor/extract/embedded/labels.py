@@ -70,6 +70,8 @@ LABELS: dict[str, list[str]] = {
         r"scadenza",
         r"vervaldatum",
         r"uiterste\s*betaaldatum",
+        r"date\s*limite\s*de\s*(?:paiement|reglement)",
+        r"a\s*payer\s*avant\s*le",
     ],
     "po_number": [
         r"p\.?\s*o\.?\s*(?:no\.?|number|#)?",
@@ -106,7 +108,7 @@ LABELS: dict[str, list[str]] = {
         r"netto\s*gesamt",
         r"warenwert",
         r"total\s*h\.?\s*t\.?",
-        r"montant\s*h\.?\s*t\.?",
+        r"montant\s*(?:eur\s*)?h\.?\s*t\.?",
         r"sous-?\s*total",
         r"base\s*imponible",
         r"imponibile",
@@ -145,7 +147,7 @@ LABELS: dict[str, list[str]] = {
         r"endbetrag",
         r"summe",
         r"total\s*t\.?t\.?c\.?",
-        r"montant\s*t\.?t\.?c\.?",
+        r"montant\s*(?:eur\s*)?t\.?t\.?c\.?",
         r"total\s*(?:de\s*la\s*)?facture",
         r"importe\s*total",
         r"totale(?:\s*fattura)?",
@@ -205,8 +207,9 @@ LABELS: dict[str, list[str]] = {
         r"client",
         r"buyer",
         r"recipient",
+        r"to",
         r"rechnungsempf(?:a|ae)nger",
-        r"k(?:a|ae)ufer(?:/leistungsempf(?:a|ae)nger)?",
+        r"k(?:a|ae)ufer(?:\s*/\s*leistungsempf(?:a|ae)nger)?",
         r"kunde",
         r"leistungsempf(?:a|ae)nger",
         r"adresse\s*du\s*client",
@@ -245,7 +248,7 @@ LABELS: dict[str, list[str]] = {
         r"date\s*de\s*livraison",
         r"bestelldatum",
         r"(?:n°\s*de\s*|date\s*de\s*)?facture\s*associee",
-        r"date\s*de\s*(?:debut|fin)(?:\s*de\s*prestation)?",
+        r"date\s*(?:de\s*)?(?:debut|fin)(?:\s*de\s*prestation)?",
         r"(?:n°\s*de\s*|code\s*)client",
         r"stylesheet.*",
         r"version.*",
@@ -259,7 +262,8 @@ LABELS: dict[str, list[str]] = {
 def _compile(patterns: list[str]) -> re.Pattern[str]:
     # Longest alternatives first so "invoice date" wins over "date".
     ordered = sorted(patterns, key=len, reverse=True)
-    return re.compile(r"(?<![\w])(?:" + "|".join(ordered) + r")(?![\w])")
+    # A label ending in a symbol may have its value glued on: "Facture n°562044387".
+    return re.compile(r"(?<![\w])(?:" + "|".join(ordered) + r")(?:(?<=[°º#.:])|(?![\w]))")
 
 
 LABEL_RES: dict[str, re.Pattern[str]] = {field: _compile(p) for field, p in LABELS.items()}

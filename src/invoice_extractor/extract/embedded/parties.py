@@ -31,7 +31,13 @@ _SUB_LABEL = re.compile(
 )
 _NOT_NAME = re.compile(
     r"(?i)(@|www\.|https?:|\btel\b|\bfax\b|\bphone\b|\biban\b|\bbic\b|\bseite\b|\bpage\b|"
-    r"\bnummer\b|\bnumber\b|\bn°|\bdate\b|\bdatum\b|:\s*\S*\d)"
+    r"\bnummer\b|\bnumber\b|\bn°|\bdate\b|\bdatum\b|:\s*\S*\d|^attn\b|^z\.\s?hd|^c/o\b|"
+    r"^attention\b)"
+)
+# Document titles printed beside the letterhead name ("Amazon Web Services Invoice").
+_TITLE_WORDS = re.compile(
+    r"(?i)\b(invoice|rechnung|facture|factura|fattura|factuur|receipt|quittung|gutschrift|"
+    r"credit note|avoir|original|copy|kopie|duplicate|paid|bezahlt|payee)\b"
 )
 _KEY_VALUE = re.compile(r"^[^:]{1,30}:(\s|$)")  # "Nummer: 123", "Anschrift:"
 _COUNTRY_NAMES = frozenset(
@@ -41,6 +47,12 @@ _COUNTRY_NAMES = frozenset(
         "niederlande,italia,italy,italien,espana,spain,spanien,luxembourg,polska,poland,"
         "deutschland (de),de,fr"
     ).split(",")
+)
+_STREET = re.compile(
+    r"(?i)(^\d+[a-z]?,?\s+[^\W\d_]{2}|\b(rue|avenue|av\.|boulevard|bd|chemin|all[eé]e|place|impasse|"
+    r"stra(ss|ß)e|str\.|weg|platz|allee|gasse|ring|damm|ufer|street|st\.|road|rd\.|lane|drive|"
+    r"way|via|viale|piazza|calle|avenida|plaza|straat|laan|plein|gracht)\b.*\d|"
+    r"\w+(stra(ss|ß)e|str\.|weg|platz|allee|gasse|straat|laan)\s+\d)"
 )
 _SENDER_SPLIT = re.compile(r"\s+[-–·|•]\s+|\s*,\s+")
 
@@ -65,6 +77,8 @@ def _name_like(text: str) -> bool:
         and digits <= letters / 3
         and not _NOT_NAME.search(text)
         and not _POSTCODE_CITY.search(text)
+        and not _STREET.search(text)
+        and len(_SENDER_SPLIT.split(text)) < 3
         and fold(text) not in _COUNTRY_NAMES
     )
 
@@ -104,6 +118,8 @@ def _is_heading(index: PageIndex, hit: LabelHit) -> bool:
     label_last = words[hit.end - 1]
     if label_last.text.endswith(":") or label_last is cell.words[-1]:
         return True
+    if cell.words[-1].text.endswith(":") and len(cell.words) <= 4:
+        return True  # "Bill to Address:"
     return hit.end < len(words) and words[hit.end].text.startswith(":")
 
 
@@ -165,15 +181,15 @@ def letterhead(index: PageIndex, exclude: set[str]) -> NameHit | None:
             continue
         for cell in index.cells[j]:
             text = cell.text
-            parts = _SENDER_SPLIT.split(text)
-            if len(parts) >= 3 and any(_POSTCODE_CITY.search(p) for p in parts[1:]):
+            parts = _sender_parts(text)
+            if parts:
                 # A one-line sender address: "ACME GmbH · Hauptstr. 1 · 10115 Berlin".
                 first = parts[0].strip()
                 n = len(first.split())
                 if _name_like(first):
                     options.append(NameHit(first, cell.words[:n], 1.0))
                 continue
-            text = _clean(text)
+            text = _TITLE_WORDS.sub("", _clean(text)).strip(" -–|:")
             if not _name_like(text) or _is_label(text) or fold(text) in exclude:
                 continue
             size = cell.words[0].height / median
@@ -188,9 +204,35 @@ def letterhead(index: PageIndex, exclude: set[str]) -> NameHit | None:
     return max(options, key=lambda o: o.score) if options else None
 
 
+def _sender_parts(text: str) -> list[str] | None:
+    """The parts of a one-line sender address, or None if the text is not one."""
+    parts = _SENDER_SPLIT.split(text)
+    if (
+        len(parts) >= 3
+        and ":" not in parts[0]
+        and any(_POSTCODE_CITY.search(p) or _STREET.search(p) for p in parts[1:])
+    ):
+        return parts
+    return None
+
+
 def address_window(index: PageIndex, exclude: set[str]) -> NameHit | None:
-    """The recipient block of a letter: a name line followed within 4 lines by postcode + city."""
+    """The recipient block of a letter: the first name under a one-line sender address (the
+    window-envelope layout), else a name line followed within 4 lines by postcode + city."""
     page = index.page
+    for j, line in enumerate(page.lines):
+        if line.y0 / max(page.height, 1.0) > 0.45:
+            break
+        sender = next((c for c in index.cells[j] if _sender_parts(c.text)), None)
+        if sender is None:
+            continue
+        for k in range(j + 1, min(len(page.lines), j + 4)):
+            cell = next((c for c in index.cells[k] if abs(c.x0 - sender.x0) < 10), None)
+            if cell is not None:
+                text = _clean(cell.text)
+                if _name_like(text) and not _is_label(text) and fold(text) not in exclude:
+                    return NameHit(text, cell.words, 0.7)
+        break
     for j, line in enumerate(page.lines):
         if line.y0 / max(page.height, 1.0) > 0.45:
             break

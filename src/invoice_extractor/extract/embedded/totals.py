@@ -10,6 +10,7 @@ import itertools
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ...ingest.document import Word
 from .fields import Candidate, LabelHit, PageIndex
 from .values import parse_amount_words
 
@@ -44,15 +45,16 @@ def collect(indexes: list[PageIndex], decimal_sep: str | None) -> dict[str, list
     last_page = len(indexes) - 1
     for page_no, index in enumerate(indexes):
         height = max(index.page.height, 1.0)
-        for hit in _resolve_overlaps(index):
+        hits = _resolve_overlaps(index)
+        for hit in hits:
             specificity = min(len(hit.text), 16) / 16
             # Totals sit at the end: later pages and lower positions are likelier.
             position = 0.15 * (hit.y0 / height) + (0.1 if page_no == last_page else 0.0)
-            right = index.right_of(hit)
+            right = _until_next_label(index.right_of(hit), hit, hits, index)
             parsed = parse_amount_words(right, decimal_sep) if right else None
             where = "right"
             if parsed is None:
-                for words in index.below(hit):
+                for words in _column_below(index, hit, hits):
                     parsed = parse_amount_words(words, decimal_sep, last=False)
                     where = "below"
                     if parsed is not None:
@@ -64,6 +66,40 @@ def collect(indexes: list[PageIndex], decimal_sep: str | None) -> dict[str, list
             score = base + 0.25 * specificity + position
             found[hit.field].append(Candidate(value, used, score, hit.text, where))
     return found
+
+
+def _column_below(index: PageIndex, hit: LabelHit, hits: list[LabelHit]) -> list[list[Word]]:
+    """Values under a row of total headings ("TOTAL HT  TOTAL TVA  TOTAL TTC"): each heading owns
+    the span up to the next heading, and a value belongs to the span holding its centre."""
+    neighbours = sorted(h.x0 for h in hits if h.line_index == hit.line_index and h is not hit)
+    if not neighbours:
+        return list(index.below(hit))
+    size = max(hit.y1 - hit.y0, 4.0)
+    left = max([x for x in neighbours if x < hit.x0], default=-1e9)
+    right = min([x for x in neighbours if x > hit.x0], default=1e9)
+    left = max(left + size, hit.x0 - size * 3)
+    groups: list[list[Word]] = []
+    last_y = hit.y1
+    for line in index.lines[hit.line_index + 1 : hit.line_index + 4]:
+        if line.y0 - last_y > size * 3:
+            break
+        last_y = line.y1
+        words = [w for w in line.words if left <= w.cx < right]
+        if words:
+            groups.append(words)
+    return groups
+
+
+def _until_next_label(
+    words: list[Word], hit: LabelHit, hits: list[LabelHit], index: PageIndex
+) -> list[Word]:
+    """Stop at the next amount label on the line: its value is not this label's."""
+    line_words = index.lines[hit.line_index].words
+    later = [h.start for h in hits if h.line_index == hit.line_index and h.start >= hit.end]
+    if not later:
+        return words
+    stop = line_words[min(later)]
+    return words[: words.index(stop)] if stop in words else words
 
 
 def _top(cands: list[Candidate[Decimal]]) -> list[Candidate[Decimal] | None]:

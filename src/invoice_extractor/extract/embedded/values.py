@@ -20,16 +20,19 @@ _AMOUNT_LIKE = re.compile(r"^-?\d{1,3}([.,' ]\d{3})*[.,]\d{2}$")
 _MAX_JOIN = 8  # words read after a label: enough for "31. März 2024", "EUR 1 234,56"
 
 
-def joined(words: list[Word]) -> tuple[str, list[int]]:
-    """Words joined by spaces, with the start offset of each word."""
+def joined(words: list[Word], glue_commas: bool = False) -> tuple[str, list[int]]:
+    """Words joined by spaces, with the start offset of each word.
+
+    With ``glue_commas`` a lone "," sticks to the word before it ("August 3 , 2014").
+    """
     starts: list[int] = []
-    parts: list[str] = []
-    pos = 0
+    text = ""
     for word in words:
-        starts.append(pos)
-        parts.append(word.text)
-        pos += len(word.text) + 1
-    return " ".join(parts), starts
+        if text and not (glue_commas and word.text == ","):
+            text += " "
+        starts.append(len(text))
+        text += word.text
+    return text, starts
 
 
 def words_in_span(words: list[Word], starts: list[int], start: int, end: int) -> list[Word]:
@@ -51,8 +54,7 @@ def parse_id(words: list[Word]) -> tuple[str, list[Word]] | None:
             and not _AMOUNT_LIKE.match(text)
         ):
             return text, [word]
-        if i >= 1 or len(text) > 3:  # the value must follow the label closely
-            return None
+        return None  # the value must follow the label (and its fillers) directly
     return None
 
 
@@ -60,7 +62,7 @@ def parse_date_words(
     words: list[Word], order: DateOrder | None
 ) -> tuple[date, list[Word]] | None:
     head = words[:_MAX_JOIN]
-    text, starts = joined(head)
+    text, starts = joined(head, glue_commas=True)
     for match in find_dates(text, order):
         if match.start > 12:  # the date must follow the label, not sit far down the line
             return None

@@ -17,7 +17,7 @@ from ...model import DocumentType, Evidence, Invoice, LineItem
 from .amounts import detect_currency, guess_decimal_separator
 from .dates import DateOrder, guess_date_order
 from .fields import Candidate, PageIndex, best, find_labelled
-from .items import extract_items
+from .items import Table, extract_items
 from .language import detect_language
 from .parties import address_window, labelled_party, letterhead
 from .patterns import find_bics, find_ibans, find_vat_ids, labelled_iban
@@ -112,7 +112,9 @@ class EmbeddedExtractor:
             evidence["amount_due"] = evidence["total"].model_copy(
                 update={"confidence": round(evidence["total"].confidence * 0.8, 2)}
             )
-        for n, item in enumerate(extract_items(ctx.indexes, ctx.decimal_sep)):
+        table = extract_items(ctx.indexes, ctx.decimal_sep)
+        _reconcile_subtotal(invoice, table, evidence)
+        for n, item in enumerate(table.items):
             invoice.line_items.append(
                 LineItem(
                     description=item.description,
@@ -254,6 +256,26 @@ class EmbeddedExtractor:
                 invoice.payment.bic = bics[0].value
                 evidence["payment.bic"] = _evidence(bics[0].words, 0.9)
                 break
+
+
+def _reconcile_subtotal(invoice: Invoice, table: Table, evidence: dict[str, Evidence]) -> None:
+    """BT-106 is the sum of the line net amounts. When the table also lists document-level
+    allowances and charges and the printed net total equals lines - allowances + charges, that
+    printed total is BT-109 (tax exclusive), not BT-106: assign both, and the adjustments."""
+    printed = invoice.subtotal
+    if printed is None or not table.items or not table.adjustments:
+        return
+    lines = sum((i.amount for i in table.items), Decimal(0))
+    allowances = sum((abs(a.amount) for a in table.adjustments if a.kind == "allowance"), Decimal(0))
+    charges = sum((abs(a.amount) for a in table.adjustments if a.kind == "charge"), Decimal(0))
+    if lines == printed or abs(lines - allowances + charges - printed) > Decimal("0.01"):
+        return
+    if invoice.tax_exclusive_total is None:
+        invoice.tax_exclusive_total = printed
+        evidence["tax_exclusive_total"] = evidence.pop("subtotal")
+    invoice.subtotal = lines
+    invoice.allowances = allowances
+    invoice.charges = charges
 
 
 def _set(invoice: Invoice, path: str, value: object) -> None:

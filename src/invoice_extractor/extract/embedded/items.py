@@ -47,9 +47,10 @@ _HEADER_WORDS: dict[str, tuple[str, ...]] = {
 }
 _KIND_OF = {word: kind for kind, words in _HEADER_WORDS.items() for word in words}
 _ATTRIBUTE = re.compile(r"^[^:]{1,40}\s?:(\s|\S)")  # "Bruttopreis: 4,00", "Art-Nr-Kunde: X"
-_ALLOWANCE = re.compile(
-    r"^(?:\W*\w{1,4}\s+)?(remise|rabais|rabatt|abschlag|zuschlag|nachlass|discount|charge|"
-    r"surcharge|frais|escompte|skonto|descuento|sconto|korting|toeslag)\b"
+_ADJUSTMENT = re.compile(
+    r"^(?:\W*\w{1,4}\s+)?(?:(?P<allowance>remise|rabais|rabatt|abschlag|nachlass|discount|"
+    r"escompte|skonto|descuento|sconto|korting)|(?P<charge>zuschlag|charge|surcharge|frais|"
+    r"recargo|toeslag))\b"
 )
 _SECTION_END = re.compile(
     r"(detail\s*(de\s*la\s*)?tva|recapitulatif\s*tva|umsatzsteueraufschlusselung|"
@@ -97,6 +98,13 @@ class FoundItem:
     amount: Decimal
     words: list[Word]
     amount_words: list[Word]
+    kind: str = "item"  # "item", or "allowance" / "charge" rows of the document level
+
+
+@dataclass(slots=True)
+class Table:
+    items: list[FoundItem] = field(default_factory=list)
+    adjustments: list[FoundItem] = field(default_factory=list)  # allowances and charges
 
 
 def _header_columns(line: Line) -> list[Column]:
@@ -158,6 +166,11 @@ class _Table:
         return None
 
 
+def is_items_header(line: Line) -> bool:
+    """Whether a line is the heading row of an items table (description, quantity, amount...)."""
+    return _is_header(_header_columns(line))
+
+
 def _is_header(columns: list[Column]) -> bool:
     kinds = {c.kind for c in columns}
     return "amount" in kinds and bool(kinds & {"desc", "qty"}) and len(kinds - {"code"}) >= 2
@@ -174,8 +187,8 @@ def _is_stop(index: PageIndex, line_index: int) -> bool:
     return False
 
 
-def extract_items(indexes: list[PageIndex], decimal_sep: str | None) -> list[FoundItem]:
-    items: list[FoundItem] = []
+def extract_items(indexes: list[PageIndex], decimal_sep: str | None) -> Table:
+    items = Table()
     table: _Table | None = None
     for index in indexes:
         rows: list[Row] = []
@@ -224,7 +237,7 @@ def extract_items(indexes: list[PageIndex], decimal_sep: str | None) -> list[Fou
 def _flush(
     rows: list[Row],
     extra: list[tuple[float, list[Word], list[Number]]],
-    items: list[FoundItem],
+    items: Table,
     table: _Table | None = None,
 ) -> list[Row]:
     """Attach continuation lines to their nearest row, then turn the rows into items."""
@@ -238,10 +251,18 @@ def _flush(
         row.desc.sort(key=lambda w: (round(w.y0), w.x0))
         words = row.desc[1:] if row.desc and row.desc[0].text.rstrip(".").isdigit() else row.desc
         text = " ".join(w.text for w in words).strip(" -–:")
-        if not text or _ALLOWANCE.match(fold(text)):
+        if not text:
+            continue
+        adjustment = _ADJUSTMENT.match(fold(text))
+        if adjustment is not None:
+            kind = "allowance" if adjustment.group("allowance") else "charge"
+            found = FoundItem(text, None, None, row.amount.value, words, row.amount.words, kind)
+            items.adjustments.append(found)
             continue
         quantity, unit_price = _qty_price(row, table)
-        items.append(FoundItem(text, quantity, unit_price, row.amount.value, words, row.amount.words))
+        items.items.append(
+            FoundItem(text, quantity, unit_price, row.amount.value, words, row.amount.words)
+        )
     return []
 
 

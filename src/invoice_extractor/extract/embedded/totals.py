@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from ...ingest.document import Word
 from .fields import Candidate, LabelHit, PageIndex
+from .items import is_items_header
 from .values import parse_amount_words
 
 AMOUNT_FIELDS = ("subtotal", "tax_exclusive_total", "tax_total", "total", "amount_due", "prepaid")
@@ -46,7 +47,11 @@ def collect(indexes: list[PageIndex], decimal_sep: str | None) -> dict[str, list
     for page_no, index in enumerate(indexes):
         height = max(index.page.height, 1.0)
         hits = _resolve_overlaps(index)
+        # Column headings of an items table ("Subtotal", "Total" per line) announce no total.
+        table_heads = {h.line_index for h in hits if is_items_header(index.lines[h.line_index])}
         for hit in hits:
+            if hit.line_index in table_heads:
+                continue
             specificity = min(len(hit.text), 16) / 16
             # Totals sit at the end: later pages and lower positions are likelier.
             position = 0.15 * (hit.y0 / height) + (0.1 if page_no == last_page else 0.0)

@@ -152,9 +152,13 @@ class EmbeddedExtractor:
                         if not _INVOICE_WORD.match(word.text.rstrip(":")):
                             continue
                         after = line.words[k + 1 :]
-                        if not after and i + 1 < len(lines):
-                            after = lines[i + 1].words  # the title alone, the number below it
                         parsed = parse_id(after)
+                        if parsed is None and i + 1 < len(lines):
+                            # A title heading a column, the number under it.
+                            below = [
+                                w for w in lines[i + 1].words if w.x1 >= word.x0 and w.x0 <= word.x1
+                            ]
+                            parsed = parse_id(below)
                         if parsed is not None:
                             found.append(Candidate(parsed[0], parsed[1], 0.6, word.text))
         return best(found)
@@ -169,8 +173,10 @@ class EmbeddedExtractor:
         word = number.words[-1]
         index = ctx.indexes[[p.number for p in ctx.pages].index(word.page)]
         for line in index.lines:
-            if word in line.words:
-                rest = line.words[line.words.index(word) + 1 :]
+            # The number may be a synthetic word (glued to its label): find it by position.
+            at = next((k for k, w in enumerate(line.words) if w.x1 == word.x1 and w.y0 == word.y0), None)
+            if at is not None:
+                rest = line.words[at + 1 :]
                 parsed = parse_date_words(rest[:6], ctx.date_order)
                 if parsed is not None:
                     return Candidate(parsed[0], parsed[1], 0.85, "after number", "right")

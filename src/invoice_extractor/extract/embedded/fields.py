@@ -130,6 +130,12 @@ class PageIndex:
         share = (word.x1 - word.x0) * len(text) / max(len(word.text), 1)
         return Word(text, word.x1 - share, word.y0, word.x1, word.y1, word.page)
 
+    def starts_cell(self, hit: LabelHit) -> bool:
+        """A label heading a value below it starts its cell ("Date" over "31.03.2024"); one in
+        the middle of a sentence ("prices include VAT") heads nothing."""
+        first = self.page.lines[hit.line_index].words[hit.start]
+        return any(cell.words[0] is first for cell in self.cells[hit.line_index])
+
     def right_of(self, hit: LabelHit, max_gap: float | None = None) -> list[Word]:
         """Words after the label on its line, skipping separators such as ':'."""
         words = self.page.lines[hit.line_index].words[hit.end :]
@@ -187,7 +193,7 @@ def find_labelled(
                 score = weight * (0.6 + 0.4 * specificity - 0.3 * distance)
                 found.append(Candidate(value, used, score, hit.text, "right"))
                 continue
-        if not below:
+        if not below or not index.starts_cell(hit):
             continue
         for depth, words in enumerate(index.below(hit, max_lines=2)):
             parsed = parse(words)

@@ -57,6 +57,7 @@ _SECTION_END = re.compile(
     r"steueraufschlusselung|zu-\s*und\s*abschlage|vat\s*(breakdown|summary)|tax\s*(breakdown|"
     r"summary)|belegsummen|zahlungsbedingungen|payment\s*terms|conditions\s*de\s*paiement)"
 )
+_MONEY_AFTER = re.compile(r"\d[.,]\d{2}\b")
 _STOP_FIELDS = ("total", "tax_total", "amount_due", "subtotal", "tax_exclusive_total")
 
 
@@ -182,7 +183,8 @@ def _is_stop(index: PageIndex, line_index: int) -> bool:
         return True
     for name in _STOP_FIELDS:
         m = LABEL_RES[name].search(text)
-        if m is not None and m.start() <= 2:
+        # "Subtotal 120,00" ends the rows; so does "Prices incl. VAT  Invoice total 49,99".
+        if m is not None and (m.start() <= 2 or _MONEY_AFTER.search(text, m.end())):
             return True
     return False
 
@@ -200,7 +202,7 @@ def extract_items(indexes: list[PageIndex], decimal_sep: str | None) -> Table:
             size = max(line.words[0].height, 4.0)
             numbers = _numbers(line, decimal_sep)
             columns = _header_columns(line) if not any(n.money for n in numbers) else []
-            in_band = header_line == i - 1 and line.y0 - header_y < size * 2.5
+            in_band = header_line == i - 1 and line.y0 - header_y < size * 1.8
             if columns and (table is None or in_band or _is_header(columns)):
                 # Header words on consecutive lines form one header band; inside a table only
                 # a complete header starts a new one ("Description" in a row is not a header).

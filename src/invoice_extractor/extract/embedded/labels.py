@@ -115,6 +115,7 @@ LABELS: dict[str, list[str]] = {
         r"montant\s*(?:eur\s*)?h\.?\s*t\.?",
         r"sous-?\s*total",
         r"base\s*imponible",
+        r"grondslag",
         r"imponibile",
         r"subtotaal",
         r"totaal\s*excl\.?",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from ...ingest.document import Word
 from .fields import LabelHit, PageIndex
+from .items import is_items_header
 from .labels import LABEL_RES
 from .text import Cell, fold
 
@@ -177,7 +178,7 @@ def letterhead(index: PageIndex, exclude: set[str]) -> NameHit | None:
     for j, line in enumerate(page.lines):
         top = line.y0 / max(page.height, 1.0)
         footer = top > 0.85
-        if top > 0.4 and not footer:
+        if (top > 0.4 and not footer) or is_items_header(line):
             continue
         for cell in index.cells[j]:
             text = cell.text

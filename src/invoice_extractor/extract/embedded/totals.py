@@ -58,7 +58,7 @@ def collect(indexes: list[PageIndex], decimal_sep: str | None) -> dict[str, list
             right = _until_next_label(index.right_of(hit), hit, hits, index)
             parsed = parse_amount_words(right, decimal_sep) if right else None
             where = "right"
-            if parsed is None:
+            if parsed is None and index.starts_cell(hit):
                 for words in _column_below(index, hit, hits):
                     parsed = parse_amount_words(words, decimal_sep, last=False)
                     where = "below"

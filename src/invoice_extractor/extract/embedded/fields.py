@@ -59,6 +59,7 @@ class PageIndex:
     folded: list[str] = field(default_factory=list)
     offsets: list[list[int]] = field(default_factory=list)  # start offset of each word per line
     cells: list[list[Cell]] = field(default_factory=list)
+    _label_memo: dict[tuple[str, tuple[str, ...]], list[LabelHit]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, page: Page) -> PageIndex:
@@ -90,9 +91,15 @@ class PageIndex:
         last = max(i for i, s in enumerate(starts) if s < end)
         return first, last + 1
 
-    def labels(self, field_name: str, rivals: tuple[str, ...] = ()) -> Iterator[LabelHit]:
+    def labels(self, field_name: str, rivals: tuple[str, ...] = ()) -> list[LabelHit]:
         """Label hits of a field; a hit inside a "not a value" label or a rival field's label
-        ("Date" inside "Due Date") is skipped."""
+        ("Date" inside "Due Date") is skipped. Memoised: several rules ask for the same labels."""
+        key = (field_name, rivals)
+        if key not in self._label_memo:
+            self._label_memo[key] = list(self._find_labels(field_name, rivals))
+        return self._label_memo[key]
+
+    def _find_labels(self, field_name: str, rivals: tuple[str, ...]) -> Iterator[LabelHit]:
         pattern = LABEL_RES[field_name]
         blockers = [LABEL_RES["not_a_value"], *(LABEL_RES[r] for r in rivals)]
         for i, text in enumerate(self.folded):

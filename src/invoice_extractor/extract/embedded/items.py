@@ -108,6 +108,15 @@ class Table:
     adjustments: list[FoundItem] = field(default_factory=list)  # allowances and charges
 
 
+def _page_columns(index: PageIndex) -> list[list[Column]]:
+    """Header words of every line, computed once per page (items, totals and parties ask)."""
+    cached = index.page.cache.get("header_columns")
+    if cached is None:
+        cached = [_header_columns(line) for line in index.lines]
+        index.page.cache["header_columns"] = cached
+    return cached  # type: ignore[return-value]
+
+
 def _header_columns(line: Line) -> list[Column]:
     columns: list[Column] = []
     words = line.words
@@ -167,9 +176,9 @@ class _Table:
         return None
 
 
-def is_items_header(line: Line) -> bool:
+def is_items_header(index: PageIndex, line_index: int) -> bool:
     """Whether a line is the heading row of an items table (description, quantity, amount...)."""
-    return _is_header(_header_columns(line))
+    return _is_header(_page_columns(index)[line_index])
 
 
 def _is_header(columns: list[Column]) -> bool:
@@ -196,12 +205,13 @@ def extract_items(indexes: list[PageIndex], decimal_sep: str | None) -> Table:
         rows: list[Row] = []
         extra: list[tuple[float, list[Word], list[Number]]] = []
         lines = index.lines
+        page_columns = _page_columns(index)
         header: list[Column] = []
         header_y, header_line = -1e9, -2
         for i, line in enumerate(lines):
             size = max(line.words[0].height, 4.0)
             numbers = _numbers(line, decimal_sep)
-            columns = _header_columns(line) if not any(n.money for n in numbers) else []
+            columns = page_columns[i] if not any(n.money for n in numbers) else []
             in_band = header_line == i - 1 and line.y0 - header_y < size * 1.8
             if columns and (table is None or in_band or _is_header(columns)):
                 # Header words on consecutive lines form one header band; inside a table only

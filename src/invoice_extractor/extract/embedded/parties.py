@@ -178,7 +178,7 @@ def letterhead(index: PageIndex, exclude: set[str]) -> NameHit | None:
     for j, line in enumerate(page.lines):
         top = line.y0 / max(page.height, 1.0)
         footer = top > 0.85
-        if (top > 0.4 and not footer) or is_items_header(line):
+        if (top > 0.4 and not footer) or is_items_header(index, j):
             continue
         for cell in index.cells[j]:
             text = cell.text

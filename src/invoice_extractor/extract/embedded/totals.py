@@ -48,7 +48,7 @@ def collect(indexes: list[PageIndex], decimal_sep: str | None) -> dict[str, list
         height = max(index.page.height, 1.0)
         hits = _resolve_overlaps(index)
         # Column headings of an items table ("Subtotal", "Total" per line) announce no total.
-        table_heads = {h.line_index for h in hits if is_items_header(index.lines[h.line_index])}
+        table_heads = {h.line_index for h in hits if is_items_header(index, h.line_index)}
         for hit in hits:
             if hit.line_index in table_heads:
                 continue

@@ -1,7 +1,7 @@
 """The invoice model: the single source of truth for JSON output, API schema and exports.
 
-Field names follow EN 16931 (business terms in the comments) and ``SCHEMA.md``; amounts are ``Decimal``
-and serialise as strings in JSON, dates are ``date`` and serialise as ISO 8601.
+Field names follow EN 16931 (business terms in the comments) and ``SCHEMA.md``; amounts are
+``Decimal`` and serialise as strings in JSON, dates are ``date`` and serialise as ISO 8601.
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ def extract_document(
 def extract_file(
     path: Path, *, settings: Settings | None = None, extractor: str | None = None
 ) -> list[Invoice]:
-    """Every invoice in the file at ``path``; a failure is one failed invoice, never an exception."""
+    """Every invoice in the file at ``path``; a failure is one failed invoice, never raised."""
     settings = settings or Settings()
     return _guarded(
         path.name,
@@ -87,4 +87,3 @@ def _guarded(name: str, load: _Loader, settings: Settings, extractor: str | None
                 extractor=backend_name,
             )
         ]
-

@@ -1,8 +1,8 @@
 """One typed settings object, read from the environment and a ``.env`` file.
 
-Every setting has a default and a help text; ``docs/settings.md`` lists them all and a test checks it
-(datasette's ``SETTINGS`` idea). The names of the original app (``GEMINI_API_KEY``, ``SECRET_KEY``,
-``FLASK_DEBUG``, ``MAX_INVOICES_PER_SESSION``, ``PORT``) keep working.
+Every setting has a default and a help text; ``docs/settings.md`` lists them all and a test
+checks it (datasette's ``SETTINGS`` idea). The names of the original app (``GEMINI_API_KEY``,
+``SECRET_KEY``, ``FLASK_DEBUG``, ``MAX_INVOICES_PER_SESSION``, ``PORT``) keep working.
 """
 
 from __future__ import annotations

@@ -12,9 +12,9 @@ from ..model import Invoice
 class Extractor(Protocol):
     """A backend that turns (some pages of) a document into an invoice.
 
-    ``score`` says how well the backend fits a document: the highest score wins in automatic mode and
-    ``None`` declines (paperless-ngx's parser ``score``). ``extract`` gets the 1-based page numbers of
-    one invoice and returns it unvalidated; the pipeline runs the checks.
+    ``score`` says how well the backend fits a document: the highest score wins in automatic
+    mode and ``None`` declines (paperless-ngx's parser ``score``). ``extract`` gets the 1-based
+    page numbers of one invoice and returns it unvalidated; the pipeline runs the checks.
     """
 
     name: str

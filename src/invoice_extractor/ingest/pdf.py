@@ -1,7 +1,7 @@
 """PDF files to pages of words with boxes (pypdfium2), and page images.
 
-pypdfium2 is the measured choice: with per-character boxes it reads a few hundred pages per second on
-one core, an order of magnitude faster than pdfminer-based readers.
+pypdfium2 is the measured choice: with per-character boxes it reads a few hundred pages per second
+on one core, an order of magnitude faster than pdfminer-based readers.
 """
 
 from __future__ import annotations

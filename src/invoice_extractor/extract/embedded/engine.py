@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from ...ingest.document import Document, Page, Word
 from ...model import DocumentType, Evidence, Invoice, LineItem
@@ -80,7 +81,7 @@ class EmbeddedExtractor:
         invoice = Invoice(file=document.name, pages=pages, extractor=self.name)
         evidence: dict[str, Evidence] = {}
 
-        def put(path: str, cand: Candidate[object] | None, value: object = None) -> None:
+        def put(path: str, cand: Candidate[Any] | None, value: object = None) -> None:
             if cand is None or not cand.words:
                 return
             _set(invoice, path, cand.value if value is None else value)
@@ -93,8 +94,11 @@ class EmbeddedExtractor:
         if dated is not None and (issue is None or issue.score < dated.score):
             issue = dated
         due = self._date(ctx, "due_date")
-        if issue is not None and due is not None and issue.value == due.value and "due" not in fold(
-            due.label
+        if (
+            issue is not None
+            and due is not None
+            and issue.value == due.value
+            and "due" not in fold(due.label)
         ):
             due = None
         put("issue_date", issue)
@@ -166,7 +170,7 @@ class EmbeddedExtractor:
     def _date_after_number(
         self, ctx: Context, number: Candidate[str] | None
     ) -> Candidate[date] | None:
-        """"Rechnung Nr. 471102 vom 05.06.2018", "Invoice 12 of 31 March 2024": a date printed
+        """ "Rechnung Nr. 471102 vom 05.06.2018", "Invoice 12 of 31 March 2024": a date printed
         right after the invoice number is its issue date."""
         if number is None or not number.words:
             return None
@@ -174,7 +178,9 @@ class EmbeddedExtractor:
         index = ctx.indexes[[p.number for p in ctx.pages].index(word.page)]
         for line in index.lines:
             # The number may be a synthetic word (glued to its label): find it by position.
-            at = next((k for k, w in enumerate(line.words) if w.x1 == word.x1 and w.y0 == word.y0), None)
+            at = next(
+                (k for k, w in enumerate(line.words) if w.x1 == word.x1 and w.y0 == word.y0), None
+            )
             if at is not None:
                 rest = line.words[at + 1 :]
                 parsed = parse_date_words(rest[:6], ctx.date_order)
@@ -237,7 +243,11 @@ class EmbeddedExtractor:
         vat_hits = [h for idx in ctx.indexes for h in find_vat_ids(idx)]
         seller_vat = next((h for h in vat_hits if not h.buyer_hint), None)
         buyer_vat = next(
-            (h for h in vat_hits if h.buyer_hint and (seller_vat is None or h.value != seller_vat.value)),
+            (
+                h
+                for h in vat_hits
+                if h.buyer_hint and (seller_vat is None or h.value != seller_vat.value)
+            ),
             None,
         )
         if seller_vat is not None:
@@ -272,7 +282,9 @@ def _reconcile_subtotal(invoice: Invoice, table: Table, evidence: dict[str, Evid
     if printed is None or not table.items or not table.adjustments:
         return
     lines = sum((i.amount for i in table.items), Decimal(0))
-    allowances = sum((abs(a.amount) for a in table.adjustments if a.kind == "allowance"), Decimal(0))
+    allowances = sum(
+        (abs(a.amount) for a in table.adjustments if a.kind == "allowance"), Decimal(0)
+    )
     charges = sum((abs(a.amount) for a in table.adjustments if a.kind == "charge"), Decimal(0))
     if lines == printed or abs(lines - allowances + charges - printed) > Decimal("0.01"):
         return

@@ -1,8 +1,8 @@
 """Label -> value search over page geometry.
 
-A value stands to the right of its label on the same line, or below it in the next lines, overlapping
-the label horizontally (a label/value table has one of the two shapes). Each hit is a ``Candidate``
-with its evidence words and a score; the engine chooses among candidates.
+A value stands to the right of its label on the same line, or below it in the next lines,
+overlapping the label horizontally (a label/value table has one of the two shapes). Each hit
+is a ``Candidate`` with its evidence words and a score; the engine chooses among candidates.
 """
 
 from __future__ import annotations
@@ -107,7 +107,9 @@ class PageIndex:
             for m in pattern.finditer(text):
                 if spans is None:
                     spans = [(b.start(), b.end()) for bl in blockers for b in bl.finditer(text)]
-                if any(s < m.end() and m.start() < e and (e - s) > len(m.group(0)) for s, e in spans):
+                if any(
+                    s < m.end() and m.start() < e and (e - s) > len(m.group(0)) for s, e in spans
+                ):
                     continue
                 first, last = self.word_range(i, m.start(), m.end())
                 words = self.page.lines[i].words[first:last]

@@ -21,28 +21,104 @@ from .values import is_money, joined
 
 _HEADER_WORDS: dict[str, tuple[str, ...]] = {
     "desc": (
-        "description", "beschreibung", "bezeichnung", "artikel", "artikelbezeichnung",
-        "produkt", "product", "leistung", "item", "items", "designation", "libelle", "article",
-        "descripcion", "concepto", "descrizione", "omschrijving", "service", "details",
-        "artikelbeschreibung", "leistungsbeschreibung", "text", "nom", "objet",
+        "description",
+        "beschreibung",
+        "bezeichnung",
+        "artikel",
+        "artikelbezeichnung",
+        "produkt",
+        "product",
+        "leistung",
+        "item",
+        "items",
+        "designation",
+        "libelle",
+        "article",
+        "descripcion",
+        "concepto",
+        "descrizione",
+        "omschrijving",
+        "service",
+        "details",
+        "artikelbeschreibung",
+        "leistungsbeschreibung",
+        "text",
+        "nom",
+        "objet",
     ),
     "qty": (
-        "qty", "quantity", "menge", "anzahl", "qte", "quantite", "cantidad", "cant", "quantita",
-        "qta", "aantal", "hours", "stunden", "hrs",
+        "qty",
+        "quantity",
+        "menge",
+        "anzahl",
+        "qte",
+        "quantite",
+        "cantidad",
+        "cant",
+        "quantita",
+        "qta",
+        "aantal",
+        "hours",
+        "stunden",
+        "hrs",
     ),
     "unit": ("unit", "einheit", "me", "unite", "unidad", "unita", "eenheid", "uom"),
     "price": (
-        "price", "preis", "einzelpreis", "nettopreis", "e-preis", "ep", "p.u", "pu", "prix",
-        "precio", "prezzo", "prijs", "rate", "stuckpreis", "netto-preis", "unit price",
+        "price",
+        "preis",
+        "einzelpreis",
+        "nettopreis",
+        "e-preis",
+        "ep",
+        "p.u",
+        "pu",
+        "prix",
+        "precio",
+        "prezzo",
+        "prijs",
+        "rate",
+        "stuckpreis",
+        "netto-preis",
+        "unit price",
     ),
     "code": (
-        "code article", "art-nr", "art-nr.", "artikelnummer", "artikel-nr", "item code", "sku",
-        "ref", "reference", "referenz", "gtin", "ean", "code", "pos", "position", "ligne", "line",
+        "code article",
+        "art-nr",
+        "art-nr.",
+        "artikelnummer",
+        "artikel-nr",
+        "item code",
+        "sku",
+        "ref",
+        "reference",
+        "referenz",
+        "gtin",
+        "ean",
+        "code",
+        "pos",
+        "position",
+        "ligne",
+        "line",
     ),
     "amount": (
-        "amount", "total", "gesamt", "gesamtpreis", "betrag", "nettobetrag", "pos-betrag", "gp",
-        "montant", "importe", "importo", "bedrag", "summe", "totaal", "gesamtbetrag", "net",
-        "line total", "subtotal",
+        "amount",
+        "total",
+        "gesamt",
+        "gesamtpreis",
+        "betrag",
+        "nettobetrag",
+        "pos-betrag",
+        "gp",
+        "montant",
+        "importe",
+        "importo",
+        "bedrag",
+        "summe",
+        "totaal",
+        "gesamtbetrag",
+        "net",
+        "line total",
+        "subtotal",
     ),
 }
 _KIND_OF = {word: kind for kind, words in _HEADER_WORDS.items() for word in words}
@@ -138,7 +214,9 @@ def _numbers(line: Line, decimal_sep: str | None) -> list[Number]:
     result = []
     for m in find_amounts(text, decimal_sep):
         used = [
-            w for w, s in zip(line.words, starts, strict=True) if s < m.end and s + len(w.text) > m.start
+            w
+            for w, s in zip(line.words, starts, strict=True)
+            if s < m.end and s + len(w.text) > m.start
         ]
         if used:
             result.append(Number(m.value, used, is_money(m.value, m.currency)))
@@ -153,9 +231,7 @@ class _Table:
         self.amount = max((c for c in columns if c.kind == "amount"), key=lambda c: c.x1)
         desc = [c for c in self.columns if c.kind == "desc"]
         self.desc_x0 = desc[0].x0 if desc else 0.0
-        after = [
-            c.x0 for c in self.columns if desc and c.kind != "desc" and c.x0 > desc[0].x1 + 1
-        ]
+        after = [c.x0 for c in self.columns if desc and c.kind != "desc" and c.x0 > desc[0].x1 + 1]
         numeric = [c.x0 for c in self.columns if c.kind not in ("desc", "code")]
         self.desc_x1 = min(after) if after else (min(numeric) if numeric else 1e9)
 
@@ -291,6 +367,11 @@ def _qty_price(row: Row, table: _Table | None) -> tuple[Decimal | None, Decimal 
     values = [n.value for n in row.numbers]
     for q in values:
         for p in values:
-            if q is not p and p != 0 and abs(q * p - amount) <= Decimal("0.01") and q == q.to_integral():
+            if (
+                q is not p
+                and p != 0
+                and abs(q * p - amount) <= Decimal("0.01")
+                and q == q.to_integral()
+            ):
                 return q, p
     return qty, price

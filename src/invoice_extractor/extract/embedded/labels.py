@@ -19,7 +19,7 @@ LABELS: dict[str, list[str]] = {
         r"[a-z]*rechnung[a-z]*\s*(?:\(\d{3}\)\s*)?(?:nr\.?|no\.?|nummer|#)",
         r"gutschrift\s*(?:nr\.?|nummer)",
         r"beleg\s*(?:nr\.?|nummer)",
-        rf"(?:n°|no|numero)\s*(?:de\s*)?facture",
+        r"(?:n°|no|numero)\s*(?:de\s*)?facture",
         rf"facture\s*{_NO}",
         rf"factura\s*{_NO}",
         r"n(?:u|ú)mero\s*de\s*factura",

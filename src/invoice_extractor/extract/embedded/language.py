@@ -8,20 +8,120 @@ from .text import fold
 
 _MARKERS: dict[str, frozenset[str]] = {
     "de": frozenset(
-        "rechnung datum betrag summe und der die das mit für fur bitte gesamt netto steuer "
-        "ust mwst zahlbar menge preis".split()
+        [
+            "rechnung",
+            "datum",
+            "betrag",
+            "summe",
+            "und",
+            "der",
+            "die",
+            "das",
+            "mit",
+            "für",
+            "fur",
+            "bitte",
+            "gesamt",
+            "netto",
+            "steuer",
+            "ust",
+            "mwst",
+            "zahlbar",
+            "menge",
+            "preis",
+        ]
     ),
     "en": frozenset(
-        "invoice date amount total and the for with please due tax qty price subtotal "
-        "bill to of".split()
+        [
+            "invoice",
+            "date",
+            "amount",
+            "total",
+            "and",
+            "the",
+            "for",
+            "with",
+            "please",
+            "due",
+            "tax",
+            "qty",
+            "price",
+            "subtotal",
+            "bill",
+            "to",
+            "of",
+        ]
     ),
     "fr": frozenset(
-        "facture date montant total et le la les pour avec tva prix quantite ht ttc du "
-        "des".split()
+        [
+            "facture",
+            "date",
+            "montant",
+            "total",
+            "et",
+            "le",
+            "la",
+            "les",
+            "pour",
+            "avec",
+            "tva",
+            "prix",
+            "quantite",
+            "ht",
+            "ttc",
+            "du",
+            "des",
+        ]
     ),
-    "es": frozenset("factura fecha importe total y el la los para con iva precio cantidad".split()),
-    "it": frozenset("fattura data importo totale e il la per con iva prezzo quantita".split()),
-    "nl": frozenset("factuur datum bedrag totaal en de het voor met btw prijs aantal".split()),
+    "es": frozenset(
+        [
+            "factura",
+            "fecha",
+            "importe",
+            "total",
+            "y",
+            "el",
+            "la",
+            "los",
+            "para",
+            "con",
+            "iva",
+            "precio",
+            "cantidad",
+        ]
+    ),
+    "it": frozenset(
+        [
+            "fattura",
+            "data",
+            "importo",
+            "totale",
+            "e",
+            "il",
+            "la",
+            "per",
+            "con",
+            "iva",
+            "prezzo",
+            "quantita",
+        ]
+    ),
+    "nl": frozenset(
+        [
+            "factuur",
+            "datum",
+            "bedrag",
+            "totaal",
+            "en",
+            "de",
+            "het",
+            "voor",
+            "met",
+            "btw",
+            "prijs",
+            "aantal",
+        ]
+    ),
 }
 
 

@@ -42,12 +42,39 @@ _TITLE_WORDS = re.compile(
 )
 _KEY_VALUE = re.compile(r"^[^:]{1,30}:(\s|$)")  # "Nummer: 123", "Anschrift:"
 _COUNTRY_NAMES = frozenset(
-    (
-        "germany,deutschland,france,frankreich,united states,usa,united kingdom,uk,austria,"
-        "osterreich,schweiz,switzerland,suisse,belgique,belgium,belgien,nederland,netherlands,"
-        "niederlande,italia,italy,italien,espana,spain,spanien,luxembourg,polska,poland,"
-        "deutschland (de),de,fr"
-    ).split(",")
+    [
+        "germany",
+        "deutschland",
+        "france",
+        "frankreich",
+        "united states",
+        "usa",
+        "united kingdom",
+        "uk",
+        "austria",
+        "osterreich",
+        "schweiz",
+        "switzerland",
+        "suisse",
+        "belgique",
+        "belgium",
+        "belgien",
+        "nederland",
+        "netherlands",
+        "niederlande",
+        "italia",
+        "italy",
+        "italien",
+        "espana",
+        "spain",
+        "spanien",
+        "luxembourg",
+        "polska",
+        "poland",
+        "deutschland (de)",
+        "de",
+        "fr",
+    ]
 )
 _STREET = re.compile(
     r"(?i)(^\d+[a-z]?,?\s+[^\W\d_]{2}|\b(rue|avenue|av\.|boulevard|bd|chemin|all[eé]e|place|impasse|"

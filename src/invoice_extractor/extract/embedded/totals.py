@@ -33,15 +33,16 @@ def _resolve_overlaps(index: PageIndex) -> list[LabelHit]:
     kept: list[LabelHit] = []
     for hit in hits:
         if any(
-            k.line_index == hit.line_index and k.start < hit.end and hit.start < k.end
-            for k in kept
+            k.line_index == hit.line_index and k.start < hit.end and hit.start < k.end for k in kept
         ):
             continue
         kept.append(hit)
     return kept
 
 
-def collect(indexes: list[PageIndex], decimal_sep: str | None) -> dict[str, list[Candidate[Decimal]]]:
+def collect(
+    indexes: list[PageIndex], decimal_sep: str | None
+) -> dict[str, list[Candidate[Decimal]]]:
     found: dict[str, list[Candidate[Decimal]]] = {f: [] for f in AMOUNT_FIELDS}
     last_page = len(indexes) - 1
     for page_no, index in enumerate(indexes):
@@ -122,7 +123,9 @@ def _eq(a: Decimal, b: Decimal) -> bool:
 
 def choose(found: dict[str, list[Candidate[Decimal]]]) -> Totals:
     """Pick the net/tax/total triple first, then amount due and prepaid given that total."""
-    best_score, best_head, consistent = -9.0, (None, None, None, None), False
+    Option = Candidate[Decimal] | None
+    best_head: tuple[Option, Option, Option, Option] = (None, None, None, None)
+    best_score, consistent = -9.0, False
     heads = itertools.product(*(_top(found[f]) for f in ("subtotal", "tax_exclusive_total")))
     for sub_c, excl_c in heads:
         for tax_c, total_c in itertools.product(_top(found["tax_total"]), _top(found["total"])):

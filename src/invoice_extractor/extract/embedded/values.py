@@ -12,7 +12,31 @@ from .dates import DateOrder, find_dates
 from .text import fold
 
 _ID_FILLERS = frozenset(
-    "no no. nr nr. n° nº n #: # : number nummer num num. numero número de du of - – ref ref.".split()
+    [
+        "no",
+        "no.",
+        "nr",
+        "nr.",
+        "n°",
+        "nº",
+        "n",
+        "#:",
+        "#",
+        ":",
+        "number",
+        "nummer",
+        "num",
+        "num.",
+        "numero",
+        "número",
+        "de",
+        "du",
+        "of",
+        "-",
+        "–",
+        "ref",
+        "ref.",
+    ]
 )
 _ID_TOKEN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.\-]*[A-Za-z0-9]$|^[0-9]$")
 _DATE_LIKE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
@@ -41,7 +65,7 @@ def words_in_span(words: list[Word], starts: list[int], start: int, end: int) ->
 
 def parse_id(words: list[Word]) -> tuple[str, list[Word]] | None:
     """An identifier (invoice or order number): the first token with a digit after fillers."""
-    for i, word in enumerate(words[:4]):
+    for word in words[:4]:
         text = word.text.strip(",;:()[]")
         if fold(text) in _ID_FILLERS or not text:
             continue
@@ -58,9 +82,7 @@ def parse_id(words: list[Word]) -> tuple[str, list[Word]] | None:
     return None
 
 
-def parse_date_words(
-    words: list[Word], order: DateOrder | None
-) -> tuple[date, list[Word]] | None:
+def parse_date_words(words: list[Word], order: DateOrder | None) -> tuple[date, list[Word]] | None:
     head = words[:_MAX_JOIN]
     text, starts = joined(head, glue_commas=True)
     for match in find_dates(text, order):

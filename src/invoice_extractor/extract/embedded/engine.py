@@ -110,6 +110,8 @@ class EmbeddedExtractor:
         totals = choose(collect(ctx.indexes, ctx.decimal_sep))
         for name, cand in totals.chosen.items():
             put(name, cand)
+        if invoice.prepaid is not None and invoice.prepaid < 0:
+            invoice.prepaid = -invoice.prepaid  # BT-113 is the amount paid: printed "(144.00)"
         if invoice.amount_due is None and invoice.total is not None and invoice.prepaid is None:
             # BT-115 = BT-112 - BT-113: with nothing prepaid on the page the total is due.
             invoice.amount_due = invoice.total

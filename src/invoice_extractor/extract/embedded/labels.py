@@ -180,6 +180,7 @@ LABELS: dict[str, list[str]] = {
         r"(?:amount\s*)?paid",
         r"prepaid(?:\s*amount)?",
         r"payments?\s*received",
+        r"payments",
         r"deposit",
         r"(?:erhaltene\s*)?anzahlung(?:en)?",
         r"vorauszahlung",

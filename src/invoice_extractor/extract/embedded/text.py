@@ -62,9 +62,10 @@ def split_cells(line: Line, line_index: int, gap_factor: float = 1.2) -> list[Ce
 
 
 def union_bbox(words: list[Word]) -> tuple[float, float, float, float]:
+    """The box around all words, in points rounded to 0.01 (finer is noise in JSON)."""
     return (
-        min(w.x0 for w in words),
-        min(w.y0 for w in words),
-        max(w.x1 for w in words),
-        max(w.y1 for w in words),
+        round(min(w.x0 for w in words), 2),
+        round(min(w.y0 for w in words), 2),
+        round(max(w.x1 for w in words), 2),
+        round(max(w.y1 for w in words), 2),
     )

@@ -147,7 +147,7 @@ def choose(found: dict[str, list[Candidate[Decimal]]]) -> Totals:
     for due_c, paid_c in itertools.product(_top(found["amount_due"]), _top(found["prepaid"])):
         score = sum(c.score for c in (due_c, paid_c) if c is not None)
         if total_c is not None and due_c is not None:
-            paid = paid_c.value if paid_c else Decimal(0)
+            paid = abs(paid_c.value) if paid_c else Decimal(0)  # often printed as "(144.00)"
             if _eq(total_c.value - paid, due_c.value):
                 score += 0.6
             elif paid_c is not None:

@@ -55,9 +55,13 @@ IBAN = {
 }
 
 
+EXPECTED_TAX = {"en": "246.91", "de": "234.57", "fr": "246.91"}  # 21 % elsewhere: 259.26
+EXPECTED_TOTAL = {"en": "1481.47", "de": "1469.13", "fr": "1481.47"}  # elsewhere: 1493.82
+
+
 def _spec(
     lang: str,
-    names: tuple[str, str, str, str, str],
+    parties: tuple[str, str, str, str],
     header: tuple[tuple[str, str, str], ...],
     columns: tuple[str, str, str, str],
     descriptions: tuple[tuple[str, str], str],
@@ -66,13 +70,12 @@ def _spec(
     vat_label: str,
     currency: tuple[str, str],
 ) -> Spec:
-    """One invoice: 3 x 45.50 (two-line description) + 1 x 64.00 = 200.50, tax, total."""
-    seller, title, buyer_label, buyer, _ = names
+    """One invoice: 12 x 95.50 (a two-line description) + 1 x 88.56 = 1234.56, tax, total."""
+    seller, title, buyer_label, buyer = parties
     (first, second), other = descriptions
-    m45, m136, m64, m200, mtax, mtotal = money
-    q3, q1 = "3", "1"
-    expected_total = {"en": "240.60", "de": "238.60", "fr": "240.60"}.get(lang, "242.61")
-    expected_tax = {"en": "40.10", "de": "38.10", "fr": "40.10"}.get(lang, "42.11")
+    price, line_amount, other_amount, subtotal, tax, total = money
+    expected_tax = EXPECTED_TAX.get(lang, "259.26")
+    expected_total = EXPECTED_TOTAL.get(lang, "1493.82")
     sub_label, tax_label, total_label, due_label = totals
     return Spec(
         lang=lang,
@@ -87,16 +90,19 @@ def _spec(
             )
         ),
         columns=columns,
-        rows=(((first, second), q3, m45, m136), ((other,), q1, m64, m64)),
+        rows=(
+            ((first, second), "12", price, line_amount),
+            ((other,), "1", other_amount, other_amount),
+        ),
         item_values=(
-            (f"{first} {second}", "3", "45.50", "136.50"),
-            (other, "1", "64.00", "64.00"),
+            (f"{first} {second}", "12", "95.50", "1146.00"),
+            (other, "1", "88.56", "88.56"),
         ),
         totals=(
-            ("subtotal", sub_label, m200, "200.50"),
-            ("tax_total", tax_label, mtax, expected_tax),
-            ("total", total_label, mtotal, expected_total),
-            ("amount_due", due_label, mtotal, expected_total),
+            ("subtotal", sub_label, subtotal, "1234.56"),
+            ("tax_total", tax_label, tax, expected_tax),
+            ("total", total_label, total, expected_total),
+            ("amount_due", due_label, total, expected_total),
         ),
         footer=(
             ("seller.vat_id", vat_label, VAT[lang], VAT[lang]),
@@ -109,7 +115,7 @@ def _spec(
 SPECS = [
     _spec(
         "en",
-        ("Acme Trading Ltd", "INVOICE", "Bill to:", "Globex Corporation", ""),
+        ("Acme Trading Ltd", "INVOICE", "Bill to:", "Globex Corporation"),
         (
             ("Invoice No:", "INV-2024-0042", "INV-2024-0042"),
             ("Invoice Date:", "March 5, 2024", "2024-03-05"),
@@ -117,14 +123,14 @@ SPECS = [
         ),
         ("Description", "Qty", "Unit Price", "Amount"),
         (("Consulting services", "on-site workshop"), "Travel expenses"),
-        ("45.50", "136.50", "64.00", "£200.50", "£40.10", "£240.60"),
+        ("95.50", "1,146.00", "88.56", "£1,234.56", "£246.91", "£1,481.47"),
         ("Subtotal", "VAT 20%", "Total", "Amount due"),
         "VAT No:",
         ("£", "GBP"),
     ),
     _spec(
         "de",
-        ("Muster Handel GmbH", "RECHNUNG", "Rechnungsempfänger:", "Kunde AG", ""),
+        ("Muster Handel GmbH", "RECHNUNG", "Rechnungsempfänger:", "Kunde AG"),
         (
             ("Rechnungsnummer:", "RE-2024-117", "RE-2024-117"),
             ("Rechnungsdatum:", "05.03.2024", "2024-03-05"),
@@ -132,14 +138,14 @@ SPECS = [
         ),
         ("Beschreibung", "Menge", "Einzelpreis", "Betrag"),
         (("Beratungsleistung", "Vor-Ort-Workshop"), "Reisekosten"),
-        ("45,50", "136,50", "64,00", "200,50 €", "38,10 €", "238,60 €"),
+        ("95,50", "1.146,00", "88,56", "1.234,56 €", "234,57 €", "1.469,13 €"),
         ("Zwischensumme", "MwSt. 19%", "Gesamtbetrag", "Zahlbetrag"),
         "USt-IdNr.:",
         ("€", "EUR"),
     ),
     _spec(
         "fr",
-        ("Dupont Services SARL", "FACTURE", "Facturé à :", "Client Martin SA", ""),
+        ("Dupont Services SARL", "FACTURE", "Facturé à :", "Client Martin SA"),
         (
             ("N° de facture :", "F-2024-0089", "F-2024-0089"),
             ("Date de facture :", "05/03/2024", "2024-03-05"),
@@ -147,14 +153,14 @@ SPECS = [
         ),
         ("Désignation", "Quantité", "Prix unitaire", "Montant"),
         (("Prestation de conseil", "atelier sur site"), "Licence logicielle"),
-        ("45,50", "136,50", "64,00", "200,50 €", "40,10 €", "240,60 €"),
+        ("95,50", "1 146,00", "88,56", "1 234,56 €", "246,91 €", "1 481,47 €"),
         ("Total HT", "TVA 20 %", "Total TTC", "Net à payer"),
         "N° TVA :",
         ("€", "EUR"),
     ),
     _spec(
         "es",
-        ("Suministros Ibéricos S.L.", "FACTURA", "Cliente:", "Comercial López S.A.", ""),
+        ("Suministros Ibéricos S.L.", "FACTURA", "Cliente:", "Comercial López S.A."),
         (
             ("Factura n.º:", "A-2024/031", "A-2024/031"),
             ("Fecha de factura:", "05/03/2024", "2024-03-05"),
@@ -162,14 +168,14 @@ SPECS = [
         ),
         ("Descripción", "Cantidad", "Precio", "Importe"),
         (("Servicios de consultoría", "taller presencial"), "Gastos de viaje"),
-        ("45,50", "136,50", "64,00", "200,50 €", "42,11 €", "242,61 €"),
+        ("95,50", "1.146,00", "88,56", "1.234,56 €", "259,26 €", "1.493,82 €"),
         ("Base imponible", "IVA 21%", "Total", "Importe a pagar"),
         "NIF:",
         ("€", "EUR"),
     ),
     _spec(
         "it",
-        ("Forniture Rossi S.r.l.", "FATTURA", "Cliente:", "Bianchi S.p.A.", ""),
+        ("Forniture Rossi S.r.l.", "FATTURA", "Cliente:", "Bianchi S.p.A."),
         (
             ("Fattura n.", "2024/117", "2024/117"),
             ("Data fattura:", "05/03/2024", "2024-03-05"),
@@ -177,14 +183,14 @@ SPECS = [
         ),
         ("Descrizione", "Quantità", "Prezzo", "Importo"),
         (("Servizi di consulenza", "workshop in sede"), "Spese di viaggio"),
-        ("45,50", "136,50", "64,00", "200,50 €", "42,11 €", "242,61 €"),
+        ("95,50", "1.146,00", "88,56", "1.234,56 €", "259,26 €", "1.493,82 €"),
         ("Imponibile", "IVA 21%", "Totale", "Totale da pagare"),
         "Partita IVA:",
         ("€", "EUR"),
     ),
     _spec(
         "nl",
-        ("Jansen Levering B.V.", "FACTUUR", "Klant:", "De Vries Handel B.V.", ""),
+        ("Jansen Levering B.V.", "FACTUUR", "Klant:", "De Vries Handel B.V."),
         (
             ("Factuurnummer:", "2024-0042", "2024-0042"),
             ("Factuurdatum:", "05-03-2024", "2024-03-05"),
@@ -192,7 +198,7 @@ SPECS = [
         ),
         ("Omschrijving", "Aantal", "Prijs", "Bedrag"),
         (("Advieswerkzaamheden", "workshop op locatie"), "Reiskosten"),
-        ("45,50", "136,50", "64,00", "€ 200,50", "€ 42,11", "€ 242,61"),
+        ("95,50", "1.146,00", "88,56", "€ 1.234,56", "€ 259,26", "€ 1.493,82"),
         ("Subtotaal", "BTW 21%", "Totaal", "Te betalen"),
         "BTW-nummer:",
         ("€", "EUR"),
@@ -216,7 +222,9 @@ def layout(spec: Spec) -> list[TextItem]:
     items += [(x, y, text, 10) for x, text in zip(COLUMN_X, spec.columns, strict=True)]
     for lines, qty, price, amount in spec.rows:
         y += 20
-        items += [(x, y, t, 10) for x, t in zip(COLUMN_X, (lines[0], qty, price, amount), strict=True)]
+        items += [
+            (x, y, t, 10) for x, t in zip(COLUMN_X, (lines[0], qty, price, amount), strict=True)
+        ]
         for more in lines[1:]:
             y += 13
             items.append((50, y, more, 10))
@@ -366,12 +374,17 @@ def test_quantity_column_is_not_merged_into_a_three_digit_unit_price(make_pdf: M
         (50, 60, "Acme Trading Ltd", 16),
         (330, 120, "Invoice No:", 10),
         (450, 120, "INV-9", 10),
-        *[(x, 230, t, 10) for x, t in zip(COLUMN_X, ("Description", "Qty", "Unit Price", "Amount"))],
+        *[
+            (x, 230, t, 10)
+            for x, t in zip(COLUMN_X, ("Description", "Qty", "Unit Price", "Amount"))
+        ],
         *[(x, 250, t, 10) for x, t in zip(COLUMN_X, ("Consulting", "10", "100.00", "1,000.00"))],
         *[(x, 270, t, 10) for x, t in zip(COLUMN_X, ("Licence", "2", "120.00", "240.00"))],
         (330, 310, "Total", 10),
         (460, 310, "1,240.00", 10),
     ]
     invoice = extract_one(make_pdf([page], "qty.pdf"))
-    got = [(i["quantity"], i["unit_price"], i["amount"]) for i in invoice.to_json_dict()["line_items"]]
+    got = [
+        (i["quantity"], i["unit_price"], i["amount"]) for i in invoice.to_json_dict()["line_items"]
+    ]
     assert got == [("10", "100.00", "1000.00"), ("2", "120.00", "240.00")]

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from ...ingest.document import Document, Page, Word
-from ...model import DocumentType, Evidence, Invoice, LineItem
+from ...model import DocumentType, Evidence, Invoice, LineItem, TaxLine
 from .amounts import detect_currency, guess_decimal_separator
 from .dates import DateOrder, guess_date_order
 from .fields import Candidate, PageIndex, best, find_labelled
@@ -22,6 +22,7 @@ from .items import Table, extract_items
 from .language import detect_language
 from .parties import address_window, labelled_party, letterhead
 from .patterns import find_bics, find_ibans, find_vat_ids, labelled_iban
+from .taxes import find_tax_lines
 from .text import fold, union_bbox
 from .totals import choose, collect
 from .values import parse_date_words, parse_id
@@ -118,6 +119,7 @@ class EmbeddedExtractor:
             evidence["amount_due"] = evidence["total"].model_copy(
                 update={"confidence": round(evidence["total"].confidence * 0.8, 2)}
             )
+        self._tax_lines(ctx, invoice, evidence)
         table = extract_items(ctx.indexes, ctx.decimal_sep)
         _reconcile_subtotal(invoice, table, evidence)
         for n, item in enumerate(table.items):
@@ -137,6 +139,18 @@ class EmbeddedExtractor:
             invoice.document_type = DocumentType.CREDIT_NOTE
         invoice.evidence = evidence
         return invoice
+
+    def _tax_lines(self, ctx: Context, invoice: Invoice, evidence: dict[str, Evidence]) -> None:
+        taxes = find_tax_lines(ctx.indexes, ctx.decimal_sep)
+        for n, tax in enumerate(taxes):
+            category = "S" if tax.rate > 0 else None
+            invoice.tax_lines.append(
+                TaxLine(rate=tax.rate, base=tax.base, amount=tax.amount, category=category)
+            )
+            evidence[f"tax_lines.{n}.amount"] = _evidence(tax.words, 0.8)
+        if invoice.tax_total is None and taxes:
+            # BT-110 is the sum of the BT-117 amounts, each proved by base x rate on the page.
+            invoice.tax_total = sum((t.amount for t in taxes), Decimal(0))
 
     # -- header fields ---------------------------------------------------------------------
 

@@ -134,7 +134,14 @@ def _br_co_17(inv: Invoice) -> Iterator[str]:
 
 
 def _line_ok(quantity: Decimal, unit_price: Decimal, amount: Decimal) -> bool:
-    product = quantity * unit_price
+    # Prices may be quoted per 10, 100 or 1000 units (BT-149 base quantity).
+    return any(_product_ok(quantity * unit_price / base, amount) for base in _PRICE_BASES)
+
+
+_PRICE_BASES = (Decimal(1), Decimal(10), Decimal(100), Decimal(1000))
+
+
+def _product_ok(product: Decimal, amount: Decimal) -> bool:
     exponent = amount.as_tuple().exponent
     if not isinstance(exponent, int):  # NaN / Infinity: nothing sensible to compare
         return True

@@ -47,15 +47,20 @@ _MAX_JOIN = 8  # words read after a label: enough for "31. März 2024", "EUR 1 2
 def joined(words: list[Word], glue_commas: bool = False) -> tuple[str, list[int]]:
     """Words joined by spaces, with the start offset of each word.
 
-    With ``glue_commas`` a lone "," sticks to the word before it ("August 3 , 2014").
+    A wide gap (another column) becomes two spaces, so "1   197.28" in a quantity and a price
+    column is never read as the grouped number 1 197.28. With ``glue_commas`` a lone "," sticks
+    to the word before it ("August 3 , 2014").
     """
     starts: list[int] = []
     text = ""
+    prev: Word | None = None
     for word in words:
-        if text and not (glue_commas and word.text == ","):
-            text += " "
+        if prev is not None and not (glue_commas and word.text == ","):
+            wide = word.x0 - prev.x1 > max(min(prev.height, word.height), 1.0) * 0.6
+            text += "  " if wide else " "
         starts.append(len(text))
         text += word.text
+        prev = word
     return text, starts
 
 

@@ -53,6 +53,12 @@ class FileTooLarge(InputError):
     code = "file_too_large"
 
 
+class NoTextLayer(InputError):
+    """No page has text to read (a scanned PDF without OCR)."""
+
+    code = "no_text_layer"
+
+
 class TooManyPages(InputError):
     status = 413
     code = "too_many_pages"

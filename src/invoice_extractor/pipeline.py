@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import InvoiceExtractorError
+from .errors import InvoiceExtractorError, NoTextLayer
 from .extract import registry
 from .extract.split import split_invoices
 from .ingest.document import Document
@@ -29,6 +29,12 @@ def extract_document(
 ) -> list[Invoice]:
     """Stages after ingest: split the pages into invoices, extract each, check each."""
     backend = registry.get(extractor or settings.extractor)
+    if not any(page.words for page in document.pages):
+        raise NoTextLayer(
+            f"{document.name}: no page has a text layer (a scan or an image-only PDF); "
+            "OCR is not available in this version",
+            file=document.name,
+        )
     results = []
     for pages in split_invoices(document):
         invoice = backend.extract(document, pages)

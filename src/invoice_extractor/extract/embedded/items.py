@@ -309,8 +309,8 @@ def extract_items(indexes: list[PageIndex], decimal_sep: str | None) -> Table:
                 continue
             amount = table.amount_of(numbers, size)
             others = [n for n in numbers if n is not amount]
-            number_words = {id(w) for n in others for w in n.words}
-            desc = [w for w in line.words if table.in_desc(w, size) and id(w) not in number_words]
+            # Numbers inside the description column stay in it ("Toner 3.000 Seiten").
+            desc = [w for w in line.words if table.in_desc(w, size)]
             if amount is None:
                 text = " ".join(w.text for w in desc)
                 if desc and not _ATTRIBUTE.match(text):

@@ -14,7 +14,7 @@ from .errors import InvoiceExtractorError, NoTextLayer
 from .extract import registry
 from .extract.split import split_invoices
 from .ingest.document import Document
-from .ingest.loader import load_bytes, load_file
+from .ingest.loader import display_name, load_bytes, load_file
 from .model import Invoice, Status
 from .settings import Settings
 from .validate import validate
@@ -50,7 +50,7 @@ def extract_file(
     """Every invoice in the file at ``path``; a failure is one failed invoice, never raised."""
     settings = settings or Settings()
     return _guarded(
-        path.name,
+        display_name(path.name),
         lambda: load_file(path, max_pages=settings.max_pages, max_bytes=_max_bytes(settings)),
         settings,
         extractor,
@@ -61,6 +61,7 @@ def extract_bytes(
     data: bytes, name: str, *, settings: Settings | None = None, extractor: str | None = None
 ) -> list[Invoice]:
     settings = settings or Settings()
+    name = display_name(name)
     return _guarded(
         name,
         lambda: load_bytes(

@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 from ..errors import EmptyFile, FileTooLarge, InputError, UnsupportedInput
 from .document import Document
 from .pdf import is_pdf, read_pdf
 
+_MB = 1024 * 1024  # limits are set in MB of 2**20 bytes, and reported in the same unit
+
+
+def display_name(name: str) -> str:
+    """A file name safe to show and store: the last path part, no control characters."""
+    base = re.split(r"[\\/]", name)[-1]
+    clean = "".join(c if c.isprintable() else "_" for c in base).strip()
+    return clean[:255] or "unnamed"
+
 
 def load_bytes(data: bytes, name: str, *, max_pages: int, max_bytes: int) -> Document:
+    name = display_name(name)
     if not data:
         raise EmptyFile(f"{name}: the file is empty", file=name)
     if len(data) > max_bytes:
         raise FileTooLarge(
-            f"{name}: {len(data) / 1e6:.1f} MB, more than the limit of {max_bytes / 1e6:.0f} MB",
+            f"{name}: {len(data) / _MB:.1f} MB, more than the limit of {max_bytes / _MB:.0f} MB",
             file=name,
         )
     if is_pdf(data):
@@ -27,14 +38,14 @@ def load_bytes(data: bytes, name: str, *, max_pages: int, max_bytes: int) -> Doc
 
 
 def load_file(path: Path, *, max_pages: int, max_bytes: int) -> Document:
-    name = path.name
+    name = display_name(path.name)
     try:
         size = path.stat().st_size
     except OSError as exc:
         raise InputError(f"{name}: cannot be read ({exc.strerror})", file=name) from exc
     if size > max_bytes:  # refuse before reading a huge file into memory
         raise FileTooLarge(
-            f"{name}: {size / 1e6:.1f} MB, more than the limit of {max_bytes / 1e6:.0f} MB",
+            f"{name}: {size / _MB:.1f} MB, more than the limit of {max_bytes / _MB:.0f} MB",
             file=name,
         )
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import io
+import re
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -18,6 +19,7 @@ from .document import Document, DocumentKind, Page, Word
 from .layout import build_lines
 
 _PDF_ERR_PASSWORD = 4  # FPDF_ERR_PASSWORD
+_NO_PAGES = re.compile(rb"/Type\s*/Pages\b[^>]*/Count\s+0\b|/Count\s+0\b[^>]*/Type\s*/Pages\b")
 _SEPARATORS = frozenset(" \t\r\n\x00\u00a0\u2002\u2003\u2009\u200a\u202f\u3000")
 
 
@@ -31,9 +33,13 @@ def open_pdf(data: bytes, name: str) -> pdfium.PdfDocument:
     try:
         return pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
-        if getattr(exc, "err_code", None) == _PDF_ERR_PASSWORD:
+        # pdfium's error code can be stale (left over from an earlier file), so it only counts
+        # together with what the bytes themselves say.
+        if getattr(exc, "err_code", None) == _PDF_ERR_PASSWORD and b"/Encrypt" in data:
             raise EncryptedPdf(f"{name}: the PDF is encrypted with a password", file=name) from exc
-        raise CorruptFile(f"{name}: the PDF cannot be read ({exc})", file=name) from exc
+        if _NO_PAGES.search(data[-65536:]) or _NO_PAGES.search(data[:65536]):
+            raise EmptyFile(f"{name}: the PDF has no pages", file=name) from exc
+        raise CorruptFile(f"{name}: the PDF is damaged and cannot be read", file=name) from exc
 
 
 def read_pdf(data: bytes, name: str, *, max_pages: int) -> Document:

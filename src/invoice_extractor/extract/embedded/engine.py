@@ -20,6 +20,7 @@ from .dates import DateOrder, guess_date_order
 from .fields import Candidate, PageIndex, best, find_labelled
 from .items import Table, extract_items
 from .language import detect_language
+from .numbers import labelled_number, titled_number
 from .parties import address_window, labelled_party, letterhead
 from .patterns import find_bics, find_ibans, find_vat_ids, labelled_iban
 from .taxes import find_tax_lines
@@ -27,14 +28,13 @@ from .text import fold, union_bbox
 from .totals import choose, collect
 from .values import parse_date_words, parse_id
 
-_INVOICE_WORD = re.compile(
-    r"(?i)^(invoice|rechnung|facture|factura|fattura|factuur|gutschrift|credit\s*note|avoir|"
-    r"receipt|bill|quittung|nota)$"
-)
 _CREDIT = re.compile(
     r"(?i)\b(gutschrift|credit\s*note|avoir|nota\s*de\s*cr[eé]dito|nota\s*di\s*credito|"
     r"creditnota|\(381\))"
 )
+
+
+_CENT = Decimal("0.01")
 
 
 @dataclass(slots=True)
@@ -155,33 +155,11 @@ class EmbeddedExtractor:
     # -- header fields ---------------------------------------------------------------------
 
     def _invoice_number(self, ctx: Context) -> Candidate[str] | None:
-        found: list[Candidate[str]] = []
         for index in ctx.indexes:
-            found += find_labelled(index, "invoice_number", parse_id)
-            if found:
-                break
-        if not found:
-            # A title word followed by the number: "Invoice INV/2023/03/0008", "Rechnung AC-1".
-            for index in ctx.indexes[:1]:
-                lines = index.lines
-                head = index.page.height * 0.4
-                for i, line in enumerate(lines):
-                    if line.y0 > head:
-                        break
-                    for k, word in enumerate(line.words):
-                        if not _INVOICE_WORD.match(word.text.rstrip(":")):
-                            continue
-                        after = line.words[k + 1 :]
-                        parsed = parse_id(after)
-                        if parsed is None and i + 1 < len(lines):
-                            # A title heading a column, the number under it.
-                            below = [
-                                w for w in lines[i + 1].words if w.x1 >= word.x0 and w.x0 <= word.x1
-                            ]
-                            parsed = parse_id(below)
-                        if parsed is not None:
-                            found.append(Candidate(parsed[0], parsed[1], 0.6, word.text))
-        return best(found)
+            found = labelled_number(index)
+            if found is not None:
+                return found
+        return titled_number(ctx.indexes[0]) if ctx.indexes else None
 
     def _date_after_number(
         self, ctx: Context, number: Candidate[str] | None
@@ -298,18 +276,28 @@ def _reconcile_subtotal(invoice: Invoice, table: Table, evidence: dict[str, Evid
     if printed is None or not table.items or not table.adjustments:
         return
     lines = sum((i.amount for i in table.items), Decimal(0))
-    allowances = sum(
-        (abs(a.amount) for a in table.adjustments if a.kind == "allowance"), Decimal(0)
-    )
-    charges = sum((abs(a.amount) for a in table.adjustments if a.kind == "charge"), Decimal(0))
-    if lines == printed or abs(lines - allowances + charges - printed) > Decimal("0.01"):
+    kinds = {
+        kind: [a for a in table.adjustments if a.kind == kind] for kind in ("allowance", "charge")
+    }
+    sums = {kind: sum((abs(a.amount) for a in rows), Decimal(0)) for kind, rows in kinds.items()}
+    if lines == printed or abs(lines - sums["allowance"] + sums["charge"] - printed) > _CENT:
         return
     if invoice.tax_exclusive_total is None:
         invoice.tax_exclusive_total = printed
         evidence["tax_exclusive_total"] = evidence.pop("subtotal")
     invoice.subtotal = lines
-    invoice.allowances = allowances
-    invoice.charges = charges
+    evidence["subtotal"] = _sum_evidence([i.amount_words for i in table.items])
+    for kind, field_name in (("allowance", "allowances"), ("charge", "charges")):
+        if kinds[kind]:  # null, not 0, when none is printed
+            setattr(invoice, field_name, sums[kind])
+            evidence[field_name] = _sum_evidence([a.amount_words for a in kinds[kind]])
+
+
+def _sum_evidence(groups: list[list[Word]]) -> Evidence:
+    """Evidence of a sum: the box around its printed terms on the page that holds the first."""
+    page = groups[0][0].page
+    words = [w for group in groups for w in group if w.page == page]
+    return _evidence(words, 0.7)
 
 
 def _set(invoice: Invoice, path: str, value: object) -> None:

@@ -125,7 +125,7 @@ _KIND_OF = {word: kind for kind, words in _HEADER_WORDS.items() for word in word
 _ATTRIBUTE = re.compile(r"^[^:]{1,40}\s?:(\s|\S)")  # "Bruttopreis: 4,00", "Art-Nr-Kunde: X"
 _ADJUSTMENT = re.compile(
     r"^(?:\W*\w{1,4}\s+)?(?:(?P<allowance>remise|rabais|rabatt|abschlag|nachlass|discount|"
-    r"escompte|skonto|descuento|sconto|korting)|(?P<charge>zuschlag|charge|surcharge|frais|"
+    r"escompte|skonto|descuento|sconto|korting)|(?P<charge>zuschlag|charge|surcharge|"
     r"recargo|toeslag))\b"
 )
 _SECTION_END = re.compile(
@@ -313,7 +313,10 @@ def extract_items(indexes: list[PageIndex], decimal_sep: str | None) -> Table:
             desc = [w for w in line.words if table.in_desc(w, size)]
             if amount is None:
                 text = " ".join(w.text for w in desc)
-                if desc and not _ATTRIBUTE.match(text):
+                # On a page the table continues onto (no header of its own), what stands above
+                # the first row is the page's running head, not a description.
+                running_head = header_line < 0 and not rows
+                if desc and not _ATTRIBUTE.match(text) and not running_head:
                     extra.append((line.y0, desc, others))
                 continue
             desc = [w for w in desc if w not in amount.words]
@@ -333,6 +336,9 @@ def _flush(
         if not rows:
             break
         nearest = min(rows, key=lambda r: (abs(r.y - y), r.y > y))
+        size = max(min(words[0].height, nearest.amount.words[0].height), 4.0)
+        if abs(nearest.y - y) > size * (3.5 if y < nearest.y else 4):
+            continue  # too far from any row: a running head or foot, not a description
         nearest.desc = words + nearest.desc if y < nearest.y else nearest.desc + words
         nearest.numbers += numbers
     for row in rows:
@@ -341,13 +347,18 @@ def _flush(
         text = " ".join(w.text for w in words).strip(" -–:")
         if not text:
             continue
-        adjustment = _ADJUSTMENT.match(fold(text))
+        quantity, unit_price = _qty_price(row, table)
+        priced = (
+            quantity is not None
+            and unit_price is not None
+            and abs(quantity * unit_price - row.amount.value) <= Decimal("0.02")
+        )
+        adjustment = None if priced else _ADJUSTMENT.match(fold(text))
         if adjustment is not None:
             kind = "allowance" if adjustment.group("allowance") else "charge"
             found = FoundItem(text, None, None, row.amount.value, words, row.amount.words, kind)
             items.adjustments.append(found)
             continue
-        quantity, unit_price = _qty_price(row, table)
         items.items.append(
             FoundItem(text, quantity, unit_price, row.amount.value, words, row.amount.words)
         )

@@ -57,6 +57,7 @@ LABELS: dict[str, list[str]] = {
         r"due\s*date",
         r"payment\s*due(?:\s*date)?",
         r"due\s*on",
+        r"due",
         r"pay(?:able)?\s*by",
         r"f(?:a|ae)lligkeit(?:sdatum)?",
         r"f(?:a|ae)llig\s*(?:am|bis)?",

@@ -17,7 +17,7 @@ from .amounts import find_amounts
 from .fields import PageIndex
 from .labels import LABEL_RES
 from .text import fold
-from .values import is_money, joined
+from .values import is_money, joined, words_in_span
 
 _HEADER_WORDS: dict[str, tuple[str, ...]] = {
     "desc": (
@@ -213,11 +213,7 @@ def _numbers(line: Line, decimal_sep: str | None) -> list[Number]:
     text, starts = joined(line.words)
     result = []
     for m in find_amounts(text, decimal_sep):
-        used = [
-            w
-            for w, s in zip(line.words, starts, strict=True)
-            if s < m.end and s + len(w.text) > m.start
-        ]
+        used = words_in_span(line.words, starts, m.start, m.end)
         if used:
             result.append(Number(m.value, used, is_money(m.value, m.currency)))
     return result

@@ -17,31 +17,10 @@ def fold(text: str) -> str:
 
 
 @dataclass(slots=True)
-class Cell:
+class Cell(Line):
     """Words of one line that sit together: separated from the next cell by a wide gap."""
 
-    words: list[Word]
-    line_index: int
-
-    @property
-    def text(self) -> str:
-        return " ".join(w.text for w in self.words)
-
-    @property
-    def x0(self) -> float:
-        return self.words[0].x0
-
-    @property
-    def x1(self) -> float:
-        return self.words[-1].x1
-
-    @property
-    def y0(self) -> float:
-        return min(w.y0 for w in self.words)
-
-    @property
-    def y1(self) -> float:
-        return max(w.y1 for w in self.words)
+    line_index: int = 0
 
 
 def split_cells(line: Line, line_index: int, gap_factor: float = 1.2) -> list[Cell]:

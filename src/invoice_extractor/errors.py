@@ -81,3 +81,44 @@ class ExtractionError(InvoiceExtractorError):
 
     status = 502
     code = "extraction_error"
+
+
+class StorageError(InvoiceExtractorError):
+    """The data directory or database cannot take the write (disk full, read-only, ...)."""
+
+    status = 507
+    code = "storage_error"
+
+
+# --- errors of the web layer: each carries the HTTP status it is answered with ----------------
+
+
+class WebError(InvoiceExtractorError):
+    status = 400
+    code = "bad_request"
+
+
+class BadRequest(WebError):
+    pass
+
+
+class NotFound(WebError):
+    """Also what a client gets for a session that is not its own: never "forbidden"."""
+
+    status = 404
+    code = "not_found"
+
+
+class CsrfFailed(WebError):
+    status = 403
+    code = "csrf_failed"
+
+
+class PayloadTooLarge(WebError):
+    status = 413
+    code = "payload_too_large"
+
+
+class SessionFull(WebError):
+    status = 409
+    code = "session_full"

@@ -41,6 +41,23 @@ class Settings(BaseModel):
     )
     port: int = Field(8080, ge=1, le=65535, description="TCP port of `invoice-extractor serve`.")
     workers: int = Field(3, ge=1, description="Background extraction workers per process.")
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the database (postgresql+psycopg://...); "
+        "default: SQLite in DATA_DIR.",
+    )
+    max_upload_mb: int = Field(
+        50, ge=1, description="Largest upload request the web app accepts, in MB."
+    )
+    job_lease_seconds: int = Field(
+        30,
+        ge=5,
+        description="A running job whose worker has not renewed its lease for this long is "
+        "taken over by another worker (crash recovery).",
+    )
+    job_max_attempts: int = Field(
+        3, ge=1, description="Attempts before a job that keeps crashing its worker is failed."
+    )
     gemini_api_key: str | None = Field(
         None, description="Google Gemini API key (only used with the gemini backend)."
     )
@@ -66,6 +83,13 @@ class Settings(BaseModel):
                 f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
             )
             raise ConfigurationError(f"invalid settings: {problems}") from exc
+
+    @property
+    def database(self) -> str:
+        """The database URL in force: DATABASE_URL, else SQLite in DATA_DIR."""
+        return (
+            self.database_url or f"sqlite:///{(self.data_dir / 'invoice-extractor.db').resolve()}"
+        )
 
     @classmethod
     def documented(cls) -> list[tuple[str, str, str]]:

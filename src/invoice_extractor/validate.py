@@ -222,3 +222,16 @@ def validate(invoice: Invoice) -> Invoice:
     if out.status is not Status.FAILED:
         out.status = Status.NEEDS_REVIEW if warnings else Status.OK
     return out
+
+
+_CHECK_PREFIXES = tuple(
+    rule.removesuffix("N") if rule.endswith(".N") else f"{rule}:" for rule, _ in RULES
+)
+
+
+def strip_check_warnings(invoice: Invoice) -> Invoice:
+    """A copy without the warnings ``validate`` wrote, so the checks can run again on new values
+    (after a user's correction); warnings from the extractor itself are kept."""
+    out = invoice.model_copy(deep=True)
+    out.warnings = [w for w in out.warnings if not w.startswith(_CHECK_PREFIXES)]
+    return out

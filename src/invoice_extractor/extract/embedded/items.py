@@ -226,13 +226,16 @@ class _Table:
         self.columns = sorted(columns, key=lambda c: c.x0)
         self.amount = max((c for c in columns if c.kind == "amount"), key=lambda c: c.x1)
         desc = [c for c in self.columns if c.kind == "desc"]
-        self.desc_x0 = desc[0].x0 if desc else 0.0
+        # Headings are often centred over their column: the description column starts where
+        # the heading on its left ends (or at the page edge), not at its own heading.
+        left = [c.x1 for c in self.columns if desc and c.x1 <= desc[0].x0]
+        self.desc_x0 = max(left) + 1 if left else 0.0
         after = [c.x0 for c in self.columns if desc and c.kind != "desc" and c.x0 > desc[0].x1 + 1]
         numeric = [c.x0 for c in self.columns if c.kind not in ("desc", "code")]
         self.desc_x1 = min(after) if after else (min(numeric) if numeric else 1e9)
 
     def in_desc(self, word: Word, size: float) -> bool:
-        return word.x0 >= self.desc_x0 - size * 1.5 and word.x0 < self.desc_x1 - size * 0.5
+        return word.x0 >= self.desc_x0 and word.x0 < self.desc_x1 - size * 0.5
 
     def under(self, kind: str, number: Number, size: float) -> bool:
         return any(
@@ -246,6 +249,13 @@ class _Table:
             if number.money and number.x1 >= col.x0 - size * 2 and number.x0 <= col.x1 + size * 3:
                 return number
         return None
+
+
+def _mostly_headings(line: Line, columns: list[Column]) -> bool:
+    """A second header line holds headings, not a row: no digits, and mostly heading words."""
+    if any(c.isdigit() for w in line.words for c in w.text):
+        return False
+    return len(columns) >= 2 or len(columns) * 2 >= len(line.words)
 
 
 def is_items_header(index: PageIndex, line_index: int) -> bool:
@@ -284,7 +294,11 @@ def extract_items(indexes: list[PageIndex], decimal_sep: str | None) -> Table:
             size = max(line.words[0].height, 4.0)
             numbers = _numbers(line, decimal_sep)
             columns = page_columns[i] if not any(n.money for n in numbers) else []
-            in_band = header_line == i - 1 and line.y0 - header_y < size * 1.8
+            in_band = (
+                header_line == i - 1
+                and line.y0 - header_y < size * 1.8
+                and _mostly_headings(line, columns)
+            )
             if columns and (table is None or in_band or _is_header(columns)):
                 # Header words on consecutive lines form one header band; inside a table only
                 # a complete header starts a new one ("Description" in a row is not a header).

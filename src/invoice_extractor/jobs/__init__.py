@@ -1,0 +1,1 @@
+"""Background extraction: one small queue interface, an in-process implementation by default."""

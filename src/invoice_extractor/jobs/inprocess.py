@@ -1,0 +1,96 @@
+"""The default queue: worker threads in the web process, polling the database for jobs.
+
+Polling the table (not an in-memory list) is what makes crash recovery free: after a restart the
+queued jobs are simply there, and a job whose worker died is taken again once its lease runs out.
+``submit`` only wakes a sleeping worker early.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+
+from ..store.models import Job
+from ..store.repository import Store
+from .runner import run_job
+
+log = logging.getLogger(__name__)
+
+
+class InProcessQueue:
+    def __init__(self, store: Store, workers: int, poll_seconds: float = 1.0) -> None:
+        self.store = store
+        self.workers = workers
+        self.poll_seconds = poll_seconds
+        self.prefix = f"{socket.gethostname()}:{os.getpid()}"
+        self._wake = threading.Condition()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._running: dict[int, str] = {}  # job id -> worker name, renewed by the heartbeat
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        if self._threads:
+            return
+        for n in range(self.workers):
+            name = f"{self.prefix}:w{n}"
+            thread = threading.Thread(target=self._work, args=(name,), name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        beat = threading.Thread(target=self._heartbeat, name=f"{self.prefix}:hb", daemon=True)
+        beat.start()
+        self._threads.append(beat)
+
+    def submit(self, job_id: int) -> None:
+        with self._wake:
+            self._wake.notify()
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._wake:
+            self._wake.notify_all()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self._threads.clear()
+
+    def _work(self, name: str) -> None:
+        while not self._stop.is_set():
+            try:
+                job = self._claim(name)
+            except Exception:  # database briefly unavailable: wait and try again
+                log.exception("claiming a job failed")
+                job = None
+            if job is None:
+                with self._wake:
+                    self._wake.wait(self.poll_seconds)
+                continue
+            with self._lock:
+                self._running[job.id] = name
+            try:
+                run_job(self.store, job, name)
+            finally:
+                with self._lock:
+                    self._running.pop(job.id, None)
+
+    def _claim(self, name: str) -> Job | None:
+        job = self.store.claim_next(name)
+        if job is not None and job.attempts > self.store.settings.job_max_attempts:
+            self.store.fail(
+                job.id,
+                name,
+                f"gave up after {job.attempts - 1} attempts: the worker stopped each time",
+            )
+            return None
+        return job
+
+    def _heartbeat(self) -> None:
+        interval = max(self.store.settings.job_lease_seconds / 3, 1.0)
+        while not self._stop.wait(interval):
+            with self._lock:
+                ids = list(self._running)
+            try:
+                self.store.renew(self.prefix, ids)
+            except Exception:
+                log.exception("renewing job leases failed")

@@ -1,0 +1,42 @@
+"""One extraction job, start to end: read the stored upload, run the pipeline, store the result.
+
+Every run is keyed by the worker that claimed the job: if its lease ran out and another worker took
+over, this run's result is dropped (``Store.finish`` checks), so a job that runs twice writes once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from ..errors import InvoiceExtractorError
+from ..ingest.loader import load_bytes
+from ..pipeline import extract_document
+from ..store.models import Job, JobState
+from ..store.repository import Store
+
+log = logging.getLogger(__name__)
+
+
+def run_job(store: Store, job: Job, worker: str) -> None:
+    settings = store.settings
+    started = time.perf_counter()
+    try:
+        stored = store.file(job.session_id, job.file_id)
+        data = store.blobs.get(stored.sha256)
+        document = load_bytes(
+            data,
+            stored.name,
+            max_pages=settings.max_pages,
+            max_bytes=settings.max_file_mb * 1024 * 1024,
+        )
+        store.set_state(job.id, worker, JobState.EXTRACTING)
+        invoices = extract_document(document, settings=settings)
+    except InvoiceExtractorError as exc:
+        store.fail(job.id, worker, str(exc))
+        return
+    except Exception as exc:  # a bug on one file must not kill the worker
+        log.exception("job %s failed", job.id)
+        store.fail(job.id, worker, f"internal error: {type(exc).__name__}: {exc}")
+        return
+    store.finish(job, worker, invoices, time.perf_counter() - started)

@@ -1,0 +1,86 @@
+"""The database: engine, sessions, and migrations (Alembic) run at start-up under a lock.
+
+SQLite (the default, in ``DATA_DIR``) runs in WAL mode with a busy timeout so the web threads and
+the workers can share it; PostgreSQL is used through ``DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..errors import StorageError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class Database:
+    def __init__(self, url: str, *, connect_retries: int = 10, retry_seconds: float = 1.0) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        else:
+            kwargs.update(pool_size=10, max_overflow=20)
+        self.engine: Engine = create_engine(url, **kwargs)
+        if self.is_sqlite:
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._wait_until_reachable(0 if self.is_sqlite else connect_retries, retry_seconds)
+
+    def _wait_until_reachable(self, retries: int, pause: float) -> None:
+        """A database that is still starting gets a few chances; then a clear error."""
+        for attempt in range(retries + 1):
+            try:
+                with self.engine.connect() as conn:
+                    conn.execute(text("SELECT 1"))
+                return
+            except OperationalError as exc:
+                if attempt == retries:
+                    where = self.engine.url.render_as_string(hide_password=True)
+                    raise StorageError(f"database unavailable at {where}: {exc.orig}") from exc
+                time.sleep(pause)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: committed when the block ends, rolled back on error."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def migrate(self, lock_dir: Path) -> None:
+        """Bring the schema to the newest migration; concurrent processes wait for each other."""
+        lock_dir.mkdir(parents=True, exist_ok=True)
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
+        with (lock_dir / ".migrate.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            with self.engine.begin() as conn:
+                if not self.is_sqlite:
+                    # Several hosts may start at once: serialise on the server too.
+                    conn.execute(text("SELECT pg_advisory_xact_lock(774411)"))
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

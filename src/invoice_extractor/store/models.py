@@ -1,0 +1,150 @@
+"""The tables (SQLAlchemy 2). The database is the truth for jobs: a worker that dies leaves its job
+to another run, and everything uploaded stays referenced from here.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    READING = "reading"
+    EXTRACTING = "extracting"
+    DONE = "done"
+    FAILED = "failed"
+
+    @classmethod
+    def running(cls) -> tuple[JobState, ...]:
+        return (cls.READING, cls.EXTRACTING)
+
+
+class ReviewSession(Base):
+    """A user's batch of uploads; owned by whoever holds the token whose hash is stored."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner_hash: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    files: Mapped[list[StoredFile]] = relationship(
+        back_populates="session", order_by="StoredFile.id"
+    )
+
+
+class StoredFile(Base):
+    """One upload: its display name and the content hash its bytes are stored under."""
+
+    __tablename__ = "files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    session: Mapped[ReviewSession] = relationship(back_populates="files")
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"), unique=True)
+    state: Mapped[str] = mapped_column(String(16), default=JobState.QUEUED, index=True)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(128), default=None)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    seconds: Mapped[float | None] = mapped_column(Float, default=None)
+
+
+class InvoiceRecord(Base):
+    """One extracted invoice: the SCHEMA.md object as extracted, and its review state."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (UniqueConstraint("job_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"), index=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict[str, object]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    reviewed: Mapped[bool] = mapped_column(Boolean, default=False)
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    reviewed_by: Mapped[str | None] = mapped_column(String(128), default=None)
+
+    fields: Mapped[list[FieldRecord]] = relationship(
+        back_populates="invoice", cascade="all, delete-orphan", order_by="FieldRecord.id"
+    )
+
+
+class FieldRecord(Base):
+    """One header field of an invoice: the extracted value and, once edited, the corrected one."""
+
+    __tablename__ = "fields"
+    __table_args__ = (UniqueConstraint("invoice_id", "path"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(
+        ForeignKey("invoices.id", ondelete="CASCADE"), index=True
+    )
+    path: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str | None] = mapped_column(Text, default=None)
+    corrected: Mapped[str | None] = mapped_column(Text, default=None)
+    is_corrected: Mapped[bool] = mapped_column(Boolean, default=False)
+    confidence: Mapped[float | None] = mapped_column(Float, default=None)
+
+    invoice: Mapped[InvoiceRecord] = relationship(back_populates="fields")
+
+
+class Edit(Base):
+    """Who changed which field when, from what to what (never deleted)."""
+
+    __tablename__ = "edits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(
+        ForeignKey("invoices.id", ondelete="CASCADE"), index=True
+    )
+    path: Mapped[str] = mapped_column(String(64))
+    old_value: Mapped[str | None] = mapped_column(Text, default=None)
+    new_value: Mapped[str | None] = mapped_column(Text, default=None)
+    author: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

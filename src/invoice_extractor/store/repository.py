@@ -1,0 +1,353 @@
+"""What the web layer and the workers do with the database, as named operations."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import delete, func, or_, select, update
+
+from ..errors import BadRequest, NotFound, SessionFull, StorageError
+from ..model import Invoice
+from ..settings import Settings
+from ..validate import strip_check_warnings, validate
+from .blobs import BlobStore
+from .db import Database
+from .models import (
+    Edit,
+    FieldRecord,
+    InvoiceRecord,
+    Job,
+    JobState,
+    ReviewSession,
+    StoredFile,
+    utcnow,
+)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceView:
+    """An invoice as the user sees it: corrected values applied, checks re-run."""
+
+    id: int
+    file_id: int
+    reviewed: bool
+    corrected: tuple[str, ...]
+    invoice: Invoice
+
+    def to_json(self) -> dict[str, Any]:
+        data = self.invoice.to_json_dict()
+        data.update(id=self.id, file_id=self.file_id, reviewed=self.reviewed)
+        data["corrected_fields"] = list(self.corrected)
+        return data
+
+
+class Store:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        try:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot create DATA_DIR {settings.data_dir}: {exc}") from exc
+        self.db = Database(settings.database)
+        self.blobs = BlobStore(settings.data_dir / "blobs")
+
+    def migrate(self) -> None:
+        self.db.migrate(self.settings.data_dir)
+
+    # -- sessions and ownership -------------------------------------------------------------
+
+    def create_session(self) -> tuple[str, str]:
+        """A new session id (192 random bits) and its owner token (256 bits, stored hashed)."""
+        session_id = secrets.token_urlsafe(24)
+        token = secrets.token_urlsafe(32)
+        with self.db.session() as db:
+            db.add(ReviewSession(id=session_id, owner_hash=token_hash(token)))
+        return session_id, token
+
+    def owned_session(self, session_id: str, tokens: Iterable[str]) -> ReviewSession:
+        """The session if one of ``tokens`` owns it; otherwise NotFound, never "forbidden"."""
+        hashes = {token_hash(t) for t in tokens if t}
+        with self.db.session() as db:
+            row = db.get(ReviewSession, session_id)
+            if row is None or row.owner_hash not in hashes:
+                raise NotFound("no such session")
+            return row
+
+    # -- uploads and jobs ---------------------------------------------------------------------
+
+    def add_upload(self, session_id: str, name: str, data: bytes) -> tuple[StoredFile, Job]:
+        limit = self.settings.max_invoices_per_session
+        with self.db.session() as db:
+            if limit:
+                count = db.scalar(select(func.count()).where(StoredFile.session_id == session_id))
+                if (count or 0) >= limit:
+                    raise SessionFull(f"this session holds its limit of {limit} invoices")
+            digest = self.blobs.put(data)  # before the row: a row never points at no bytes
+            stored = StoredFile(session_id=session_id, name=name, sha256=digest, size=len(data))
+            db.add(stored)
+            db.flush()
+            job = Job(session_id=session_id, file_id=stored.id, state=JobState.QUEUED)
+            db.add(job)
+            db.flush()
+            return stored, job
+
+    def files(self, session_id: str) -> list[tuple[StoredFile, Job]]:
+        with self.db.session() as db:
+            rows = db.execute(
+                select(StoredFile, Job)
+                .join(Job, Job.file_id == StoredFile.id)
+                .where(StoredFile.session_id == session_id)
+                .order_by(StoredFile.id)
+            )
+            return [(f, j) for f, j in rows]
+
+    def file(self, session_id: str, file_id: int) -> StoredFile:
+        with self.db.session() as db:
+            row = db.get(StoredFile, file_id)
+            if row is None or row.session_id != session_id:
+                raise NotFound("no such file")
+            return row
+
+    def claim_next(self, worker: str) -> Job | None:
+        """Take the oldest queued job, or one whose worker's lease ran out (it died)."""
+        now = utcnow()
+        lease = now + timedelta(seconds=self.settings.job_lease_seconds)
+        claimable = or_(
+            Job.state == JobState.QUEUED,
+            Job.state.in_(JobState.running()) & (Job.lease_until < now),
+        )
+        with self.db.session() as db:
+            ids = db.scalars(select(Job.id).where(claimable).order_by(Job.id).limit(5)).all()
+            for job_id in ids:
+                # The conditional UPDATE is the claim: of two workers racing, one gets rowcount 1.
+                result = db.execute(
+                    update(Job)
+                    .where(Job.id == job_id, claimable)
+                    .values(
+                        state=JobState.READING,
+                        worker=worker,
+                        lease_until=lease,
+                        attempts=Job.attempts + 1,
+                        updated_at=now,
+                    )
+                )
+                if result.rowcount == 1:  # type: ignore[attr-defined]
+                    return db.get(Job, job_id)
+        return None
+
+    def renew(self, worker_prefix: str, job_ids: Sequence[int]) -> None:
+        if not job_ids:
+            return
+        lease = utcnow() + timedelta(seconds=self.settings.job_lease_seconds)
+        with self.db.session() as db:
+            db.execute(
+                update(Job)
+                .where(Job.id.in_(job_ids), Job.worker.startswith(worker_prefix))
+                .values(lease_until=lease)
+            )
+
+    def set_state(self, job_id: int, worker: str, state: JobState) -> None:
+        with self.db.session() as db:
+            db.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.worker == worker)
+                .values(state=state, updated_at=utcnow())
+            )
+
+    def fail(self, job_id: int, worker: str | None, error: str) -> None:
+        with self.db.session() as db:
+            query = update(Job).where(Job.id == job_id)
+            if worker is not None:
+                query = query.where(Job.worker == worker)
+            db.execute(
+                query.values(
+                    state=JobState.FAILED, error=error, finished_at=utcnow(), lease_until=None
+                )
+            )
+
+    def finish(self, job: Job, worker: str, invoices: list[Invoice], seconds: float) -> bool:
+        """Store the job's invoices and mark it done, once: a second run replaces, never adds."""
+        with self.db.session() as db:
+            current = db.get(Job, job.id, with_for_update=not self.db.is_sqlite)
+            if current is None or current.worker != worker or current.state == JobState.DONE:
+                return False  # another worker took the job over (our lease ran out)
+            db.execute(delete(InvoiceRecord).where(InvoiceRecord.job_id == job.id))
+            for position, invoice in enumerate(invoices):
+                db.add(_record(job, position, invoice))
+            current.state = JobState.DONE
+            current.finished_at = utcnow()
+            current.lease_until = None
+            current.seconds = seconds
+            current.error = None
+            return True
+
+    # -- invoices, fields and edits -----------------------------------------------------------
+
+    def invoices(self, session_id: str, ids: Sequence[int] | None = None) -> list[InvoiceView]:
+        with self.db.session() as db:
+            query = select(InvoiceRecord).where(InvoiceRecord.session_id == session_id)
+            if ids is not None:
+                query = query.where(InvoiceRecord.id.in_(ids))
+            rows = db.scalars(query.order_by(InvoiceRecord.file_id, InvoiceRecord.position))
+            return [_view(r) for r in rows.unique()]
+
+    def invoice(self, session_id: str, invoice_id: int) -> InvoiceView:
+        views = self.invoices(session_id, [invoice_id])
+        if not views:
+            raise NotFound("no such invoice")
+        return views[0]
+
+    def edits(self, session_id: str, invoice_id: int) -> list[Edit]:
+        self.invoice(session_id, invoice_id)
+        with self.db.session() as db:
+            return list(
+                db.scalars(select(Edit).where(Edit.invoice_id == invoice_id).order_by(Edit.id))
+            )
+
+    def edit(
+        self,
+        session_id: str,
+        invoice_id: int,
+        changes: dict[str, str | None],
+        author: str,
+        reviewed: bool | None = None,
+    ) -> InvoiceView:
+        """Correct fields (each checked against the model) and/or mark the invoice reviewed."""
+        with self.db.session() as db:
+            record = db.get(InvoiceRecord, invoice_id)
+            if record is None or record.session_id != session_id:
+                raise NotFound("no such invoice")
+            fields = {f.path: f for f in record.fields}
+            data = _corrected_data(record)
+            for path, value in changes.items():
+                _set_path(data, path, value)
+            try:
+                Invoice.model_validate(data)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"])
+                raise BadRequest(f"invalid value for {where}: {first['msg']}") from exc
+            for path, value in changes.items():
+                row = fields.get(path)
+                if row is None:
+                    row = FieldRecord(path=path, value=None)
+                    record.fields.append(row)
+                old = row.corrected if row.is_corrected else row.value
+                if old == value:
+                    continue
+                row.corrected, row.is_corrected = value, True
+                db.add(
+                    Edit(
+                        invoice_id=invoice_id,
+                        path=path,
+                        old_value=old,
+                        new_value=value,
+                        author=author,
+                    )
+                )
+            if reviewed is not None:
+                record.reviewed = reviewed
+                record.reviewed_at = utcnow() if reviewed else None
+                record.reviewed_by = author if reviewed else None
+                db.add(
+                    Edit(
+                        invoice_id=invoice_id,
+                        path="reviewed",
+                        old_value=None,
+                        new_value="true" if reviewed else "false",
+                        author=author,
+                    )
+                )
+            db.flush()
+            return _view(record)
+
+
+def _record(job: Job, position: int, invoice: Invoice) -> InvoiceRecord:
+    data = invoice.to_json_dict()
+    record = InvoiceRecord(
+        session_id=job.session_id,
+        file_id=job.file_id,
+        job_id=job.id,
+        position=position,
+        data=data,
+        status=invoice.status.value,
+    )
+    for path, value in _scalar_paths(data):
+        evidence = invoice.evidence.get(path)
+        record.fields.append(
+            FieldRecord(
+                path=path,
+                value=value,
+                confidence=evidence.confidence if evidence is not None else None,
+            )
+        )
+    return record
+
+
+def _scalar_paths(data: dict[str, Any], prefix: str = "") -> Iterable[tuple[str, str | None]]:
+    """Every editable scalar of the SCHEMA object as (field path, value as printed in JSON)."""
+    for key, value in data.items():
+        if key in ("evidence", "warnings", "file", "pages", "status", "extractor", "error"):
+            continue
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from _scalar_paths(value, path + ".")
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, dict):
+                    yield from _scalar_paths(item, f"{path}.{i}.")
+        else:
+            yield path, None if value is None else str(value)
+
+
+def _set_path(data: dict[str, Any], path: str, value: str | None) -> None:
+    parts = path.split(".")
+    node: Any = data
+    try:
+        for part in parts[:-1]:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        last = parts[-1]
+        if isinstance(node, list):
+            node[int(last)] = value
+        elif isinstance(node, dict) and last in node and not isinstance(node[last], dict | list):
+            node[last] = value
+        else:
+            raise KeyError(last)
+    except (KeyError, IndexError, ValueError, TypeError) as exc:
+        raise BadRequest(f"no editable field {path!r}") from exc
+
+
+def _corrected_data(record: InvoiceRecord) -> dict[str, Any]:
+    data: dict[str, Any] = _deep_copy(record.data)
+    for row in record.fields:
+        if row.is_corrected:
+            _set_path(data, row.path, row.corrected)
+    return data
+
+
+def _deep_copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _deep_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_deep_copy(v) for v in value]
+    return value
+
+
+def _view(record: InvoiceRecord) -> InvoiceView:
+    data = _corrected_data(record)
+    invoice = Invoice.model_validate(data)
+    corrected = tuple(r.path for r in record.fields if r.is_corrected)
+    if corrected:
+        # The checks speak about the values the user sees: rerun them on the corrected invoice.
+        invoice = validate(strip_check_warnings(invoice))
+    return InvoiceView(record.id, record.file_id, record.reviewed, corrected, invoice)

@@ -49,6 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_quiet(extract)
     extract.set_defaults(handler=_extract)
 
+    serve = commands.add_parser(
+        "serve",
+        help="run the web app (embedded engine, no key needed)",
+        description="Serve the web app on PORT (default 8080) with background workers.",
+    )
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on")
+    serve.add_argument("--port", type=int, help="overrides PORT")
+    serve.set_defaults(handler=_serve)
+
     evaluate = commands.add_parser(
         "eval",
         help="score the engine on a corpus",
@@ -62,6 +71,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_quiet(evaluate)
     evaluate.set_defaults(handler=_eval)
     return parser
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from .web.server import serve
+
+    if args.port:
+        settings = settings.model_copy(update={"port": args.port})
+    serve(settings, host=args.host)
+    return 0
 
 
 def _add_extractor(parser: argparse.ArgumentParser) -> None:

@@ -35,8 +35,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 
 
-def invoices_to_csv(invoices: Iterable[Invoice]) -> str:
-    """One row per invoice: identity columns, every header field path, warnings and error."""
+def invoice_rows(invoices: Iterable[Invoice]) -> list[list[Any]]:
+    """One row per invoice (in ``INVOICE_COLUMNS`` order), values as in the JSON form."""
     rows = []
     for invoice in invoices:
         data = invoice.to_json_dict()
@@ -51,17 +51,27 @@ def invoices_to_csv(invoices: Iterable[Invoice]) -> str:
             error=invoice.error,
         )
         rows.append([row[column] for column in INVOICE_COLUMNS])
-    return _write(INVOICE_COLUMNS, rows)
+    return rows
 
 
-def line_items_to_csv(invoices: Iterable[Invoice]) -> str:
-    """One row per line item, numbered from 1 within its invoice."""
+def line_item_rows(invoices: Iterable[Invoice]) -> list[list[Any]]:
+    """One row per line item (in ``LINE_ITEM_COLUMNS`` order), numbered from 1 per invoice."""
     rows = []
     for invoice in invoices:
         for number, item in enumerate(invoice.line_items, start=1):
             data = item.model_dump(mode="json")
             rows.append([invoice.file, invoice.invoice_number, number, *data.values()])
-    return _write(LINE_ITEM_COLUMNS, rows)
+    return rows
+
+
+def invoices_to_csv(invoices: Iterable[Invoice]) -> str:
+    """One row per invoice: identity columns, every header field path, warnings and error."""
+    return _write(INVOICE_COLUMNS, invoice_rows(invoices))
+
+
+def line_items_to_csv(invoices: Iterable[Invoice]) -> str:
+    """One row per line item, numbered from 1 within its invoice."""
+    return _write(LINE_ITEM_COLUMNS, line_item_rows(invoices))
 
 
 def format_pages(pages: Sequence[int]) -> str:

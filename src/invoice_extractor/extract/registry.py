@@ -8,6 +8,7 @@ skipped, never fatal.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from importlib.metadata import entry_points
 
@@ -22,6 +23,7 @@ ExtractorFactory = Callable[[], Extractor]
 _factories: dict[str, ExtractorFactory] = {}
 _instances: dict[str, Extractor] = {}
 _loaded = False
+_lock = threading.RLock()
 
 
 def register(name: str, factory: ExtractorFactory) -> None:
@@ -39,13 +41,16 @@ def _load() -> None:
     global _loaded
     if _loaded:
         return
-    _loaded = True
-    _register_defaults()
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            register(ep.name, ep.load())
-        except Exception:  # a broken plugin must not take the product down
-            log.exception("extractor plugin %r failed to load; skipped", ep.name)
+    with _lock:  # worker threads may ask at the same moment: load once, completely
+        if _loaded:
+            return
+        _register_defaults()
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                register(ep.name, ep.load())
+            except Exception:  # a broken plugin must not take the product down
+                log.exception("extractor plugin %r failed to load; skipped", ep.name)
+        _loaded = True
 
 
 def names() -> list[str]:
@@ -58,9 +63,10 @@ def get(name: str) -> Extractor:
     _load()
     if name not in _factories:
         raise UnknownExtractor(f"unknown extractor {name!r}; valid: {', '.join(names())}")
-    if name not in _instances:
-        _instances[name] = _factories[name]()
-    return _instances[name]
+    with _lock:
+        if name not in _instances:
+            _instances[name] = _factories[name]()
+        return _instances[name]
 
 
 def reset() -> None:

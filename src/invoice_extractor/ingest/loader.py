@@ -20,6 +20,11 @@ def display_name(name: str) -> str:
     return clean[:255] or "unnamed"
 
 
+def sniff_kind(data: bytes) -> str | None:
+    """What the bytes are, whatever the file is called: "pdf", or None if not readable here."""
+    return "pdf" if is_pdf(data) else None
+
+
 def load_bytes(data: bytes, name: str, *, max_pages: int, max_bytes: int) -> Document:
     name = display_name(name)
     if not data:

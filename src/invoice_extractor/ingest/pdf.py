@@ -7,9 +7,13 @@ on one core, an order of magnitude faster than pdfminer-based readers.
 from __future__ import annotations
 
 import ctypes
+import functools
 import io
 import re
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -17,6 +21,9 @@ import pypdfium2.raw as pdfium_c
 from ..errors import CorruptFile, EmptyFile, EncryptedPdf, TooManyPages
 from .document import Document, DocumentKind, Page, Word
 from .layout import build_lines
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _PDF_ERR_PASSWORD = 4  # FPDF_ERR_PASSWORD
 _NO_PAGES = re.compile(rb"/Type\s*/Pages\b[^>]*/Count\s+0\b|/Count\s+0\b[^>]*/Type\s*/Pages\b")
@@ -42,6 +49,20 @@ def open_pdf(data: bytes, name: str) -> pdfium.PdfDocument:
         raise CorruptFile(f"{name}: the PDF is damaged and cannot be read", file=name) from exc
 
 
+# PDFium is not thread-safe: one call into it at a time per process (web worker threads share it).
+PDFIUM_LOCK = threading.RLock()
+
+
+def _serialised(func: Callable[P, R]) -> Callable[P, R]:
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with PDFIUM_LOCK:
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+@_serialised
 def read_pdf(data: bytes, name: str, *, max_pages: int) -> Document:
     """Every page of a PDF as words with boxes and lines in reading order."""
     pdf = open_pdf(data, name)
@@ -121,6 +142,16 @@ def _words(textpage: pdfium.PdfTextPage, number: int, height: float) -> list[Wor
     return words
 
 
+@_serialised
+def page_count(data: bytes, name: str) -> int:
+    pdf = open_pdf(data, name)
+    try:
+        return len(pdf)
+    finally:
+        pdf.close()
+
+
+@_serialised
 def render_page(data: bytes, name: str, number: int, dpi: int = 150) -> bytes:
     """One page (1-based) as PNG bytes at ``dpi``."""
     pdf = open_pdf(data, name)

@@ -28,6 +28,7 @@ from .models import (
     StoredFile,
     utcnow,
 )
+from .pages import PageImages
 
 
 def token_hash(token: str) -> str:
@@ -60,6 +61,9 @@ class Store:
             raise StorageError(f"cannot create DATA_DIR {settings.data_dir}: {exc}") from exc
         self.db = Database(settings.database)
         self.blobs = BlobStore(settings.data_dir / "blobs")
+        self.pages = PageImages(
+            self.blobs, settings.data_dir / "cache" / "pages", settings.render_dpi
+        )
 
     def migrate(self) -> None:
         self.db.migrate(self.settings.data_dir)

@@ -1,0 +1,37 @@
+"""Page images for review: rendered on demand from the stored upload, cached on disk by hash."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from ..errors import NotFound
+from ..ingest.pdf import is_pdf, page_count, render_page
+from .blobs import BlobStore
+
+
+class PageImages:
+    def __init__(self, blobs: BlobStore, cache_dir: Path, dpi: int) -> None:
+        self.blobs = blobs
+        self.cache_dir = cache_dir
+        self.dpi = dpi
+
+    def count(self, sha256: str) -> int:
+        data = self.blobs.get(sha256)
+        return page_count(data, sha256) if is_pdf(data) else 0
+
+    def png(self, sha256: str, name: str, number: int) -> bytes:
+        cached = self.cache_dir / sha256[:2] / f"{sha256}-{number}-{self.dpi}.png"
+        if cached.is_file():
+            return cached.read_bytes()
+        data = self.blobs.get(sha256)
+        if not is_pdf(data) or not 1 <= number <= page_count(data, name):
+            raise NotFound(f"no page {number}")
+        image = render_page(data, name, number, self.dpi)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cached.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(image)
+        os.replace(tmp, cached)  # concurrent renders of one page: the last rename wins, whole
+        return image

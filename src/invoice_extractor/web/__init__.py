@@ -1,0 +1,55 @@
+"""The web app: upload, background extraction, review beside the page image, export, JSON API.
+
+``create_app()`` is the factory (``app.py`` at the repository root exposes ``app`` for
+``gunicorn ... app:app``). It refuses to start in production mode without ``SECRET_KEY``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import Flask
+
+from ..errors import ConfigurationError
+from ..jobs.base import JobQueue
+from ..jobs.inprocess import InProcessQueue
+from ..settings import Settings
+from ..store.repository import Store
+from . import errors, security
+from .api import api
+from .auth import csrf_token
+from .context import Services
+from .pages import pages
+
+
+def create_app(settings: Settings | None = None, *, queue: JobQueue | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    if not settings.secret_key and not settings.flask_debug:
+        raise ConfigurationError(
+            "SECRET_KEY is not set: set it (e.g. in .env) or run with FLASK_DEBUG=True for "
+            "local development only"
+        )
+    logging.basicConfig(level=logging.DEBUG if settings.flask_debug else logging.INFO)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key or "development-only-key",
+        DEBUG=settings.flask_debug,
+        MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="invoice_extractor",
+        PERMANENT_SESSION_LIFETIME=timedelta(days=90),
+        JSON_SORT_KEYS=False,
+    )
+    store = Store(settings)
+    store.migrate()
+    worker_queue = queue or InProcessQueue(store, settings.workers)
+    app.extensions["invoice_extractor"] = Services(store, worker_queue)
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.register_blueprint(api)
+    app.register_blueprint(pages)
+    errors.register(app)
+    security.register(app)
+    worker_queue.start()
+    return app

@@ -1,0 +1,164 @@
+"""The JSON API under ``/api/v1``: the same operations as the pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, url_for
+
+from ..errors import BadRequest
+from ..store.models import JobState, ReviewSession, StoredFile
+from .auth import author, check_csrf, remember_owner
+from .context import owned, services
+from .exports import export, parse_ids
+from .openapi import openapi_document
+from .uploads import accept
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@api.before_request
+def _csrf() -> None:
+    check_csrf()
+
+
+@api.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(openapi_document())
+
+
+@api.post("/sessions")
+def create_session() -> tuple[Response, int]:
+    session_id, token = services().store.create_session()
+    remember_owner(token)  # a browser client is the owner through its cookie too
+    return jsonify(
+        id=session_id, token=token, url=url_for("pages.session_page", session_id=session_id)
+    ), 201
+
+
+@api.get("/sessions/<session_id>")
+def get_session(session_id: str) -> Response:
+    row = owned(session_id)
+    return jsonify(session_summary(row))
+
+
+@api.post("/sessions/<session_id>/files")
+def upload(session_id: str) -> tuple[Response, int]:
+    owned(session_id)
+    files = request.files.getlist("files") + request.files.getlist("file")
+    if not files:
+        raise BadRequest("send the files as multipart form fields named 'files'")
+    accepted, rejected = accept(session_id, files)
+    body = {
+        "accepted": [
+            {"file_id": a.file_id, "job_id": a.job_id, "name": a.name, "size": a.size}
+            for a in accepted
+        ],
+        "rejected": [{"name": r.name, "reason": r.reason} for r in rejected],
+    }
+    return jsonify(body), 202 if accepted else 415
+
+
+@api.get("/sessions/<session_id>/jobs")
+def jobs(session_id: str) -> Response:
+    owned(session_id)
+    return jsonify(jobs=[_job_json(f, j) for f, j in services().store.files(session_id)])
+
+
+@api.get("/sessions/<session_id>/invoices")
+def invoices(session_id: str) -> Response:
+    owned(session_id)
+    views = services().store.invoices(session_id, parse_ids(request.args.get("ids")))
+    return jsonify(invoices=[v.to_json() for v in views])
+
+
+@api.get("/sessions/<session_id>/invoices/<int:invoice_id>")
+def invoice(session_id: str, invoice_id: int) -> Response:
+    owned(session_id)
+    return jsonify(services().store.invoice(session_id, invoice_id).to_json())
+
+
+@api.patch("/sessions/<session_id>/invoices/<int:invoice_id>")
+def patch_invoice(session_id: str, invoice_id: int) -> Response:
+    owned(session_id)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest('send a JSON object: {"fields": {path: value}, "reviewed": bool}')
+    fields = body.get("fields", {})
+    reviewed = body.get("reviewed")
+    if not isinstance(fields, dict) or not all(
+        isinstance(k, str) and (v is None or isinstance(v, str | int | float))
+        for k, v in fields.items()
+    ):
+        raise BadRequest("fields must map field paths to string values (or null)")
+    if reviewed is not None and not isinstance(reviewed, bool):
+        raise BadRequest("reviewed must be true or false")
+    changes = {k: None if v is None else str(v) for k, v in fields.items()}
+    view = services().store.edit(session_id, invoice_id, changes, author(), reviewed)
+    return jsonify(view.to_json())
+
+
+@api.get("/sessions/<session_id>/invoices/<int:invoice_id>/edits")
+def edits(session_id: str, invoice_id: int) -> Response:
+    owned(session_id)
+    rows = services().store.edits(session_id, invoice_id)
+    return jsonify(
+        edits=[
+            {
+                "path": e.path,
+                "old_value": e.old_value,
+                "new_value": e.new_value,
+                "author": e.author,
+                "at": e.created_at.isoformat(),
+            }
+            for e in rows
+        ]
+    )
+
+
+@api.get("/sessions/<session_id>/files/<int:file_id>/pages/<int:number>.png")
+def page_image(session_id: str, file_id: int, number: int) -> Response:
+    owned(session_id)
+    store = services().store
+    stored = store.file(session_id, file_id)
+    response = Response(store.pages.png(stored.sha256, stored.name, number), mimetype="image/png")
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@api.get("/sessions/<session_id>/export")
+def export_session(session_id: str) -> Response:
+    owned(session_id)
+    return export(
+        session_id,
+        request.args.get("format", "csv"),
+        request.args.get("kind", "invoices"),
+        parse_ids(request.args.get("ids")),
+    )
+
+
+def session_summary(row: ReviewSession) -> dict[str, Any]:
+    store = services().store
+    files = store.files(row.id)
+    states = [j.state for _, j in files]
+    return {
+        "id": row.id,
+        "created_at": row.created_at.isoformat(),
+        "files": [_job_json(f, j) for f, j in files],
+        "counts": {state.value: states.count(state) for state in JobState},
+        "invoices": len(store.invoices(row.id)),
+    }
+
+
+def _job_json(stored: StoredFile, job: Any) -> dict[str, Any]:
+    return {
+        "file_id": stored.id,
+        "name": stored.name,
+        "size": stored.size,
+        "sha256": stored.sha256,
+        "job_id": job.id,
+        "state": job.state,
+        "error": job.error,
+        "attempts": job.attempts,
+        "seconds": job.seconds,
+    }

@@ -1,0 +1,43 @@
+"""Session exports (CSV, XLSX, JSON): corrected values win over extracted ones."""
+
+from __future__ import annotations
+
+from flask import Response
+
+from ..errors import BadRequest
+from ..export.csv_export import invoices_to_csv, line_items_to_csv
+from ..export.json_export import invoices_to_json
+from ..export.xlsx_export import invoices_to_xlsx
+from .context import services
+
+FORMATS = ("csv", "xlsx", "json")
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def parse_ids(raw: str | None) -> list[int] | None:
+    if not raw:
+        return None
+    try:
+        return [int(part) for part in raw.split(",") if part.strip()]
+    except ValueError as exc:
+        raise BadRequest("ids must be a comma-separated list of invoice ids") from exc
+
+
+def export(session_id: str, fmt: str, kind: str, ids: list[int] | None) -> Response:
+    if fmt not in FORMATS:
+        raise BadRequest(f"unknown export format {fmt!r}; valid: {', '.join(FORMATS)}")
+    if kind not in ("invoices", "items"):
+        raise BadRequest("kind must be invoices or items")
+    invoices = [view.invoice for view in services().store.invoices(session_id, ids)]
+    stem = f"invoices-{session_id[:8]}" + ("-items" if kind == "items" else "")
+    if fmt == "json":
+        body: str | bytes = invoices_to_json(invoices)
+        mimetype = "application/json"
+    elif fmt == "xlsx":
+        body, mimetype = invoices_to_xlsx(invoices), _XLSX
+    else:
+        body = (line_items_to_csv if kind == "items" else invoices_to_csv)(invoices)
+        mimetype = "text/csv"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'
+    return response

@@ -1,0 +1,98 @@
+"""The API's request and response bodies as pydantic models: the OpenAPI document is built from
+these and from the invoice model, so the documentation cannot drift from the code."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from ..model import Invoice
+
+
+class SessionCreated(BaseModel):
+    id: str = Field(description="Session id (192 random bits).")
+    token: str = Field(description="Owner token: send it as `Authorization: Bearer <token>`.")
+    url: str = Field(description="The session's page in the web app.")
+
+
+class JobInfo(BaseModel):
+    file_id: int
+    name: str
+    size: int
+    sha256: str
+    job_id: int
+    state: str = Field(description="queued | reading | extracting | done | failed")
+    error: str | None = None
+    attempts: int
+    seconds: float | None = None
+
+
+class SessionInfo(BaseModel):
+    id: str
+    created_at: str
+    files: list[JobInfo]
+    counts: dict[str, int]
+    invoices: int
+
+
+class Jobs(BaseModel):
+    jobs: list[JobInfo]
+
+
+class AcceptedFile(BaseModel):
+    file_id: int
+    job_id: int
+    name: str
+    size: int
+
+
+class RejectedFile(BaseModel):
+    name: str
+    reason: str
+
+
+class UploadResult(BaseModel):
+    accepted: list[AcceptedFile]
+    rejected: list[RejectedFile]
+
+
+class StoredInvoice(Invoice):
+    """An invoice of a session: the SCHEMA.md object with the user's corrections applied."""
+
+    id: int
+    file_id: int
+    reviewed: bool
+    corrected_fields: list[str]
+
+
+class Invoices(BaseModel):
+    invoices: list[StoredInvoice]
+
+
+class InvoicePatch(BaseModel):
+    fields: dict[str, str | None] = Field(
+        default_factory=dict,
+        description="Field path (`total`, `seller.name`, `line_items.0.amount`) -> new value.",
+    )
+    reviewed: bool | None = None
+
+
+class EditEntry(BaseModel):
+    path: str
+    old_value: str | None
+    new_value: str | None
+    author: str
+    at: str
+
+
+class Edits(BaseModel):
+    edits: list[EditEntry]
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    status: int
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody

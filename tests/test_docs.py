@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from invoice_extractor.cli import main
+from invoice_extractor.cli import build_parser, main
 from invoice_extractor.settings import Settings
 from invoice_extractor.validate import RULES
 
@@ -27,6 +27,7 @@ TEST_COMMAND = (
     "pip install -e '.[dev]' && ruff check . && ruff format --check . && mypy && pytest -q"
 )
 RUN_PREFIX = "pip install -e . && invoice-extractor "
+SAMPLE_PREFIX = "invoice-extractor "
 SAMPLE_INVOICE_NUMBER = "RE-2024-0815"  # as printed by scripts/make_sample_invoice.py
 
 
@@ -95,6 +96,23 @@ def _readme_run_args() -> list[str]:
     return shlex.split(line.removeprefix(RUN_PREFIX))
 
 
+def _readme_sample_args() -> list[str]:
+    """The arguments of the README's command-line example on the bundled sample."""
+    lines = README.read_text(encoding="utf-8").splitlines()
+    (line,) = [
+        line
+        for line in lines
+        if line.startswith(SAMPLE_PREFIX) and "examples/sample-invoice.pdf" in line
+    ]
+    return shlex.split(line.removeprefix(SAMPLE_PREFIX))
+
+
+def test_readme_run_command_serves_the_app() -> None:
+    assert _readme_run_args() == ["serve"]
+    parsed = build_parser().parse_args(_readme_run_args())
+    assert parsed.command == "serve"
+
+
 @pytest.fixture
 def sample_output(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
@@ -103,7 +121,7 @@ def sample_output(
     for name, _, _ in Settings.documented():
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(ROOT)
-    args = _readme_run_args()
+    args = _readme_sample_args()
     assert args == ["extract", "examples/sample-invoice.pdf"]
     assert main(args) == 0
     data = json.loads(capsys.readouterr().out)
@@ -111,7 +129,7 @@ def sample_output(
     return data
 
 
-def test_readme_run_command_extracts_the_sample(sample_output: list[dict[str, Any]]) -> None:
+def test_readme_sample_command_extracts_the_sample(sample_output: list[dict[str, Any]]) -> None:
     (invoice,) = sample_output
     assert invoice["status"] == "ok", invoice["warnings"] or invoice["error"]
     assert invoice["invoice_number"] == SAMPLE_INVOICE_NUMBER

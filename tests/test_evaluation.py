@@ -123,9 +123,9 @@ def test_items_match_by_amount_and_description_overlap() -> None:
         _item("WIDGET blue, large", "100"),
         _item("Consulting", "51.00"),  # amount differs
         _item(None, "50.00"),  # no description
-        _item("Setup", None),  # no amount on either side
+        _item("Setup", None),  # no amount on either side: the descriptions decide
     ]
-    assert match_line_items(predicted, truth) == [(0, 2), (1, 0)]
+    assert match_line_items(predicted, truth) == [(0, 2), (1, 0), (4, 3)]
 
 
 def test_line_item_matching_is_one_to_one_in_order() -> None:

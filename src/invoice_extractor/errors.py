@@ -53,6 +53,19 @@ class FileTooLarge(InputError):
     code = "file_too_large"
 
 
+class InvalidXml(InputError):
+    """XML that is malformed, hostile (DTDs, entities) or too large."""
+
+    code = "invalid_xml"
+
+
+class NotAnInvoice(InputError):
+    """Well-formed XML that is not a CII, ZUGFeRD or UBL invoice."""
+
+    status = 415
+    code = "not_an_invoice"
+
+
 class NoTextLayer(InputError):
     """No page has text to read (a scanned PDF without OCR)."""
 

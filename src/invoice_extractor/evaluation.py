@@ -32,6 +32,7 @@ class Case:
 
     input: Path
     truth: Path
+    exact: bool = False  # an e-invoice read from its XML: every truth field is scored
 
     @property
     def id(self) -> str:
@@ -40,9 +41,13 @@ class Case:
 
 
 def _stem(path: Path) -> str:
-    """``NAME`` of ``NAME.visual.pdf`` or ``NAME.pdf``: the name its sibling files share."""
+    """``NAME`` of ``NAME.visual.pdf``, ``NAME.embedded.xml`` or ``NAME.pdf``: the name its
+    sibling files share."""
     name = path.name
-    return name[: -len(VISUAL_SUFFIX)] if name.endswith(VISUAL_SUFFIX) else path.stem
+    for suffix in (VISUAL_SUFFIX, EMBEDDED_XML_SUFFIX):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return path.stem
 
 
 def truth_path(document: Path) -> Path:
@@ -62,6 +67,16 @@ def _plain(root: Path) -> Iterable[Path]:
             yield path
 
 
+def _facturx(root: Path) -> Iterable[Path]:
+    # The e-invoice originals: PDFs that carry their XML (an ``.embedded.xml`` sibling says so).
+    for path in root.rglob("*.pdf"):
+        if (
+            not path.name.endswith(VISUAL_SUFFIX)
+            and path.with_name(_stem(path) + EMBEDDED_XML_SUFFIX).exists()
+        ):
+            yield path
+
+
 def _images(root: Path) -> Iterable[Path]:
     folder = root / "sroie"
     return [*folder.glob("*.jpg"), *folder.glob("*.png")]
@@ -73,7 +88,10 @@ _FINDERS: dict[str, Callable[[Path], Iterable[Path]]] = {
     "parsee": lambda root: (root / "parsee-invoices").glob("*.pdf"),
     "sroie": _images,
     "plain": _plain,
+    "facturx": _facturx,
+    "xml": lambda root: root.rglob("*" + EMBEDDED_XML_SUFFIX),
 }
+EXACT_SUBSETS: frozenset[str] = frozenset({"facturx", "xml"})
 SUBSETS: tuple[str, ...] = tuple(_FINDERS)
 DEFAULT_SUBSETS: tuple[str, ...] = ("einvoice", "plain")
 
@@ -85,7 +103,8 @@ def find_cases(corpus_dir: Path, subset: str | None = None) -> list[Case]:
     inputs: set[Path] = set()
     for name in (subset,) if subset else DEFAULT_SUBSETS:
         inputs.update(p for p in _FINDERS[name](corpus_dir) if p.is_file())
-    return [Case(p, truth_path(p)) for p in sorted(inputs) if truth_path(p).is_file()]
+    exact = subset in EXACT_SUBSETS
+    return [Case(p, truth_path(p), exact) for p in sorted(inputs) if truth_path(p).is_file()]
 
 
 def load_truth(path: Path) -> dict[str, Any]:
@@ -245,7 +264,7 @@ def run_eval(
     seconds = time.perf_counter() - start
     return EvalReport(
         cases=[
-            score_case(case.id, truth, invoices)
+            score_case(case.id, truth, invoices, all_fields=case.exact)
             for case, truth, invoices in zip(cases, truths, results, strict=True)
         ],
         extractor=extractor or settings.extractor,

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from .errors import InvoiceExtractorError, NoTextLayer
 from .extract import registry
+from .extract.einvoice.backend import invoice_xml
+from .extract.einvoice.crosscheck import crosscheck
 from .extract.split import split_invoices
 from .ingest.document import Document
 from .ingest.loader import display_name, load_bytes, load_file
@@ -27,7 +29,13 @@ _Loader = Callable[[], Document]
 def extract_document(
     document: Document, *, settings: Settings, extractor: str | None = None
 ) -> list[Invoice]:
-    """Stages after ingest: split the pages into invoices, extract each, check each."""
+    """Stages after ingest: split the pages into invoices, extract each, check each.
+
+    Without an explicit ``extractor``, a document that carries invoice XML is read by the
+    ``einvoice`` backend (exact data) and its printed pages are cross-checked against the XML.
+    """
+    if extractor is None and invoice_xml(document) is not None:
+        return [validate(_read_einvoice(document, settings))]
     backend = registry.get(extractor or settings.extractor)
     if not any(page.words for page in document.pages):
         raise NoTextLayer(
@@ -42,6 +50,18 @@ def extract_document(
         invoice.pages = pages
         results.append(validate(invoice))
     return results
+
+
+def _read_einvoice(document: Document, settings: Settings) -> Invoice:
+    pages = [page.number for page in document.pages]
+    invoice = registry.get("einvoice").extract(document, pages)
+    if any(page.words for page in document.pages):
+        visual = registry.get(
+            settings.extractor if settings.extractor != "einvoice" else "embedded"
+        )
+        printed = visual.extract(document, pages)
+        invoice = crosscheck(invoice, printed, document.pages)
+    return invoice
 
 
 def extract_file(
@@ -81,7 +101,7 @@ def _guarded(name: str, load: _Loader, settings: Settings, extractor: str | None
     registry.get(backend_name)  # an unknown backend is a usage error, not a per-file failure
     try:
         document = load()
-        return extract_document(document, settings=settings, extractor=backend_name)
+        return extract_document(document, settings=settings, extractor=extractor)
     except InvoiceExtractorError as exc:
         return [Invoice.failed(name, str(exc), extractor=backend_name)]
     except Exception as exc:  # a bug on one file must not stop the batch; log it with its trace

@@ -32,9 +32,11 @@ def register(name: str, factory: ExtractorFactory) -> None:
 
 
 def _register_defaults() -> None:
+    from .einvoice.backend import EInvoiceExtractor
     from .embedded.engine import EmbeddedExtractor
 
     register("embedded", EmbeddedExtractor)
+    register("einvoice", EInvoiceExtractor)
 
 
 def _load() -> None:

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from ..errors import EmptyFile, FileTooLarge, InputError, UnsupportedInput
-from .document import Document
+from .document import Document, DocumentKind
 from .pdf import is_pdf, read_pdf
 
 _MB = 1024 * 1024  # limits are set in MB of 2**20 bytes, and reported in the same unit
@@ -20,9 +20,20 @@ def display_name(name: str) -> str:
     return clean[:255] or "unnamed"
 
 
+_XML_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<(?:\?xml|[A-Za-z_])")
+
+
+def is_xml(data: bytes) -> bool:
+    return _XML_START.match(data[:256]) is not None
+
+
 def sniff_kind(data: bytes) -> str | None:
-    """What the bytes are, whatever the file is called: "pdf", or None if not readable here."""
-    return "pdf" if is_pdf(data) else None
+    """What the bytes are, whatever the file is called: "pdf", "xml", or None if unsupported."""
+    if is_pdf(data):
+        return "pdf"
+    if is_xml(data):
+        return "xml"
+    return None
 
 
 def load_bytes(data: bytes, name: str, *, max_pages: int, max_bytes: int) -> Document:
@@ -34,10 +45,14 @@ def load_bytes(data: bytes, name: str, *, max_pages: int, max_bytes: int) -> Doc
             f"{name}: {len(data) / _MB:.1f} MB, more than the limit of {max_bytes / _MB:.0f} MB",
             file=name,
         )
-    if is_pdf(data):
+    kind = sniff_kind(data)
+    if kind == "pdf":
         document = read_pdf(data, name, max_pages=max_pages)
+    elif kind == "xml":
+        # An e-invoice XML file: no pages, the XML itself is the document's attachment.
+        document = Document(name=name, kind=DocumentKind.XML, attachments={name: data})
     else:
-        raise UnsupportedInput(f"{name}: not a PDF (unsupported file type)", file=name)
+        raise UnsupportedInput(f"{name}: not a PDF or XML (unsupported file type)", file=name)
     document.sha256 = hashlib.sha256(data).hexdigest()
     return document
 

@@ -19,6 +19,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from ..errors import CorruptFile, EmptyFile, EncryptedPdf, TooManyPages
+from .attachments import xml_attachments
 from .document import Document, DocumentKind, Page, Word
 from .layout import build_lines
 
@@ -84,7 +85,8 @@ def read_pdf(data: bytes, name: str, *, max_pages: int) -> Document:
                 pages.append(_read_page(page, index + 1))
             finally:
                 page.close()
-        return Document(name=name, kind=DocumentKind.PDF, pages=pages)
+        attachments = xml_attachments(pdf, data)
+        return Document(name=name, kind=DocumentKind.PDF, pages=pages, attachments=attachments)
     finally:
         pdf.close()
 

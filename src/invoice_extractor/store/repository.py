@@ -89,6 +89,19 @@ class Store:
 
     # -- uploads and jobs ---------------------------------------------------------------------
 
+    def check_capacity(self, session_id: str, adding: int) -> None:
+        """Refuse a batch that would take the session over MAX_INVOICES_PER_SESSION, whole."""
+        limit = self.settings.max_invoices_per_session
+        if not limit:
+            return
+        with self.db.session() as db:
+            count = db.scalar(select(func.count()).where(StoredFile.session_id == session_id))
+        if (count or 0) + adding > limit:
+            raise SessionFull(
+                f"this session holds at most {limit} invoices; it has {count or 0}, "
+                f"this upload would add {adding}"
+            )
+
     def add_upload(self, session_id: str, name: str, data: bytes) -> tuple[StoredFile, Job]:
         limit = self.settings.max_invoices_per_session
         with self.db.session() as db:

@@ -29,6 +29,7 @@ def accept(session_id: str, uploads: list[FileStorage]) -> tuple[list[Accepted],
     limit = svc.store.settings.max_file_mb * 1024 * 1024
     accepted: list[Accepted] = []
     rejected: list[Rejected] = []
+    checked: list[tuple[str, bytes]] = []
     for upload in uploads:
         name = display_name(upload.filename or "upload")
         data = upload.read(limit + 1)
@@ -37,9 +38,12 @@ def accept(session_id: str, uploads: list[FileStorage]) -> tuple[list[Accepted],
         elif len(data) > limit:
             rejected.append(Rejected(name, f"larger than {svc.store.settings.max_file_mb} MB"))
         elif sniff_kind(data) is None:
-            rejected.append(Rejected(name, "not a PDF (unsupported file type)"))
+            rejected.append(Rejected(name, "not a PDF or XML (unsupported file type)"))
         else:
-            stored, job = svc.store.add_upload(session_id, name, data)
-            accepted.append(Accepted(stored.id, job.id, name, stored.size))
-            svc.queue.submit(job.id)
+            checked.append((name, data))
+    svc.store.check_capacity(session_id, len(checked))  # all or nothing: no half-stored batch
+    for name, data in checked:
+        stored, job = svc.store.add_upload(session_id, name, data)
+        accepted.append(Accepted(stored.id, job.id, name, stored.size))
+        svc.queue.submit(job.id)
     return accepted, rejected

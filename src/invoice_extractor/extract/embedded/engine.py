@@ -280,7 +280,13 @@ def _reconcile_subtotal(invoice: Invoice, table: Table, evidence: dict[str, Evid
         kind: [a for a in table.adjustments if a.kind == kind] for kind in ("allowance", "charge")
     }
     sums = {kind: sum((abs(a.amount) for a in rows), Decimal(0)) for kind, rows in kinds.items()}
-    if lines == printed or abs(lines - sums["allowance"] + sums["charge"] - printed) > _CENT:
+    signed = sum((a.amount for a in table.adjustments), Decimal(0))
+    fits = (
+        abs(lines - sums["allowance"] + sums["charge"] - printed) <= _CENT
+        # Adjustments carry their printed sign (a credit note negates everything).
+        or abs(lines + signed - printed) <= _CENT
+    )
+    if lines == printed or not fits:
         return
     if invoice.tax_exclusive_total is None:
         invoice.tax_exclusive_total = printed

@@ -1,0 +1,303 @@
+"""An invoice as EN 16931 CII D16B XML (``rsm:CrossIndustryInvoice``, Factur-X profile EN16931).
+
+The writer puts down what the invoice holds and derives only what EN 16931 fixes unambiguously:
+the VAT category of a tax line with a positive rate (``S``), a line's VAT category and rate from
+the tax breakdown, and a single ``S`` breakdown line from ``tax_total`` / ``tax_exclusive_total``
+when the invoice has none. A mandatory value that is missing stays missing: the element is left
+out, so the XSD check and ``facturx.missing_mandatory`` name it, and nothing is guessed.
+
+The helpers here (number formats, address split, tax breakdown) are shared with ``ubl.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import overload
+
+from lxml import etree
+
+from ..model import DocumentType, Invoice, LineItem, Party, TaxLine
+
+__all__ = [
+    "GUIDELINE_ID",
+    "Address",
+    "fmt_amount",
+    "fmt_decimal",
+    "invoice_to_cii",
+    "line_tax",
+    "split_address",
+    "sub",
+    "tax_breakdown",
+    "type_code",
+]
+
+GUIDELINE_ID = "urn:cen.eu:en16931:2017"
+"""BT-24: the EN 16931 specification identifier (Factur-X profile EN16931)."""
+
+RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
+RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
+UDT = "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100"
+QDT = "urn:un:unece:uncefact:data:standard:QualifiedDataType:100"
+_NSMAP = {"rsm": RSM, "ram": RAM, "udt": UDT, "qdt": QDT}
+
+DEFAULT_UNIT = "C62"  # UN/ECE rec 20 "one": the unit of a quantity given without one
+
+_CENT = Decimal("0.01")
+_MAX_DECIMALS = Decimal("0.0001")
+_ZERO = Decimal(0)
+_Element = etree._Element
+
+
+# --- shared with ubl.py: formats, address, tax breakdown ------------------------------------
+
+
+def fmt_amount(value: Decimal) -> str:
+    """A money amount with exactly 2 decimals (EN 16931 allows no more), rounded half-up."""
+    return format(value.quantize(_CENT, rounding=ROUND_HALF_UP), "f")
+
+
+def fmt_decimal(value: Decimal) -> str:
+    """A price, quantity or rate: at least 2 and at most 4 decimals (``2`` -> ``2.00``)."""
+    value = value.quantize(_MAX_DECIMALS, rounding=ROUND_HALF_UP).normalize()
+    if value.as_tuple().exponent > -2:  # type: ignore[operator]  # never "n"/"F" here
+        value = value.quantize(_CENT)
+    return format(value, "f")
+
+
+def type_code(invoice: Invoice) -> str:
+    """BT-3: UNTDID 1001 ``380`` commercial invoice or ``381`` credit note."""
+    return "381" if invoice.document_type == DocumentType.CREDIT_NOTE else "380"
+
+
+@dataclass(frozen=True)
+class Address:
+    """A one-line address taken apart: up to three address lines, post code and city."""
+
+    lines: list[str] = field(default_factory=list)
+    postcode: str | None = None
+    city: str | None = None
+
+
+# "10115 Berlin", "D-10115 Berlin", "1012 AB Amsterdam", "00-950 Warszawa", "114 55 Stockholm"
+_POSTCODE_CITY = re.compile(
+    r"^(?P<postcode>(?:[A-Z]{1,2}-)?\d{4,5}|\d{4} ?[A-Z]{2}|\d{2}-\d{3}|\d{3} \d{2})"
+    r"\s+(?P<city>[^\d,].*)$"
+)
+
+
+def split_address(address: str | None) -> Address:
+    """``"Hauptstr. 1, 10115 Berlin"`` -> lines ``["Hauptstr. 1"]``, ``10115``, ``Berlin``.
+
+    The comma-separated parts become address lines; a last part that reads "post code city" is
+    split into the two. Joining lines, then "postcode city", with ", " gives the input back.
+    """
+    parts = [part.strip() for part in (address or "").split(",") if part.strip()]
+    postcode = city = None
+    if parts and (match := _POSTCODE_CITY.match(parts[-1])):
+        postcode, city = match["postcode"], match["city"].strip()
+        parts.pop()
+    if len(parts) > 3:  # CII has three address lines: keep the rest together in the third
+        parts = [*parts[:2], ", ".join(parts[2:])]
+    return Address(parts, postcode, city)
+
+
+def tax_breakdown(invoice: Invoice) -> list[TaxLine]:
+    """BG-23 as written: the invoice's tax lines with the category filled in where the rate
+    fixes it (a positive rate is ``S``); with no tax lines, one ``S`` line derived from
+    ``tax_total`` over ``tax_exclusive_total`` when both are known and the tax is positive."""
+    if invoice.tax_lines:
+        return [
+            line.model_copy(update={"category": line.category or _category_of(line.rate)})
+            for line in invoice.tax_lines
+        ]
+    base, tax = invoice.tax_exclusive_total, invoice.tax_total
+    if base is None or tax is None or base <= _ZERO or tax <= _ZERO:
+        return []
+    return [TaxLine(rate=_rate_of(base, tax), base=base, amount=tax, category="S")]
+
+
+def line_tax(item: LineItem, breakdown: list[TaxLine]) -> tuple[str | None, Decimal | None]:
+    """BT-151 and BT-152 of a line: category and rate, from the line's rate and the breakdown.
+
+    A line without a rate takes the only breakdown line's; a category the breakdown does not
+    settle is ``S`` for a positive rate and unknown (``None``) otherwise.
+    """
+    if item.tax_rate is None:
+        if len(breakdown) == 1:
+            return breakdown[0].category, breakdown[0].rate
+        return None, None
+    categories = {line.category for line in breakdown if line.rate == item.tax_rate}
+    categories.discard(None)
+    if len(categories) == 1:
+        return categories.pop(), item.tax_rate
+    return _category_of(item.tax_rate), item.tax_rate
+
+
+def _category_of(rate: Decimal | None) -> str | None:
+    return "S" if rate is not None and rate > _ZERO else None
+
+
+def _rate_of(base: Decimal, tax: Decimal) -> Decimal:
+    """The coarsest rate (whole, then 1 or 2 decimals) that gives ``tax`` on ``base``."""
+    exact = tax * 100 / base
+    for step in (Decimal(1), Decimal("0.1"), _CENT):
+        rate = exact.quantize(step, rounding=ROUND_HALF_UP)
+        if (base * rate / 100).quantize(_CENT, rounding=ROUND_HALF_UP) == tax:
+            return rate
+    return exact.quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+# --- the CII document -----------------------------------------------------------------------
+
+
+def invoice_to_cii(invoice: Invoice) -> bytes:
+    """The invoice as Factur-X EN16931 CII XML (UTF-8, with declaration), in XSD order."""
+    root = etree.Element(f"{{{RSM}}}CrossIndustryInvoice", nsmap=_NSMAP)
+    context = sub(root, "rsm:ExchangedDocumentContext")
+    sub(sub(context, "ram:GuidelineSpecifiedDocumentContextParameter"), "ram:ID", GUIDELINE_ID)
+
+    document = sub(root, "rsm:ExchangedDocument")
+    sub(document, "ram:ID", invoice.invoice_number)
+    sub(document, "ram:TypeCode", type_code(invoice))
+    _date(document, "ram:IssueDateTime", invoice.issue_date)
+
+    transaction = sub(root, "rsm:SupplyChainTradeTransaction")
+    breakdown = tax_breakdown(invoice)
+    for number, item in enumerate(invoice.line_items, start=1):
+        _line_item(transaction, number, item, breakdown)
+
+    agreement = sub(transaction, "ram:ApplicableHeaderTradeAgreement")
+    sub(agreement, "ram:BuyerReference", invoice.buyer_reference)
+    _party(agreement, "ram:SellerTradeParty", invoice.seller)
+    _party(agreement, "ram:BuyerTradeParty", invoice.buyer)
+    if invoice.po_number:
+        order = sub(agreement, "ram:BuyerOrderReferencedDocument")
+        sub(order, "ram:IssuerAssignedID", invoice.po_number)
+    sub(transaction, "ram:ApplicableHeaderTradeDelivery")  # required, may stay empty
+    _settlement(sub(transaction, "ram:ApplicableHeaderTradeSettlement"), invoice, breakdown)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _line_item(parent: _Element, number: int, item: LineItem, breakdown: list[TaxLine]) -> None:
+    line = sub(parent, "ram:IncludedSupplyChainTradeLineItem")
+    sub(sub(line, "ram:AssociatedDocumentLineDocument"), "ram:LineID", str(number))
+    sub(sub(line, "ram:SpecifiedTradeProduct"), "ram:Name", item.description)
+    price = sub(sub(line, "ram:SpecifiedLineTradeAgreement"), "ram:NetPriceProductTradePrice")
+    sub(price, "ram:ChargeAmount", _dec(item.unit_price))
+    delivery = sub(line, "ram:SpecifiedLineTradeDelivery")
+    quantity = sub(delivery, "ram:BilledQuantity", _dec(item.quantity))
+    if quantity is not None:
+        quantity.set("unitCode", item.unit or DEFAULT_UNIT)
+    settlement = sub(line, "ram:SpecifiedLineTradeSettlement")
+    category, rate = line_tax(item, breakdown)
+    _trade_tax(settlement, category=category, rate=rate)
+    summation = sub(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation")
+    sub(summation, "ram:LineTotalAmount", _amount(item.amount))
+
+
+def _party(parent: _Element, tag: str, party: Party) -> None:
+    node = sub(parent, tag)
+    sub(node, "ram:Name", party.name)
+    if party.email:
+        contact = sub(node, "ram:DefinedTradeContact")
+        sub(sub(contact, "ram:EmailURIUniversalCommunication"), "ram:URIID", party.email)
+    if party.address or party.country:
+        address = split_address(party.address)
+        postal = sub(node, "ram:PostalTradeAddress")
+        sub(postal, "ram:PostcodeCode", address.postcode)
+        for tag_name, text in zip(("LineOne", "LineTwo", "LineThree"), address.lines, strict=False):
+            sub(postal, f"ram:{tag_name}", text)
+        sub(postal, "ram:CityName", address.city)
+        sub(postal, "ram:CountryID", party.country)  # required: left out when unknown
+    for scheme, value in (("VA", party.vat_id), ("FC", party.tax_id)):
+        if value:
+            sub(sub(node, "ram:SpecifiedTaxRegistration"), "ram:ID", value).set("schemeID", scheme)
+
+
+def _settlement(node: _Element, invoice: Invoice, breakdown: list[TaxLine]) -> None:
+    sub(node, "ram:InvoiceCurrencyCode", invoice.currency)
+    payment = invoice.payment
+    means = sub(node, "ram:SpecifiedTradeSettlementPaymentMeans")
+    sub(means, "ram:TypeCode", "58" if payment.iban else "1")  # SEPA credit transfer / any
+    if payment.iban:
+        account = sub(means, "ram:PayeePartyCreditorFinancialAccount")
+        sub(account, "ram:IBANID", payment.iban)
+    if payment.bic:
+        institution = sub(means, "ram:PayeeSpecifiedCreditorFinancialInstitution")
+        sub(institution, "ram:BICID", payment.bic)
+    for line in breakdown:
+        _trade_tax(node, category=line.category, rate=line.rate, base=line.base, amount=line.amount)
+    if payment.terms or invoice.due_date:
+        terms = sub(node, "ram:SpecifiedTradePaymentTerms")
+        sub(terms, "ram:Description", payment.terms)
+        _date(terms, "ram:DueDateDateTime", invoice.due_date)
+    totals = sub(node, "ram:SpecifiedTradeSettlementHeaderMonetarySummation")
+    sub(totals, "ram:LineTotalAmount", _amount(invoice.subtotal))
+    sub(totals, "ram:ChargeTotalAmount", _amount(invoice.charges))
+    sub(totals, "ram:AllowanceTotalAmount", _amount(invoice.allowances))
+    sub(totals, "ram:TaxBasisTotalAmount", _amount(invoice.tax_exclusive_total))
+    tax_total = sub(totals, "ram:TaxTotalAmount", _amount(invoice.tax_total))
+    if tax_total is not None and invoice.currency:
+        tax_total.set("currencyID", invoice.currency)
+    sub(totals, "ram:GrandTotalAmount", _amount(invoice.total))
+    sub(totals, "ram:TotalPrepaidAmount", _amount(invoice.prepaid))
+    sub(totals, "ram:DuePayableAmount", _amount(invoice.amount_due))
+
+
+def _trade_tax(
+    parent: _Element,
+    *,
+    category: str | None,
+    rate: Decimal | None,
+    base: Decimal | None = None,
+    amount: Decimal | None = None,
+) -> None:
+    """A ``ram:ApplicableTradeTax``: with amounts in the breakdown, without on a line."""
+    tax = sub(parent, "ram:ApplicableTradeTax")
+    sub(tax, "ram:CalculatedAmount", _amount(amount))
+    sub(tax, "ram:TypeCode", "VAT")
+    sub(tax, "ram:BasisAmount", _amount(base))
+    sub(tax, "ram:CategoryCode", category)
+    if category != "O":  # "not subject to VAT" carries no rate (BR-O-05)
+        sub(tax, "ram:RateApplicablePercent", _dec(rate))
+
+
+# --- small builders (sub is shared with ubl.py) ---------------------------------------------
+
+
+@overload
+def sub(parent: _Element, tag: str) -> _Element: ...
+@overload
+def sub(parent: _Element, tag: str, text: str) -> _Element: ...
+@overload
+def sub(parent: _Element, tag: str, text: str | None) -> _Element | None: ...
+def sub(parent: _Element, tag: str, text: str | None = "") -> _Element | None:
+    """Append ``prefix:name`` (a prefix of the root's namespace map) to ``parent``.
+
+    With ``text=None`` (a value the invoice does not have) nothing is added and ``None`` comes
+    back, so optional values need no ``if`` at the call site; ``""`` makes an element to fill.
+    """
+    if text is None:
+        return None
+    prefix, name = tag.split(":")
+    node = etree.SubElement(parent, f"{{{parent.nsmap[prefix]}}}{name}")
+    if text:
+        node.text = text
+    return node
+
+
+def _amount(value: Decimal | None) -> str | None:
+    return None if value is None else fmt_amount(value)
+
+
+def _dec(value: Decimal | None) -> str | None:
+    return None if value is None else fmt_decimal(value)
+
+
+def _date(parent: _Element, tag: str, value: date | None) -> None:
+    if value is not None:
+        node = sub(sub(parent, tag), "udt:DateTimeString", value.strftime("%Y%m%d"))
+        node.set("format", "102")

@@ -1,0 +1,163 @@
+"""UN/CEFACT Cross Industry Invoice: CII D16B (Factur-X, ZUGFeRD 2.x, XRechnung CII) and the
+ZUGFeRD 1.0 CrossIndustryDocument, which has the same content under older element names.
+
+Each path lists the D16B name first and the ZUGFeRD 1.0 name after ``|``.
+"""
+
+from __future__ import annotations
+
+from xml.etree.ElementTree import Element
+
+from ...ids import normalize_iban, normalize_vat_id
+from ...model import DocumentType, Invoice, LineItem, Party, Payment, TaxLine
+from .xmltree import amount, cii_date, find, find_all, local, text
+
+CII_ROOT = "CrossIndustryInvoice"
+ZUGFERD1_ROOT = "CrossIndustryDocument"
+CREDIT_CODES = frozenset({"381", "261", "262", "296", "308", "396", "420", "458", "532"})
+
+_DOC = "ExchangedDocument|HeaderExchangedDocument"
+_TX = "SupplyChainTradeTransaction|SpecifiedSupplyChainTradeTransaction"
+_AGREEMENT = f"{_TX}/ApplicableHeaderTradeAgreement|ApplicableSupplyChainTradeAgreement"
+_SETTLEMENT = f"{_TX}/ApplicableHeaderTradeSettlement|ApplicableSupplyChainTradeSettlement"
+_SUMMATION = (
+    "SpecifiedTradeSettlementHeaderMonetarySummation|SpecifiedTradeSettlementMonetarySummation"
+)
+_LINE_AGREEMENT = "SpecifiedLineTradeAgreement|SpecifiedSupplyChainTradeAgreement"
+_LINE_DELIVERY = "SpecifiedLineTradeDelivery|SpecifiedSupplyChainTradeDelivery"
+_LINE_SETTLEMENT = "SpecifiedLineTradeSettlement|SpecifiedSupplyChainTradeSettlement"
+_LINE_SUM = (
+    "SpecifiedTradeSettlementLineMonetarySummation|SpecifiedTradeSettlementMonetarySummation"
+)
+_RATE = "RateApplicablePercent|ApplicablePercent"
+
+
+def is_cii(root: Element) -> bool:
+    return local(root.tag) in (CII_ROOT, ZUGFERD1_ROOT)
+
+
+def profile(root: Element) -> str | None:
+    context = "ExchangedDocumentContext|SpecifiedExchangedDocumentContext"
+    return text(root, f"{context}/GuidelineSpecifiedDocumentContextParameter/ID")
+
+
+def syntax(root: Element) -> str:
+    if local(root.tag) == ZUGFERD1_ROOT:
+        return "ZUGFeRD 1.0"
+    return "CII D16B"
+
+
+def read_cii(root: Element, name: str) -> Invoice:
+    settlement = find(root, _SETTLEMENT)
+    agreement = find(root, _AGREEMENT)
+    currency = text(settlement, "InvoiceCurrencyCode")
+    summation = find(settlement, _SUMMATION)
+    type_code = text(root, f"{_DOC}/TypeCode")
+    invoice = Invoice(
+        file=name,
+        extractor="einvoice",
+        document_type=DocumentType.CREDIT_NOTE
+        if type_code in CREDIT_CODES
+        else DocumentType.INVOICE,
+        invoice_number=text(root, f"{_DOC}/ID"),
+        issue_date=cii_date(root, f"{_DOC}/IssueDateTime/DateTimeString"),
+        due_date=next(
+            (
+                d
+                for terms in find_all(settlement, "SpecifiedTradePaymentTerms")
+                if (d := cii_date(terms, "DueDateDateTime/DateTimeString")) is not None
+            ),
+            None,
+        ),
+        currency=currency,
+        po_number=text(agreement, "BuyerOrderReferencedDocument/IssuerAssignedID|ID"),
+        buyer_reference=text(agreement, "BuyerReference"),
+        seller=_party(find(agreement, "SellerTradeParty")),
+        buyer=_party(find(agreement, "BuyerTradeParty")),
+        payment=_payment(settlement),
+        subtotal=amount(summation, "LineTotalAmount", currency),
+        allowances=amount(summation, "AllowanceTotalAmount", currency),
+        charges=amount(summation, "ChargeTotalAmount", currency),
+        tax_exclusive_total=amount(summation, "TaxBasisTotalAmount", currency),
+        tax_total=amount(summation, "TaxTotalAmount", currency),
+        total=amount(summation, "GrandTotalAmount", currency),
+        prepaid=amount(summation, "TotalPrepaidAmount", currency),
+        amount_due=amount(summation, "DuePayableAmount", currency),
+        tax_lines=[_tax(t) for t in find_all(settlement, "ApplicableTradeTax")],
+        line_items=[
+            item
+            for node in find_all(root, f"{_TX}/IncludedSupplyChainTradeLineItem")
+            # A line holding only a note ("Positions from delivery 51112:") is no item.
+            if (item := _line(node)).description or item.amount is not None
+        ],
+    )
+    return invoice
+
+
+def _party(node: Element | None) -> Party:
+    if node is None:
+        return Party()
+    vat = tax = None
+    registrations = [
+        r for reg in find_all(node, "SpecifiedTaxRegistration") for r in find_all(reg, "ID")
+    ]
+    for registration in registrations:
+        scheme = registration.get("schemeID")
+        value = (registration.text or "").strip() or None
+        if scheme == "VA" and vat is None:
+            vat = normalize_vat_id(value) if value else None
+        elif scheme == "FC" and tax is None:
+            tax = value
+    address = find(node, "PostalTradeAddress")
+    parts = [
+        text(address, "LineOne"),
+        text(address, "LineTwo"),
+        text(address, "LineThree"),
+        " ".join(p for p in (text(address, "PostcodeCode"), text(address, "CityName")) if p),
+    ]
+    return Party(
+        name=text(node, "Name"),
+        vat_id=vat,
+        tax_id=tax,
+        address=", ".join(p for p in parts if p) or None,
+        country=text(address, "CountryID"),
+        email=text(node, "URIUniversalCommunication/URIID"),
+    )
+
+
+def _payment(settlement: Element | None) -> Payment:
+    means = find_all(settlement, "SpecifiedTradeSettlementPaymentMeans")
+    iban = bic = None
+    for node in means:
+        iban = iban or text(node, "PayeePartyCreditorFinancialAccount/IBANID")
+        bic = bic or text(node, "PayeeSpecifiedCreditorFinancialInstitution/BICID")
+    terms = [text(t, "Description") for t in find_all(settlement, "SpecifiedTradePaymentTerms")]
+    return Payment(
+        iban=normalize_iban(iban) if iban else None,
+        bic=bic,
+        terms=" / ".join(t for t in terms if t) or None,
+    )
+
+
+def _tax(node: Element) -> TaxLine:
+    return TaxLine(
+        rate=amount(node, _RATE),
+        base=amount(node, "BasisAmount"),
+        amount=amount(node, "CalculatedAmount"),
+        category=text(node, "CategoryCode"),
+    )
+
+
+def _line(node: Element) -> LineItem:
+    settlement = find(node, _LINE_SETTLEMENT)
+    quantity = find(node, f"{_LINE_DELIVERY}/BilledQuantity")
+    # BT-146 as written; a price per basis quantity (BT-149) is not converted.
+    price = amount(node, f"{_LINE_AGREEMENT}/NetPriceProductTradePrice/ChargeAmount")
+    return LineItem(
+        description=text(node, "SpecifiedTradeProduct/Name"),
+        quantity=amount(node, f"{_LINE_DELIVERY}/BilledQuantity"),
+        unit=quantity.get("unitCode") if quantity is not None else None,
+        unit_price=price,
+        amount=amount(settlement, f"{_LINE_SUM}/LineTotalAmount"),
+        tax_rate=amount(settlement, f"ApplicableTradeTax/{_RATE}"),
+    )

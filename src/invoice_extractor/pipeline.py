@@ -15,7 +15,7 @@ from .extract import registry
 from .extract.einvoice.backend import invoice_xml
 from .extract.einvoice.crosscheck import crosscheck
 from .extract.split import split_invoices
-from .ingest.document import Document
+from .ingest.document import Document, DocumentKind
 from .ingest.loader import display_name, load_bytes, load_file
 from .model import Invoice, Status
 from .settings import Settings
@@ -34,7 +34,9 @@ def extract_document(
     Without an explicit ``extractor``, a document that carries invoice XML is read by the
     ``einvoice`` backend (exact data) and its printed pages are cross-checked against the XML.
     """
-    if extractor is None and invoice_xml(document) is not None:
+    is_xml = document.kind is DocumentKind.XML
+    if is_xml or (extractor is None and invoice_xml(document) is not None):
+        # An XML file is read as an e-invoice whatever was asked: it has no page to read.
         return [validate(_read_einvoice(document, settings))]
     backend = registry.get(extractor or settings.extractor)
     if not any(page.words for page in document.pages):

@@ -1,4 +1,4 @@
-"""The command line: ``invoice-extractor extract FILE...`` and ``invoice-extractor eval CORPUS``.
+"""The command line: ``invoice-extractor extract FILE...``, ``eval CORPUS`` and ``convert FILE``.
 
 stdout carries only the result (JSON, CSV or the report); progress, logs and errors go to stderr.
 Exit codes: 0 done, 1 every input file failed, 2 usage error (bad option, unknown extractor, bad
@@ -48,6 +48,25 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--out", type=Path, metavar="DIR", help="also write one file per input")
     _add_quiet(extract)
     extract.set_defaults(handler=_extract)
+
+    convert = commands.add_parser(
+        "convert",
+        help="write an invoice as an EN 16931 e-invoice (CII, UBL or Factur-X)",
+        description="Extract FILE and write it as CII or UBL XML, or as a Factur-X PDF (the PDF "
+        "with its CII XML embedded). stderr lists the EN 16931 terms still missing and any XSD "
+        "error. Exit 0 written and valid, 1 extraction failed or XSD invalid, 2 usage error.",
+    )
+    convert.add_argument("file", type=Path, metavar="FILE", help="PDF or e-invoice XML file")
+    convert.add_argument("--to", choices=("cii", "ubl", "facturx"), required=True)
+    convert.add_argument(
+        "--out",
+        type=Path,
+        metavar="PATH",
+        help="file or directory to write (several invoices: NAME-1, NAME-2, ...); "
+        "XML goes to stdout without it; required for facturx",
+    )
+    _add_extractor(convert)
+    convert.set_defaults(handler=_convert)
 
     serve = commands.add_parser(
         "serve",
@@ -156,6 +175,65 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     else:
         _print(format_report(report, verbose=args.verbose))
     return 0
+
+
+def _convert(args: argparse.Namespace, settings: Settings) -> int:
+    from . import pipeline
+    from .export.facturx import convert, select_pages
+    from .ingest.pdf import is_pdf
+
+    path: Path = args.file
+    out: Path | None = args.out
+    if out is not None and not out.is_dir() and not out.parent.is_dir():
+        return _usage_error(f"--out {out}: no such directory {out.parent}")
+    pdf: bytes | None = None
+    if args.to == "facturx":
+        if out is None:
+            return _usage_error("--to facturx writes a PDF: give --out PATH")
+        try:
+            pdf = path.read_bytes()
+        except OSError as exc:
+            return _usage_error(f"{path}: {exc.strerror or exc}")
+        if not is_pdf(pdf):
+            return _usage_error(f"{path.name}: --to facturx needs a PDF invoice")
+    invoices = pipeline.extract_file(path, settings=settings, extractor=args.extractor)
+    count = len(invoices)
+    if count > 1 and out is None:
+        return _usage_error(f"{path.name} holds {count} invoices: give --out to write one each")
+    written_and_valid = True
+    for number, invoice in enumerate(invoices, start=1):
+        label = path.name if count == 1 else f"{path.name} invoice {number}"
+        if invoice.status == Status.FAILED:
+            print(f"{label}: extraction failed: {invoice.error}", file=sys.stderr)
+            written_and_valid = False
+            continue
+        own_pdf = pdf if pdf is None or count == 1 else select_pages(pdf, invoice.pages)
+        result = convert(invoice, args.to, own_pdf)
+        if result.missing:
+            print(f"{label}: EN 16931 still needs: {', '.join(result.missing)}", file=sys.stderr)
+        for error in result.xsd_errors:
+            print(f"{label}: XSD: {error}", file=sys.stderr)
+        if result.data is None:
+            print(f"{label}: no Factur-X PDF written: its XML fails the XSD", file=sys.stderr)
+        elif out is None:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(result.data)
+            sys.stdout.buffer.flush()
+        else:
+            target = _convert_target(out, path, args.to, number, count)
+            target.write_bytes(result.data)
+            print(f"{label}: wrote {target}", file=sys.stderr)
+        written_and_valid = written_and_valid and result.valid
+    return 0 if written_and_valid else 1
+
+
+def _convert_target(out: Path, source: Path, to: str, number: int, count: int) -> Path:
+    """``out`` itself, ``out`` numbered (``NAME-2.xml``) or a file named after ``source`` in the
+    directory ``out``."""
+    suffix = "" if count == 1 else f"-{number}"
+    if out.is_dir():
+        return out / f"{safe_stem(source.name)}{suffix}{'.pdf' if to == 'facturx' else '.xml'}"
+    return out.with_name(f"{out.stem}{suffix}{out.suffix}")
 
 
 def safe_stem(file_name: str) -> str:

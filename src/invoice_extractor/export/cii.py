@@ -1,10 +1,11 @@
 """An invoice as EN 16931 CII D16B XML (``rsm:CrossIndustryInvoice``, Factur-X profile EN16931).
 
 The writer puts down what the invoice holds and derives only what EN 16931 fixes unambiguously:
-the VAT category of a tax line with a positive rate (``S``), a line's VAT category and rate from
-the tax breakdown, and a single ``S`` breakdown line from ``tax_total`` / ``tax_exclusive_total``
-when the invoice has none. A mandatory value that is missing stays missing: the element is left
-out, so the XSD check and ``facturx.missing_mandatory`` name it, and nothing is guessed.
+the VAT category ``S`` of a tax line with a positive rate, the rate 0 of a Z/E/AE/K/G line, a
+line's VAT category (and, with a single tax rate, its rate) from the tax breakdown, the unit
+``C62`` of a quantity without one, and a single ``S`` breakdown line from ``tax_total`` /
+``tax_exclusive_total`` when the invoice has none. A mandatory value that is missing stays
+missing: the element is left out, so the XSD check and ``facturx.missing_mandatory`` name it.
 
 The helpers here (number formats, address split, tax breakdown) are shared with ``ubl.py``.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import overload
 
 from lxml import etree
@@ -22,7 +23,11 @@ from lxml import etree
 from ..model import DocumentType, Invoice, LineItem, Party, TaxLine
 
 __all__ = [
+    "DEFAULT_UNIT",
     "GUIDELINE_ID",
+    "RAM",
+    "RSM",
+    "UDT",
     "Address",
     "fmt_amount",
     "fmt_decimal",
@@ -48,6 +53,7 @@ DEFAULT_UNIT = "C62"  # UN/ECE rec 20 "one": the unit of a quantity given withou
 _CENT = Decimal("0.01")
 _MAX_DECIMALS = Decimal("0.0001")
 _ZERO = Decimal(0)
+_ZERO_RATED = frozenset({"Z", "E", "AE", "K", "G"})  # categories whose rate is 0 (BR-Z-5 ...)
 _Element = etree._Element
 
 
@@ -56,15 +62,23 @@ _Element = etree._Element
 
 def fmt_amount(value: Decimal) -> str:
     """A money amount with exactly 2 decimals (EN 16931 allows no more), rounded half-up."""
-    return format(value.quantize(_CENT, rounding=ROUND_HALF_UP), "f")
+    return format(_quantize(value, _CENT), "f")
 
 
 def fmt_decimal(value: Decimal) -> str:
     """A price, quantity or rate: at least 2 and at most 4 decimals (``2`` -> ``2.00``)."""
-    value = value.quantize(_MAX_DECIMALS, rounding=ROUND_HALF_UP).normalize()
-    if value.as_tuple().exponent > -2:  # type: ignore[operator]  # never "n"/"F" here
-        value = value.quantize(_CENT)
+    value = _quantize(value, _MAX_DECIMALS).normalize()
+    exponent = value.as_tuple().exponent  # an int for finite numbers
+    if isinstance(exponent, int) and exponent > -2:
+        value = _quantize(value, _CENT)
     return format(value, "f")
+
+
+def _quantize(value: Decimal, step: Decimal) -> Decimal:
+    try:
+        return value.quantize(step, rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # more digits than the context holds: written as it is
+        return value
 
 
 def type_code(invoice: Invoice) -> str:
@@ -83,7 +97,7 @@ class Address:
 
 # "10115 Berlin", "D-10115 Berlin", "1012 AB Amsterdam", "00-950 Warszawa", "114 55 Stockholm"
 _POSTCODE_CITY = re.compile(
-    r"^(?P<postcode>(?:[A-Z]{1,2}-)?\d{4,5}|\d{4} ?[A-Z]{2}|\d{2}-\d{3}|\d{3} \d{2})"
+    r"^(?P<postcode>\d{4} ?[A-Z]{2}|(?:[A-Z]{1,2}-)?\d{4,5}|\d{2}-\d{3}|\d{3} \d{2})"
     r"\s+(?P<city>[^\d,].*)$"
 )
 
@@ -105,14 +119,12 @@ def split_address(address: str | None) -> Address:
 
 
 def tax_breakdown(invoice: Invoice) -> list[TaxLine]:
-    """BG-23 as written: the invoice's tax lines with the category filled in where the rate
-    fixes it (a positive rate is ``S``); with no tax lines, one ``S`` line derived from
-    ``tax_total`` over ``tax_exclusive_total`` when both are known and the tax is positive."""
+    """BG-23 as written: the invoice's tax lines, completed where EN 16931 fixes a value (a
+    positive rate is category ``S``; Z, E, AE, K and G have rate 0); with no tax lines, one
+    ``S`` line derived from ``tax_total`` over ``tax_exclusive_total`` when both are known and
+    the tax is positive."""
     if invoice.tax_lines:
-        return [
-            line.model_copy(update={"category": line.category or _category_of(line.rate)})
-            for line in invoice.tax_lines
-        ]
+        return [_completed(line) for line in invoice.tax_lines]
     base, tax = invoice.tax_exclusive_total, invoice.tax_total
     if base is None or tax is None or base <= _ZERO or tax <= _ZERO:
         return []
@@ -134,6 +146,13 @@ def line_tax(item: LineItem, breakdown: list[TaxLine]) -> tuple[str | None, Deci
     if len(categories) == 1:
         return categories.pop(), item.tax_rate
     return _category_of(item.tax_rate), item.tax_rate
+
+
+def _completed(line: TaxLine) -> TaxLine:
+    """A tax line with what EN 16931 fixes: ``S`` for a positive rate, 0 % for Z/E/AE/K/G."""
+    category = line.category or _category_of(line.rate)
+    rate = _ZERO if line.rate is None and category in _ZERO_RATED else line.rate
+    return line.model_copy(update={"category": category, "rate": rate})
 
 
 def _category_of(rate: Decimal | None) -> str | None:
@@ -212,6 +231,9 @@ def _party(parent: _Element, tag: str, party: Party) -> None:
             sub(postal, f"ram:{tag_name}", text)
         sub(postal, "ram:CityName", address.city)
         sub(postal, "ram:CountryID", party.country)  # required: left out when unknown
+    if party.email:  # BT-34 electronic address too: readers take the email from either place
+        uri = sub(sub(node, "ram:URIUniversalCommunication"), "ram:URIID", party.email)
+        uri.set("schemeID", "EM")
     for scheme, value in (("VA", party.vat_id), ("FC", party.tax_id)):
         if value:
             sub(sub(node, "ram:SpecifiedTaxRegistration"), "ram:ID", value).set("schemeID", scheme)

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -49,6 +50,7 @@ _ROOTS: dict[Syntax, tuple[str, ...]] = {
     "ubl": (f"{{{_UBL_INVOICE}}}Invoice", f"{{{_UBL_CREDIT_NOTE}}}CreditNote"),
 }
 _NS = {"rsm": RSM, "ram": RAM, "udt": UDT}
+_NAMESPACE = re.compile(r"\{[^}]*\}")  # "{urn:...}ID" reads "ID" in a message
 
 
 def _safe_parser() -> etree.XMLParser:
@@ -80,7 +82,7 @@ def validate_xml(xml: bytes, syntax: Syntax) -> list[str]:
     if schema.validate(document):
         return []
     errors = cast("Iterable[etree._LogEntry]", schema.error_log)  # the stubs miss __iter__
-    return [f"line {error.line}: {error.message}" for error in errors]
+    return [f"line {error.line}: {_NAMESPACE.sub('', error.message)}" for error in errors]
 
 
 def missing_mandatory(invoice: Invoice) -> list[str]:
@@ -156,14 +158,17 @@ def to_facturx_pdf(pdf: bytes, cii_xml: bytes, *, check_xsd: bool = True) -> byt
     metadata and the output intent; it does not re-render fonts). Raises ``ValueError`` when
     ``check_xsd`` is on and the XML fails the Factur-X EN16931 XSD.
     """
-    import facturx  # type: ignore[import-untyped]  # no type hints; loaded on use (pypdf)
+    # Loaded on use (it brings pypdf); it has no type hints.
+    import facturx  # type: ignore[import-untyped,unused-ignore]
 
+    if check_xsd and (errors := validate_xml(cii_xml, "cii")):
+        raise ValueError(f"the XML fails the Factur-X EN16931 XSD: {'; '.join(errors)}")
     result: bytes = facturx.generate_from_binary(
         pdf,
         cii_xml,
         flavor="factur-x",
         level="en16931",
-        check_xsd=check_xsd,
+        check_xsd=False,  # checked above, with readable messages
         pdf_metadata=_pdf_metadata(cii_xml),
     )
     return result

@@ -218,6 +218,11 @@ class Store:
             rows = db.scalars(query.order_by(InvoiceRecord.file_id, InvoiceRecord.position))
             return [_view(r) for r in rows.unique()]
 
+    def count_invoices(self, session_id: str) -> int:
+        with self.db.session() as db:
+            query = select(func.count()).where(InvoiceRecord.session_id == session_id)
+            return db.scalar(query) or 0
+
     def invoice(self, session_id: str, invoice_id: int) -> InvoiceView:
         views = self.invoices(session_id, [invoice_id])
         if not views:

@@ -43,6 +43,8 @@ class _Server(BaseApplication):  # type: ignore[misc]
             "timeout": 300,
             "graceful_timeout": 300,
             "accesslog": "-",
+            # gunicorn's control socket lives at one path per user: two servers would collide.
+            "control_socket_disable": True,
         }
         super().__init__()
 

@@ -69,23 +69,22 @@ def _in_currency(node: Element, currency: str | None) -> bool:
 def _party(node: Element | None) -> Party:
     if node is None:
         return Party()
-    vat = next(
-        (
-            text(scheme, "CompanyID")
-            for scheme in find_all(node, "PartyTaxScheme")
-            if text(scheme, "TaxScheme/ID") in (None, "VAT")
-        ),
-        None,
-    )
+    schemes = {
+        text(scheme, "TaxScheme/ID") or "VAT": text(scheme, "CompanyID")
+        for scheme in reversed(find_all(node, "PartyTaxScheme"))
+    }
+    vat = schemes.get("VAT")
     address = find(node, "PostalAddress")
     parts = [
         text(address, "StreetName"),
         text(address, "AdditionalStreetName"),
+        text(address, "AddressLine/Line"),
         " ".join(p for p in (text(address, "PostalZone"), text(address, "CityName")) if p),
     ]
     return Party(
         name=text(node, "PartyName/Name") or text(node, "PartyLegalEntity/RegistrationName"),
         vat_id=_compact(vat),
+        tax_id=schemes.get("FC"),
         address=", ".join(p for p in parts if p) or None,
         country=text(address, "Country/IdentificationCode"),
         email=text(node, "Contact/ElectronicMail") or text(node, "EndpointID"),

@@ -29,12 +29,22 @@
     box.style.width = ((x1 - x0) * scale + 2 * pad) + "px";
     box.style.height = ((y1 - y0) * scale + 2 * pad) + "px";
     box.hidden = false;
-    box.scrollIntoView({ block: "nearest", behavior: "smooth" });
+    // Scroll the page list only: scrolling the window would move other fields under the pointer.
+    const pages = root.querySelector(".pages");
+    const top = box.offsetTop - pages.clientHeight / 3;
+    if (box.offsetTop < pages.scrollTop || box.offsetTop > pages.scrollTop + pages.clientHeight) {
+      pages.scrollTo({ top: top, behavior: "smooth" });
+    }
   }
 
   for (const input of form.querySelectorAll("input[data-path]")) {
     input.addEventListener("focus", () => show(input));
     input.addEventListener("mouseenter", () => show(input));
+    // Leaving a hovered field brings back the highlight of the field being edited.
+    input.addEventListener("mouseleave", () => {
+      const focused = document.activeElement;
+      if (focused && focused !== input && focused.dataset && focused.dataset.path) show(focused);
+    });
     input.addEventListener("input", () => input.classList.toggle("dirty", input.value !== input.dataset.original));
   }
 

@@ -102,7 +102,10 @@
     ]);
     renderJobs(s.files);
     renderInvoices(inv.invoices);
-    const busy = s.files.some((f) => ["queued", "reading", "extracting"].includes(f.state));
+    // An upload whose job this (possibly older) answer does not know yet is still busy too.
+    const known = new Set(s.files.map((f) => String(f.job_id)));
+    const waiting = [...uploads.querySelectorAll("li[data-job]")].some((li) => !known.has(li.dataset.job));
+    const busy = waiting || s.files.some((f) => ["queued", "reading", "extracting"].includes(f.state));
     if (!busy && polling) { clearInterval(polling); polling = null; }
   }
 

@@ -36,6 +36,9 @@ class Settings(BaseModel):
         None, description="Signs session cookies; required unless FLASK_DEBUG is on."
     )
     flask_debug: bool = Field(False, description="Debug mode of the web app (never in production).")
+    secure_cookies: bool = Field(
+        False, description="Send the session cookie over HTTPS only (set it behind TLS)."
+    )
     max_invoices_per_session: int = Field(
         0, ge=0, description="Most invoices one web session may hold (0 = unlimited)."
     )

@@ -70,6 +70,8 @@ class InProcessQueue:
                 self._running[job.id] = name
             try:
                 run_job(self.store, job, name)
+            except Exception:  # the worker outlives any one job; its lease makes it run again
+                log.exception("job %s could not be completed; it will be retried", job.id)
             finally:
                 with self._lock:
                     self._running.pop(job.id, None)

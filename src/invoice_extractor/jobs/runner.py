@@ -39,4 +39,6 @@ def run_job(store: Store, job: Job, worker: str) -> None:
         log.exception("job %s failed", job.id)
         store.fail(job.id, worker, f"internal error: {type(exc).__name__}: {exc}")
         return
+    # A failed write (database briefly gone) propagates: the worker loop logs it and the job's
+    # lease runs out, so it is retried; it must never be recorded as done without its invoices.
     store.finish(job, worker, invoices, time.perf_counter() - started)

@@ -169,7 +169,7 @@ class Store:
         with self.db.session() as db:
             db.execute(
                 update(Job)
-                .where(Job.id.in_(job_ids), Job.worker.startswith(worker_prefix))
+                .where(Job.id.in_(job_ids), Job.worker.startswith(worker_prefix + ":"))
                 .values(lease_until=lease)
             )
 
@@ -193,19 +193,30 @@ class Store:
             )
 
     def finish(self, job: Job, worker: str, invoices: list[Invoice], seconds: float) -> bool:
-        """Store the job's invoices and mark it done, once: a second run replaces, never adds."""
+        """Store the job's invoices and mark it done, once: a second run replaces, never adds.
+
+        The conditional UPDATE comes first and is the guard: only the worker holding the job can
+        mark it done, and the write lock it takes (a row lock on PostgreSQL, the database lock on
+        SQLite) covers the replacement of the invoice rows in the same transaction.
+        """
         with self.db.session() as db:
-            current = db.get(Job, job.id, with_for_update=not self.db.is_sqlite)
-            if current is None or current.worker != worker or current.state == JobState.DONE:
+            claimed = db.execute(
+                update(Job)
+                .where(Job.id == job.id, Job.worker == worker, Job.state != JobState.DONE)
+                .values(
+                    state=JobState.DONE,
+                    finished_at=utcnow(),
+                    lease_until=None,
+                    seconds=seconds,
+                    error=None,
+                    updated_at=utcnow(),
+                )
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
                 return False  # another worker took the job over (our lease ran out)
             db.execute(delete(InvoiceRecord).where(InvoiceRecord.job_id == job.id))
             for position, invoice in enumerate(invoices):
                 db.add(_record(job, position, invoice))
-            current.state = JobState.DONE
-            current.finished_at = utcnow()
-            current.lease_until = None
-            current.seconds = seconds
-            current.error = None
             return True
 
     # -- invoices, fields and edits -----------------------------------------------------------
@@ -252,6 +263,8 @@ class Store:
             fields = {f.path: f for f in record.fields}
             data = _corrected_data(record)
             for path, value in changes.items():
+                if path.split(".", 1)[0] in _NOT_EDITABLE:
+                    raise BadRequest(f"{path!r} is not an editable field")
                 _set_path(data, path, value)
             try:
                 Invoice.model_validate(data)
@@ -278,6 +291,7 @@ class Store:
                     )
                 )
             if reviewed is not None:
+                was = record.reviewed
                 record.reviewed = reviewed
                 record.reviewed_at = utcnow() if reviewed else None
                 record.reviewed_by = author if reviewed else None
@@ -285,7 +299,7 @@ class Store:
                     Edit(
                         invoice_id=invoice_id,
                         path="reviewed",
-                        old_value=None,
+                        old_value="true" if was else "false",
                         new_value="true" if reviewed else "false",
                         author=author,
                     )
@@ -316,10 +330,14 @@ def _record(job: Job, position: int, invoice: Invoice) -> InvoiceRecord:
     return record
 
 
+# What the extraction says about itself, not about the invoice: never edited by a reviewer.
+_NOT_EDITABLE = frozenset({"evidence", "warnings", "file", "pages", "status", "extractor", "error"})
+
+
 def _scalar_paths(data: dict[str, Any], prefix: str = "") -> Iterable[tuple[str, str | None]]:
     """Every editable scalar of the SCHEMA object as (field path, value as printed in JSON)."""
     for key, value in data.items():
-        if key in ("evidence", "warnings", "file", "pages", "status", "extractor", "error"):
+        if not prefix and key in _NOT_EDITABLE:
             continue
         path = f"{prefix}{key}"
         if isinstance(value, dict):

@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None, *, queue: JobQueue | None = Non
         MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
         SESSION_COOKIE_NAME="invoice_extractor",
         PERMANENT_SESSION_LIFETIME=timedelta(days=90),
         JSON_SORT_KEYS=False,

@@ -57,10 +57,11 @@ def csrf_token() -> str:
     return token
 
 
-def check_csrf() -> None:
-    """Cookie-authenticated writes need the CSRF token; bearer-token API calls, and clients that
-    hold no cookie at all (so no authority to abuse), do not."""
-    if request.method in _SAFE_METHODS or bearer_token() or not session:
+def check_csrf(*, strict: bool = False) -> None:
+    """Cookie-authenticated writes need the CSRF token; bearer-token API calls, and API clients
+    that hold no cookie at all (so no authority to abuse), do not. ``strict`` (the HTML forms)
+    always asks for it: a cross-site form must not replace a browser's session cookie."""
+    if request.method in _SAFE_METHODS or bearer_token() or (not session and not strict):
         return
     sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
     expected = session.get("csrf")

@@ -15,7 +15,7 @@ pages = Blueprint("pages", __name__, template_folder="templates", static_folder=
 
 @pages.before_request
 def _csrf() -> None:
-    check_csrf()
+    check_csrf(strict=True)
 
 
 @pages.get("/")

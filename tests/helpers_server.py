@@ -57,7 +57,13 @@ def server_env(
 ) -> dict[str, str]:
     """The inherited environment minus every app setting, plus this server's settings."""
     env = {k: v for k, v in os.environ.items() if k not in _CLEARED}
-    env.update(DATA_DIR=str(data_dir), PORT=str(port), WORKERS="2", JOB_LEASE_SECONDS="5")
+    env.update(
+        DATA_DIR=str(data_dir),
+        PORT=str(port),
+        WORKERS="2",
+        JOB_LEASE_SECONDS="5",
+        MIN_FREE_DISK_MB="0",
+    )
     if secret_key is not None:
         env["SECRET_KEY"] = secret_key
     # gunicorn's control socket defaults to one path per user: give each server its own.

@@ -150,7 +150,7 @@ BAD_INPUTS: list[tuple[str, Builder, Settings, str]] = [
     ),
     ("encrypted", _encrypted, Settings(), "the PDF is encrypted with a password"),
     ("text", lambda m: b"Invoice 42\nTotal 10.00 EUR\n", Settings(), "not a PDF"),
-    ("png", _png, Settings(), "not a PDF or XML (unsupported file type)"),
+    ("truncated-png", lambda m: _png(m)[:100], Settings(), "the image is damaged"),
     (
         "too-large",
         lambda m: b"%PDF-1.7\n" + b"0" * (2 * 1024 * 1024),

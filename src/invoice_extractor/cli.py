@@ -77,6 +77,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="overrides PORT")
     serve.set_defaults(handler=_serve)
 
+    worker = commands.add_parser(
+        "worker",
+        help="run a Celery worker for the web app's jobs (needs QUEUE_URL)",
+        description="Run extraction jobs sent through the broker at QUEUE_URL, in WORKERS "
+        "processes, on the database at DATABASE_URL and the uploads in DATA_DIR (both shared "
+        "with the web app). SIGTERM stops it after the running jobs.",
+    )
+    worker.add_argument("--loglevel", default="INFO", help="Celery log level (default INFO)")
+    worker.set_defaults(handler=_worker)
+
     evaluate = commands.add_parser(
         "eval",
         help="score the engine on a corpus",
@@ -98,6 +108,21 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.port:
         settings = settings.model_copy(update={"port": args.port})
     serve(settings, host=args.host)
+    return 0
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from .errors import StorageError
+
+    if not settings.queue_url:
+        return _usage_error("the worker needs QUEUE_URL (e.g. redis://localhost:6379/0)")
+    from .jobs.celery.worker import run_worker
+
+    try:
+        run_worker(settings, loglevel=args.loglevel)
+    except StorageError as exc:  # the database stayed unreachable: say so, no traceback
+        print(f"{PROG} worker: error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

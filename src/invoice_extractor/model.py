@@ -107,6 +107,8 @@ class Invoice(_Strict):
     tax_lines: list[TaxLine] = Field(default_factory=list)
     line_items: list[LineItem] = Field(default_factory=list)
     evidence: dict[str, Evidence] = Field(default_factory=dict)
+    # Field path -> the backend that gave it, where backends were combined (``auto``).
+    sources: dict[str, str] = Field(default_factory=dict)
     warnings: list[str] = Field(default_factory=list)
 
     def to_json_dict(self) -> dict[str, Any]:

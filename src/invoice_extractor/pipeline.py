@@ -35,14 +35,16 @@ def extract_document(
     ``einvoice`` backend (exact data) and its printed pages are cross-checked against the XML.
     """
     is_xml = document.kind is DocumentKind.XML
-    if is_xml or (extractor is None and invoice_xml(document) is not None):
+    if is_xml or (extractor in (None, "auto") and invoice_xml(document) is not None):
         # An XML file is read as an e-invoice whatever was asked: it has no page to read.
         return [validate(_read_einvoice(document, settings))]
     backend = registry.get(extractor or settings.extractor)
-    if not any(page.words for page in document.pages):
+    if not any(page.words for page in document.pages) and not getattr(
+        backend, "reads_images", False
+    ):
         raise NoTextLayer(
-            f"{document.name}: no page has a text layer (a scan or an image-only PDF); "
-            "OCR is not available in this version",
+            f"{document.name}: no page has text, even with OCR (blank pages, or no OCR "
+            "engine installed: see docs/ocr.md)",
             file=document.name,
         )
     results = []
@@ -58,9 +60,11 @@ def _read_einvoice(document: Document, settings: Settings) -> Invoice:
     pages = [page.number for page in document.pages]
     invoice = registry.get("einvoice").extract(document, pages)
     if any(page.words for page in document.pages):
-        visual = registry.get(
-            settings.extractor if settings.extractor != "einvoice" else "embedded"
-        )
+        # The printed page is read offline for the cross-check: never by an LLM, never by auto.
+        visual_name = settings.extractor
+        if visual_name in ("einvoice", "auto", "gemini", "openai"):
+            visual_name = "embedded"
+        visual = registry.get(visual_name)
         printed = visual.extract(document, pages)
         invoice = crosscheck(invoice, printed, document.pages)
     return invoice
@@ -73,7 +77,12 @@ def extract_file(
     settings = settings or Settings()
     return _guarded(
         display_name(path.name),
-        lambda: load_file(path, max_pages=settings.max_pages, max_bytes=_max_bytes(settings)),
+        lambda: load_file(
+            path,
+            max_pages=settings.max_pages,
+            max_bytes=_max_bytes(settings),
+            ocr_engine=settings.ocr_engine,
+        ),
         settings,
         extractor,
     )
@@ -87,7 +96,11 @@ def extract_bytes(
     return _guarded(
         name,
         lambda: load_bytes(
-            data, name, max_pages=settings.max_pages, max_bytes=_max_bytes(settings)
+            data,
+            name,
+            max_pages=settings.max_pages,
+            max_bytes=_max_bytes(settings),
+            ocr_engine=settings.ocr_engine,
         ),
         settings,
         extractor,

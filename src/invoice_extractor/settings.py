@@ -26,6 +26,11 @@ class Settings(BaseModel):
     )
     max_file_mb: int = Field(50, ge=1, description="Largest input file accepted, in MB.")
     max_pages: int = Field(500, ge=1, description="Most pages read from one input file.")
+    ocr_engine: str = Field(
+        "auto",
+        description="OCR engine for scans and photos: auto (tesseract, else rapidocr), "
+        "tesseract, rapidocr, none, or another registered name.",
+    )
     render_dpi: int = Field(
         150, ge=36, le=600, description="Resolution of page images rendered for review, in DPI."
     )
@@ -64,6 +69,72 @@ class Settings(BaseModel):
     gemini_api_key: str | None = Field(
         None, description="Google Gemini API key (only used with the gemini backend)."
     )
+    gemini_model: str = Field(
+        "gemini-3.8-flash",
+        description="Gemini model of the gemini backend (a Flash model: fast and cheap).",
+    )
+    gemini_base_url: str | None = Field(
+        None, description="Endpoint of the Gemini API (a proxy or gateway); default: Google's."
+    )
+    openai_api_key: str | None = Field(
+        None,
+        description="API key of the openai backend (any OpenAI-compatible server); "
+        "a local server may need none.",
+    )
+    openai_base_url: str | None = Field(
+        None,
+        description="URL of an OpenAI-compatible server (vLLM, Ollama, a gateway: "
+        "http://host:8000/v1); default: OpenAI's.",
+    )
+    openai_model: str = Field(
+        "gpt-4.1-mini",
+        description="Model of the openai backend; it must support JSON-schema output.",
+    )
+    openai_images: bool = Field(
+        True, description="Send page images to the openai backend (off for text-only models)."
+    )
+    llm_requests_per_minute: int = Field(
+        60,
+        ge=0,
+        description="Requests per minute to the LLM provider, shared by every worker "
+        "(0 = unlimited); set it to your quota.",
+    )
+    llm_tokens_per_minute: int = Field(
+        0,
+        ge=0,
+        description="Tokens per minute to the LLM provider, shared by every worker "
+        "(0 = unlimited).",
+    )
+    llm_timeout_seconds: int = Field(
+        300, ge=1, description="Timeout of one LLM request, in seconds."
+    )
+    llm_max_attempts: int = Field(
+        5,
+        ge=1,
+        description="Attempts per invoice on 429, 5xx and timeouts (exponential backoff, "
+        "Retry-After honoured) before it fails with the provider's reason.",
+    )
+    queue_url: str | None = Field(
+        None,
+        description="Celery broker URL (redis://... or amqp://...): the web app queues jobs there "
+        "and `invoice-extractor worker` runs them; default: worker threads in the web process.",
+    )
+    redis_url: str | None = Field(
+        None,
+        description="Redis URL (redis://host:6379/1) shared by all processes: the LLM rate limiter "
+        "keeps its quota there; default: limits per process.",
+    )
+    job_sweep_seconds: int = Field(
+        15,
+        ge=1,
+        description="How often a Celery worker re-sends jobs that lost their message (broker "
+        "restarted or down at upload) or their worker (lease expired).",
+    )
+    min_free_disk_mb: int = Field(
+        500,
+        ge=0,
+        description="`/healthz` reports the disk failing below this free space in DATA_DIR.",
+    )
 
     @classmethod
     def from_env(
@@ -86,6 +157,14 @@ class Settings(BaseModel):
                 f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
             )
             raise ConfigurationError(f"invalid settings: {problems}") from exc
+
+    @property
+    def web_extractor(self) -> str:
+        """EXTRACTOR when set, else ``auto`` when an LLM is configured, else the default."""
+        if "extractor" in self.model_fields_set:
+            return self.extractor
+        llm = self.gemini_api_key or self.openai_api_key or self.openai_base_url
+        return "auto" if llm else self.extractor
 
     @property
     def database(self) -> str:

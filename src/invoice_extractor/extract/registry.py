@@ -34,9 +34,16 @@ def register(name: str, factory: ExtractorFactory) -> None:
 def _register_defaults() -> None:
     from .einvoice.backend import EInvoiceExtractor
     from .embedded.engine import EmbeddedExtractor
+    from .llm.auto import AutoExtractor
+    from .llm.gemini import GeminiExtractor
+    from .llm.openai_compat import OpenAIExtractor
 
     register("embedded", EmbeddedExtractor)
     register("einvoice", EInvoiceExtractor)
+    # The LLM backends register without their SDK or key: they decline when used, not here.
+    register("gemini", GeminiExtractor)
+    register("openai", OpenAIExtractor)
+    register("auto", AutoExtractor)
 
 
 def _load() -> None:

@@ -98,6 +98,8 @@ class Document:
     pages: list[Page] = field(default_factory=list)
     attachments: dict[str, bytes] = field(default_factory=dict)  # embedded files by name
     sha256: str = ""
+    # The original file, for backends that send page images (LLMs); never serialised.
+    data: bytes = field(default=b"", repr=False, compare=False)
 
     @property
     def page_count(self) -> int:

@@ -6,8 +6,11 @@ import hashlib
 import re
 from pathlib import Path
 
-from ..errors import EmptyFile, FileTooLarge, InputError, UnsupportedInput
+from ..errors import CorruptFile, EmptyFile, FileTooLarge, InputError, UnsupportedInput
 from .document import Document, DocumentKind
+from .image import image_format, is_image, read_image
+from .ocr import registry
+from .ocr.scanned import ocr_scanned_pages
 from .pdf import is_pdf, read_pdf
 
 _MB = 1024 * 1024  # limits are set in MB of 2**20 bytes, and reported in the same unit
@@ -28,15 +31,22 @@ def is_xml(data: bytes) -> bool:
 
 
 def sniff_kind(data: bytes) -> str | None:
-    """What the bytes are, whatever the file is called: "pdf", "xml", or None if unsupported."""
+    """What the bytes are, whatever the file is called: "pdf", "xml", "image" (PNG, JPEG, TIFF,
+    WebP with a readable header), or None if unsupported."""
     if is_pdf(data):
         return "pdf"
     if is_xml(data):
         return "xml"
+    if is_image(data):
+        return "image"
     return None
 
 
-def load_bytes(data: bytes, name: str, *, max_pages: int, max_bytes: int) -> Document:
+def load_bytes(
+    data: bytes, name: str, *, max_pages: int, max_bytes: int, ocr_engine: str | None = None
+) -> Document:
+    """The file's pages as words with boxes: a PDF's text layer, or OCR for images and for PDF
+    pages without a usable text layer (``ocr_engine``: a registry name, None for the default)."""
     name = display_name(name)
     if not data:
         raise EmptyFile(f"{name}: the file is empty", file=name)
@@ -48,16 +58,27 @@ def load_bytes(data: bytes, name: str, *, max_pages: int, max_bytes: int) -> Doc
     kind = sniff_kind(data)
     if kind == "pdf":
         document = read_pdf(data, name, max_pages=max_pages)
+        document = ocr_scanned_pages(document, data, ocr_engine)
     elif kind == "xml":
         # An e-invoice XML file: no pages, the XML itself is the document's attachment.
         document = Document(name=name, kind=DocumentKind.XML, attachments={name: data})
+    elif kind == "image":
+        engine = registry.resolve(ocr_engine)
+        document = read_image(data, name, max_pages=max_pages, engine=engine)
+    elif image_format(data) is not None:
+        raise CorruptFile(f"{name}: the image is damaged and cannot be read", file=name)
     else:
-        raise UnsupportedInput(f"{name}: not a PDF or XML (unsupported file type)", file=name)
+        raise UnsupportedInput(
+            f"{name}: not a PDF, XML or image (unsupported file type)", file=name
+        )
     document.sha256 = hashlib.sha256(data).hexdigest()
+    document.data = data
     return document
 
 
-def load_file(path: Path, *, max_pages: int, max_bytes: int) -> Document:
+def load_file(
+    path: Path, *, max_pages: int, max_bytes: int, ocr_engine: str | None = None
+) -> Document:
     name = display_name(path.name)
     try:
         size = path.stat().st_size
@@ -72,4 +93,4 @@ def load_file(path: Path, *, max_pages: int, max_bytes: int) -> Document:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{name}: cannot be read ({exc.strerror})", file=name) from exc
-    return load_bytes(data, name, max_pages=max_pages, max_bytes=max_bytes)
+    return load_bytes(data, name, max_pages=max_pages, max_bytes=max_bytes, ocr_engine=ocr_engine)

@@ -17,6 +17,7 @@ from typing import ParamSpec, TypeVar
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
+from PIL import Image
 
 from ..errors import CorruptFile, EmptyFile, EncryptedPdf, TooManyPages
 from .attachments import xml_attachments
@@ -154,20 +155,53 @@ def page_count(data: bytes, name: str) -> int:
 
 
 @_serialised
-def render_page(data: bytes, name: str, number: int, dpi: int = 150) -> bytes:
-    """One page (1-based) as PNG bytes at ``dpi``."""
+def render_image(
+    data: bytes, name: str, number: int, dpi: int = 150, *, grayscale: bool = False
+) -> Image.Image:
+    """One page (1-based) as a Pillow image at ``dpi`` (``info["dpi"]`` says so)."""
     pdf = open_pdf(data, name)
     try:
         if not 1 <= number <= len(pdf):
             raise EmptyFile(f"{name}: no page {number}", file=name)
         page = pdf[number - 1]
         try:
-            image = page.render(scale=dpi / 72).to_pil()
+            image: Image.Image = page.render(scale=dpi / 72, grayscale=grayscale).to_pil()
         finally:
             page.close()
-        buffer = io.BytesIO()
-        image.save(buffer, format="PNG", optimize=False)
-        return buffer.getvalue()
+        image.info["dpi"] = (dpi, dpi)
+        return image
+    finally:
+        pdf.close()
+
+
+def render_page(data: bytes, name: str, number: int, dpi: int = 150) -> bytes:
+    """One page (1-based) as PNG bytes at ``dpi``."""
+    buffer = io.BytesIO()
+    render_image(data, name, number, dpi).save(buffer, format="PNG", optimize=False)
+    return buffer.getvalue()
+
+
+@_serialised
+def image_cover(data: bytes, name: str, numbers: list[int]) -> dict[int, float]:
+    """For pages ``numbers`` (1-based), the share of the page that its largest image covers
+    (a scanned page is one image the size of the page)."""
+    pdf = open_pdf(data, name)
+    try:
+        cover: dict[int, float] = {}
+        for number in numbers:
+            page = pdf[number - 1]
+            try:
+                width, height = page.get_size()
+                largest = 0.0
+                for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,)):
+                    left, bottom, right, top = obj.get_pos()
+                    w = min(right, width) - max(left, 0.0)
+                    h = min(top, height) - max(bottom, 0.0)
+                    largest = max(largest, max(w, 0.0) * max(h, 0.0))
+                cover[number] = largest / max(width * height, 1.0)
+            finally:
+                page.close()
+        return cover
     finally:
         pdf.close()
 

@@ -18,3 +18,10 @@ class JobQueue(Protocol):
     def submit(self, job_id: int) -> None: ...
 
     def stop(self) -> None: ...
+
+
+@runtime_checkable
+class CheckedQueue(Protocol):
+    """A queue that can say whether it works, for ``/healthz``: ``(ok, detail)``."""
+
+    def health(self) -> tuple[bool, str]: ...

@@ -55,6 +55,12 @@ class InProcessQueue:
             thread.join(timeout=10)
         self._threads.clear()
 
+    def health(self) -> tuple[bool, str]:
+        alive = sum(thread.is_alive() for thread in self._threads)
+        expected = self.workers + 1  # and the heartbeat
+        detail = f"in-process: {alive} of {expected} worker and heartbeat threads alive"
+        return alive == expected and not self._stop.is_set(), detail
+
     def _work(self, name: str) -> None:
         while not self._stop.is_set():
             try:

@@ -29,9 +29,14 @@ def run_job(store: Store, job: Job, worker: str) -> None:
             stored.name,
             max_pages=settings.max_pages,
             max_bytes=settings.max_file_mb * 1024 * 1024,
+            ocr_engine=settings.ocr_engine,
         )
         store.set_state(job.id, worker, JobState.EXTRACTING)
-        invoices = extract_document(document, settings=settings)
+        # Without EXTRACTOR set, the web uses auto when an LLM key is configured.
+        web = settings.web_extractor
+        invoices = extract_document(
+            document, settings=settings, extractor=None if web == settings.extractor else web
+        )
     except InvoiceExtractorError as exc:
         store.fail(job.id, worker, str(exc))
         return

@@ -28,17 +28,21 @@ class BlobStore:
         target = self.path(digest)
         if target.exists():
             return digest  # the same file twice is stored once
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
+        tmp: str | None = None
+        try:  # a full disk can fail any step, the folder and the temporary file included
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, target)
         except OSError as exc:
-            Path(tmp).unlink(missing_ok=True)
-            raise StorageError(f"cannot store the upload: {exc.strerror or exc}") from exc
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+            raise StorageError(
+                f"cannot store the upload in DATA_DIR: {exc.strerror or exc}"
+            ) from exc
         return digest
 
     def get(self, sha256: str) -> bytes:

@@ -7,6 +7,7 @@ the workers can share it; PostgreSQL is used through ``DATABASE_URL``.
 from __future__ import annotations
 
 import fcntl
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..errors import StorageError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+log = logging.getLogger(__name__)
 
 
 class Database:
@@ -47,9 +50,20 @@ class Database:
                     conn.execute(text("SELECT 1"))
                 return
             except OperationalError as exc:
+                where = self.engine.url.render_as_string(hide_password=True)
                 if attempt == retries:
-                    where = self.engine.url.render_as_string(hide_password=True)
-                    raise StorageError(f"database unavailable at {where}: {exc.orig}") from exc
+                    tries = f"{retries + 1} time{'s' if retries else ''}"
+                    reason = " ".join(str(exc.orig).split())
+                    raise StorageError(
+                        f"database unavailable at {where} (tried {tries}): {reason}"
+                    ) from exc
+                log.warning(
+                    "database not reachable at %s (attempt %d of %d); retrying in %.0f s",
+                    where,
+                    attempt + 1,
+                    retries + 1,
+                    pause,
+                )
                 time.sleep(pause)
 
     @contextmanager

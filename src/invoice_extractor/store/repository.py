@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 
 from ..errors import BadRequest, NotFound, SessionFull, StorageError
 from ..model import Invoice
@@ -18,6 +18,7 @@ from ..settings import Settings
 from ..validate import strip_check_warnings, validate
 from .blobs import BlobStore
 from .db import Database
+from .job_queries import claimable
 from .models import (
     Edit,
     FieldRecord,
@@ -137,30 +138,32 @@ class Store:
 
     def claim_next(self, worker: str) -> Job | None:
         """Take the oldest queued job, or one whose worker's lease ran out (it died)."""
+        with self.db.session() as db:
+            ids = db.scalars(select(Job.id).where(claimable(utcnow())).order_by(Job.id).limit(5))
+            candidates = ids.all()
+        claimed = (self.claim(job_id, worker) for job_id in candidates)
+        return next((job for job in claimed if job is not None), None)
+
+    def claim(self, job_id: int, worker: str) -> Job | None:
+        """Take this job if it is queued or its worker's lease ran out; None if it is not. The
+        conditional UPDATE is the claim: of two workers racing, one gets rowcount 1."""
         now = utcnow()
         lease = now + timedelta(seconds=self.settings.job_lease_seconds)
-        claimable = or_(
-            Job.state == JobState.QUEUED,
-            Job.state.in_(JobState.running()) & (Job.lease_until < now),
-        )
         with self.db.session() as db:
-            ids = db.scalars(select(Job.id).where(claimable).order_by(Job.id).limit(5)).all()
-            for job_id in ids:
-                # The conditional UPDATE is the claim: of two workers racing, one gets rowcount 1.
-                result = db.execute(
-                    update(Job)
-                    .where(Job.id == job_id, claimable)
-                    .values(
-                        state=JobState.READING,
-                        worker=worker,
-                        lease_until=lease,
-                        attempts=Job.attempts + 1,
-                        updated_at=now,
-                    )
+            result = db.execute(
+                update(Job)
+                .where(Job.id == job_id, claimable(now))
+                .values(
+                    state=JobState.READING,
+                    worker=worker,
+                    lease_until=lease,
+                    attempts=Job.attempts + 1,
+                    updated_at=now,
                 )
-                if result.rowcount == 1:  # type: ignore[attr-defined]
-                    return db.get(Job, job_id)
-        return None
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            return db.get(Job, job_id)
 
     def renew(self, worker_prefix: str, job_ids: Sequence[int]) -> None:
         if not job_ids:
@@ -331,7 +334,9 @@ def _record(job: Job, position: int, invoice: Invoice) -> InvoiceRecord:
 
 
 # What the extraction says about itself, not about the invoice: never edited by a reviewer.
-_NOT_EDITABLE = frozenset({"evidence", "warnings", "file", "pages", "status", "extractor", "error"})
+_NOT_EDITABLE = frozenset(
+    {"evidence", "sources", "warnings", "file", "pages", "status", "extractor", "error"}
+)
 
 
 def _scalar_paths(data: dict[str, Any], prefix: str = "") -> Iterable[tuple[str, str | None]]:

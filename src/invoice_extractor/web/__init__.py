@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from flask import Flask
 
+from .. import metrics
 from ..errors import ConfigurationError
 from ..jobs.base import JobQueue
 from ..jobs.inprocess import InProcessQueue
@@ -20,6 +21,7 @@ from . import errors, security
 from .api import api
 from .auth import csrf_token
 from .context import Services
+from .health import health
 from .pages import pages
 
 
@@ -45,12 +47,23 @@ def create_app(settings: Settings | None = None, *, queue: JobQueue | None = Non
     )
     store = Store(settings)
     store.migrate()
-    worker_queue = queue or InProcessQueue(store, settings.workers)
+    metrics.configure(settings.data_dir / "metrics")
+    worker_queue = queue or default_queue(settings, store)
     app.extensions["invoice_extractor"] = Services(store, worker_queue)
     app.jinja_env.globals["csrf_token"] = csrf_token
+    app.register_blueprint(health)  # first: its /healthz (with checks) wins over the pages' one
     app.register_blueprint(api)
     app.register_blueprint(pages)
     errors.register(app)
     security.register(app)
     worker_queue.start()
     return app
+
+
+def default_queue(settings: Settings, store: Store) -> JobQueue:
+    """Celery when ``QUEUE_URL`` is set (with ``invoice-extractor worker``), else threads here."""
+    if settings.queue_url:
+        from ..jobs.celery.queue import CeleryQueue  # Celery is imported only when it is used
+
+        return CeleryQueue(settings)
+    return InProcessQueue(store, settings.workers)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..model import HEADER_FIELDS
@@ -58,8 +58,3 @@ def review_page(session_id: str, invoice_id: int) -> str:
         previous_id=ids[at - 1] if at > 0 else None,
         next_id=ids[at + 1] if at + 1 < len(ids) else None,
     )
-
-
-@pages.get("/healthz")
-def healthz() -> Response:
-    return Response("ok\n", mimetype="text/plain")

@@ -38,7 +38,7 @@ def accept(session_id: str, uploads: list[FileStorage]) -> tuple[list[Accepted],
         elif len(data) > limit:
             rejected.append(Rejected(name, f"larger than {svc.store.settings.max_file_mb} MB"))
         elif sniff_kind(data) is None:
-            rejected.append(Rejected(name, "not a PDF or XML (unsupported file type)"))
+            rejected.append(Rejected(name, "not a PDF, XML or image (PNG, JPEG, TIFF, WebP)"))
         else:
             checked.append((name, data))
     svc.store.check_capacity(session_id, len(checked))  # all or nothing: no half-stored batch

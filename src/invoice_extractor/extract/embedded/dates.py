@@ -89,6 +89,10 @@ _NUMERIC_DATE_RE = re.compile(
 _TWO_DIGIT_YEAR_SEP_RE = re.compile(r"[-./']")
 _STRIP = " \t\r\n\u00a0.,;:()[]"
 # English-speaking regions that write day first; "en" alone means the US convention.
+# Taxes and currencies of English-writing day-first regions (the US has sales tax and "$").
+_DAY_FIRST_HINT = re.compile(
+    r"(?i)(?<![^\W\d_])(?:vat|gst|sst|rm|myr|sgd|s\$|gbp|eur|aud|nzd|inr|rs\.?|hkd)(?![^\W\d_])|[£€₹]"
+)
 _EN_DMY_REGIONS = frozenset({"gb", "uk", "ie", "au", "nz", "in", "za", "sg", "hk", "mt"})
 
 
@@ -183,11 +187,13 @@ def guess_date_order(texts: Iterable[str], language: str | None = None) -> DateO
 
     A numeric date whose first part is > 12 votes DMY, one whose second part is > 12 votes MDY.
     Without a majority, English ("en", "en-US"; not "en-GB" and other day-first regions) with
-    ``/`` dates means MDY and everything else DMY.
+    ``/`` dates means MDY and everything else DMY; English text that names VAT, GST or SST or a
+    day-first region's currency (RM, £, €, S$, ...) is from a day-first region.
     """
     dmy = mdy = 0
-    slashes = False
+    slashes = day_first_region = False
     for text in texts:
+        day_first_region = day_first_region or _DAY_FIRST_HINT.search(text) is not None
         for m in _NUMERIC_DATE_RE.finditer(text):
             a, b = int(m["d1"] + m["a"]), int(m["b"])
             if 12 < a <= 31 and 1 <= b <= 12:
@@ -197,7 +203,7 @@ def guess_date_order(texts: Iterable[str], language: str | None = None) -> DateO
             slashes = slashes or m["sep"] == "/"
     if dmy != mdy:
         return "DMY" if dmy > mdy else "MDY"
-    if language and slashes:
+    if language and slashes and not day_first_region:
         lang, _, region = language.lower().replace("_", "-").partition("-")
         if lang == "en" and region[:2] not in _EN_DMY_REGIONS:
             return "MDY"

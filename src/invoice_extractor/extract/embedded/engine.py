@@ -21,8 +21,9 @@ from .fields import Candidate, PageIndex, best, find_labelled
 from .items import Table, extract_items
 from .language import detect_language
 from .numbers import labelled_number, titled_number
-from .parties import address_window, labelled_party, letterhead
+from .parties import NameHit, _is_label, _name_like, address_window, labelled_party, letterhead
 from .patterns import find_bics, find_ibans, find_vat_ids, labelled_iban
+from .receipts import is_receipt, merchant, transaction_date
 from .taxes import find_tax_lines
 from .text import fold, union_bbox
 from .totals import choose, collect
@@ -94,6 +95,8 @@ class EmbeddedExtractor:
         dated = self._date_after_number(ctx, number)
         if dated is not None and (issue is None or issue.score < dated.score):
             issue = dated
+        if issue is None:
+            issue = transaction_date(ctx.indexes, ctx.date_order)
         due = self._date(ctx, "due_date")
         if (
             issue is not None
@@ -113,7 +116,13 @@ class EmbeddedExtractor:
             put(name, cand)
         if invoice.prepaid is not None and invoice.prepaid < 0:
             invoice.prepaid = -invoice.prepaid  # BT-113 is the amount paid: printed "(144.00)"
-        if invoice.amount_due is None and invoice.total is not None and invoice.prepaid is None:
+        if invoice.total is None and invoice.amount_due is not None and invoice.prepaid is None:
+            # Receipts print "Amt Due" alone: with nothing prepaid, what is due is the total.
+            invoice.total = invoice.amount_due
+            evidence["total"] = evidence["amount_due"].model_copy(
+                update={"confidence": round(evidence["amount_due"].confidence * 0.8, 2)}
+            )
+        elif invoice.amount_due is None and invoice.total is not None and invoice.prepaid is None:
             # BT-115 = BT-112 - BT-113: with nothing prepaid on the page the total is due.
             invoice.amount_due = invoice.total
             evidence["amount_due"] = evidence["total"].model_copy(
@@ -220,10 +229,15 @@ class EmbeddedExtractor:
         return Candidate(code, first[code], min(0.5 + 0.1 * n, 0.95), "currency", "pattern")
 
     def _parties(self, ctx: Context, invoice: Invoice, evidence: dict[str, Evidence]) -> None:
-        index = ctx.indexes[0]
+        # The first page with text: a scanned batch may start with a blank page.
+        index = next((i for i in ctx.indexes if i.page.words), ctx.indexes[0])
         buyer = labelled_party(index, "buyer_block")
         seller = labelled_party(index, "seller_block")
         exclude = {fold(buyer.name)} if buyer else set()
+        if seller is None and is_receipt(index):
+            found = merchant(index, lambda text: _name_like(text) and not _is_label(text))
+            if found is not None:
+                seller = NameHit(found[0], found[1], 0.7)
         if seller is None:
             seller = letterhead(index, exclude)
         if buyer is None:

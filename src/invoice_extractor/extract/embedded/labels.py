@@ -93,10 +93,13 @@ LABELS: dict[str, list[str]] = {
     ],
     "subtotal": [
         r"sub\s*-?\s*total",
+        # Receipts: "Total Sales (Excluding GST)", "Total Excl. SST".
+        r"total\s*(?:sales\s*)?\(?\s*excl(?:\.|uding|usive)?\s*(?:of\s*)?(?:gst|sst|vat|tax)\)?",
         r"net\s*total",
         r"total\s*net",
         r"total\s*(?:excl\.?|excluding|before)\s*(?:vat|tax)",
         r"net\s*amount",
+        r"net\s*amt\.?",
         r"amount\s*(?:excl\.?|before)\s*(?:vat|tax)",
         r"zwischensumme",
         r"positionssumme",
@@ -129,6 +132,7 @@ LABELS: dict[str, list[str]] = {
     ],
     "tax_total": [
         r"total\s*(?:vat|tax)",
+        r"total\s*(?:gst|sst)",
         r"(?:vat|tax|gst|sales\s*tax)(?:\s*(?:amount|total))?",
         r"mwst\.?(?:\s*(?:betrag|summe))?",
         r"mehrwertsteuer(?:betrag)?",
@@ -144,6 +148,15 @@ LABELS: dict[str, list[str]] = {
     ],
     "total": [
         r"grand\s*total",
+        # Receipts: "Total Sales (Inclusive of GST)", "TOTAL (INCL GST)", "Rounded Total",
+        # "Nett Total" (the amount paid in Malaysia and Singapore; "net total" is the subtotal).
+        # ("lnclusive", "5ales": letters OCR confuses on receipts)
+        r"total\s*(?:[a-z5]{4,6}\s*)?\(?\s*[il1]ncl(?:\.|udes?|uding|usive?)?\s*(?:of\s*)?"
+        r"(?:gst|sst|vat|tax)\)?",
+        r"[s5]ales\s*\(\s*[il1]ncl(?:\.|udes?|uding|usive?)?\s*(?:of\s*)?(?:gs\W?t|sst|vat|tax)\)?",
+        r"(?:rounded|nett)\s*total",
+        r"total\s*after\s*(?:rounding|adj(?:ustment)?)",
+        r"total\s*payable",
         r"total\s*(?:amount|due|incl\.?|including|invoice\s*amount)?(?:\s*(?:vat|tax))?",
         r"invoice\s*total",
         r"amount\s*incl\.?\s*(?:vat|tax)",
@@ -161,6 +174,7 @@ LABELS: dict[str, list[str]] = {
     ],
     "amount_due": [
         r"amount\s*due",
+        r"amt\.?\s*due",
         r"balance\s*due",
         r"total\s*due",
         r"amount\s*payable",
@@ -262,6 +276,11 @@ LABELS: dict[str, list[str]] = {
         r"steuernummer",
         r"tax\s*(?:id|number)",
         r"telefon|phone|tel\.?|fax",
+        r"total\s*(?:qty|quantity|items?|pcs|units?|savings?|discount)\.?",
+        r"(?:item|qty)\s*count",
+        r"rounding(?:\s*adj(?:ustment)?)?",
+        r"(?:card|expiry|exp)\s*date",
+        r"card\s*expiry",
     ],
 }
 

@@ -21,7 +21,9 @@ from .text import Cell, fold
 LEGAL_FORM = re.compile(
     r"(?i)(?<![\w])(gmbh|ag|kg|ohg|gbr|ug|e\.?\s?k\.?|mbh|ltd\.?|limited|llc|l\.l\.c\.|inc\.?|"
     r"corp\.?|corporation|plc|company|co\.|sarl|s\.a\.r\.l\.|sas|s\.a\.s\.|sa|s\.a\.|eurl|sasu|"
-    r"sl|s\.l\.|srl|s\.r\.l\.|spa|s\.p\.a\.|bv|b\.v\.|nv|n\.v\.|vof|ab|as|a/s|oy|sp\.\s?z\s?o\.o\.)"
+    r"sl|s\.l\.|srl|s\.r\.l\.|spa|s\.p\.a\.|bv|b\.v\.|nv|n\.v\.|vof|ab|as|a/s|oy|sp\.\s?z\s?o\.o\.|"
+    # Malaysia, Singapore, India: "Sdn Bhd" (also printed "SDN. BHD", "SDNBHD"), "S/B", "Pte Ltd"
+    r"sdn\.?\s*bhd\.?|bhd\.?|berhad|s/b|pte\.?\s*ltd\.?|pvt\.?\s*ltd\.?)"
     r"(?![\w])"
 )
 _POSTCODE_CITY = re.compile(

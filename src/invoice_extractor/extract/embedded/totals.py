@@ -7,15 +7,28 @@ scores plus a bonus for every EN 16931 sum rule the chosen set satisfies.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
 from ...ingest.document import Word
 from .fields import Candidate, LabelHit, PageIndex
 from .items import is_items_header
+from .receipts import is_receipt
 from .values import parse_amount_words
 
 AMOUNT_FIELDS = ("subtotal", "tax_exclusive_total", "tax_total", "total", "amount_due", "prepaid")
+# A receipt's payment lines: "CASH 100.00", "CHANGE 19.10", "TENDERED", "VISA". Its totals are
+# printed above them; a "Total" further down belongs to a tax summary or a loyalty block.
+_PAYMENT_LINE = re.compile(
+    r"^\W*(?:cash|change|tendered|cash\s*tendered|amount\s*tendered|balance\s*tendered|"
+    r"visa|master\s*card|amex|credit\s*card|debit\s*card|card|e-?wallet)\b[^\d]*\d"
+)
+_BELOW_PAYMENT = 0.5
+# "Rounding Adj -0.01": cash totals are rounded to 5 cents; the total after it is what was paid.
+_ROUNDING_LINE = re.compile(r"^\W*rounding\b[^\d]*\d")
+_AFTER_ROUNDING = 0.3
+_NET = re.compile(r"^nett?\b")
 _TOLERANCE = Decimal("0.01")
 _TOP_K = 4
 
@@ -48,11 +61,17 @@ def collect(
     for page_no, index in enumerate(indexes):
         height = max(index.page.height, 1.0)
         hits = _resolve_overlaps(index)
+        paid_at = next((i for i, t in enumerate(index.folded) if _PAYMENT_LINE.match(t)), None)
+        rounded_at = next((i for i, t in enumerate(index.folded) if _ROUNDING_LINE.match(t)), None)
         # Column headings of an items table ("Subtotal", "Total" per line) announce no total.
         table_heads = {h.line_index for h in hits if is_items_header(index, h.line_index)}
+        receipt = is_receipt(index)
         for hit in hits:
             if hit.line_index in table_heads:
                 continue
+            field = hit.field
+            if receipt and field == "subtotal" and _NET.match(hit.text):
+                field = "total"  # a receipt's "Net Total" is what was paid
             specificity = min(len(hit.text), 16) / 16
             # Totals sit at the end: later pages and lower positions are likelier.
             position = 0.15 * (hit.y0 / height) + (0.1 if page_no == last_page else 0.0)
@@ -70,7 +89,11 @@ def collect(
             value, used = parsed
             base = 0.6 if where == "right" else 0.45
             score = base + 0.25 * specificity + position
-            found[hit.field].append(Candidate(value, used, score, hit.text, where))
+            if paid_at is not None and hit.line_index > paid_at and hit.field != "prepaid":
+                score -= _BELOW_PAYMENT
+            elif rounded_at is not None and hit.line_index > rounded_at and field == "total":
+                score += _AFTER_ROUNDING
+            found[field].append(Candidate(value, used, score, hit.text, where))
     return found
 
 

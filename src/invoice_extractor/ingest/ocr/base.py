@@ -1,0 +1,46 @@
+"""The contract of an OCR engine: an image in, words with boxes in image pixels out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from PIL import Image
+
+from ...errors import ExtractionError
+
+
+@dataclass(frozen=True, slots=True)
+class OcrWord:
+    """One recognised word: its text, its box in pixels of the image given (origin top-left),
+    and the engine's confidence in 0..1."""
+
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    confidence: float
+
+
+@runtime_checkable
+class OcrEngine(Protocol):
+    """An OCR engine. ``available`` must be cheap and never raise: it says whether the engine's
+    program, package and models are installed; nothing is ever downloaded at run time."""
+
+    name: str
+    min_text_height: float
+    """Text lower than this many pixels is enlarged before recognition (0: the engine scales
+    its input itself)."""
+
+    def available(self) -> bool: ...
+
+    def recognize(self, image: Image.Image) -> list[OcrWord]:
+        """Every word on ``image`` (RGB or greyscale), in any order; raises ``OcrFailed``."""
+        ...
+
+
+class OcrFailed(ExtractionError):
+    """The OCR engine crashed or timed out on an image it was given."""
+
+    code = "ocr_failed"

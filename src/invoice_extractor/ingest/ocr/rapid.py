@@ -1,0 +1,233 @@
+"""RapidOCR (``rapidocr-onnxruntime``): PaddleOCR's PP-OCRv4 detection and recognition models, run
+by ONNX Runtime on one thread. The models ship inside the wheel: nothing is downloaded.
+
+The recogniser reads a whole text line and often drops the spaces of Latin text ("TOTALSALES"), so
+each line is cut into words where its pixels show a gap between letters, and each recognised
+character is placed by the position the recogniser reports for it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import itertools
+import threading
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from .base import OcrFailed, OcrWord
+
+_OPTIONS = {
+    # One thread: the web runs several workers, and the budget is per core.
+    "intra_op_num_threads": 1,
+    "inter_op_num_threads": 1,
+    # No line classifier: an upside-down page must read as poor, so that the page is turned as a
+    # whole (the classifier would flip each line in place and leave the page upside down).
+    "use_cls": False,
+    "print_verbose": False,
+}
+ROW_INK = 0.05
+"""A row of a line box belongs to the line's text when it holds this share of the busiest row's
+ink."""
+DET_SIDE = 1280
+"""The text detector sees the page with its long side at most this many pixels (its cost grows
+with the area; the recogniser still reads each line from the full-resolution page)."""
+WORD_GAP = 0.25
+"""A run of blank pixel columns narrower than this share of the line's ink height is no space."""
+WIDE_GAP = 0.6
+"""A blank run at least this share of the ink height is a space whatever the letters around it."""
+PITCH_RATIO = 1.35
+"""Between these, a gap is a space when it sets its letters this much further apart than usual,
+or when it is ``TIGHT_RATIO`` times the line's usual gap between letters and sets them at least
+``TIGHT_PITCH`` times further apart."""
+TIGHT_RATIO = 2.5
+TIGHT_PITCH = 1.15
+TIGHT_GAP = 0.15
+"""Type is tightly set when the line's usual gap between letters is at most this share of the
+ink height (bold capitals on a receipt's letterhead)."""
+
+
+class RapidOcrEngine:
+    name = "rapidocr"
+    min_text_height = 0.0  # the recogniser scales every line to 48 pixels itself
+
+    def __init__(self, det_side: int = DET_SIDE) -> None:
+        self.det_side = det_side
+        self._engine: Any = None
+        self._lock = threading.Lock()
+
+    def available(self) -> bool:
+        return importlib.util.find_spec("rapidocr_onnxruntime") is not None
+
+    def _load(self) -> Any:
+        with self._lock:  # worker threads share one engine: its sessions are thread-safe
+            if self._engine is None:
+                try:
+                    module = importlib.import_module("rapidocr_onnxruntime")
+                except ImportError as exc:
+                    raise OcrFailed("rapidocr-onnxruntime is not installed") from exc
+                self._engine = module.RapidOCR(
+                    **_OPTIONS, det_limit_type="max", det_limit_side_len=self.det_side
+                )
+            return self._engine
+
+    def recognize(self, image: Image.Image) -> list[OcrWord]:
+        engine = self._load()
+        grey = np.asarray(image.convert("L"), dtype=np.uint8)
+        bgr = np.ascontiguousarray(np.repeat(grey[:, :, None], 3, axis=2))
+        try:
+            result, _ = engine(bgr, use_cls=False, return_word_box=True)
+        except Exception as exc:  # onnxruntime and OpenCV raise their own types
+            raise OcrFailed(f"rapidocr failed on a page: {type(exc).__name__}: {exc}") from exc
+        words: list[OcrWord] = []
+        for item in result or []:
+            box, text, score = item[0], str(item[1]), float(item[2])
+            char_boxes, char_confs = (item[3], item[5]) if len(item) > 5 else ([], [])
+            words += split_line(grey, box, text, score, char_boxes, char_confs)
+        return words
+
+
+def split_line(
+    grey: NDArray[np.uint8],
+    box: list[list[float]],
+    text: str,
+    score: float,
+    char_boxes: list[list[list[int]]],
+    char_confs: list[float],
+) -> list[OcrWord]:
+    """One recognised line as words: cut at the recogniser's own spaces and at blank gaps in the
+    line's pixels wide enough to be a space."""
+    xs = [p[0] for p in box]
+    ys = [p[1] for p in box]
+    x0, x1 = max(int(min(xs)), 0), min(int(max(xs)) + 1, grey.shape[1])
+    y0, y1 = max(int(min(ys)), 0), min(int(max(ys)) + 1, grey.shape[0])
+    if not text.strip() or x1 <= x0 or y1 <= y0:
+        return []
+    ink = grey[y0:y1, x0:x1] < _threshold(grey[y0:y1, x0:x1])
+    top, bottom = _text_rows(ink)
+    y0, y1 = y0 + top, y0 + bottom
+    ink = ink[top:bottom]
+    columns: NDArray[np.bool_] = np.asarray(ink.any(axis=0), dtype=np.bool_)
+    centres = [c - x0 for c in _char_centres(text, char_boxes, x0, x1)]
+    height = y1 - y0
+    blanks = _gaps(columns, 1.0)
+    gaps = [g for g in blanks if g[1] >= max(height * WORD_GAP, 2)]
+    letter_gap = float(np.median([w for _, w in blanks])) if blanks else 0.0
+    steps = [b - a for a, b in itertools.pairwise(centres) if b > a]
+    pitch = float(np.median(steps)) if steps else 0.0
+    pieces: list[tuple[int, int]] = []  # [start, end) character index ranges
+    start = 0
+    for k, ch in enumerate(text):
+        if ch.isspace():
+            pieces.append((start, k))
+            start = k + 1
+        elif k > start and _is_space(
+            gaps,
+            (centres[k - 1], centres[k]),
+            pitch * (9.0 if _in_number(text, k) else 1.0),
+            letter_gap,
+            height,
+        ):
+            pieces.append((start, k))
+            start = k
+    pieces.append((start, len(text)))
+    confs = char_confs if len(char_confs) == len(text) else [score] * len(text)
+    words = []
+    for a, b in pieces:
+        if not text[a:b].strip():
+            continue
+        left = 0 if a == 0 else int((centres[a - 1] + centres[a]) / 2)
+        right = len(columns) if b == len(text) else int((centres[b - 1] + centres[b]) / 2) + 1
+        filled = np.flatnonzero(columns[max(left, 0) : right])
+        if len(filled):
+            left, right = max(left, 0) + int(filled[0]), max(left, 0) + int(filled[-1]) + 1
+        words.append(
+            OcrWord(
+                text[a:b].strip(),
+                float(x0 + left),
+                float(y0),
+                float(x0 + max(right, left + 1)),
+                float(y1),
+                float(np.mean(confs[a:b])),
+            )
+        )
+    return words
+
+
+def _is_space(
+    gaps: list[tuple[float, float]],
+    between: tuple[float, float],
+    pitch: float,
+    letter_gap: float,
+    height: int,
+) -> bool:
+    """Whether a blank gap between two characters is a space: wide in itself; or wide enough and
+    pushing the characters further apart than the line's usual pitch (in a monospaced font the
+    gap beside a narrow "1" is wide, but the pitch stays the same); or, in tightly set bold type,
+    several times the usual gap between letters while the pitch grows a little."""
+    left, right = between
+    step = right - left
+    for centre, width in gaps:
+        if left < centre < right and (
+            width >= WIDE_GAP * height
+            or step >= PITCH_RATIO * pitch
+            or (
+                letter_gap <= TIGHT_GAP * height
+                and width >= TIGHT_RATIO * letter_gap
+                and step >= TIGHT_PITCH * pitch
+            )
+        ):
+            return True
+    return False
+
+
+def _text_rows(ink: NDArray[np.bool_]) -> tuple[int, int]:
+    """The rows of the line's own text in its box: the detector pads boxes, so they take in the
+    ascenders and descenders of the lines above and below. The text is the band of well-inked
+    rows around the most inked one."""
+    counts = ink.sum(axis=1)
+    if not counts.any():
+        return 0, len(counts)
+    inked = counts > ROW_INK * counts.max()
+    top = bottom = int(np.argmax(counts))
+    while top > 0 and inked[top - 1]:
+        top -= 1
+    while bottom + 1 < len(counts) and inked[bottom + 1]:
+        bottom += 1
+    return top, bottom + 1
+
+
+def _in_number(text: str, k: int) -> bool:
+    """Whether characters ``k - 1`` and ``k`` both belong to a number ("80.91", "25/12/2018"):
+    a narrow "1" must not split it, only a wide gap does."""
+    return all(ch.isdigit() or ch in ".,/:-" for ch in text[k - 1 : k + 1])
+
+
+def _threshold(crop: NDArray[np.uint8]) -> float:
+    """Halfway between the paper (the bright end) and the ink (the dark end) of a line crop."""
+    low, high = np.percentile(crop, [5, 95])
+    return float(low + high) / 2 if high - low > 30 else -1.0
+
+
+def _char_centres(text: str, char_boxes: list[list[list[int]]], x0: int, x1: int) -> list[float]:
+    """The x centre of each character: from the recogniser where it gave one box per character,
+    else spread evenly over the line."""
+    if len(char_boxes) == len(text):
+        return [(min(p[0] for p in b) + max(p[0] for p in b)) / 2 for b in char_boxes]
+    step = (x1 - x0) / max(len(text), 1)
+    return [x0 + step * (k + 0.5) for k in range(len(text))]
+
+
+def _gaps(columns: NDArray[np.bool_], min_width: float) -> list[tuple[float, float]]:
+    """``(centre, width)`` (crop x) of the blank runs between ink at least ``min_width`` wide."""
+    filled = np.flatnonzero(columns)
+    if len(filled) < 2:
+        return []
+    blank = np.diff(filled) - 1
+    return [
+        (float(filled[i]) + (blank[i] + 1) / 2, float(blank[i]))
+        for i in np.flatnonzero(blank >= max(min_width, 2))
+    ]

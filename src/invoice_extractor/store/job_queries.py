@@ -1,0 +1,104 @@
+"""Queries over the job table as a whole: what may be claimed, what lost its message or its worker
+(the sweep of the Celery workers), and the figures ``/metrics`` reports.
+
+Each write is a conditional UPDATE, so several sweepers on several machines never act twice on one
+job: the one whose UPDATE matched the row does the work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, case, func, or_, select, update
+
+from .db import Database
+from .models import Job, JobState, utcnow
+
+# Upper bounds (seconds) of the extraction-time histogram; +Inf is implied.
+SECONDS_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
+
+
+def claimable(now: datetime) -> ColumnElement[bool]:
+    """Queued, or running under a worker whose lease ran out (it died)."""
+    return or_(
+        Job.state == JobState.QUEUED,
+        Job.state.in_(JobState.running()) & (Job.lease_until < now),
+    )
+
+
+def requeue_expired(db: Database) -> list[int]:
+    """Put running jobs whose lease ran out back to queued (their worker died), marked as sent now
+    (the caller sends them); their ids.
+
+    The late result of a worker that was only slow is then dropped by ``Store.finish``, exactly as
+    when another worker claims the job.
+    """
+    now = utcnow()
+    expired = Job.state.in_(JobState.running()) & (Job.lease_until < now)
+    requeued: list[int] = []
+    with db.session() as session:
+        ids = session.scalars(select(Job.id).where(expired).order_by(Job.id).limit(1000)).all()
+        for job_id in ids:
+            result = session.execute(
+                update(Job)
+                .where(Job.id == job_id, expired)
+                .values(state=JobState.QUEUED, worker=None, lease_until=None, updated_at=now)
+            )
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                requeued.append(job_id)
+    return requeued
+
+
+def count_queued(db: Database) -> int:
+    with db.session() as session:
+        return session.scalar(select(func.count()).where(Job.state == JobState.QUEUED)) or 0
+
+
+def take_stale_queued(db: Database, older_than: float, limit: int) -> list[int]:
+    """Up to ``limit`` queued jobs untouched for ``older_than`` seconds, oldest first, each marked
+    as sent now (``updated_at``) so that no other sweeper sends it again before that long."""
+    if limit <= 0:
+        return []
+    now = utcnow()
+    cutoff = now - timedelta(seconds=older_than)
+    stale = (Job.state == JobState.QUEUED) & (Job.updated_at < cutoff)
+    taken: list[int] = []
+    with db.session() as session:
+        ids = session.scalars(
+            select(Job.id).where(stale).order_by(Job.updated_at, Job.id).limit(limit)
+        ).all()
+        for job_id in ids:
+            result = session.execute(
+                update(Job).where(Job.id == job_id, stale).values(updated_at=now)
+            )
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                taken.append(job_id)
+    return taken
+
+
+def counts_by_state(db: Database) -> dict[str, int]:
+    """Jobs per state, every state present (0 when none)."""
+    counts = {state.value: 0 for state in JobState}
+    with db.session() as session:
+        for state, count in session.execute(
+            select(Job.state, func.count()).group_by(Job.state)
+        ).all():
+            counts[str(state)] = int(count)
+    return counts
+
+
+def seconds_histogram(
+    db: Database, buckets: Sequence[float] = SECONDS_BUCKETS
+) -> tuple[list[tuple[float, int]], int, float]:
+    """Cumulative ``(upper bound, count)`` per bucket, the count and the sum of the extraction
+    times of done jobs (``Job.seconds``)."""
+    done = Job.seconds.is_not(None)
+    columns = [func.sum(case((Job.seconds <= bound, 1), else_=0)) for bound in buckets]
+    with db.session() as session:
+        row = session.execute(
+            select(func.count(), func.coalesce(func.sum(Job.seconds), 0.0), *columns).where(done)
+        ).one()
+    count, total = int(row[0] or 0), float(row[1] or 0.0)
+    cumulative = [(bound, int(value or 0)) for bound, value in zip(buckets, row[2:], strict=True)]
+    return cumulative, count, total

@@ -331,7 +331,7 @@ class _Fake:
 def test_the_engine_asked_for_falls_back_to_an_installed_one() -> None:
     try:
         registry.reset()
-        registry._load()
+        registry.load()
         registry.register("tesseract", lambda: _Fake("tesseract", False))
         registry.register("rapidocr", lambda: _Fake("rapidocr", True))
         chosen = registry.resolve("tesseract")

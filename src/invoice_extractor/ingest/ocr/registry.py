@@ -9,11 +9,10 @@ installed one, so a machine with either engine reads scans.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
-from importlib.metadata import entry_points
 
 from ...errors import ConfigurationError
+from ...plugins import PluginRegistry
 from .base import OcrEngine
 
 log = logging.getLogger(__name__)
@@ -28,62 +27,32 @@ AUTO = "auto"
 
 EngineFactory = Callable[[], OcrEngine]
 
-_factories: dict[str, EngineFactory] = {}
-_instances: dict[str, OcrEngine] = {}
-_loaded = False
-_lock = threading.RLock()
-
 
 class UnknownOcrEngine(ConfigurationError):
     status = 400
     code = "unknown_ocr_engine"
 
 
-def register(name: str, factory: EngineFactory) -> None:
-    with _lock:
-        _factories[name] = factory
-        _instances.pop(name, None)
-
-
-def _register_defaults() -> None:
+def _register_defaults(reg: PluginRegistry[OcrEngine]) -> None:
     from .rapid import RapidOcrEngine
     from .tesseract import TesseractEngine
 
-    register("tesseract", TesseractEngine)
-    register("rapidocr", RapidOcrEngine)
+    reg.register("tesseract", TesseractEngine)
+    reg.register("rapidocr", RapidOcrEngine)
 
 
-def _load() -> None:
-    global _loaded
-    if _loaded:
-        return
-    with _lock:
-        if _loaded:
-            return
-        _register_defaults()
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            try:
-                register(ep.name, ep.load())
-            except Exception:  # a broken plugin must not take the product down
-                log.exception("OCR engine plugin %r failed to load; skipped", ep.name)
-        _loaded = True
-
-
-def names() -> list[str]:
-    _load()
-    return sorted(_factories)
-
-
-def get(name: str) -> OcrEngine:
-    """The engine called ``name`` (installed or not); an unknown name lists the valid ones."""
-    _load()
-    if name not in _factories:
-        valid = ", ".join([AUTO, *names(), OFF])
-        raise UnknownOcrEngine(f"unknown OCR engine {name!r}; valid: {valid}")
-    with _lock:
-        if name not in _instances:
-            _instances[name] = _factories[name]()
-        return _instances[name]
+_REGISTRY: PluginRegistry[OcrEngine] = PluginRegistry(
+    group=ENTRY_POINT_GROUP,
+    kind="OCR engine",
+    defaults=_register_defaults,
+    unknown=UnknownOcrEngine,
+    extra_names=lambda: [AUTO, *_REGISTRY.names(), OFF],
+)
+register = _REGISTRY.register
+names = _REGISTRY.names
+get = _REGISTRY.get
+reset = _REGISTRY.reset
+load = _REGISTRY.load
 
 
 def resolve(name: str | None = None) -> OcrEngine | None:
@@ -97,16 +66,7 @@ def resolve(name: str | None = None) -> OcrEngine | None:
     if first.available():
         return first
     for other in [*PREFERENCE, *names()]:
-        if other != wanted and other in _factories and get(other).available():
+        if other != wanted and other in _REGISTRY and get(other).available():
             log.warning("OCR engine %r is not installed; using %r", wanted, other)
             return get(other)
     return None
-
-
-def reset() -> None:
-    """Forget every registration (tests)."""
-    global _loaded
-    with _lock:
-        _factories.clear()
-        _instances.clear()
-        _loaded = False

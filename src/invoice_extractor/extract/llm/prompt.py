@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ...ingest.document import Document, DocumentKind
+from ...ingest.image import frame_png
 from ...ingest.pdf import render_page
 from .limiter import estimate_tokens
 
@@ -78,12 +79,13 @@ def build_prompt(document: Document, pages: list[int], images: list[bytes]) -> P
 
 
 def page_images(document: Document, pages: list[int], dpi: int) -> list[bytes]:
-    """Each page rendered as PNG from the PDF bytes the document carries, else none.
-
-    ``Document.data`` (the original file's bytes) is a proposed ingest field: until it exists,
-    or for a document without it, the backends send the text layer alone.
-    """
-    data = getattr(document, "data", b"")
-    if document.kind is not DocumentKind.PDF or not isinstance(data, bytes) or not data:
+    """Each page as PNG from the original bytes the document carries (PDF pages rendered, image
+    frames converted); none for XML or a document built without its bytes."""
+    data = document.data
+    if not data:
         return []
-    return [render_page(data, document.name, number, dpi) for number in pages]
+    if document.kind is DocumentKind.PDF:
+        return [render_page(data, document.name, number, dpi) for number in pages]
+    if document.kind is DocumentKind.IMAGE:
+        return [frame_png(data, document.name, number, dpi) for number in pages]
+    return []

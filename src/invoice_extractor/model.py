@@ -127,6 +127,20 @@ class Invoice(_Strict):
         return node
 
 
+TOTAL_FIELDS: tuple[str, ...] = (
+    "subtotal",
+    "allowances",
+    "charges",
+    "tax_exclusive_total",
+    "tax_total",
+    "total",
+    "prepaid",
+    "amount_due",
+)
+"""The document totals (BT-106 ... BT-115), in SCHEMA.md order."""
+
+DATE_FIELDS: tuple[str, ...] = ("issue_date", "due_date")
+
 HEADER_FIELDS: tuple[str, ...] = (
     "invoice_number",
     "issue_date",
@@ -147,13 +161,6 @@ HEADER_FIELDS: tuple[str, ...] = (
     "payment.iban",
     "payment.bic",
     "payment.terms",
-    "subtotal",
-    "allowances",
-    "charges",
-    "tax_exclusive_total",
-    "tax_total",
-    "total",
-    "prepaid",
-    "amount_due",
+    *TOTAL_FIELDS,
 )
 """Every scalar field path of the header, in SCHEMA.md order (exports and eval iterate this)."""

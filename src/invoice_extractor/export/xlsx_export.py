@@ -14,7 +14,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from ..model import Invoice
+from ..model import DATE_FIELDS, TOTAL_FIELDS, Invoice
 from .csv_export import (
     INVOICE_COLUMNS,
     LINE_ITEM_COLUMNS,
@@ -23,23 +23,8 @@ from .csv_export import (
     neutralise,
 )
 
-_AMOUNT_COLUMNS = frozenset(
-    {
-        "subtotal",
-        "allowances",
-        "charges",
-        "tax_exclusive_total",
-        "tax_total",
-        "total",
-        "prepaid",
-        "amount_due",
-        "quantity",
-        "unit_price",
-        "amount",
-        "tax_rate",
-    }
-)
-_DATE_COLUMNS = frozenset({"issue_date", "due_date"})
+_AMOUNT_COLUMNS = frozenset({*TOTAL_FIELDS, "quantity", "unit_price", "amount", "tax_rate"})
+_DATE_COLUMNS = frozenset(DATE_FIELDS)
 
 
 def invoices_to_xlsx(invoices: Sequence[Invoice]) -> bytes:

@@ -13,20 +13,11 @@ from decimal import Decimal
 from typing import Any
 
 from ...ingest.document import Page
-from ...model import Evidence, Invoice
+from ...model import DATE_FIELDS, TOTAL_FIELDS, Evidence, Invoice
 from ..grounding import PageText
 
-_AMOUNTS = (
-    "subtotal",
-    "allowances",
-    "charges",
-    "tax_exclusive_total",
-    "tax_total",
-    "total",
-    "prepaid",
-    "amount_due",
-)
-_DATES = ("issue_date", "due_date")
+_AMOUNTS = TOTAL_FIELDS
+_DATES = DATE_FIELDS
 _IDS = ("invoice_number", "po_number", "seller.vat_id", "buyer.vat_id", "payment.iban")
 _NAMES = ("seller.name", "buyer.name")  # evidence only: names are printed too freely to warn
 

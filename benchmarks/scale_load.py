@@ -31,11 +31,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
 from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from web_load import Stats, call, latency_line, make_invoice, percentile
+from web_load import Stats, client, latency_line, make_invoice, percentile
 
 from helpers_cluster import (
     RedisServer,
@@ -44,7 +43,7 @@ from helpers_cluster import (
     schema_url,
     start_worker,
 )
-from helpers_server import RUNNING_STATES, Server, peak_rss_kib, start_gunicorn
+from helpers_server import Server, peak_rss_kib, start_gunicorn
 
 SETUPS = ("celery", "inprocess-pg", "inprocess-sqlite")
 
@@ -129,7 +128,8 @@ def run_setup(
         uploads_done: list[float] = []
         threads = [
             threading.Thread(
-                target=_client, args=(web.url, b, stats, barrier, hard_stop, args, uploads_done)
+                target=client,
+                args=(web.url, b, stats, barrier, hard_stop, args.poll, uploads_done),
             )
             for b in batches
         ]
@@ -157,46 +157,6 @@ def run_setup(
             sum(peaks.values()) / 1024,
             timed_out,
         )
-
-
-def _client(
-    base: str,
-    files: list[tuple[str, bytes]],
-    stats: Stats,
-    barrier: threading.Barrier,
-    deadline: float,
-    args: argparse.Namespace,
-    uploads_done: list[float],
-) -> None:
-    """``web_load.client``, noting when this client's last upload was answered."""
-    http = requests.Session()
-    barrier.wait()
-    created = call(http, stats, stats.other, "POST", f"{base}/api/v1/sessions")
-    if created is None:
-        return
-    session_id, token = created.json()["id"], created.json()["token"]
-    http.headers["Authorization"] = f"Bearer {token}"
-    api = f"{base}/api/v1/sessions/{session_id}"
-    for name, data in files:
-        parts = [("files", (name, data, "application/pdf"))]
-        call(http, stats, stats.upload, "POST", f"{api}/files", files=parts)
-    with stats.lock:
-        uploads_done.append(time.perf_counter())
-    while time.monotonic() < deadline:
-        response = call(http, stats, stats.status, "GET", api)
-        if response is not None:
-            summary = response.json()
-            if not any(f["state"] in RUNNING_STATES for f in summary["files"]):
-                with stats.lock:
-                    stats.failed_jobs += [
-                        f"{f['name']}: {f['error']}"
-                        for f in summary["files"]
-                        if f["state"] != "done"
-                    ]
-                    stats.missing_invoices += max(0, len(files) - summary["invoices"])
-                    stats.clients_done += 1
-                return
-        time.sleep(args.poll)
 
 
 def report(result: Result, invoices: int, clients: int) -> None:

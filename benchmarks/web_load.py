@@ -115,7 +115,10 @@ def client(
     start: threading.Barrier,
     deadline: float,
     poll: float,
+    uploads_done: list[float] | None = None,
 ) -> None:
+    """One client: a session, its uploads, then polling until its jobs are done. When
+    ``uploads_done`` is given, the moment the last upload was answered is appended to it."""
     http = requests.Session()
     start.wait()
     created = call(http, stats, stats.other, "POST", f"{base}/api/v1/sessions")
@@ -133,6 +136,9 @@ def client(
             f"{api}/files",
             files=[("files", (name, data, "application/pdf"))],
         )
+    if uploads_done is not None:
+        with stats.lock:
+            uploads_done.append(time.perf_counter())
     while time.monotonic() < deadline:
         response = call(http, stats, stats.status, "GET", api)
         if response is not None:

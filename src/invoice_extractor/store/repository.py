@@ -232,6 +232,16 @@ class Store:
             rows = db.scalars(query.order_by(InvoiceRecord.file_id, InvoiceRecord.position))
             return [_view(r) for r in rows.unique()]
 
+    def invoice_ids(self, session_id: str) -> list[int]:
+        """The session's invoice ids in list order (without building the invoices)."""
+        with self.db.session() as db:
+            query = (
+                select(InvoiceRecord.id)
+                .where(InvoiceRecord.session_id == session_id)
+                .order_by(InvoiceRecord.file_id, InvoiceRecord.position)
+            )
+            return list(db.scalars(query))
+
     def count_invoices(self, session_id: str) -> int:
         with self.db.session() as db:
             query = select(func.count()).where(InvoiceRecord.session_id == session_id)

@@ -45,7 +45,7 @@ def review_page(session_id: str, invoice_id: int) -> str:
     store = services().store
     view = store.invoice(session_id, invoice_id)
     stored = store.file(session_id, view.file_id)
-    ids = [v.id for v in store.invoices(session_id)]
+    ids = store.invoice_ids(session_id)
     at = ids.index(invoice_id)
     return render_template(
         "review.html",

@@ -10,7 +10,7 @@ from xml.etree.ElementTree import Element
 
 from ...ids import normalize_iban, normalize_vat_id
 from ...model import DocumentType, Invoice, LineItem, Party, Payment, TaxLine
-from .xmltree import amount, cii_date, find, find_all, local, text
+from .xmltree import amount, cii_date, find, find_all, local, one_line_address, text
 
 CII_ROOT = "CrossIndustryInvoice"
 ZUGFERD1_ROOT = "CrossIndustryDocument"
@@ -109,17 +109,16 @@ def _party(node: Element | None) -> Party:
         elif scheme == "FC" and tax is None:
             tax = value
     address = find(node, "PostalTradeAddress")
-    parts = [
-        text(address, "LineOne"),
-        text(address, "LineTwo"),
-        text(address, "LineThree"),
-        " ".join(p for p in (text(address, "PostcodeCode"), text(address, "CityName")) if p),
-    ]
+
     return Party(
         name=text(node, "Name"),
         vat_id=vat,
         tax_id=tax,
-        address=", ".join(p for p in parts if p) or None,
+        address=one_line_address(
+            [text(address, "LineOne"), text(address, "LineTwo"), text(address, "LineThree")],
+            text(address, "PostcodeCode"),
+            text(address, "CityName"),
+        ),
         country=text(address, "CountryID"),
         email=text(node, "URIUniversalCommunication/URIID"),
     )

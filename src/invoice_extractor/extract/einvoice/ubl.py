@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from xml.etree.ElementTree import Element
 
+from ...ids import normalize_iban, normalize_vat_id
 from ...model import DocumentType, Invoice, LineItem, Party, Payment, TaxLine
-from .xmltree import amount, find, find_all, iso_date, local, text
+from .xmltree import amount, find, find_all, iso_date, local, one_line_address, text
 
 UBL_ROOTS = ("Invoice", "CreditNote")
 
@@ -44,7 +46,7 @@ def read_ubl(root: Element, name: str) -> Invoice:
         seller=_party(find(root, "AccountingSupplierParty/Party")),
         buyer=_party(find(root, "AccountingCustomerParty/Party")),
         payment=Payment(
-            iban=_compact(text(means, "PayeeFinancialAccount/ID")),
+            iban=_normalized(normalize_iban, text(means, "PayeeFinancialAccount/ID")),
             bic=text(means, "PayeeFinancialAccount/FinancialInstitutionBranch/ID"),
             terms=text(root, "PaymentTerms/Note"),
         ),
@@ -75,24 +77,27 @@ def _party(node: Element | None) -> Party:
     }
     vat = schemes.get("VAT")
     address = find(node, "PostalAddress")
-    parts = [
-        text(address, "StreetName"),
-        text(address, "AdditionalStreetName"),
-        text(address, "AddressLine/Line"),
-        " ".join(p for p in (text(address, "PostalZone"), text(address, "CityName")) if p),
-    ]
+
     return Party(
         name=text(node, "PartyName/Name") or text(node, "PartyLegalEntity/RegistrationName"),
-        vat_id=_compact(vat),
+        vat_id=_normalized(normalize_vat_id, vat),
         tax_id=schemes.get("FC"),
-        address=", ".join(p for p in parts if p) or None,
+        address=one_line_address(
+            [
+                text(address, "StreetName"),
+                text(address, "AdditionalStreetName"),
+                text(address, "AddressLine/Line"),
+            ],
+            text(address, "PostalZone"),
+            text(address, "CityName"),
+        ),
         country=text(address, "Country/IdentificationCode"),
         email=text(node, "Contact/ElectronicMail") or text(node, "EndpointID"),
     )
 
 
-def _compact(value: str | None) -> str | None:
-    return "".join(value.split()).upper() if value else None
+def _normalized(normalize: Callable[[str], str], value: str | None) -> str | None:
+    return normalize(value) if value else None
 
 
 def _tax(node: Element) -> TaxLine:

@@ -95,6 +95,12 @@ def amount(node: Element | None, path: str, currency: str | None = None) -> Deci
     return None
 
 
+def one_line_address(lines: list[str | None], postcode: str | None, city: str | None) -> str | None:
+    """An address on one line, as the model keeps it: ``street, more, 10115 Berlin``."""
+    place = " ".join(p for p in (postcode, city) if p)
+    return ", ".join(p for p in (*lines, place) if p) or None
+
+
 def cii_date(node: Element | None, path: str) -> date | None:
     """A CII date (``DateTimeString format="102"`` = YYYYMMDD), also tolerating ISO dates."""
     raw = text(node, path)

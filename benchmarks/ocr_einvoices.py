@@ -21,6 +21,7 @@ import json
 import resource
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,8 +102,9 @@ def render(path: Path, dpi: int, container: str) -> bytes:
 
 def extract(
     data: bytes, name: str, engine: str, options: ocr_page.Options, settings: Settings
-) -> list[Invoice]:
-    """Load ``data`` reading every page through OCR with ``options``, then run the pipeline."""
+) -> tuple[list[Invoice], list[str]]:
+    """Load ``data`` reading every page through OCR with ``options``, then run the pipeline;
+    also the name of the engine that read each page."""
     chosen = registry.resolve(engine)
     if chosen is None:
         raise SystemExit(f"OCR engine {engine!r} is not installed")
@@ -116,9 +118,10 @@ def extract(
             document = ocr_scanned_pages(document, data, engine, options=options)
         else:
             document = read_image(data, name, max_pages=MAX_PAGES, engine=chosen, options=options)
-        return pipeline.extract_document(document, settings=settings)
+        engines = [page.ocr_engine for page in document.pages]
+        return pipeline.extract_document(document, settings=settings), engines
     except InvoiceExtractorError as exc:
-        return [Invoice.failed(name, str(exc), extractor=settings.extractor)]
+        return [Invoice.failed(name, str(exc), extractor=settings.extractor)], []
 
 
 def run(args: argparse.Namespace) -> int:
@@ -140,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
     clock = Clock()
     scores: list[CaseScore] = []
     pages = 0
+    read_by: Counter[str] = Counter()
     for position, case in enumerate(cases, start=1):
         print(f"[{position}/{len(cases)}] {case.id}", file=sys.stderr, flush=True)
         if args.subset == "einvoice":
@@ -148,7 +152,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             data, name = case.input.read_bytes(), case.input.name
         with clock:
-            invoices = extract(data, name, engine.name, options, settings)
+            invoices, engines = extract(data, name, engine.name, options, settings)
+        read_by.update(engines)
         pages += max(1, sum(len(inv.pages) for inv in invoices))
         scores.append(score_case(case.id, load_truth(case.truth), invoices))
     report = EvalReport(scores, f"embedded + OCR ({engine.name})", pages, clock.wall, peak_rss_mb())
@@ -157,10 +162,12 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"OCR engine {engine.name}: {pages} pages, {clock.wall / pages:.2f} s/page wall, "
         f"{clock.cpu / pages:.2f} s/page CPU (this process + OCR processes), "
-        f"peak RSS {peak_rss_mb():.0f} MB (largest OCR child process {_child_rss_mb():.0f} MB)"
+        f"peak RSS {peak_rss_mb():.0f} MB (largest OCR child process {_child_rss_mb():.0f} MB); "
+        "pages read by " + ", ".join(f"{k or 'none'}: {v}" for k, v in sorted(read_by.items()))
     )
     summary: dict[str, object] = {
         "engine": engine.name,
+        "pages_read_by": dict(read_by),
         "subset": args.subset,
         "options": {
             "contrast": options.contrast,
@@ -191,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--subset", choices=("einvoice", "sroie"), default="einvoice")
-    parser.add_argument("--engine", default=registry.DEFAULT, help="OCR engine (registry name)")
+    parser.add_argument("--engine", default=registry.AUTO, help="OCR engine (registry name)")
     parser.add_argument("--dpi", type=int, default=200, help="resolution of the rendered pages")
     parser.add_argument("--container", choices=("tiff", "pdf"), default="tiff")
     parser.add_argument("--no-contrast", action="store_true")

@@ -8,10 +8,13 @@ where neither is; the clean-up, repair, parsing and page-choice rules are tested
 
 from __future__ import annotations
 
+import contextlib
 import io
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from fpdf import FPDF
 from PIL import Image
@@ -24,8 +27,11 @@ from invoice_extractor.ingest.image import NoOcrEngine, image_format, read_image
 from invoice_extractor.ingest.layout import build_lines
 from invoice_extractor.ingest.loader import load_bytes, sniff_kind
 from invoice_extractor.ingest.ocr import cleanup, registry
+from invoice_extractor.ingest.ocr.auto import PageKindRouter
 from invoice_extractor.ingest.ocr.base import OcrWord
-from invoice_extractor.ingest.ocr.repair import repair_lines, snap_rows
+from invoice_extractor.ingest.ocr.page import ocr_page
+from invoice_extractor.ingest.ocr.rapid import split_line
+from invoice_extractor.ingest.ocr.repair import em_band, repair_lines, snap_rows
 from invoice_extractor.ingest.ocr.scanned import garbage_share, pages_to_ocr
 from invoice_extractor.ingest.ocr.tesseract import parse_tsv
 from invoice_extractor.ingest.pdf import render_image
@@ -286,16 +292,43 @@ def test_split_decimals_are_joined_and_glued_date_times_split() -> None:
         Word("15", 82, 10, 92, 20),
         Word("22/12/201714:03", 120, 10, 200, 20),
     ]
-    texts = [w.text for w in repair_lines(build_lines(words))]
+    texts = [w.text for line in repair_lines(build_lines(words)) for w in line.words]
     assert texts == ["TOTAL", "RM", "64.15", "22/12/2017", "14:03"]
+
+
+def test_a_date_printed_spaced_out_is_joined() -> None:
+    pieces = ["Date:", "1", "4", "/", "03", "/2018"]
+    words = [Word(text, 10 + 12 * k, 10, 18 + 12 * k, 20) for k, text in enumerate(pieces)]
+    texts = [w.text for line in repair_lines(build_lines(words)) for w in line.words]
+    assert texts == ["Date:", "14/03/2018"]
 
 
 def test_a_value_printed_lower_than_its_bold_label_joins_its_row() -> None:
     label = Word("TOTAL", 10, 100, 60, 118)  # tall bold label
     value = Word("32.70", 200, 112, 240, 121)  # smaller value, lower on a curved slip
     below = Word("CASH", 10, 124, 40, 133)
-    lines = build_lines(snap_rows([label, value, below]))
+    lines = snap_rows([label, value, below])
     assert [line.text for line in lines] == ["TOTAL 32.70", "CASH"]
+
+
+def test_stacked_rows_of_a_slanted_letterhead_stay_apart() -> None:
+    # The second line of a curved letterhead starts under the first and overlaps its band by
+    # more than half; the words of one row share a centre line, these do not.
+    first = [Word("AIK", 42, 110, 80, 132), Word("HARDWARE", 136, 110, 220, 132)]
+    second = [Word("ENTERPRISE", 43, 117, 150, 144), Word("(SETIA", 158, 117, 200, 144)]
+    lines = snap_rows([*first, *second])
+    assert [line.text for line in lines] == ["AIK HARDWARE", "ENTERPRISE (SETIA"]
+    # Neighbours on one row whose padded boxes overlap widely still share it.
+    bold = [Word("Handelsrechnung", 176, 447, 403, 468), Word("(380)", 350, 447, 407, 468)]
+    assert [line.text for line in snap_rows(bold)] == ["Handelsrechnung (380)"]
+
+
+def test_ocr_rows_get_the_type_size_a_text_layer_gives() -> None:
+    # Capitals alone cover 0.72 of the type size; with descenders 0.93.
+    top, bottom = em_band(100.0, 107.2, "LE CLIENT")
+    assert bottom - top == pytest.approx(10.0) and bottom == pytest.approx(107.2 + 2.0)
+    top, bottom = em_band(100.0, 109.3, "Buyer line 2")
+    assert bottom - top == pytest.approx(10.0) and bottom == pytest.approx(109.2)
 
 
 def test_tesseract_tsv_words_take_their_line_height() -> None:
@@ -328,12 +361,21 @@ class _Fake:
         return []
 
 
-def test_the_engine_asked_for_falls_back_to_an_installed_one() -> None:
+@contextlib.contextmanager
+def fake_engines(tesseract: bool, rapidocr: bool) -> Iterator[None]:
+    """The registry with fake built-in engines, installed or not; restored afterwards."""
     try:
         registry.reset()
         registry.load()
-        registry.register("tesseract", lambda: _Fake("tesseract", False))
-        registry.register("rapidocr", lambda: _Fake("rapidocr", True))
+        registry.register("tesseract", lambda: _Fake("tesseract", tesseract))
+        registry.register("rapidocr", lambda: _Fake("rapidocr", rapidocr))
+        yield
+    finally:
+        registry.reset()
+
+
+def test_the_engine_asked_for_falls_back_to_an_installed_one() -> None:
+    with fake_engines(tesseract=False, rapidocr=True):
         chosen = registry.resolve("tesseract")
         assert chosen is not None and chosen.name == "rapidocr"
         assert registry.resolve("none") is None
@@ -341,5 +383,100 @@ def test_the_engine_asked_for_falls_back_to_an_installed_one() -> None:
             registry.resolve("abbyy")
         registry.register("rapidocr", lambda: _Fake("rapidocr", False))
         assert registry.resolve("auto") is None
-    finally:
-        registry.reset()
+
+
+# --- choosing the engine per page -------------------------------------------------------------
+
+
+def _text_bars(width: int, line_height: int, lines: int = 20) -> Image.Image:
+    """A page of ``lines`` text lines drawn as ink bars ``width`` pixels wide (a stand-in for
+    printed rows: the layout measure sees rows of ink and the gaps between them)."""
+    image = Image.new("L", (width + 40, lines * line_height * 2 + 40), 255)
+    for k in range(lines):
+        top = 20 + 2 * k * line_height
+        # Words: bars broken by gaps, so the rows look like text, not rules.
+        for x in range(20, 20 + width, 60):
+            image.paste(0, (x, top, min(x + 50, 20 + width), top + line_height))
+    return image
+
+
+def test_a_narrow_slip_and_a_typed_page_are_told_apart() -> None:
+    slip = _text_bars(width=600, line_height=20)  # 30 line heights wide: a till slip
+    page = _text_bars(width=1400, line_height=18)  # 78 line heights: a typed A4 page
+    slip_width = cleanup.width_in_text_lines(slip)
+    page_width = cleanup.width_in_text_lines(page)
+    assert slip_width is not None and 25 < slip_width < 40
+    assert page_width is not None and page_width > 70
+    assert cleanup.width_in_text_lines(Image.new("L", (500, 800), 255)) is None  # blank
+
+
+def test_auto_routes_slips_and_pages_to_their_engines() -> None:
+    slips, pages = _Fake("rapidocr", True), _Fake("tesseract", True)
+    router = PageKindRouter(slips=slips, pages=pages)
+    slip = _text_bars(width=600, line_height=20)
+    assert router.engine_for(slip, None) is slips
+    assert router.engine_for(slip, 300.0) is slips  # 54 mm wide at 300 dpi
+    # The same shape 200 mm wide is a typed page in large type, not a slip.
+    assert router.engine_for(slip, 80.0) is pages
+    assert router.engine_for(_text_bars(width=1400, line_height=18), None) is pages
+    with fake_engines(tesseract=True, rapidocr=True):
+        chosen = registry.resolve("auto")
+        assert isinstance(chosen, PageKindRouter)
+        assert (chosen.slips.name, chosen.pages.name) == ("rapidocr", "tesseract")
+        assert registry.resolve(None) is not None and registry.resolve("tesseract") is not chosen
+        registry.register("rapidocr", lambda: _Fake("rapidocr", False))
+        only = registry.resolve("auto")
+        assert only is not None and only.name == "tesseract"
+
+
+class _Counting(_Fake):
+    def __init__(self, name: str) -> None:
+        super().__init__(name, True)
+        self.images = 0
+
+    def recognize(self, image: Image.Image) -> list[OcrWord]:
+        self.images += 1
+        return [OcrWord("TOTAL", 10, 10, 60, 30, 0.99)] * 20
+
+
+def test_each_page_is_read_by_the_engine_chosen_for_it() -> None:
+    slips, pages = _Counting("rapidocr"), _Counting("tesseract")
+    router = PageKindRouter(slips=slips, pages=pages)
+    page = ocr_page(_text_bars(width=600, line_height=20), 1, (200.0, 200.0), router)
+    assert page.ocr_engine == "rapidocr" and slips.images >= 1 and pages.images == 0
+    page = ocr_page(_text_bars(width=1400, line_height=18), 2, (200.0, 200.0), router)
+    assert page.ocr_engine == "tesseract" and pages.images >= 1
+
+
+# --- rapidocr's words -------------------------------------------------------------------------
+
+
+def _line_image(
+    groups: list[list[int]], letter: int = 14
+) -> tuple[Image.Image, list[list[list[int]]]]:
+    """A line of letters drawn as bars: ``groups`` lists the blank before each letter."""
+    image = Image.new("L", (40 + sum(letter + g for grp in groups for g in grp), 60), 255)
+    boxes = []
+    x = 20
+    for group in groups:
+        for blank in group:
+            x += blank
+            image.paste(0, (x, 20, x + letter, 40))
+            boxes.append([[x, 20], [x + letter, 20], [x + letter, 40], [x, 40]])
+            x += letter
+    return image, boxes
+
+
+def test_rapidocr_lines_are_cut_into_words_at_blank_gaps() -> None:
+    # "TOTALSALES" as the recogniser gives it, with a word gap in the pixels.
+    image, boxes = _line_image([[0, 4, 4, 4, 4], [16, 4, 4, 4, 4]])
+    grey = np.asarray(image, dtype=np.uint8)
+    line = [[18, 18], [image.width - 18, 18], [image.width - 18, 42], [18, 42]]
+    words = split_line(grey, line, "TOTALSALES", 0.9, boxes, [0.9] * 10)
+    assert [w.text for w in words] == ["TOTAL", "SALES"]
+    # Printed spaced out, every gap is as wide as that one: one word.
+    image, boxes = _line_image([[0, 16, 16, 16, 16]])
+    grey = np.asarray(image, dtype=np.uint8)
+    line = [[18, 18], [image.width - 18, 18], [image.width - 18, 42], [18, 42]]
+    words = split_line(grey, line, "DATE:", 0.9, boxes, [0.9] * 5)
+    assert [w.text for w in words] == ["DATE:"]

@@ -28,8 +28,9 @@ class Settings(BaseModel):
     max_pages: int = Field(500, ge=1, description="Most pages read from one input file.")
     ocr_engine: str = Field(
         "auto",
-        description="OCR engine for scans and photos: auto (tesseract, else rapidocr), "
-        "tesseract, rapidocr, none, or another registered name.",
+        description="OCR engine for scans and photos: auto (till slips by rapidocr, other "
+        "pages by tesseract; the one installed when only one is), tesseract, rapidocr, none, or "
+        "another registered name.",
     )
     render_dpi: int = Field(
         150, ge=36, le=600, description="Resolution of page images rendered for review, in DPI."

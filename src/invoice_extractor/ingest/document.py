@@ -75,6 +75,7 @@ class Page:
     words: list[Word] = field(default_factory=list)
     lines: list[Line] = field(default_factory=list)
     source: str = "text"  # "text" (PDF text layer) or "ocr"
+    ocr_engine: str = ""  # the engine that read an OCR page
     # Derived views built once per page by later stages (e.g. the label index), never serialised.
     cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 

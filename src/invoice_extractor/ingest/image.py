@@ -56,6 +56,12 @@ def is_image(data: bytes) -> bool:
 
 def scan_dpi(image: Image.Image) -> tuple[float, float]:
     """The resolution the file states, when it is plausible for a scan; else ``DEFAULT_DPI``."""
+    return stated_dpi(image) or (DEFAULT_DPI, DEFAULT_DPI)
+
+
+def stated_dpi(image: Image.Image) -> tuple[float, float] | None:
+    """The resolution the file states, when it is plausible for a scan; else None (cameras and
+    screens state 72 or 96 whatever the size of the paper)."""
     raw = image.info.get("dpi")
     try:
         dpi = (float(raw[0]), float(raw[1])) if raw else None
@@ -66,7 +72,7 @@ def scan_dpi(image: Image.Image) -> tuple[float, float]:
         or not all(MIN_DPI <= d <= MAX_DPI for d in dpi)
         or (dpi[0] == dpi[1] and dpi[0] in SCREEN_DPI)
     ):
-        return (DEFAULT_DPI, DEFAULT_DPI)
+        return None
     return dpi
 
 
@@ -80,8 +86,9 @@ _DECODE_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFE
 
 def _frames(
     data: bytes, name: str, max_pages: int
-) -> Iterator[tuple[Image.Image, tuple[float, float]]]:
-    """Each frame decoded and upright, with its resolution; decoding errors become typed ones
+) -> Iterator[tuple[Image.Image, tuple[float, float] | None]]:
+    """Each frame decoded and upright, with the resolution it states (None: unknown); decoding
+    errors become typed ones
     (OCR runs in the caller, outside this guard, so its own errors keep their type)."""
     try:
         with warnings.catch_warnings():
@@ -103,7 +110,7 @@ def _frames(
             try:
                 image.seek(index)
                 image.load()
-                dpi = scan_dpi(image)
+                dpi = stated_dpi(image)
                 upright = ImageOps.exif_transpose(image)
                 frame = upright.convert("RGB" if upright.mode not in {"L", "1"} else "L")
             except _DECODE_ERRORS as exc:
@@ -129,7 +136,14 @@ def read_image(
             file=name,
         )
     pages = [
-        ocr_page(frame, number, dpi, engine, options)
+        ocr_page(
+            frame,
+            number,
+            dpi or (DEFAULT_DPI, DEFAULT_DPI),
+            engine,
+            options,
+            dpi_stated=dpi is not None,
+        )
         for number, (frame, dpi) in enumerate(_frames(data, name, max_pages), start=1)
     ]
     if not pages:
@@ -144,8 +158,9 @@ def read_image(
 def frame_png(data: bytes, name: str, number: int, dpi: int) -> bytes:
     """Frame ``number`` (1-based) as PNG at ``dpi``: the picture the review page shows, scaled so
     that PDF points map to pixels as for a rendered PDF page (points x dpi / 72)."""
-    for index, (frame, (dpi_x, dpi_y)) in enumerate(_frames(data, name, max_pages=10_000), 1):
+    for index, (frame, stated) in enumerate(_frames(data, name, max_pages=10_000), 1):
         if index == number:
+            dpi_x, dpi_y = stated or (DEFAULT_DPI, DEFAULT_DPI)
             size = (
                 max(1, round(frame.width * dpi / dpi_x)),
                 max(1, round(frame.height * dpi / dpi_y)),

@@ -40,6 +40,16 @@ class OcrEngine(Protocol):
         ...
 
 
+@runtime_checkable
+class EngineChoice(Protocol):
+    """An engine that picks another engine for each page (``auto``)."""
+
+    def engine_for(self, upright: Image.Image, dpi: float | None) -> OcrEngine:
+        """The engine for a page, given upright, deskewed and cropped to its ink, and its
+        resolution when known."""
+        ...
+
+
 class OcrFailed(ExtractionError):
     """The OCR engine crashed or timed out on an image it was given."""
 

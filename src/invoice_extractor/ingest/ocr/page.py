@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from PIL import Image
 
 from ..document import Page, Word
-from ..layout import build_lines
 from . import cleanup
-from .base import OcrEngine, OcrWord
+from .base import EngineChoice, OcrEngine, OcrWord
 from .repair import repair_lines, snap_rows
 
 GOOD_CONFIDENCE = 0.65
@@ -56,6 +55,7 @@ class Reading:
     turn: int  # quarter turns applied, counter-clockwise degrees
     skew: float
     scale: float = 1.0
+    engine: str = ""
 
     @property
     def chars(self) -> int:
@@ -111,7 +111,10 @@ def _better(a: Reading | None, b: Reading) -> Reading:
 
 
 def read_image(
-    image: Image.Image, engine: OcrEngine, options: Options = DEFAULT_OPTIONS
+    image: Image.Image,
+    engine: OcrEngine,
+    options: Options = DEFAULT_OPTIONS,
+    dpi: float | None = None,
 ) -> Reading:
     """The best reading of ``image``: cleaned up, small text enlarged, and, while it reads
     poorly, tried in other orientations (the likelier pair of turns first: upright and upside
@@ -123,6 +126,9 @@ def read_image(
     if box is None:  # no ink to measure: one plain reading (it finds nothing on a blank page)
         return _read(grey, 0, engine, options, 1.0)
     sideways = options.orientation and cleanup.is_sideways(grey.crop(box)) is True
+    if isinstance(engine, EngineChoice):
+        upright = _upright(grey.crop(box), 90 if sideways else 0, options)
+        engine = engine.engine_for(upright, dpi)
     pairs = ((90, 270), (0, 180)) if sideways else ((0, 180), (90, 270))
     best: Reading | None = None
     for pair in pairs if options.orientation else ((0,),):
@@ -141,6 +147,13 @@ def read_image(
             return best
     assert best is not None
     return best
+
+
+def _upright(crop: Image.Image, turn: int, options: Options) -> Image.Image:
+    """``crop`` turned and deskewed, for measuring its layout."""
+    image = cleanup.rotate(crop, turn)
+    skew = cleanup.skew_angle(image) if options.deskew else 0.0
+    return cleanup.rotate(image, -skew) if skew else image
 
 
 def _enlargement(reading: Reading, min_height: float) -> float:
@@ -181,7 +194,7 @@ def _read(
                     w.confidence,
                 )
             )
-    return Reading(words, image.size, turn, skew, scale)
+    return Reading(words, image.size, turn, skew, scale, engine.name)
 
 
 def fit(image: Image.Image, dpi: tuple[float, float]) -> tuple[Image.Image, tuple[float, float]]:
@@ -200,22 +213,28 @@ def ocr_page(
     dpi: tuple[float, float],
     engine: OcrEngine,
     options: Options = DEFAULT_OPTIONS,
+    *,
+    dpi_stated: bool = True,
 ) -> Page:
-    """Page ``number`` (1-based) read from ``image`` scanned at ``dpi`` (x, y)."""
+    """Page ``number`` (1-based) read from ``image`` scanned at ``dpi`` (x, y); ``dpi_stated``
+    is False when the resolution is only assumed (a photo: the paper's size is unknown)."""
     image, dpi = fit(image, dpi)
-    reading = read_image(image, engine, options)
+    reading = read_image(image, engine, options, min(dpi) if dpi_stated else None)
     dpi_x, dpi_y = dpi if reading.turn % 180 == 0 else (dpi[1], dpi[0])
     sx, sy = 72.0 / dpi_x, 72.0 / dpi_y
     words = [
         Word(w.text, w.x0 * sx, w.y0 * sy, w.x1 * sx, w.y1 * sy, number) for w in reading.words
     ]
-    words = repair_lines(build_lines(snap_rows(words)))
+    # The rows are built here, not by ``build_lines``: OCR knows stacked rows apart, which a
+    # grouping by centres would merge.
+    lines = repair_lines(snap_rows(words))
     width, height = reading.size
     return Page(
         number=number,
         width=width * sx,
         height=height * sy,
-        words=words,
-        lines=build_lines(words),
+        words=[word for line in lines for word in line.words],
+        lines=lines,
         source="ocr",
+        ocr_engine=reading.engine,
     )

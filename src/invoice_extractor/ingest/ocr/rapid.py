@@ -28,17 +28,26 @@ _OPTIONS = {
     # whole (the classifier would flip each line in place and leave the page upside down).
     "use_cls": False,
     "print_verbose": False,
+    # The detector never enlarges a page (rapidocr's "min" default scales a narrow slip up to
+    # 736 pixels across); with "max" it keeps the page's size up to its tiers (2000 pixels).
+    "det_limit_type": "max",
 }
 ROW_INK = 0.05
 """A row of a line box belongs to the line's text when it holds this share of the busiest row's
 ink."""
-DET_SIDE = 1280
-"""The text detector sees the page with its long side at most this many pixels (its cost grows
-with the area; the recogniser still reads each line from the full-resolution page)."""
 WORD_GAP = 0.25
 """A run of blank pixel columns narrower than this share of the line's ink height is no space."""
 WIDE_GAP = 0.6
-"""A blank run at least this share of the ink height is a space whatever the letters around it."""
+"""A blank run at least this share of the ink height is a space whatever the letters around it,
+unless the line is letter-spaced: the gap must also be ``SPACED_OUT`` times the line's usual gap
+between letters ("D a t e : 1 4 / 0 3" is one word printed spaced out)."""
+SPACED_OUT = 1.6
+CLEAR_GAP, CLEAR_RATIO = 0.4, 3.0
+"""Between two capitals, a blank run at least ``CLEAR_GAP`` of the ink height and
+``CLEAR_RATIO`` times the line's usual gap between letters is a space even when a narrow letter
+beside it keeps the pitch ("CHI PU"; in a monospaced font the blank beside an "I" or "1" stays
+under a quarter of the height). Lower-case letters such as "r" carry blank space of their own
+("World")."""
 PITCH_RATIO = 1.35
 """Between these, a gap is a space when it sets its letters this much further apart than usual,
 or when it is ``TIGHT_RATIO`` times the line's usual gap between letters and sets them at least
@@ -54,13 +63,19 @@ class RapidOcrEngine:
     name = "rapidocr"
     min_text_height = 0.0  # the recogniser scales every line to 48 pixels itself
 
-    def __init__(self, det_side: int = DET_SIDE) -> None:
-        self.det_side = det_side
+    def __init__(self) -> None:
         self._engine: Any = None
         self._lock = threading.Lock()
 
     def available(self) -> bool:
-        return importlib.util.find_spec("rapidocr_onnxruntime") is not None
+        if importlib.util.find_spec("rapidocr_onnxruntime") is None:
+            return False
+        try:  # OpenCV's wheel needs system libraries (libGL) a slim image may lack
+            importlib.import_module("cv2")
+            importlib.import_module("onnxruntime")
+        except (ImportError, OSError):
+            return False
+        return True
 
     def _load(self) -> Any:
         with self._lock:  # worker threads share one engine: its sessions are thread-safe
@@ -69,9 +84,7 @@ class RapidOcrEngine:
                     module = importlib.import_module("rapidocr_onnxruntime")
                 except ImportError as exc:
                     raise OcrFailed("rapidocr-onnxruntime is not installed") from exc
-                self._engine = module.RapidOCR(
-                    **_OPTIONS, det_limit_type="max", det_limit_side_len=self.det_side
-                )
+                self._engine = module.RapidOCR(**_OPTIONS)
             return self._engine
 
     def recognize(self, image: Image.Image) -> list[OcrWord]:
@@ -130,6 +143,7 @@ def split_line(
             pitch * (9.0 if _in_number(text, k) else 1.0),
             letter_gap,
             height,
+            capitals=text[k - 1 : k + 1].isupper() and text[k - 1 : k + 1].isalpha(),
         ):
             pieces.append((start, k))
             start = k
@@ -163,6 +177,8 @@ def _is_space(
     pitch: float,
     letter_gap: float,
     height: int,
+    *,
+    capitals: bool = False,
 ) -> bool:
     """Whether a blank gap between two characters is a space: wide in itself; or wide enough and
     pushing the characters further apart than the line's usual pitch (in a monospaced font the
@@ -172,7 +188,8 @@ def _is_space(
     step = right - left
     for centre, width in gaps:
         if left < centre < right and (
-            width >= WIDE_GAP * height
+            (width >= WIDE_GAP * height and width >= SPACED_OUT * letter_gap)
+            or (capitals and width >= CLEAR_GAP * height and width >= CLEAR_RATIO * letter_gap)
             or step >= PITCH_RATIO * pitch
             or (
                 letter_gap <= TIGHT_GAP * height

@@ -13,13 +13,17 @@ from collections.abc import Callable
 
 from ...errors import ConfigurationError
 from ...plugins import PluginRegistry
+from .auto import PageKindRouter
 from .base import OcrEngine
 
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "invoice_extractor.ocr_engines"
 DEFAULT = "tesseract"
-"""The measured choice (docs/ocr.md); ``auto`` means this one, or the next installed."""
+"""The measured choice for typed pages (docs/ocr.md) ..."""
+SLIP_DEFAULT = "rapidocr"
+"""... and for till slips; ``auto`` routes each page to one of the two (``auto.PageKindRouter``),
+or uses the one installed."""
 PREFERENCE = ("tesseract", "rapidocr")
 """Fallback order when the engine asked for is not installed."""
 OFF = "none"
@@ -56,12 +60,15 @@ load = _REGISTRY.load
 
 
 def resolve(name: str | None = None) -> OcrEngine | None:
-    """The engine to use for ``name`` (None or ``auto``: the default): that engine when it is
-    installed, else the first installed one of ``PREFERENCE`` and the plugins; None for ``none``
-    or when no engine is installed."""
-    wanted = DEFAULT if name in (None, "", AUTO) else name
+    """The engine to use for ``name``: for None or ``auto`` both defaults behind a page router
+    when both are installed; else that engine when it is installed, else the first installed one
+    of ``PREFERENCE`` and the plugins; None for ``none`` or when no engine is installed."""
+    auto = name is None or name in ("", AUTO)
+    wanted = DEFAULT if name is None or auto else name
     if wanted == OFF:
         return None
+    if auto and get(DEFAULT).available() and get(SLIP_DEFAULT).available():
+        return PageKindRouter(slips=get(SLIP_DEFAULT), pages=get(DEFAULT))
     first = get(wanted)
     if first.available():
         return first

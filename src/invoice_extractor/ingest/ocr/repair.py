@@ -29,12 +29,21 @@ MAX_POINT_GAP = 1.2
 """A gap after a decimal point narrower than this share of the text height is no space."""
 ROW_OVERLAP = 0.5
 """Words overlapping a row's band by this share of the lower one's height are on that row."""
+STACKED = 0.3
+CAP_HEIGHT, X_HEIGHT, DESCENT = 0.72, 0.52, 0.21
+"""Heights of capitals, of small letters and of descenders, as shares of the type size (the
+usual values of text faces such as Helvetica, Arial and Times)."""
+_ASCENDERS = frozenset("bdfhklt")
+_DESCENDERS = frozenset("gjpqy()[]{}|,;")
+MAX_DATE_PIECES = 8
+"""A date printed spaced out ("1 4 / 03 /2018") comes in up to this many pieces."""
 
 
-def snap_rows(words: list[Word]) -> list[Word]:
-    """``words`` with the words of each printed row given the row's height (the median top and
-    bottom of its words). A word joins the row whose band it overlaps most, by at least
-    ``ROW_OVERLAP``, unless it would cover a word already on that row (stacked rows)."""
+def snap_rows(words: list[Word]) -> list[Line]:
+    """The printed rows of ``words``, top to bottom, each word given its row's height (the
+    median top and bottom of its words). A word joins the row whose band it overlaps most, by at
+    least ``ROW_OVERLAP``, unless it would cover a word already on that row: then the two are
+    stacked rows (the lines of a slanted letterhead), which stay apart."""
     rows: list[list[Word]] = []
     bands: list[tuple[float, float]] = []
     for word in sorted(words, key=lambda w: (w.cy, w.x0)):
@@ -43,7 +52,7 @@ def snap_rows(words: list[Word]) -> list[Word]:
             top, bottom = bands[r]
             overlap = min(bottom, word.y1) - max(top, word.y0)
             share = overlap / max(min(bottom - top, word.height), 1e-6)
-            if share >= best_share and not any(w.x0 < word.x1 and word.x0 < w.x1 for w in rows[r]):
+            if share >= best_share and not any(_covers(w, word) for w in rows[r]):
                 best, best_share = r, share
         if best < 0:
             rows.append([word])
@@ -54,19 +63,45 @@ def snap_rows(words: list[Word]) -> list[Word]:
                 statistics.median(w.y0 for w in rows[best]),
                 statistics.median(w.y1 for w in rows[best]),
             )
-    return [
-        Word(w.text, w.x0, top, w.x1, bottom, w.page)
-        for row, (top, bottom) in zip(rows, bands, strict=True)
-        for w in row
-    ]
+    order = sorted(range(len(rows)), key=lambda r: (bands[r][0] + bands[r][1], bands[r][0]))
+    lines = []
+    for r in order:
+        top, bottom = em_band(*bands[r], "".join(w.text for w in rows[r]))
+        words = [Word(w.text, w.x0, top, w.x1, bottom, w.page) for w in rows[r]]
+        lines.append(Line(sorted(words, key=lambda w: w.x0)))
+    return lines
 
 
-def repair_lines(lines: list[Line]) -> list[Word]:
-    """Every word of ``lines``, with split decimals joined and glued date-times split."""
-    words: list[Word] = []
-    for line in lines:
-        words += _split_date_times(_join_dates(_join_decimals(line.words)))
-    return words
+def em_band(top: float, bottom: float, text: str) -> tuple[float, float]:
+    """The type size band of a row of ink: OCR boxes hug the ink (capitals alone are 0.7 of the
+    type size, with descenders 0.93), while a text layer's boxes span the type size, which the
+    extractor's gaps and distances are measured in. From the letters printed, the band is scaled
+    to the type size around the baseline (0.8 above it, 0.2 below)."""
+    tall = any(c.isupper() or c.isdigit() or c in _ASCENDERS for c in text)
+    deep = any(c in _DESCENDERS for c in text)
+    ink = bottom - top
+    if ink <= 0:
+        return top, bottom
+    above = CAP_HEIGHT if tall else X_HEIGHT
+    size = ink / (above + (DESCENT if deep else 0.0))
+    baseline = bottom - (DESCENT * size if deep else 0.0)
+    return baseline - 0.8 * size, baseline + 0.2 * size
+
+
+def _covers(a: Word, b: Word) -> bool:
+    """Whether two words stand one above the other: they share over ``STACKED`` of the narrower
+    one's width and their centres lie apart by over ``STACKED`` of the lower one's height.
+    (Neighbours on one row may overlap widely when an engine pads the box of a bold word, but
+    they share their centre line.)"""
+    shared = min(a.x1, b.x1) - max(a.x0, b.x0)
+    return shared > STACKED * max(min(a.x1 - a.x0, b.x1 - b.x0), 1e-6) and abs(
+        a.cy - b.cy
+    ) > STACKED * min(a.height, b.height)
+
+
+def repair_lines(lines: list[Line]) -> list[Line]:
+    """``lines`` with split decimals joined and glued date-times split."""
+    return [Line(_split_date_times(_join_dates(_join_decimals(line.words)))) for line in lines]
 
 
 def _join_decimals(words: list[Word]) -> list[Word]:
@@ -100,7 +135,7 @@ def _join_dates(words: list[Word]) -> list[Word]:
     k = 0
     while k < len(words):
         joined = None
-        for end in range(min(len(words), k + 4), k + 1, -1):
+        for end in range(min(len(words), k + MAX_DATE_PIECES), k + 1, -1):
             parts = words[k:end]
             text = "".join(w.text for w in parts)
             if (

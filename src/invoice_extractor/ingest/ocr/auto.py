@@ -1,0 +1,47 @@
+"""``OCR_ENGINE=auto``: each page goes to the engine that reads its kind best (docs/ocr.md).
+
+Measured on the corpus: rapidocr's neural recogniser reads the worn thermal print of till slips
+far better than tesseract (receipt fields 91.7% against 74.0%), while tesseract reads typed A4
+pages better and in less time (rendered invoices 90.4% against 84.1%; 1.6 s against 4.1 s a
+page). A slip is told from a page by its shape in text lines, before any OCR: a till prints 32
+to 48 characters a line, so its ink is at most ``SLIP_WIDTH`` line heights wide, while a typed
+page of 9 to 11 point type measures 70 and more. Where the resolution is known (PDF pages, scans
+that state it), a slip is also at most ``SLIP_MM`` wide: a typed page in large type is no slip.
+"""
+
+from __future__ import annotations
+
+from PIL import Image
+
+from . import cleanup
+from .base import OcrEngine, OcrWord
+
+SLIP_WIDTH = 48.0
+"""Pages whose ink is at most this many text-line heights wide are read as slips ..."""
+SLIP_MM = 100.0
+"""... when their ink is at most this wide (till rolls are 57 to 80 mm)."""
+
+
+class PageKindRouter:
+    """An ``OcrEngine`` that hands narrow slips to ``slips`` and other pages to ``pages``."""
+
+    name = "auto"
+
+    def __init__(self, slips: OcrEngine, pages: OcrEngine) -> None:
+        self.slips = slips
+        self.pages = pages
+        self.min_text_height = pages.min_text_height
+
+    def available(self) -> bool:
+        return self.slips.available() or self.pages.available()
+
+    def engine_for(self, upright: Image.Image, dpi: float | None) -> OcrEngine:
+        """The engine for a page, given upright, deskewed and cropped to its ink, and its
+        resolution when known."""
+        if dpi and upright.width * 25.4 / dpi > SLIP_MM:
+            return self.pages
+        width = cleanup.width_in_text_lines(upright)
+        return self.slips if width is not None and width <= SLIP_WIDTH else self.pages
+
+    def recognize(self, image: Image.Image) -> list[OcrWord]:
+        return self.engine_for(image, None).recognize(image)

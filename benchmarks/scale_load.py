@@ -25,7 +25,6 @@ import argparse
 import contextlib
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from web_load import Stats, client, latency_line, make_invoice, percentile
+from web_load import Stats, latency_line, make_invoice, percentile, run_clients
 
 from helpers_cluster import (
     RedisServer,
@@ -124,22 +123,8 @@ def run_setup(
 
         stats = Stats()
         hard_stop = time.monotonic() + args.deadline
-        barrier = threading.Barrier(len(batches) + 1)
         uploads_done: list[float] = []
-        threads = [
-            threading.Thread(
-                target=client,
-                args=(web.url, b, stats, barrier, hard_stop, args.poll, uploads_done),
-            )
-            for b in batches
-        ]
-        for thread in threads:
-            thread.start()
-        barrier.wait()
-        started = time.perf_counter()
-        for thread in threads:
-            thread.join(max(0.0, hard_stop - time.monotonic()))
-        wall = time.perf_counter() - started
+        started, wall = run_clients(web.url, batches, stats, hard_stop, args.poll, uploads_done)
         upload_wall = (max(uploads_done) - started) if uploads_done else wall
         pids = [pid for p in processes for pid in p.group_pids()]
         peaks = peak_rss_kib(pids)

@@ -156,6 +156,34 @@ def client(
         time.sleep(poll)
 
 
+def run_clients(
+    base: str,
+    batches: list[list[tuple[str, bytes]]],
+    stats: Stats,
+    deadline: float,
+    poll: float,
+    uploads_done: list[float] | None = None,
+) -> tuple[float, float]:
+    """One ``client`` thread per batch, released together; waits for them until ``deadline``
+    (monotonic). Returns the moment they started (``time.perf_counter``) and the wall time."""
+    barrier = threading.Barrier(len(batches) + 1)
+    threads = [
+        threading.Thread(
+            target=client,
+            args=(base, batch, stats, barrier, deadline, poll, uploads_done),
+            daemon=True,
+        )
+        for batch in batches
+    ]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return started, time.perf_counter() - started
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -201,22 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="web-load-") as tmp:
         server = start_server(args, Path(tmp) / "data")
         try:
-            barrier = threading.Barrier(args.clients + 1)
-            threads = [
-                threading.Thread(
-                    target=client,
-                    args=(server.url, batch, stats, barrier, hard_stop, args.poll),
-                    daemon=True,
-                )
-                for batch in batches
-            ]
-            for thread in threads:
-                thread.start()
-            barrier.wait()
-            started = time.perf_counter()
-            for thread in threads:
-                thread.join(max(0.0, hard_stop - time.monotonic()))
-            wall = time.perf_counter() - started
+            _, wall = run_clients(server.url, batches, stats, hard_stop, args.poll)
             pids = server.group_pids()
             peaks = peak_rss_kib(pids)
         finally:

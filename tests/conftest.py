@@ -16,6 +16,8 @@ import pytest
 from fpdf import FPDF
 
 import invoice_extractor
+from invoice_extractor.ingest.document import Document
+from invoice_extractor.ingest.loader import load_bytes
 from invoice_extractor.model import Invoice
 from invoice_extractor.settings import Settings
 
@@ -341,3 +343,15 @@ def invoice_pdf(make_pdf: MakePdf) -> InvoicePdf:
         return make_pdf([page], name).read_bytes()
 
     return make
+
+
+@pytest.fixture
+def pdf(invoice_pdf: InvoicePdf) -> bytes:
+    """The ``invoice_pdf`` invoice with its default fields."""
+    return invoice_pdf()
+
+
+@pytest.fixture
+def document(pdf: bytes) -> Document:
+    """``pdf`` loaded, as the pipeline would before extraction."""
+    return load_bytes(pdf, "invoice.pdf", max_pages=10, max_bytes=10_000_000)

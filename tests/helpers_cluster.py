@@ -285,3 +285,15 @@ class Cluster:
                 server.stop(timeout=20)
         if self._engine is not None:
             self._engine.dispose()
+
+
+@contextlib.contextmanager
+def running_cluster(root: Path) -> Iterator[Cluster]:
+    """A ``Cluster`` under ``root`` on a throwaway Redis and a fresh PostgreSQL schema; its
+    processes stopped, the Redis server stopped and the schema dropped afterwards."""
+    with RedisServer(root / "redis") as redis, postgres_schema() as schema:
+        cluster = Cluster(root, redis, schema)
+        try:
+            yield cluster
+        finally:
+            cluster.close()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlalchemy import func, select, update
 
-from helpers_cluster import Cluster, RedisServer, heavy_invoice, postgres_problem, postgres_schema
+from helpers_cluster import Cluster, RedisServer, heavy_invoice, postgres_problem, running_cluster
 from helpers_server import Api, free_port
 from invoice_extractor.jobs.celery import worker as celery_worker
 from invoice_extractor.jobs.celery.config import TASK_NAME, make_app, visibility_timeout
@@ -158,12 +158,8 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
     problem = postgres_problem()
     if problem is not None:
         pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({problem}); CI starts it")
-    with RedisServer(tmp_path / "redis") as redis, postgres_schema() as schema:
-        cluster = Cluster(tmp_path, redis, schema)
-        try:
-            yield cluster
-        finally:
-            cluster.close()
+    with running_cluster(tmp_path) as cluster:
+        yield cluster
 
 
 def _running_on(cluster: Cluster, pids: set[int], started_within: float = 3600.0) -> list[int]:

@@ -32,6 +32,7 @@ from helpers_cluster import (
     heavy_invoice,
     postgres_problem,
     postgres_schema,
+    running_cluster,
     schema_url,
     start_worker,
     wait_for_log,
@@ -56,12 +57,8 @@ def postgres() -> None:
 
 @pytest.fixture
 def cluster(tmp_path: Path, postgres: None) -> Iterator[Cluster]:
-    with RedisServer(tmp_path / "redis") as redis, postgres_schema() as schema:
-        cluster = Cluster(tmp_path, redis, schema)
-        try:
-            yield cluster
-        finally:
-            cluster.close()
+    with running_cluster(tmp_path) as cluster:
+        yield cluster
 
 
 # --- the broker restarted mid-run ------------------------------------------------------------

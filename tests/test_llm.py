@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 
-from conftest import InvoicePdf
 from invoice_extractor import pipeline
 from invoice_extractor.errors import ConfigurationError
 from invoice_extractor.extract import registry
@@ -25,22 +24,11 @@ from invoice_extractor.extract.llm import GeminiExtractor, LlmConfig, LlmExtract
 from invoice_extractor.extract.llm.grounding import NOT_FOUND
 from invoice_extractor.extract.llm.schema import BOOKKEEPING, response_schema
 from invoice_extractor.ingest.document import Document
-from invoice_extractor.ingest.loader import load_bytes
 from invoice_extractor.model import Invoice, Status
 from invoice_extractor.settings import Settings
 from llm_fakes import KEYS, FakeLlmServer, Reply, answer, backend_for
 
 # --- fixtures ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def pdf(invoice_pdf: InvoicePdf) -> bytes:
-    return invoice_pdf()
-
-
-@pytest.fixture
-def document(pdf: bytes) -> Document:
-    return load_bytes(pdf, "invoice.pdf", max_pages=10, max_bytes=10_000_000)
 
 
 @pytest.fixture(params=["gemini", "openai"])

@@ -16,10 +16,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from ..errors import ConfigurationError, CorruptFile, FileTooLarge, NoTextLayer, TooManyPages
 from .document import Document, DocumentKind
 from .ocr.base import OcrEngine
-from .ocr.page import DEFAULT_OPTIONS, Options, ocr_page
+from .ocr.page import DEFAULT_DPI, DEFAULT_OPTIONS, Options, ocr_page
 
 FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "TIFF": "TIFF", "WEBP": "WebP"}
-DEFAULT_DPI = 200.0
 SCREEN_DPI = frozenset({72.0, 96.0})  # what editors and cameras write when they know nothing
 MIN_DPI, MAX_DPI = 60.0, 1200.0
 
@@ -136,14 +135,7 @@ def read_image(
             file=name,
         )
     pages = [
-        ocr_page(
-            frame,
-            number,
-            dpi or (DEFAULT_DPI, DEFAULT_DPI),
-            engine,
-            options,
-            dpi_stated=dpi is not None,
-        )
+        ocr_page(frame, number, dpi, engine, options)
         for number, (frame, dpi) in enumerate(_frames(data, name, max_pages), start=1)
     ]
     if not pages:

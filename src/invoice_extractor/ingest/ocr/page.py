@@ -30,6 +30,8 @@ TARGET_TEXT_HEIGHT = 30.0
 """Text lower than the engine's ``min_text_height`` is enlarged to about this height ..."""
 MAX_ENLARGEMENT = 3.0
 """... by at most this factor."""
+DEFAULT_DPI = 200.0
+"""The resolution a page is read at when its file states none (or only a screen's 72 or 96)."""
 MAX_SIDE = 4200
 """Larger images (a phone photo of 12 megapixels and more) are reduced to this long side first."""
 
@@ -210,17 +212,15 @@ def fit(image: Image.Image, dpi: tuple[float, float]) -> tuple[Image.Image, tupl
 def ocr_page(
     image: Image.Image,
     number: int,
-    dpi: tuple[float, float],
+    dpi: tuple[float, float] | None,
     engine: OcrEngine,
     options: Options = DEFAULT_OPTIONS,
-    *,
-    dpi_stated: bool = True,
 ) -> Page:
-    """Page ``number`` (1-based) read from ``image`` scanned at ``dpi`` (x, y); ``dpi_stated``
-    is False when the resolution is only assumed (a photo: the paper's size is unknown)."""
-    image, dpi = fit(image, dpi)
-    reading = read_image(image, engine, options, min(dpi) if dpi_stated else None)
-    dpi_x, dpi_y = dpi if reading.turn % 180 == 0 else (dpi[1], dpi[0])
+    """Page ``number`` (1-based) read from ``image`` scanned at ``dpi`` (x, y); None when the
+    resolution is unknown (a photo: the paper's size is unknown), read as ``DEFAULT_DPI``."""
+    image, scan = fit(image, dpi or (DEFAULT_DPI, DEFAULT_DPI))
+    reading = read_image(image, engine, options, min(scan) if dpi else None)
+    dpi_x, dpi_y = scan if reading.turn % 180 == 0 else (scan[1], scan[0])
     sx, sy = 72.0 / dpi_x, 72.0 / dpi_y
     words = [
         Word(w.text, w.x0 * sx, w.y0 * sy, w.x1 * sx, w.y1 * sy, number) for w in reading.words

@@ -8,6 +8,7 @@ character is placed by the position the recogniser reports for it.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import itertools
@@ -68,14 +69,7 @@ class RapidOcrEngine:
         self._lock = threading.Lock()
 
     def available(self) -> bool:
-        if importlib.util.find_spec("rapidocr_onnxruntime") is None:
-            return False
-        try:  # OpenCV's wheel needs system libraries (libGL) a slim image may lack
-            importlib.import_module("cv2")
-            importlib.import_module("onnxruntime")
-        except (ImportError, OSError):
-            return False
-        return True
+        return _importable()
 
     def _load(self) -> Any:
         with self._lock:  # worker threads share one engine: its sessions are thread-safe
@@ -101,6 +95,20 @@ class RapidOcrEngine:
             char_boxes, char_confs = (item[3], item[5]) if len(item) > 5 else ([], [])
             words += split_line(grey, box, text, score, char_boxes, char_confs)
         return words
+
+
+@functools.cache
+def _importable() -> bool:
+    """Whether rapidocr and what it loads import (asked once: a failed import is not cached by
+    Python, and ``available`` is asked for every document)."""
+    if importlib.util.find_spec("rapidocr_onnxruntime") is None:
+        return False
+    try:  # OpenCV's wheel needs system libraries (libGL) a slim image may lack
+        importlib.import_module("cv2")
+        importlib.import_module("onnxruntime")
+    except (ImportError, OSError):
+        return False
+    return True
 
 
 def split_line(

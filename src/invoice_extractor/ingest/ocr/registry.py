@@ -63,8 +63,8 @@ def resolve(name: str | None = None) -> OcrEngine | None:
     """The engine to use for ``name``: for None or ``auto`` both defaults behind a page router
     when both are installed; else that engine when it is installed, else the first installed one
     of ``PREFERENCE`` and the plugins; None for ``none`` or when no engine is installed."""
-    auto = name is None or name in ("", AUTO)
-    wanted = DEFAULT if name is None or auto else name
+    auto = not name or name == AUTO
+    wanted = name if name and not auto else DEFAULT
     if wanted == OFF:
         return None
     if auto and get(DEFAULT).available() and get(SLIP_DEFAULT).available():

@@ -73,7 +73,7 @@ def snap_rows(words: list[Word]) -> list[Line]:
 
 
 def em_band(top: float, bottom: float, text: str) -> tuple[float, float]:
-    """The type size band of a row of ink: OCR boxes hug the ink (capitals alone are 0.7 of the
+    """The type size band of a row of ink: OCR boxes hug the ink (capitals alone are 0.72 of the
     type size, with descenders 0.93), while a text layer's boxes span the type size, which the
     extractor's gaps and distances are measured in. From the letters printed, the band is scaled
     to the type size around the baseline (0.8 above it, 0.2 below)."""

@@ -97,9 +97,41 @@ def build_parser() -> argparse.ArgumentParser:
     _add_extractor(evaluate)
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
     evaluate.add_argument("--verbose", action="store_true", help="list every wrong value")
+    evaluate.add_argument(
+        "--cross-validate",
+        action="store_true",
+        help="train on all seller groups but one fold's, score the held-out fold (needs the "
+        "train extra); reported beside the in-sample figure",
+    )
+    _add_training(evaluate)
     _add_quiet(evaluate)
     evaluate.set_defaults(handler=_eval)
+
+    train = commands.add_parser(
+        "train",
+        help="rebuild the engine's ranker model from labelled documents",
+        description="Label every candidate of every document of CORPUS_DIR (and of the training "
+        "pool) with its truth file, cross-validate by seller to calibrate confidences and choose "
+        "the ok threshold, fit the final model on everything and write it (needs the train "
+        "extra: pip install -e '.[train]').",
+    )
+    train.add_argument("corpus_dir", type=Path, metavar="CORPUS_DIR")
+    _add_training(train)
+    train.add_argument("--out", type=Path, help="model file (default: the packaged one)")
+    _add_quiet(train)
+    train.set_defaults(handler=_train)
     return parser
+
+
+def _add_training(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--pool",
+        type=Path,
+        action="append",
+        help="a training-only folder of e-invoices (repeatable; default: a 'train' folder "
+        "beside CORPUS_DIR, where there is one)",
+    )
+    parser.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -193,6 +225,10 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     if not cases:
         subset = f" of subset {args.subset!r}" if args.subset else ""
         return _usage_error(f"{corpus}: no documents{subset} with a .truth.json file")
+    if args.cross_validate:
+        from .training.commands import cross_validate_command
+
+        return cross_validate_command(cases, _pools(args), args.folds, args.verbose, settings)
     with ProgressBar(enabled=not args.quiet and len(cases) > 1) as progress:
         report = run_eval(cases, args.extractor, settings, progress)
     if args.json:
@@ -200,6 +236,21 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     else:
         _print(format_report(report, verbose=args.verbose))
     return 0
+
+
+def _pools(args: argparse.Namespace) -> list[Path]:
+    if args.pool:
+        return list(args.pool)
+    sibling = args.corpus_dir.resolve().parent / "train"
+    return [sibling] if sibling.is_dir() else []
+
+
+def _train(args: argparse.Namespace, settings: Settings) -> int:
+    from .training.commands import train_command
+
+    if not args.corpus_dir.is_dir():
+        return _usage_error(f"{args.corpus_dir}: not a directory")
+    return train_command(find_cases(args.corpus_dir), _pools(args), args.folds, args.out, settings)
 
 
 def _convert(args: argparse.Namespace, settings: Settings) -> int:

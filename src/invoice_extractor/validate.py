@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from decimal import ROUND_HALF_UP, Decimal
 
+from invoice_extractor.extract.embedded.ranker import active_model
 from invoice_extractor.ids import check_vat_id, is_valid_bic, is_valid_iban
 from invoice_extractor.model import Invoice, Status
 
@@ -27,6 +28,11 @@ RULES: tuple[tuple[str, str], ...] = (
     ("VAT", "seller.vat_id and buyer.vat_id pass their country's checksum, where one is known."),
     ("BIC", "payment.bic is a well-formed 8 or 11 character BIC with a valid country."),
     ("BR-DATES", "due_date is not before issue_date."),
+    (
+        "UNCERTAIN",
+        "Every field found is at least as sure as the engine's review threshold (calibrated on "
+        "sellers held out in training); below it the invoice needs a look.",
+    ),
 )
 """Every check ``validate`` runs: (id the warning starts with, one-line description)."""
 
@@ -187,6 +193,16 @@ def _dates(inv: Invoice) -> Iterator[str]:
         )
 
 
+def _uncertain(inv: Invoice) -> Iterator[str]:
+    model = active_model()
+    if model is None or inv.status is Status.FAILED:
+        return
+    low = model.uncertain(inv)
+    if low:
+        fields = ", ".join(f"{path} ({conf:.2f})" for path, conf in low)
+        yield f"UNCERTAIN: {fields} below the review threshold {model.ok_threshold:.2f}"
+
+
 _CHECKS: tuple[Callable[[Invoice], Iterator[str]], ...] = (
     _br_co_10,
     _br_co_13,
@@ -197,6 +213,7 @@ _CHECKS: tuple[Callable[[Invoice], Iterator[str]], ...] = (
     _line_items,
     _identifiers,
     _dates,
+    _uncertain,
 )
 
 

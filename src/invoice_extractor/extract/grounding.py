@@ -12,8 +12,9 @@ from decimal import Decimal
 
 from ..ingest.document import Page, Word
 from ..model import Evidence
-from .embedded.amounts import find_amounts, guess_decimal_separator
-from .embedded.dates import DateOrder, find_dates, guess_date_order
+from .embedded.amounts import find_amounts
+from .embedded.context import DocumentContext
+from .embedded.dates import DateOrder, find_dates
 from .embedded.text import fold, union_bbox
 from .embedded.values import joined, words_in_span
 
@@ -25,9 +26,10 @@ class PageText:
 
     def __init__(self, pages: list[Page]) -> None:
         self.pages = pages
-        texts = [line.text for page in pages for line in page.lines]
-        self.decimal_sep = guess_decimal_separator(texts)
-        self.date_order: DateOrder = guess_date_order(texts)
+        # The engine's reading of the same pages: one decimal separator and date order for both.
+        ctx = DocumentContext.build(pages)
+        self.decimal_sep = ctx.decimal_sep
+        self.date_order: DateOrder = ctx.date_order
         self._lines = [(line.words, *joined(line.words)) for page in pages for line in page.lines]
 
     def amount(self, value: Decimal) -> Evidence | None:

@@ -384,9 +384,12 @@ def _set_path(data: dict[str, Any], path: str, value: str | None) -> None:
 
 def _corrected_data(record: InvoiceRecord) -> dict[str, Any]:
     data: dict[str, Any] = _deep_copy(record.data)
+    evidence = data.get("evidence") or {}
     for row in record.fields:
         if row.is_corrected:
             _set_path(data, row.path, row.corrected)
+            if isinstance(evidence.get(row.path), dict):
+                evidence[row.path]["confidence"] = 1.0  # a person confirmed it
     return data
 
 

@@ -1,33 +1,32 @@
 """The embedded engine: general rules over words and geometry, offline, no key.
 
-Registered as ``embedded``, the default backend. Each field comes from its own small module
-(fields, totals, parties, patterns, items); this module puts them together with evidence.
+Registered as ``embedded``, the default backend. The stages, one document context each:
+``candidates`` (every rule proposes values), ``features`` + ``ranker`` (a learned probability
+per candidate), then the joint choices (totals by arithmetic, seller and buyer as a pair) and
+calibrated confidences; ids by pattern and checksum, tax lines and the items table by rules.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from ...ingest.document import Document, Page, Word
+from ...ingest.document import Document, Word
 from ...model import DocumentType, Evidence, Invoice, LineItem, TaxLine
-from .amounts import detect_currency, guess_decimal_separator
-from .dates import DateOrder, guess_date_order
-from .fields import Candidate, PageIndex, best, find_labelled
+from .amounts import detect_currency
+from .candidates import FieldCandidates, collect_candidates
+from .context import DocumentContext
+from .features import field_features
+from .fields import Candidate, best
 from .items import Table, extract_items
-from .language import detect_language
-from .numbers import labelled_number, titled_number
-from .parties import NameHit, _is_label, _name_like, address_window, labelled_party, letterhead
 from .patterns import find_bics, find_ibans, find_vat_ids, labelled_iban
-from .receipts import is_receipt, merchant, transaction_date
+from .ranker import RankerModel, active_model
 from .taxes import find_tax_lines
 from .text import fold, union_bbox
-from .totals import choose, collect
-from .values import parse_date_words, parse_id
+from .totals import AMOUNT_FIELDS, choose
 
 _CREDIT = re.compile(
     r"(?i)\b(gutschrift|credit\s*note|avoir|nota\s*de\s*cr[eé]dito|nota\s*di\s*credito|"
@@ -36,29 +35,7 @@ _CREDIT = re.compile(
 
 
 _CENT = Decimal("0.01")
-
-
-@dataclass(slots=True)
-class Context:
-    pages: list[Page]
-    indexes: list[PageIndex]
-    language: str | None
-    decimal_sep: str | None
-    date_order: DateOrder
-
-    @classmethod
-    def build(cls, pages: list[Page]) -> Context:
-        indexes = [PageIndex.build(p) for p in pages]
-        texts = [line.text for p in pages for line in p.lines]
-        words = [w.text for p in pages for w in p.words]
-        language = detect_language(words)
-        return cls(
-            pages,
-            indexes,
-            language,
-            guess_decimal_separator(texts),
-            guess_date_order(texts, language),
-        )
+_NAME_PAIRS = 6  # seller and buyer are chosen jointly among each one's best candidates
 
 
 def _evidence(words: list[Word], confidence: float) -> Evidence:
@@ -71,7 +48,8 @@ def _evidence(words: list[Word], confidence: float) -> Evidence:
 
 
 class EmbeddedExtractor:
-    """Offline extraction from the PDF text layer (and OCR words) by general layout rules."""
+    """Offline extraction from the PDF text layer (and OCR words): rules propose candidates,
+    the learned ranker scores them, arithmetic and the party pairing choose jointly."""
 
     name = "embedded"
 
@@ -79,25 +57,23 @@ class EmbeddedExtractor:
         return 10 if any(page.words for page in document.pages) else None
 
     def extract(self, document: Document, pages: list[int]) -> Invoice:
-        ctx = Context.build([document.pages[n - 1] for n in pages])
+        ctx = DocumentContext.build([document.pages[n - 1] for n in pages])
         invoice = Invoice(file=document.name, pages=pages, extractor=self.name)
         evidence: dict[str, Evidence] = {}
+        found = collect_candidates(ctx)
+        model = active_model()
+        rank_candidates(ctx, found, model)
 
-        def put(path: str, cand: Candidate[Any] | None, value: object = None) -> None:
+        def put(path: str, cand: Candidate[Any] | None) -> None:
             if cand is None or not cand.words:
                 return
-            _set(invoice, path, cand.value if value is None else value)
+            _set(invoice, path, cand.value)
             evidence[path] = _evidence(cand.words, cand.score)
 
-        number = self._invoice_number(ctx)
+        number = best(found["invoice_number"])
         put("invoice_number", number)
-        issue = self._date(ctx, "issue_date")
-        dated = self._date_after_number(ctx, number)
-        if dated is not None and (issue is None or issue.score < dated.score):
-            issue = dated
-        if issue is None:
-            issue = transaction_date(ctx.indexes, ctx.date_order)
-        due = self._date(ctx, "due_date")
+        issue = best(found["issue_date"])
+        due = best(found["due_date"])
         if (
             issue is not None
             and due is not None
@@ -107,11 +83,19 @@ class EmbeddedExtractor:
             due = None
         put("issue_date", issue)
         put("due_date", due)
-        put("po_number", self._labelled_id(ctx, "po_number"))
-        put("currency", self._currency(ctx))
-        self._parties(ctx, invoice, evidence)
-        self._payment(ctx, invoice, evidence)
-        totals = choose(collect(ctx.indexes, ctx.decimal_sep))
+        put("po_number", best(found["po_number"]))
+        currency = self._currency(ctx)
+        put("currency", currency)
+        seller, buyer = _pair_parties(found["seller.name"], found["buyer.name"])
+        if seller is not None:
+            invoice.seller.name = seller.value
+            evidence["seller.name"] = _evidence(seller.words, seller.score)
+        if buyer is not None:
+            invoice.buyer.name = buyer.value
+            evidence["buyer.name"] = _evidence(buyer.words, buyer.score)
+        self._identifiers(ctx, invoice, evidence)
+        amounts = {f: found[f] for f in AMOUNT_FIELDS}
+        totals = choose(amounts)
         for name, cand in totals.chosen.items():
             put(name, cand)
         if invoice.prepaid is not None and invoice.prepaid < 0:
@@ -147,9 +131,13 @@ class EmbeddedExtractor:
         if _CREDIT.search(first_text[:600]):
             invoice.document_type = DocumentType.CREDIT_NOTE
         invoice.evidence = evidence
+        if model is not None:
+            model.calibrate(invoice)
         return invoice
 
-    def _tax_lines(self, ctx: Context, invoice: Invoice, evidence: dict[str, Evidence]) -> None:
+    def _tax_lines(
+        self, ctx: DocumentContext, invoice: Invoice, evidence: dict[str, Evidence]
+    ) -> None:
         taxes = find_tax_lines(ctx.indexes, ctx.decimal_sep)
         for n, tax in enumerate(taxes):
             category = "S" if tax.rate > 0 else None
@@ -161,59 +149,7 @@ class EmbeddedExtractor:
             # BT-110 is the sum of the BT-117 amounts, each proved by base x rate on the page.
             invoice.tax_total = sum((t.amount for t in taxes), Decimal(0))
 
-    # -- header fields ---------------------------------------------------------------------
-
-    def _invoice_number(self, ctx: Context) -> Candidate[str] | None:
-        for index in ctx.indexes:
-            found = labelled_number(index)
-            if found is not None:
-                return found
-        return titled_number(ctx.indexes[0]) if ctx.indexes else None
-
-    def _date_after_number(
-        self, ctx: Context, number: Candidate[str] | None
-    ) -> Candidate[date] | None:
-        """ "Rechnung Nr. 471102 vom 05.06.2018", "Invoice 12 of 31 March 2024": a date printed
-        right after the invoice number is its issue date."""
-        if number is None or not number.words:
-            return None
-        word = number.words[-1]
-        index = ctx.indexes[[p.number for p in ctx.pages].index(word.page)]
-        for line in index.lines:
-            # The number may be a synthetic word (glued to its label): find it by position.
-            at = next(
-                (k for k, w in enumerate(line.words) if w.x1 == word.x1 and w.y0 == word.y0), None
-            )
-            if at is not None:
-                rest = line.words[at + 1 :]
-                parsed = parse_date_words(rest[:6], ctx.date_order)
-                if parsed is not None:
-                    return Candidate(parsed[0], parsed[1], 0.85, "after number", "right")
-        return None
-
-    def _labelled_id(self, ctx: Context, field_name: str) -> Candidate[str] | None:
-        found: list[Candidate[str]] = []
-        for index in ctx.indexes:
-            found += find_labelled(index, field_name, parse_id)
-        return best(found)
-
-    def _date(self, ctx: Context, field_name: str) -> Candidate[date] | None:
-        order = ctx.date_order
-
-        def parse(words: list[Word]) -> tuple[date, list[Word]] | None:
-            return parse_date_words(words, order)
-
-        found: list[Candidate[date]] = []
-        for page_no, index in enumerate(ctx.indexes):
-            rivals = ("due_date",) if field_name == "issue_date" else ()
-            height = max(index.page.height, 1.0)
-            for cand in find_labelled(index, field_name, parse, rivals=rivals):
-                # Issue and due dates sit in the head of the first page; later ones are periods.
-                cand.score -= 0.1 * page_no + 0.15 * cand.words[0].y0 / height
-                found.append(cand)
-        return best(found)
-
-    def _currency(self, ctx: Context) -> Candidate[str] | None:
+    def _currency(self, ctx: DocumentContext) -> Candidate[str] | None:
         counts: Counter[str] = Counter()
         first: dict[str, list[Word]] = {}
         for page in ctx.pages:
@@ -228,26 +164,19 @@ class EmbeddedExtractor:
         code, n = counts.most_common(1)[0]
         return Candidate(code, first[code], min(0.5 + 0.1 * n, 0.95), "currency", "pattern")
 
-    def _parties(self, ctx: Context, invoice: Invoice, evidence: dict[str, Evidence]) -> None:
-        # The first page with text: a scanned batch may start with a blank page.
-        index = next((i for i in ctx.indexes if i.page.words), ctx.indexes[0])
-        buyer = labelled_party(index, "buyer_block")
-        seller = labelled_party(index, "seller_block")
-        exclude = {fold(buyer.name)} if buyer else set()
-        if seller is None and is_receipt(index):
-            found = merchant(index, lambda text: _name_like(text) and not _is_label(text))
-            if found is not None:
-                seller = NameHit(found[0], found[1], 0.7)
-        if seller is None:
-            seller = letterhead(index, exclude)
-        if buyer is None:
-            buyer = address_window(index, {fold(seller.name)} if seller else set())
-        if seller is not None:
-            invoice.seller.name = seller.name
-            evidence["seller.name"] = _evidence(seller.words, min(seller.score, 0.95))
-        if buyer is not None:
-            invoice.buyer.name = buyer.name
-            evidence["buyer.name"] = _evidence(buyer.words, min(buyer.score, 0.95))
+    def _identifiers(
+        self,
+        ctx: DocumentContext,
+        invoice: Invoice,
+        evidence: dict[str, Evidence],
+    ) -> None:
+        """VAT ids, IBAN and BIC: found by pattern and proved by checksum (their rule scores
+        are calibrated like the ranker's probabilities)."""
+
+        def put(path: str, value: str, words: list[Word], rule: float) -> None:
+            _set_path(invoice, path, value)
+            evidence[path] = _evidence(words, rule)
+
         vat_hits = [h for idx in ctx.indexes for h in find_vat_ids(idx)]
         seller_vat = next((h for h in vat_hits if not h.buyer_hint), None)
         buyer_vat = next(
@@ -259,27 +188,52 @@ class EmbeddedExtractor:
             None,
         )
         if seller_vat is not None:
-            invoice.seller.vat_id = seller_vat.value
-            evidence["seller.vat_id"] = _evidence(seller_vat.words, 0.9)
+            put("seller.vat_id", seller_vat.value, seller_vat.words, 0.9)
         if buyer_vat is not None:
-            invoice.buyer.vat_id = buyer_vat.value
-            evidence["buyer.vat_id"] = _evidence(buyer_vat.words, 0.85)
-
-    def _payment(self, ctx: Context, invoice: Invoice, evidence: dict[str, Evidence]) -> None:
+            put("buyer.vat_id", buyer_vat.value, buyer_vat.words, 0.85)
         for index in ctx.indexes:
             hits = labelled_iban(index)
             valid = [h for h in hits if h.checked] or find_ibans(index) or hits
             if valid:
                 hit = valid[0]
-                invoice.payment.iban = hit.value
-                evidence["payment.iban"] = _evidence(hit.words, 0.95 if hit.checked else 0.5)
+                put("payment.iban", hit.value, hit.words, 0.95 if hit.checked else 0.5)
                 break
         for index in ctx.indexes:
             bics = find_bics(index)
             if bics:
-                invoice.payment.bic = bics[0].value
-                evidence["payment.bic"] = _evidence(bics[0].words, 0.9)
+                put("payment.bic", bics[0].value, bics[0].words, 0.9)
                 break
+
+
+def rank_candidates(
+    ctx: DocumentContext, found: FieldCandidates, model: RankerModel | None
+) -> None:
+    """Replace each candidate's rule score by the ranker's probability that it is right."""
+    if model is None:
+        return
+    rows = {name: field_features(ctx, name, cands, found) for name, cands in found.items()}
+    for name, cands in found.items():
+        for cand, row in zip(cands, rows[name], strict=True):
+            cand.score = model.probability(row)
+
+
+def _pair_parties(
+    sellers: list[Candidate[Any]], buyers: list[Candidate[Any]]
+) -> tuple[Candidate[Any] | None, Candidate[Any] | None]:
+    """Seller and buyer together: one block cannot be both, so the best pair of different
+    names wins (either may be missing)."""
+    top_s = sorted(sellers, key=lambda c: c.score, reverse=True)[:_NAME_PAIRS]
+    top_b = sorted(buyers, key=lambda c: c.score, reverse=True)[:_NAME_PAIRS]
+    pairs: list[tuple[float, Candidate[Any] | None, Candidate[Any] | None]] = []
+    for s in [*top_s, None]:
+        for b in [*top_b, None]:
+            if s is not None and b is not None and fold(s.value) == fold(b.value):
+                continue
+            pairs.append(((s.score if s else 0.0) + (b.score if b else 0.0), s, b))
+    if not pairs:
+        return None, None
+    _, seller, buyer = max(pairs, key=lambda p: p[0])
+    return seller, buyer
 
 
 def _reconcile_subtotal(invoice: Invoice, table: Table, evidence: dict[str, Evidence]) -> None:
@@ -323,3 +277,8 @@ def _sum_evidence(groups: list[list[Word]]) -> Evidence:
 def _set(invoice: Invoice, path: str, value: object) -> None:
     if isinstance(value, Decimal | str | date):
         setattr(invoice, path, value)
+
+
+def _set_path(invoice: Invoice, path: str, value: str) -> None:
+    owner, name = path.split(".")
+    setattr(getattr(invoice, owner), name, value)

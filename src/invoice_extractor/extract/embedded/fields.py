@@ -37,6 +37,10 @@ class LabelHit:
     y1: float
     tail: Word | None = None  # the value glued to the label: "n°562044387"
 
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        return (self.x0, self.y0, self.x1, self.y1)
+
 
 @dataclass(slots=True)
 class Candidate(Generic[T]):
@@ -45,6 +49,9 @@ class Candidate(Generic[T]):
     score: float
     label: str = ""
     where: str = ""  # "right", "below" or "pattern"
+    # Where the label stood (x0, y0, x1, y1), for the ranker's geometry features.
+    label_box: tuple[float, float, float, float] | None = None
+    source: str = ""  # the rule that proposed it: "labelled", "title", "letterhead", ...
 
     @property
     def page(self) -> int:
@@ -200,7 +207,7 @@ def find_labelled(
                 value, used = parsed
                 distance = max(0.0, used[0].x0 - hit.x1) / max(index.page.width, 1.0)
                 score = weight * (0.6 + 0.4 * specificity - 0.3 * distance)
-                found.append(Candidate(value, used, score, hit.text, "right"))
+                found.append(Candidate(value, used, score, hit.text, "right", hit.box))
                 continue
         if not below or not index.starts_cell(hit):
             continue
@@ -209,7 +216,7 @@ def find_labelled(
             if parsed is not None:
                 value, used = parsed
                 score = weight * (0.5 + 0.4 * specificity - 0.1 * depth)
-                found.append(Candidate(value, used, score, hit.text, "below"))
+                found.append(Candidate(value, used, score, hit.text, "below", hit.box))
                 break
     return found
 

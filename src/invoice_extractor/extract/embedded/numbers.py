@@ -19,6 +19,10 @@ def labelled_number(index: PageIndex) -> Candidate[str] | None:
 
 
 def titled_number(index: PageIndex) -> Candidate[str] | None:
+    return best(titled_numbers(index))
+
+
+def titled_numbers(index: PageIndex) -> list[Candidate[str]]:
     """A title word in the page head followed by the number, or with the number under it."""
     found: list[Candidate[str]] = []
     lines = index.lines
@@ -36,8 +40,9 @@ def titled_number(index: PageIndex) -> Candidate[str] | None:
                 below = [w for w in lines[i + 1].words if w.x1 >= word.x0 and w.x0 <= word.x1]
                 parsed = parse_id(below)
             if parsed is not None and len(parsed[0]) >= 3:
-                found.append(Candidate(parsed[0], parsed[1], 0.6, word.text))
-    return best(found)
+                box = (word.x0, word.y0, word.x1, word.y1)
+                found.append(Candidate(parsed[0], parsed[1], 0.6, word.text, "title", box))
+    return found
 
 
 def page_number(index: PageIndex) -> Candidate[str] | None:

@@ -187,6 +187,10 @@ def block_name(index: PageIndex, hit: LabelHit) -> NameHit | None:
 
 
 def labelled_party(index: PageIndex, block: str) -> NameHit | None:
+    return _top(labelled_parties(index, block))
+
+
+def labelled_parties(index: PageIndex, block: str) -> list[NameHit]:
     found: list[NameHit] = []
     for hit in index.labels(block):
         if not _is_heading(index, hit):
@@ -194,10 +198,18 @@ def labelled_party(index: PageIndex, block: str) -> NameHit | None:
         name = block_name(index, hit)
         if name is not None:
             found.append(name)
-    return max(found, key=lambda n: n.score) if found else None
+    return found
+
+
+def _top(hits: list[NameHit]) -> NameHit | None:
+    return max(hits, key=lambda n: n.score) if hits else None
 
 
 def letterhead(index: PageIndex, exclude: set[str]) -> NameHit | None:
+    return _top(letterheads(index, exclude))
+
+
+def letterheads(index: PageIndex, exclude: set[str]) -> list[NameHit]:
     """The seller as printed in the letterhead or the sender line, without a label."""
     page = index.page
     heights = [w.height for w in page.words] or [10.0]
@@ -231,7 +243,7 @@ def letterhead(index: PageIndex, exclude: set[str]) -> NameHit | None:
             if footer:
                 score -= 0.3 if LEGAL_FORM.search(text) else 1.0
             options.append(NameHit(text, cell.words, score))
-    return max(options, key=lambda o: o.score) if options else None
+    return options
 
 
 def _sender_parts(text: str) -> list[str] | None:
@@ -247,9 +259,16 @@ def _sender_parts(text: str) -> list[str] | None:
 
 
 def address_window(index: PageIndex, exclude: set[str]) -> NameHit | None:
-    """The recipient block of a letter: the first name under a one-line sender address (the
-    window-envelope layout), else a name line followed within 4 lines by postcode + city."""
+    found = address_windows(index, exclude)
+    return found[0] if found else None
+
+
+def address_windows(index: PageIndex, exclude: set[str]) -> list[NameHit]:
+    """The recipient block of a letter, likeliest first: the first name under a one-line sender
+    address (the window-envelope layout), then name lines followed within 4 lines by postcode +
+    city."""
     page = index.page
+    found: list[NameHit] = []
     for j, line in enumerate(page.lines):
         if line.y0 / max(page.height, 1.0) > 0.45:
             break
@@ -261,7 +280,8 @@ def address_window(index: PageIndex, exclude: set[str]) -> NameHit | None:
             if cell is not None:
                 text = _clean(cell.text)
                 if _name_like(text) and not _is_label(text) and fold(text) not in exclude:
-                    return NameHit(text, cell.words, 0.7)
+                    found.append(NameHit(text, cell.words, 0.7))
+                    break
         break
     for j, line in enumerate(page.lines):
         if line.y0 / max(page.height, 1.0) > 0.45:
@@ -273,5 +293,6 @@ def address_window(index: PageIndex, exclude: set[str]) -> NameHit | None:
             for k in range(j + 1, min(len(page.lines), j + 5)):
                 below = [c for c in index.cells[k] if abs(c.x0 - cell.x0) < 3]
                 if below and _POSTCODE_CITY.search(below[0].text):
-                    return NameHit(text, cell.words, 0.6)
-    return None
+                    found.append(NameHit(text, cell.words, 0.6))
+                    break
+    return found

@@ -93,7 +93,7 @@ def collect(
                 score -= _BELOW_PAYMENT
             elif rounded_at is not None and hit.line_index > rounded_at and field == "total":
                 score += _AFTER_ROUNDING
-            found[field].append(Candidate(value, used, score, hit.text, where))
+            found[field].append(Candidate(value, used, score, hit.text, where, hit.box))
     return found
 
 

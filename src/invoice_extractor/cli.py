@@ -228,7 +228,9 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     if args.cross_validate:
         from .training.commands import cross_validate_command
 
-        return cross_validate_command(cases, _pools(args), args.folds, args.verbose, settings)
+        return cross_validate_command(
+            corpus, cases, _pools(args), args.folds, args.verbose, settings
+        )
     with ProgressBar(enabled=not args.quiet and len(cases) > 1) as progress:
         report = run_eval(cases, args.extractor, settings, progress)
     if args.json:
@@ -250,7 +252,7 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
 
     if not args.corpus_dir.is_dir():
         return _usage_error(f"{args.corpus_dir}: not a directory")
-    return train_command(find_cases(args.corpus_dir), _pools(args), args.folds, args.out, settings)
+    return train_command(args.corpus_dir, _pools(args), args.folds, args.out, settings)
 
 
 def _convert(args: argparse.Namespace, settings: Settings) -> int:

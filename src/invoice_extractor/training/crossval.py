@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..evaluation import EvalReport, peak_rss_mb
-from ..extract.embedded.ranker import POOLED, Calibration, RankerModel, calibration_key, isotonic
+from ..extract.embedded.ranker import POOLED, Calibration, RankerModel, calibration_key, platt
 from ..model import HEADER_FIELDS, Invoice
 from ..scoring import CaseScore, model_path, pick_invoice, score_case
 from ..settings import Settings
@@ -119,9 +119,7 @@ class CrossValidation:
 
 
 def fit_calibration(points: dict[str, list[tuple[float, bool]]]) -> dict[str, Calibration]:
-    return {
-        k: isotonic(v) for k, v in points.items() if k == POOLED or len(v) >= MIN_OWN_CALIBRATION
-    }
+    return {k: platt(v) for k, v in points.items() if k == POOLED or len(v) >= MIN_OWN_CALIBRATION}
 
 
 def assign_folds(docs: Sequence[LabelledDocument], k: int) -> dict[str, int]:
@@ -174,7 +172,9 @@ def cross_validate(
         train = [d for d in [*corpus, *pool] if folds.get(d.group) != fold]
         model = fit_model(*training_rows(train))
         # No threshold while measuring: the ok status is computed from the raw confidences.
-        fold_model = RankerModel(model.features, model.trees, ok_threshold=0.0)
+        fold_model = RankerModel(
+            model.features, model.trees, ok_threshold=0.0, slip_trees=model.slip_trees
+        )
         with using_model(fold_model):
             for doc in held:
                 invoices = pipeline.extract_file(

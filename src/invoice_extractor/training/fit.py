@@ -15,9 +15,9 @@ from ..extract.embedded.ranker import RankerModel, Tree
 SEED = 20261201
 PARAMS: dict[str, Any] = {
     "objective": "binary",
-    "learning_rate": 0.08,
+    "learning_rate": 0.03,
     "num_leaves": 15,
-    "min_data_in_leaf": 8,
+    "min_data_in_leaf": 30,
     "feature_fraction": 0.9,
     "bagging_fraction": 0.9,
     "bagging_freq": 1,
@@ -28,7 +28,7 @@ PARAMS: dict[str, Any] = {
     "num_threads": 1,
     "verbose": -1,
 }
-ROUNDS = 150
+ROUNDS = 200
 
 
 def fit_trees(rows: Sequence[Sequence[float]], labels: Sequence[bool]) -> tuple[Tree, ...]:
@@ -62,5 +62,16 @@ def _tree(node: dict[str, Any]) -> Tree:
     ]
 
 
+MIN_SLIP_ROWS = 200  # fewer till-slip candidates than this: slips share the invoices' trees
+_SLIP = FEATURES.index("receipt")
+
+
 def fit_model(rows: Sequence[Sequence[float]], labels: Sequence[bool]) -> RankerModel:
-    return RankerModel(FEATURES, fit_trees(rows, labels))
+    """Trees for invoices, and trees of their own for till slips when there are enough."""
+    pages = [(r, y) for r, y in zip(rows, labels, strict=True) if r[_SLIP] <= 0.5]
+    slips = [(r, y) for r, y in zip(rows, labels, strict=True) if r[_SLIP] > 0.5]
+    trees = fit_trees([r for r, _ in pages], [y for _, y in pages])
+    slip_trees: tuple[Tree, ...] = ()
+    if len(slips) >= MIN_SLIP_ROWS:
+        slip_trees = fit_trees([r for r, _ in slips], [y for _, y in slips])
+    return RankerModel(FEATURES, trees, slip_trees=slip_trees)

@@ -31,10 +31,11 @@ def train_model(
     """Cross-validate by seller (for calibration and the ``ok`` threshold), then fit the final
     trees on every document."""
     cv = cross_validate(corpus, pool, folds)
-    trees = fit_model(*training_rows([*corpus, *pool])).trees
+    fitted = fit_model(*training_rows([*corpus, *pool]))
     report = cv.report()
     model = RankerModel(
-        trees=trees,
+        trees=fitted.trees,
+        slip_trees=fitted.slip_trees,
         features=FEATURES,
         calibration=fit_calibration(cv.points()),
         ok_threshold=cv.ok_threshold(),

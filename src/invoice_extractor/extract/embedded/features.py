@@ -15,6 +15,7 @@ from typing import Any
 from .candidates import RANKED_FIELDS, FieldCandidates
 from .context import DocumentContext
 from .fields import Candidate
+from .labels import LABEL_RES
 from .parties import LEGAL_FORM
 from .text import fold
 
@@ -69,6 +70,8 @@ FEATURES: tuple[str, ...] = (
     "value_is_max",
     "other_field_same",
     "receipt",
+    "label_words_inside",
+    "party_word_inside",
 )
 
 
@@ -108,6 +111,14 @@ def field_features(
             if isinstance(cand.value, str) and KINDS.get(field) == "name":
                 row["legal_form"] = float(LEGAL_FORM.search(text) is not None)
                 row["repeated"] = float(min(page_text.count(fold(cand.value)), 5))
+                folded = fold(cand.value)
+                # A heading or a field label read as a name ("SELLER TRADE NAME", "Invoice").
+                row["label_words_inside"] = float(
+                    sum(LABEL_RES[f].search(folded) is not None for f in _FIELD_LABELS)
+                )
+                row["party_word_inside"] = float(
+                    any(LABEL_RES[f].search(folded) is not None for f in _PARTY_LABELS)
+                )
         rank = ordered.get(_key(cand.value), 0)
         row["value_rank"] = float(rank)
         row["value_is_max"] = float(rank == 0)
@@ -167,6 +178,9 @@ def _other_values(field: str, found: FieldCandidates) -> set[str]:
         if c.source not in _UNLABELLED
     }
 
+
+_FIELD_LABELS = ("invoice_number", "issue_date", "due_date", "total", "subtotal", "tax_total")
+_PARTY_LABELS = ("buyer_block", "seller_block")
 
 # Sources that go to both party lists: their agreement across fields says nothing.
 _UNLABELLED = frozenset({"letterhead", "window", "postcode_block"})

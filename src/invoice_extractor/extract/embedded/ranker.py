@@ -5,7 +5,7 @@ The model file (``ranker_model.json`` beside this module) is data: written by
 machine-learning library at all, once per process. A tree is a nested list ``[feature,
 threshold, left, right]`` whose leaves are numbers (LightGBM's ``<=`` splits); the probability
 is the logistic of the summed leaves. Calibration maps a raw probability to the share of values
-that were right at that probability on sellers held out in training (isotonic, per kind).
+that were right at that probability on sellers held out in training (Platt, per field).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ Tree = list[Any] | float
 
 @dataclass(frozen=True, slots=True)
 class Calibration:
-    """A monotone step map from raw score to probability (pool adjacent violators)."""
+    """A monotone step map from raw score to probability."""
 
     xs: tuple[float, ...]
     ys: tuple[float, ...]
@@ -54,9 +54,12 @@ class RankerModel:
     # (chosen under cross-validation by seller when the model was trained).
     ok_threshold: float = 0.9
     info: dict[str, Any] = field(default_factory=dict)
+    # Till slips are another world (merchant on top, payment lines): trees of their own.
+    slip_trees: tuple[Tree, ...] = ()
 
     def probability(self, row: Sequence[float]) -> float:
-        raw = sum(_leaf(tree, row) for tree in self.trees)
+        trees = self.slip_trees if self.slip_trees and row[_SLIP] > 0.5 else self.trees
+        raw = sum(_leaf(tree, row) for tree in trees)
         return 1.0 / (1.0 + math.exp(-max(min(raw, 35.0), -35.0)))
 
     def calibrated(self, key: str, raw: float) -> float:
@@ -86,6 +89,7 @@ class RankerModel:
             "format": 1,
             "features": list(self.features),
             "trees": list(self.trees),
+            "slip_trees": list(self.slip_trees),
             "calibration": {k: c.to_json() for k, c in sorted(self.calibration.items())},
             "ok_threshold": self.ok_threshold,
             "info": self.info,
@@ -104,9 +108,11 @@ class RankerModel:
             {k: Calibration(tuple(v[0]), tuple(v[1])) for k, v in data["calibration"].items()},
             float(data["ok_threshold"]),
             dict(data.get("info", {})),
+            tuple(data.get("slip_trees", ())),
         )
 
 
+_SLIP = FEATURES.index("receipt")
 POOLED = "*"  # the calibration of keys with too few examples of their own
 _SUMS = frozenset({"subtotal", "tax_exclusive_total", "tax_total", "total"})
 
@@ -130,18 +136,40 @@ def _leaf(tree: Tree, row: Sequence[float]) -> float:
     return float(node)
 
 
-def isotonic(points: Sequence[tuple[float, bool]]) -> Calibration:
-    """Pool adjacent violators over (raw score, was right) pairs: a monotone step function."""
-    blocks: list[list[float]] = []  # [first x, sum of y, count]
-    for x, right in sorted(points):
-        blocks.append([x, float(right), 1.0])
-        while len(blocks) > 1 and blocks[-2][1] / blocks[-2][2] >= blocks[-1][1] / blocks[-1][2]:
-            _, s1, n1 = blocks.pop()
-            blocks[-1][1] += s1
-            blocks[-1][2] += n1
-    xs = tuple(round(b[0], 6) for b in blocks)
-    ys = tuple(round(b[1] / b[2], 4) for b in blocks)
+def platt(points: Sequence[tuple[float, bool]]) -> Calibration:
+    """A logistic map of the raw score's log-odds, fitted to (raw score, was right) pairs, as a
+    step table over raw scores 0.00 .. 1.00. Smooth and monotone: few examples cannot bend it
+    the way isotonic steps bend (one prior pseudo-example each way keeps it finite)."""
+    data = [(_logit(x), 1.0 if y else 0.0) for x, y in points]
+    data += [(0.0, 1.0), (0.0, 0.0)]
+    a, b = 1.0, 0.0
+    for _ in range(50):  # Newton steps on the log-loss, with a small ridge on a and b
+        ga, gb, haa, hab, hbb = 0.01 * (a - 1.0), 0.01 * b, 0.01, 0.0, 0.01
+        for z, y in data:
+            p = 1.0 / (1.0 + math.exp(-max(min(a * z + b, 35.0), -35.0)))
+            ga += (p - y) * z
+            gb += p - y
+            w = p * (1.0 - p)
+            haa += w * z * z
+            hab += w * z
+            hbb += w
+        det = haa * hbb - hab * hab
+        if det <= 1e-12:
+            break
+        da, db = (hbb * ga - hab * gb) / det, (haa * gb - hab * ga) / det
+        a, b = a - da, b - db
+        if abs(da) + abs(db) < 1e-9:
+            break
+    xs = tuple(i / 100 for i in range(101))
+    ys = tuple(
+        round(1.0 / (1.0 + math.exp(-max(min(a * _logit(x) + b, 35.0), -35.0))), 4) for x in xs
+    )
     return Calibration(xs, ys)
+
+
+def _logit(x: float) -> float:
+    x = min(max(x, 0.001), 0.999)
+    return math.log(x / (1.0 - x))
 
 
 _override: list[RankerModel | None] = []

@@ -178,3 +178,18 @@ def test_low_confidence_needs_review_and_a_confirmation_clears_it() -> None:
         checked.evidence["total"].confidence = 1.0  # what the store does for a correction
         again = validate(strip_check_warnings(checked))
     assert again.status.value == "ok" and again.warnings == []
+
+
+def test_compiled_trees_equal_walking_them() -> None:
+    import random
+
+    from invoice_extractor.extract.embedded.ranker import compile_trees, leaf_sum
+
+    model = active_model()
+    assert model is not None
+    rng = random.Random(7)
+    function = compile_trees(model.trees)
+    for _ in range(200):
+        row = [rng.choice((0.0, 1.0, rng.random(), rng.uniform(-2, 40))) for _ in FEATURES]
+        assert function(row) == pytest.approx(leaf_sum(model.trees, row), abs=1e-9)
+    assert compile_trees(())([0.0] * len(FEATURES)) == 0.0

@@ -13,11 +13,11 @@ from __future__ import annotations
 import bisect
 import json
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -45,7 +45,7 @@ class Calibration:
         return [list(self.xs), list(self.ys)]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class RankerModel:
     features: tuple[str, ...]
     trees: tuple[Tree, ...]
@@ -58,9 +58,17 @@ class RankerModel:
     slip_trees: tuple[Tree, ...] = ()
 
     def probability(self, row: Sequence[float]) -> float:
-        trees = self.slip_trees if self.slip_trees and row[_SLIP] > 0.5 else self.trees
-        raw = sum(_leaf(tree, row) for tree in trees)
+        slip = bool(self.slip_trees) and row[_SLIP] > 0.5
+        raw = (self._slip_sum if slip else self._sum)(row)
         return 1.0 / (1.0 + math.exp(-max(min(raw, 35.0), -35.0)))
+
+    @cached_property
+    def _sum(self) -> Callable[[Sequence[float]], float]:
+        return compile_trees(self.trees)
+
+    @cached_property
+    def _slip_sum(self) -> Callable[[Sequence[float]], float]:
+        return compile_trees(self.slip_trees)
 
     def calibrated(self, key: str, raw: float) -> float:
         cal = self.calibration.get(key) or self.calibration.get(POOLED)
@@ -128,12 +136,41 @@ def calibration_key(path: str, invoice: Invoice) -> str:
     return path
 
 
-def _leaf(tree: Tree, row: Sequence[float]) -> float:
-    node = tree
-    while isinstance(node, list):
-        feature, threshold, left, right = node
-        node = left if row[feature] <= threshold else right
-    return float(node)
+def leaf_sum(trees: Sequence[Tree], row: Sequence[float]) -> float:
+    """The trees' summed leaves for one row, by walking them (the reference for compile_trees)."""
+    total = 0.0
+    for node in trees:
+        while isinstance(node, list):
+            feature, threshold, left, right = node
+            node = left if row[feature] <= threshold else right
+        total += float(node)
+    return total
+
+
+def compile_trees(trees: Sequence[Tree]) -> Callable[[Sequence[float]], float]:
+    """The trees as one Python function of nested comparisons: ten times faster than walking
+    them, and the ranker scores thousands of candidates per corpus run. The source is made only
+    of ints and floats from the model file (each checked by type), never of its text."""
+    lines = ["def leaf_sum(r):", "    s = 0.0"]
+
+    def emit(node: Tree, depth: int) -> None:
+        pad = "    " * depth
+        if isinstance(node, list):
+            feature, threshold = int(node[0]), float(node[1])
+            lines.append(f"{pad}if r[{feature}] <= {threshold!r}:")
+            emit(node[2], depth + 1)
+            lines.append(f"{pad}else:")
+            emit(node[3], depth + 1)
+        else:
+            lines.append(f"{pad}s += {float(node)!r}")
+
+    for tree in trees:
+        emit(tree, 1)
+    lines.append("    return s")
+    namespace: dict[str, Any] = {}
+    exec(compile("\n".join(lines), "<ranker trees>", "exec"), namespace)
+    function: Callable[[Sequence[float]], float] = namespace["leaf_sum"]
+    return function
 
 
 def platt(points: Sequence[tuple[float, bool]]) -> Calibration:

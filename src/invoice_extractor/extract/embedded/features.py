@@ -72,6 +72,7 @@ FEATURES: tuple[str, ...] = (
     "receipt",
     "label_words_inside",
     "party_word_inside",
+    "label_lead",
 )
 
 
@@ -103,6 +104,7 @@ def field_features(
         row["where_below"] = float(cand.where == "below")
         row["label_chars"] = float(min(len(cand.label), 40))
         row["label_words"] = float(len(cand.label.split()))
+        row["label_lead"] = float(min(cand.label_lead, 5))
         row["receipt"] = float(ctx.receipt)
         if cand.words:
             _geometry(ctx, cand, row, page_numbers)

@@ -52,6 +52,7 @@ class Candidate(Generic[T]):
     # Where the label stood (x0, y0, x1, y1), for the ranker's geometry features.
     label_box: tuple[float, float, float, float] | None = None
     source: str = ""  # the rule that proposed it: "labelled", "title", "letterhead", ...
+    label_lead: int = 0  # words before the label in its cell: "Next Billing Date" has one
 
     @property
     def page(self) -> int:
@@ -146,6 +147,14 @@ class PageIndex:
         share = (word.x1 - word.x0) * len(text) / max(len(word.text), 1)
         return Word(text, word.x1 - share, word.y0, word.x1, word.y1, word.page)
 
+    def lead(self, hit: LabelHit) -> int:
+        """How many words stand before the label in its cell."""
+        first = self.page.lines[hit.line_index].words[hit.start]
+        for cell in self.cells[hit.line_index]:
+            if first in cell.words:
+                return cell.words.index(first)
+        return 0
+
     def starts_cell(self, hit: LabelHit) -> bool:
         """A label heading a value below it starts its cell ("Date" over "31.03.2024"); one in
         the middle of a sentence ("prices include VAT") heads nothing."""
@@ -207,7 +216,9 @@ def find_labelled(
                 value, used = parsed
                 distance = max(0.0, used[0].x0 - hit.x1) / max(index.page.width, 1.0)
                 score = weight * (0.6 + 0.4 * specificity - 0.3 * distance)
-                found.append(Candidate(value, used, score, hit.text, "right", hit.box))
+                found.append(
+                    Candidate(value, used, score, hit.text, "right", hit.box, "", index.lead(hit))
+                )
                 continue
         if not below or not index.starts_cell(hit):
             continue
@@ -216,7 +227,9 @@ def find_labelled(
             if parsed is not None:
                 value, used = parsed
                 score = weight * (0.5 + 0.4 * specificity - 0.1 * depth)
-                found.append(Candidate(value, used, score, hit.text, "below", hit.box))
+                found.append(
+                    Candidate(value, used, score, hit.text, "below", hit.box, "", index.lead(hit))
+                )
                 break
     return found
 

@@ -93,7 +93,9 @@ def collect(
                 score -= _BELOW_PAYMENT
             elif rounded_at is not None and hit.line_index > rounded_at and field == "total":
                 score += _AFTER_ROUNDING
-            found[field].append(Candidate(value, used, score, hit.text, where, hit.box))
+            found[field].append(
+                Candidate(value, used, score, hit.text, where, hit.box, "", index.lead(hit))
+            )
     return found
 
 

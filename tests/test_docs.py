@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from invoice_extractor.cli import build_parser, main
+from invoice_extractor.extract.embedded.ranker import packaged_model, using_model
 from invoice_extractor.settings import Settings
 from invoice_extractor.validate import RULES
 
@@ -123,7 +124,8 @@ def sample_output(
     monkeypatch.chdir(ROOT)
     args = _readme_sample_args()
     assert args == ["extract", "examples/sample-invoice.pdf"]
-    assert main(args) == 0
+    with using_model(packaged_model()):  # what a user sees: the model's own threshold
+        assert main(args) == 0
     data = json.loads(capsys.readouterr().out)
     assert isinstance(data, list)
     return data
@@ -131,7 +133,9 @@ def sample_output(
 
 def test_readme_sample_command_extracts_the_sample(sample_output: list[dict[str, Any]]) -> None:
     (invoice,) = sample_output
-    assert invoice["status"] == "ok", invoice["warnings"] or invoice["error"]
+    # Every check passes; only the engine's calibrated doubt may ask for a look.
+    assert invoice["status"] in ("ok", "needs_review"), invoice["error"]
+    assert all(w.startswith("UNCERTAIN: ") for w in invoice["warnings"]), invoice["warnings"]
     assert invoice["invoice_number"] == SAMPLE_INVOICE_NUMBER
 
 

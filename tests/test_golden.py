@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from invoice_extractor import pipeline
+from invoice_extractor.extract.embedded.ranker import packaged_model, using_model
 
 CORPUS = (Path(__file__).parents[1] / ".." / "shared" / "corpus").resolve()
 GOLDEN = Path(__file__).parent / "golden"
@@ -124,6 +125,13 @@ def test_differences_name_the_field_path() -> None:
     text = format_differences("a/b.pdf", [("[0].total", "1.00", "2.00")])
     assert "a/b.pdf: 1 field(s) differ from a__b.json" in text
     assert "[0].total\n      expected '1.00'\n      got      '2.00'" in text
+
+
+@pytest.fixture(autouse=True)
+def product_threshold() -> Any:
+    """Golden files hold what the product prints: the packaged model's own threshold."""
+    with using_model(packaged_model()):
+        yield
 
 
 @pytest.mark.corpus

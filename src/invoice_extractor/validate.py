@@ -194,10 +194,16 @@ def _dates(inv: Invoice) -> Iterator[str]:
 
 
 def _uncertain(inv: Invoice) -> Iterator[str]:
+    """Fields the offline engine read with a calibrated confidence below its threshold (other
+    backends' confidences are not calibrated: they are not judged by it)."""
     model = active_model()
     if model is None or inv.status is Status.FAILED:
         return
-    low = model.uncertain(inv)
+    low = [
+        (path, conf)
+        for path, conf in model.uncertain(inv)
+        if inv.sources.get(path, inv.extractor) == "embedded"
+    ]
     if low:
         fields = ", ".join(f"{path} ({conf:.2f})" for path, conf in low)
         yield f"UNCERTAIN: {fields} below the review threshold {model.ok_threshold:.2f}"

@@ -213,7 +213,7 @@ _override: list[RankerModel | None] = []
 
 
 @lru_cache(maxsize=1)
-def _packaged() -> RankerModel | None:
+def packaged_model() -> RankerModel | None:
     path = resources.files(__package__).joinpath(MODEL_FILE)
     if not path.is_file():
         return None
@@ -223,7 +223,7 @@ def _packaged() -> RankerModel | None:
 def active_model() -> RankerModel | None:
     """The model in use: one set by ``using_model`` (training, cross-validation), else the
     packaged one, else none (the rules' own scores decide)."""
-    return _override[-1] if _override else _packaged()
+    return _override[-1] if _override else packaged_model()
 
 
 @contextmanager

@@ -53,10 +53,12 @@ class LabelledDocument:
 
 
 def seller_group(truth: Mapping[str, Any]) -> str:
+    meta = truth.get("_meta", {})
+    if meta.get("seller_group"):
+        return "group:" + str(meta["seller_group"])  # stated by the source (synthetic layouts)
     name = truth.get("seller_name")
     if isinstance(name, str) and normalize_name(name):
         return "seller:" + normalize_name(name)
-    meta = truth.get("_meta", {})
     return "source:" + str(meta.get("source_repo") or meta.get("source_path") or "unknown")
 
 
@@ -108,9 +110,10 @@ def label_documents(
 
 
 def training_cases(train_dir: Path | None) -> list[Case]:
-    """The training pool: e-invoices read from their pages (``NAME.visual.pdf``)."""
+    """A training pool: e-invoices read from their pages (``NAME.visual.pdf``) and plain PDFs
+    with truth files (synthetic invoices, a user's labelled documents)."""
     from ..evaluation import find_cases
 
     if train_dir is None or not train_dir.is_dir():
         return []
-    return find_cases(train_dir, "einvoice")
+    return find_cases(train_dir)

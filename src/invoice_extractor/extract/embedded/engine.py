@@ -20,6 +20,7 @@ from .dates import DateOrder, guess_date_order
 from .fields import Candidate, PageIndex, best, find_labelled
 from .items import Table, extract_items
 from .language import detect_language
+from .lexicon import CREDIT_TITLES, alternation
 from .numbers import labelled_number, titled_number
 from .parties import NameHit, _is_label, _name_like, address_window, labelled_party, letterhead
 from .patterns import find_bics, find_ibans, find_vat_ids, labelled_iban
@@ -29,10 +30,7 @@ from .text import fold, union_bbox
 from .totals import choose, collect
 from .values import parse_date_words, parse_id
 
-_CREDIT = re.compile(
-    r"(?i)\b(gutschrift|credit\s*note|avoir|nota\s*de\s*cr[eé]dito|nota\s*di\s*credito|"
-    r"creditnota|\(381\))"
-)
+_CREDIT = re.compile(rf"(?i)\b{alternation(CREDIT_TITLES)}")
 
 
 _CENT = Decimal("0.01")

@@ -11,7 +11,7 @@ import pytest
 
 from invoice_extractor.extract.embedded.dates import parse_date
 from invoice_extractor.extract.embedded.fields import PageIndex
-from invoice_extractor.extract.embedded.labels import LABEL_RES, LABELS
+from invoice_extractor.extract.embedded.labels import LABEL_RES, LABELS, _needles, may_hold_label
 from invoice_extractor.extract.embedded.language import detect_language
 from invoice_extractor.extract.embedded.lexicon import (
     HEADING_KINDS,
@@ -179,3 +179,38 @@ def test_language_from_frequent_words(words: str, language: str) -> None:
 
 def test_the_compiled_regexes_cover_every_field() -> None:
     assert set(LABEL_RES) == set(LABEL_FIELDS)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "needles"),
+    [
+        (r"sub\s*-?\s*totals?", {"total"}),
+        (r"(?:amount\s*)?paid", {"paid"}),
+        (r"(?:vat|tax(?:es)?|gst)(?:\s*amount)?", {"vat", "tax", "gst"}),
+        (r"[a-z]*rechnung[a-z]*\s*(?:nr\.?|#)", {"rechnung"}),
+        (r"(?:a|b)?x", {"x"}),
+    ],
+)
+def test_label_anchors_are_text_every_match_contains(pattern: str, needles: set[str]) -> None:
+    assert _needles(pattern) == needles
+
+
+_LINES = [
+    "Rechnungs-Nr.12345  Datum: 31.03.2024",
+    "Invoice#INV-77 Total Taxes 19.00 Sub-Total 100.00",
+    "Date d'echeance 31/03/2024  Net a payer 120,00 EUR",
+    "TOTAL (INCL GST) 12.50 Rounding Adj -0.01 CASH 20.00",
+    "t.v.a. 20% 24,00  btw 21%  iva 22%  p. iva 01234567890",
+    "Bill to: ACME Ltd  Käufer / Leistungsempfänger  Kunden-Nr 4711",
+    "Bestellung Nr. Kunde 88  Your order 12  P.O. # 9  Ihre Zeichen ab",
+    "Importe total 99,00  Totale da pagare 10,00  Te betalen 5,00",
+]
+
+
+@pytest.mark.parametrize("line", _LINES)
+def test_the_prefilter_never_skips_a_line_with_a_label(line: str) -> None:
+    folded = fold(line)
+    for field_name, regex in LABEL_RES.items():
+        if regex.search(folded):
+            assert may_hold_label(field_name, folded), (field_name, line)
+    assert not may_hold_label("iban", fold("Menge 2 Stück"))

@@ -7,6 +7,7 @@ regex fragment, and word boundaries are added around it.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .lexicon import LABEL_PATTERNS
 
@@ -22,3 +23,108 @@ def _compile(patterns: list[str]) -> re.Pattern[str]:
 
 
 LABEL_RES: dict[str, re.Pattern[str]] = {field: _compile(p) for field, p in LABELS.items()}
+
+
+def _skip(pattern: str, i: int) -> int:
+    """The index after the escape, class or group starting at ``pattern[i]``."""
+    if pattern[i] == "\\":
+        return i + 2
+    if pattern[i] == "[":
+        return pattern.index("]", i + 2) + 1
+    depth = 0
+    while True:
+        if pattern[i] in "\\[":
+            i = _skip(pattern, i)
+            continue
+        depth += {"(": 1, ")": -1}.get(pattern[i], 0)
+        i += 1
+        if depth == 0:
+            return i
+
+
+def _needles(alternative: str) -> set[str] | None:
+    """Literal texts one of which every match of ``alternative`` contains, or None. The longest
+    literal run outside groups and classes, else the needles of a group that must match."""
+    runs: list[str] = []
+    groups: list[str] = []
+    run, i = "", 0
+    while i < len(alternative):
+        char = alternative[i]
+        optional = alternative[i + 1 : i + 2] in ("?", "*", "+", "{")
+        if char.isalnum() or char in " '°#/-":
+            if optional:
+                runs.append(run)  # the character may be absent: the run ends before it
+                run = ""
+            else:
+                run += char
+            i += 1
+            continue
+        runs.append(run)
+        run = ""
+        if char in "\\[(":
+            end = _skip(alternative, i)
+            mandatory = alternative[end : end + 1] not in ("?", "*", "{")
+            if char == "(" and mandatory and alternative.startswith("(?:", i):
+                groups.append(alternative[i + 3 : end - 1])
+            i = end
+        else:
+            i += 1
+    runs.append(run)
+    longest = max(runs, key=len)
+    if len(longest) >= 3:
+        return {longest}
+    for group in groups:
+        found = [_needles(alt) for alt in _top_level(group)]
+        if all(f is not None and min(map(len, f)) >= 2 for f in found):
+            return set().union(*(f for f in found if f is not None))
+    return {longest} if longest else None
+
+
+def _top_level(pattern: str) -> list[str]:
+    """A regex split at its top-level "|"."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if char == "[":
+            i = pattern.index("]", i + 2) + 1
+            continue
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    return [*parts, pattern[start:]]
+
+
+def _anchors(patterns: list[str]) -> tuple[str, ...] | None:
+    needles: set[str] = set()
+    for pattern in patterns:
+        for alternative in _top_level(pattern):
+            found = _needles(alternative)
+            if found is None:
+                return None
+            needles |= found
+    return tuple(sorted(needles))
+
+
+LABEL_ANCHORS: dict[str, tuple[str, ...] | None] = {f: _anchors(p) for f, p in LABELS.items()}
+"""Per field, literal text one of which every label match contains (None: no such set)."""
+
+
+_EVERY_ANCHOR = tuple(sorted({a for anchors in LABEL_ANCHORS.values() for a in anchors or ()}))
+_ANCHOR_SETS = {f: None if a is None else frozenset(a) for f, a in LABEL_ANCHORS.items()}
+
+
+@lru_cache(maxsize=8192)
+def _anchors_in(folded_line: str) -> frozenset[str]:
+    return frozenset(a for a in _EVERY_ANCHOR if a in folded_line)
+
+
+def may_hold_label(field_name: str, folded_line: str) -> bool:
+    """A cheap test before the field's regex: False only if no label of it can be on the line.
+    The anchors present on a line are found once for all fields."""
+    anchors = _ANCHOR_SETS[field_name]
+    return anchors is None or not anchors.isdisjoint(_anchors_in(folded_line))

@@ -132,6 +132,7 @@ def test_a_value_glued_to_its_label_is_read(text: str, value: str) -> None:
 def test_a_value_prefix_is_not_a_label() -> None:
     assert not _labels("INV-2024-001", "invoice_number")
     assert not _labels("Steuernummer 123/456/789", "tax_total")
+    assert _labels("Liefer-Datum 01.03.2024", "not_a_value")  # a compound not-a-value label
 
 
 @pytest.mark.parametrize(
@@ -143,6 +144,14 @@ def test_a_value_prefix_is_not_a_label() -> None:
         ("Número de factura F-1", "invoice_number"),
         ("Totale senza IVA 100,00", "tax_exclusive_total"),
         ("BTW-nummer NL123456789B01", "seller_vat"),
+        ("Rechnungs-Datum 31.03.2024", "issue_date"),
+        ("Factuur-nr. 2024-01", "invoice_number"),
+        ("Nº Factura F-1", "invoice_number"),
+        ("N. fattura 12", "invoice_number"),
+        ("Total hors taxes 100,00", "subtotal"),
+        ("Total HTVA 100,00", "subtotal"),
+        ("Total a pagar 121,00", "amount_due"),
+        ("Invoice Nbr 77", "invoice_number"),
     ],
 )
 def test_case_accents_and_spellings(text: str, field: str) -> None:

@@ -38,7 +38,7 @@ HEADING_KINDS = ("desc", "qty", "unit", "price", "code", "amount")
 """Column kinds of an items table."""
 
 # "Nr.", "No", "Nummer", "n°", "#": how any language abbreviates "number" after a noun.
-NUMBER = r"(?:n[or]?\.?|nr\.?|no\.?|nummer|number|num\.?|numero|nº|n°|#|n\.o|n\.º|nro\.?)"
+NUMBER = r"(?:n[or]?\.?|nr\.?|no\.?|nummer|number|num\.?|nbr\.?|numero|nº|n°|#|n\.o|n\.º|nro\.?)"
 # Hyphens between the parts of a compound, with or without spaces: "Rechnungs - Nr.".
 HYPHEN = r"\s*-?\s*"
 

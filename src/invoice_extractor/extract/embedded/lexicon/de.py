@@ -17,7 +17,12 @@ LEXICON = Lexicon(
             r"beleg\s*(?:nr\.?|nummer)",
             r"rechnungsnummer",
         ),
-        "issue_date": (r"rechnungsdatum", r"ausstellungsdatum", r"belegdatum", r"datum"),
+        "issue_date": (
+            compound("rechnung", "datum"),
+            r"ausstellungsdatum",
+            compound("beleg", "datum"),
+            r"datum",
+        ),
         "due_date": (
             r"fälligkeit(?:sdatum)?",
             r"fällig\s*(?:am|bis)?",
@@ -92,10 +97,10 @@ LEXICON = Lexicon(
         "seller_block": (r"verkäufer", r"lieferant"),
         "not_a_value": (
             rf"kunden{HYPHEN}(?:nummer|nr\.?)",
-            r"lieferdatum",
-            r"leistungsdatum",
+            compound("liefer", "datum"),
+            compound("leistung", "datum"),
             r"liefer-?\s*und\s*leistungsdatum",
-            r"bestelldatum",
+            compound("bestell", "datum"),
             r"steuernummer",
             r"telefon",
         ),

@@ -7,7 +7,7 @@ from ._forms import NUMBER, Lexicon, with_folded
 LEXICON = Lexicon(
     code="es",
     labels={
-        "invoice_number": (rf"factura\s*{NUMBER}", r"número\s*de\s*factura"),
+        "invoice_number": (rf"factura\s*{NUMBER}", r"(?:n°|no|nro\.?|número)\s*(?:de\s*)?factura"),
         "issue_date": (
             r"fecha\s*(?:de\s*(?:la\s*)?)?(?:factura|emisión|expedición)",
             r"fecha",
@@ -18,7 +18,7 @@ LEXICON = Lexicon(
         "tax_exclusive_total": (r"(?:total|importe)\s*sin\s*iva",),
         "tax_total": (r"iva",),
         "total": (r"importe\s*total",),
-        "amount_due": (r"importe\s*a\s*pagar",),
+        "amount_due": (r"(?:importe|total)\s*a\s*pagar",),
         "prepaid": (r"anticipo",),
         "iban": (r"iban",),
         "bic": (r"bic",),

@@ -24,6 +24,8 @@ LEXICON = Lexicon(
             r"total\s*h\.?\s*t\.?",
             r"montant\s*(?:eur\s*)?h\.?\s*t\.?",
             r"sous-?\s*total",
+            # Spelled out, and the Belgian "HTVA": "Total hors taxes", "Total HTVA".
+            r"(?:total|montant)\s*(?:hors\s*(?:taxes?|tva)|htva)",
         ),
         "tax_exclusive_total": (r"total\s*h\.?t\.?\s*(?:net|à\s*payer)",),
         "tax_total": (r"total\s*t\.?v\.?a\.?", r"montant\s*t\.?v\.?a\.?", r"t\.?v\.?a\.?"),
@@ -31,6 +33,7 @@ LEXICON = Lexicon(
             r"total\s*t\.?t\.?c\.?",
             r"montant\s*(?:eur\s*)?t\.?t\.?c\.?",
             r"total\s*(?:de\s*la\s*)?facture",
+            r"(?:total|montant)\s*(?:toutes\s*taxes\s*comprises|tvac)",
         ),
         "amount_due": (r"net\s*à\s*payer", r"reste\s*à\s*payer", r"montant\s*(?:dû|à\s*payer)"),
         "prepaid": (r"acompte", r"déjà\s*(?:payé|réglé)"),

@@ -7,7 +7,10 @@ from ._forms import NUMBER, Lexicon, with_folded
 LEXICON = Lexicon(
     code="it",
     labels={
-        "invoice_number": (rf"fattura\s*{NUMBER}", r"numero\s*(?:della\s*)?fattura"),
+        "invoice_number": (
+            rf"fattura\s*{NUMBER}",
+            r"(?:n°|no|n\.|numero)\s*(?:della\s*|di\s*)?fattura",
+        ),
         "issue_date": (r"data\s*(?:della\s*)?fattura", r"data\s*(?:di\s*)?emissione", r"data"),
         "due_date": (r"data\s*(?:di\s*)?scadenza", r"scadenza"),
         "po_number": (r"ordine",),

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from ._forms import HYPHEN, Lexicon, with_folded
+from ._forms import HYPHEN, Lexicon, compound, with_folded
 
 LEXICON = Lexicon(
     code="nl",
     labels={
-        "invoice_number": (r"factuur\s*(?:nummer|nr\.?|no\.?)", r"factuurnummer"),
-        "issue_date": (r"factuurdatum", r"datum\s*factuur", r"datum"),
+        "invoice_number": (compound("factuur", r"nummer|nr\.?|no\.?"),),
+        "issue_date": (compound("factuur", "datum"), r"datum\s*factuur", r"datum"),
         "due_date": (r"vervaldatum", r"uiterste\s*betaaldatum"),
         "po_number": (r"bestelnummer", r"inkooporder"),
         "subtotal": (r"grondslag", r"subtotaal", r"totaal\s*excl\.?"),

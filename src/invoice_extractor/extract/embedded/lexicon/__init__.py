@@ -46,7 +46,7 @@ def _discover() -> dict[str, Lexicon]:
 
 
 LEXICONS: dict[str, Lexicon] = _discover()
-"""Every language's lexicon by its code, English first (it also carries the receipt wording)."""
+"""Every language's lexicon by its code."""
 
 
 def _merged(groups: Iterable[Iterable[str]], *, regex: bool = True) -> tuple[str, ...]:
@@ -59,7 +59,7 @@ def _merged(groups: Iterable[Iterable[str]], *, regex: bool = True) -> tuple[str
 
 
 def _ordered() -> list[Lexicon]:
-    # English first: its labels are also used on pages in other languages ("Total", "IBAN").
+    # English first: where two labels are equally long, the English one is tried first.
     return sorted(LEXICONS.values(), key=lambda lex: (lex.code != "en", lex.code))
 
 

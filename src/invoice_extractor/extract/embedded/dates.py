@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from .lexicon import MONTH_NAMES
+
 __all__ = ["DateMatch", "DateOrder", "find_dates", "guess_date_order", "parse_date"]
 
 DateOrder = Literal["DMY", "MDY", "YMD"]
@@ -21,27 +23,11 @@ DateOrder = Literal["DMY", "MDY", "YMD"]
 # Invoices outside this window are implausible; rejecting them keeps ids and numbers out.
 _MIN_YEAR, _MAX_YEAR = 1990, 2100
 
-# Lower-case month names and abbreviations (with and without accents) per month. No name may
-# map to two months; the abbreviations shared between languages ("mar", "nov") agree.
+# Lower-case month names and abbreviations (with and without accents) per month, from every
+# language's lexicon. No name may map to two months; shared abbreviations ("mar", "nov") agree.
 _MONTHS: dict[str, int] = {}
-for _number, _names in enumerate(
-    (
-        "january jan januar jänner janner jän janv janvier enero ene gennaio gen januari",
-        "february feb februar feber février fevrier févr fevr fév fev febrero febbraio februari",
-        "march mar märz maerz marz mrz mär mars marzo maart mrt",
-        "april apr avril avr abril abr aprile",
-        "may mai mayo maggio mag mei",
-        "june jun juni juin junio giugno giu",
-        "july jul juli juillet juil julio luglio lug",
-        "august aug août aout aoû aou agosto ago augustus",
-        "september sep sept septembre septiembre setiembre set settembre sett",
-        "october oct oktober okt octobre octubre ottobre ott",
-        "november nov novembre noviembre",
-        "december dec dezember dez décembre decembre déc diciembre dic dicembre",
-    ),
-    start=1,
-):
-    for _name in _names.split():
+for _number, _names in enumerate(MONTH_NAMES, start=1):
+    for _name in _names:
         if _MONTHS.setdefault(_name, _number) != _number:
             raise AssertionError(f"month name {_name!r} is listed twice")
 

@@ -22,16 +22,14 @@ from .context import DocumentContext
 from .features import field_features
 from .fields import Candidate, best
 from .items import Table, extract_items
+from .lexicon import CREDIT_TITLES, alternation
 from .patterns import find_bics, find_ibans, find_vat_ids, labelled_iban
 from .ranker import RankerModel, active_model
 from .taxes import find_tax_lines
 from .text import fold, union_bbox
 from .totals import AMOUNT_FIELDS, choose
 
-_CREDIT = re.compile(
-    r"(?i)\b(gutschrift|credit\s*note|avoir|nota\s*de\s*cr[eé]dito|nota\s*di\s*credito|"
-    r"creditnota|\(381\))"
-)
+_CREDIT = re.compile(rf"(?i)\b{alternation(CREDIT_TITLES)}")
 
 
 _CENT = Decimal("0.01")

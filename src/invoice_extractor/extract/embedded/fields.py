@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from ...ingest.document import Line, Page, Word
-from .labels import LABEL_RES
+from .labels import LABEL_RES, may_hold_label
 from .text import Cell, fold, split_cells
 
 T = TypeVar("T")
@@ -111,6 +111,8 @@ class PageIndex:
         pattern = LABEL_RES[field_name]
         blockers = [LABEL_RES["not_a_value"], *(LABEL_RES[r] for r in rivals)]
         for i, text in enumerate(self.folded):
+            if not may_hold_label(field_name, text):
+                continue  # none of the field's label words is on the line: skip its regex
             spans = None
             for m in pattern.finditer(text):
                 if spans is None:

@@ -1,288 +1,18 @@
-"""The label lexicon: how each field is announced on a page, in EN, DE, FR, ES, IT and NL.
+"""How each field is announced on a page: the labels of every language in ``lexicon``, compiled.
 
-Patterns are matched against accent-folded, lower-cased text (``text.fold``), so ``Fälligkeit`` is
-written ``falligkeit`` here. Each label is a regex fragment; word boundaries are added around it.
+Patterns are matched against accent-folded, lower-cased text (``text.fold``); each label is a
+regex fragment, and word boundaries are added around it.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-_NO = r"(?:n[or]?\.?|nr\.?|no\.?|nummer|number|num\.?|numero|nº|n°|#|n\.o|n\.º|nro\.?)"
+from .lexicon import LABEL_PATTERNS
 
-LABELS: dict[str, list[str]] = {
-    "invoice_number": [
-        rf"invoice\s*{_NO}",
-        r"invoice\s*id",
-        r"invoice\s*ref(?:erence)?",
-        r"rechnungs?\s*-?\s*(?:nummer|nr\.?|no\.?)",
-        r"[a-z]*rechnung[a-z]*\s*(?:\(\d{3}\)\s*)?(?:nr\.?|no\.?|nummer|#)",
-        r"gutschrift\s*(?:nr\.?|nummer)",
-        r"beleg\s*(?:nr\.?|nummer)",
-        r"(?:n°|no|numero)\s*(?:de\s*)?facture",
-        rf"facture\s*{_NO}",
-        rf"factura\s*{_NO}",
-        r"n(?:u|ú)mero\s*de\s*factura",
-        rf"fattura\s*{_NO}",
-        r"numero\s*(?:della\s*)?fattura",
-        r"factuur\s*(?:nummer|nr\.?|no\.?)",
-        r"factuurnummer",
-        r"rechnungsnummer",
-        rf"credit\s*note\s*{_NO}",
-        r"bill\s*(?:no\.?|number)",
-        r"receipt\s*(?:no\.?|number|#)",
-    ],
-    "issue_date": [
-        r"invoice\s*date",
-        r"date\s*of\s*issue",
-        r"issue\s*date",
-        r"date\s*issued",
-        r"billing\s*date",
-        r"rechnungsdatum",
-        r"ausstellungsdatum",
-        r"belegdatum",
-        r"date\s*(?:de\s*(?:la\s*)?)?facture",
-        r"date\s*d'emission",
-        r"fecha\s*(?:de\s*(?:la\s*)?)?(?:factura|emision|expedicion)",
-        r"data\s*(?:della\s*)?fattura",
-        r"data\s*(?:di\s*)?emissione",
-        r"factuurdatum",
-        r"datum\s*factuur",
-        r"date",
-        r"datum",
-        r"fecha",
-        r"data",
-    ],
-    "due_date": [
-        r"due\s*date",
-        r"payment\s*due(?:\s*date)?",
-        r"due\s*on",
-        r"due",
-        r"pay(?:able)?\s*by",
-        r"f(?:a|ae)lligkeit(?:sdatum)?",
-        r"f(?:a|ae)llig\s*(?:am|bis)?",
-        r"zahlungsziel",
-        r"zahlbar\s*bis",
-        r"date\s*d'(?:e|é)ch(?:e|é)ance",
-        r"(?:e|é)ch(?:e|é)ance",
-        r"fecha\s*de\s*vencimiento",
-        r"vencimiento",
-        r"data\s*(?:di\s*)?scadenza",
-        r"scadenza",
-        r"vervaldatum",
-        r"uiterste\s*betaaldatum",
-        r"date\s*limite\s*de\s*(?:paiement|reglement)",
-        r"a\s*payer\s*avant\s*le",
-    ],
-    "po_number": [
-        r"p\.?\s*o\.?\s*(?:no\.?|number|#)?",
-        r"purchase\s*order(?:\s*(?:no\.?|number|#))?",
-        r"order\s*(?:no\.?|number|#|ref(?:erence)?)",
-        r"your\s*order",
-        r"bestellnummer",
-        r"bestellung(?:\s*nr\.?(?:\s*kunde)?)?",
-        r"ihre\s*(?:bestellung|zeichen|bestellnummer)",
-        r"auftragsnummer",
-        r"n°\s*(?:de\s*)?bon\s*de\s*commande",
-        r"bon\s*de\s*commande",
-        r"(?:n°\s*de\s*)?commande",
-        r"pedido",
-        r"ordine",
-        r"bestelnummer",
-        r"inkooporder",
-    ],
-    "subtotal": [
-        r"sub\s*-?\s*total",
-        # Receipts: "Total Sales (Excluding GST)", "Total Excl. SST".
-        r"total\s*(?:sales\s*)?\(?\s*excl(?:\.|uding|usive)?\s*(?:of\s*)?(?:gst|sst|vat|tax)\)?",
-        r"net\s*total",
-        r"total\s*net",
-        r"total\s*(?:excl\.?|excluding|before)\s*(?:vat|tax)",
-        r"net\s*amount",
-        r"net\s*amt\.?",
-        r"amount\s*(?:excl\.?|before)\s*(?:vat|tax)",
-        r"zwischensumme",
-        r"positionssumme",
-        r"summe\s*(?:aller\s*)?positionen",
-        r"gesamtbetrag\s*netto",
-        r"summe\s*waren",
-        r"warensumme",
-        r"netto",
-        r"nettobetrag",
-        r"nettosumme",
-        r"summe\s*netto",
-        r"gesamt\s*netto",
-        r"total\s*netto",
-        r"netto\s*gesamt",
-        r"warenwert",
-        r"total\s*h\.?\s*t\.?",
-        r"montant\s*(?:eur\s*)?h\.?\s*t\.?",
-        r"sous-?\s*total",
-        r"base\s*imponible",
-        r"grondslag",
-        r"imponibile",
-        r"subtotaal",
-        r"totaal\s*excl\.?",
-    ],
-    "tax_exclusive_total": [
-        r"rechnungssumme\s*ohne\s*ust\.?",
-        r"gesamtbetrag\s*ohne\s*ust\.?",
-        r"summe\s*ohne\s*ust\.?",
-        r"total\s*h\.?t\.?\s*(?:net|a\s*payer)",
-    ],
-    "tax_total": [
-        r"total\s*(?:vat|tax)",
-        r"total\s*(?:gst|sst)",
-        r"(?:vat|tax|gst|sales\s*tax)(?:\s*(?:amount|total))?",
-        r"mwst\.?(?:\s*(?:betrag|summe))?",
-        r"mehrwertsteuer(?:betrag)?",
-        r"umsatzsteuer(?:betrag)?",
-        r"ust\.?(?:\s*betrag)?",
-        r"steuerbetrag",
-        r"summe\s*(?:der\s*)?(?:mwst|ust|umsatzsteuer)\.?",
-        r"total\s*t\.?v\.?a\.?",
-        r"montant\s*t\.?v\.?a\.?",
-        r"t\.?v\.?a\.?",
-        r"iva",
-        r"btw(?:\s*bedrag)?",
-    ],
-    "total": [
-        r"grand\s*total",
-        # Receipts: "Total Sales (Inclusive of GST)", "TOTAL (INCL GST)", "Rounded Total",
-        # "Nett Total" (the amount paid in Malaysia and Singapore; "net total" is the subtotal).
-        # ("lnclusive", "5ales": letters OCR confuses on receipts)
-        r"total\s*(?:[a-z5]{4,6}\s*)?\(?\s*[il1]ncl(?:\.|udes?|uding|usive?)?\s*(?:of\s*)?"
-        r"(?:gst|sst|vat|tax)\)?",
-        r"[s5]ales\s*\(\s*[il1]ncl(?:\.|udes?|uding|usive?)?\s*(?:of\s*)?(?:gs\W?t|sst|vat|tax)\)?",
-        r"(?:rounded|nett)\s*total",
-        r"total\s*after\s*(?:rounding|adj(?:ustment)?)",
-        r"total\s*payable",
-        r"total\s*(?:amount|due|incl\.?|including|invoice\s*amount)?(?:\s*(?:vat|tax))?",
-        r"invoice\s*total",
-        r"amount\s*incl\.?\s*(?:vat|tax)",
-        r"gesamt(?:betrag|summe)?(?:\s*brutto)?",
-        r"brutto(?:betrag|summe)?",
-        r"rechnungs(?:betrag|summe)(?:\s*brutto)?",
-        r"endbetrag",
-        r"summe",
-        r"total\s*t\.?t\.?c\.?",
-        r"montant\s*(?:eur\s*)?t\.?t\.?c\.?",
-        r"total\s*(?:de\s*la\s*)?facture",
-        r"importe\s*total",
-        r"totale(?:\s*fattura)?",
-        r"totaal(?:\s*incl\.?)?",
-    ],
-    "amount_due": [
-        r"amount\s*due",
-        r"amt\.?\s*due",
-        r"balance\s*due",
-        r"total\s*due",
-        r"amount\s*payable",
-        r"amount\s*to\s*pay",
-        r"to\s*pay",
-        r"zahlbetrag",
-        r"zu\s*zahlen(?:der\s*betrag)?",
-        r"offen(?:er\s*betrag)?",
-        r"restbetrag",
-        r"net\s*a\s*payer",
-        r"reste\s*a\s*payer",
-        r"montant\s*(?:du|a\s*payer)",
-        r"importe\s*a\s*pagar",
-        r"totale\s*da\s*pagare",
-        r"te\s*betalen",
-    ],
-    "prepaid": [
-        r"(?:amount\s*)?paid",
-        r"prepaid(?:\s*amount)?",
-        r"payments?\s*received",
-        r"payments",
-        r"deposit",
-        r"(?:erhaltene\s*)?anzahlung(?:en)?",
-        r"vorauszahlung",
-        r"bereits\s*(?:bezahlt|gezahlt)",
-        r"acompte",
-        r"deja\s*(?:paye|regle)",
-        r"anticipo",
-        r"aanbetaling",
-        r"vooruitbetaald",
-    ],
-    "iban": [r"iban"],
-    "bic": [r"bic", r"swift(?:\s*code)?", r"bic/swift"],
-    "seller_vat": [
-        r"vat\s*(?:id|no\.?|number|reg(?:istration)?\s*no\.?)",
-        r"ust\.?\s*-?\s*id(?:\.?\s*-?\s*nr\.?)?",
-        r"umsatzsteuer\s*-?\s*id(?:entifikationsnummer)?",
-        r"n°\s*(?:de\s*)?tva(?:\s*intracom(?:munautaire)?)?",
-        r"tva\s*intracom(?:munautaire)?",
-        r"nif",
-        r"cif",
-        r"partita\s*iva",
-        r"p\.?\s*iva",
-        r"btw\s*-?\s*(?:nummer|nr\.?|id)",
-    ],
-    "buyer_block": [
-        r"bill(?:ed)?\s*to",
-        r"invoice\s*to",
-        r"sold\s*to",
-        r"customer",
-        r"client",
-        r"buyer",
-        r"recipient",
-        r"to",
-        r"rechnungsempf(?:a|ae)nger",
-        r"k(?:a|ae)ufer(?:\s*/\s*leistungsempf(?:a|ae)nger)?",
-        r"kunde",
-        r"leistungsempf(?:a|ae)nger",
-        r"adresse\s*du\s*client",
-        r"factur(?:e|é)\s*a",
-        r"destinataire",
-        r"acheteur",
-        r"cliente",
-        r"facturar\s*a",
-        r"klant",
-        r"afnemer",
-    ],
-    "seller_block": [
-        r"seller",
-        r"supplier",
-        r"vendor",
-        r"from",
-        r"verk(?:a|ae)ufer",
-        r"lieferant",
-        r"vendeur",
-        r"fournisseur",
-        r"proveedor",
-        r"emisor",
-        r"fornitore",
-        r"leverancier",
-    ],
-    "not_a_value": [
-        # labels whose values look like ours but are something else
-        r"kunden\s*-?\s*(?:nummer|nr\.?)",
-        r"customer\s*(?:no\.?|number|id)",
-        r"account\s*(?:no\.?|number)",
-        r"lieferdatum",
-        r"leistungsdatum",
-        r"liefer-?\s*und\s*leistungsdatum",
-        r"delivery\s*date",
-        r"order\s*date",
-        r"date\s*de\s*livraison",
-        r"bestelldatum",
-        r"(?:n°\s*de\s*|date\s*de\s*)?facture\s*associee",
-        r"date\s*(?:de\s*)?(?:debut|fin)(?:\s*de\s*prestation)?",
-        r"(?:n°\s*de\s*|code\s*)client",
-        r"stylesheet.*",
-        r"version.*",
-        r"steuernummer",
-        r"tax\s*(?:id|number)",
-        r"telefon|phone|tel\.?|fax",
-        r"total\s*(?:qty|quantity|items?|pcs|units?|savings?|discount)\.?",
-        r"(?:item|qty)\s*count",
-        r"rounding(?:\s*adj(?:ustment)?)?",
-        r"(?:card|expiry|exp)\s*date",
-        r"card\s*expiry",
-    ],
-}
+LABELS: dict[str, list[str]] = {field: list(p) for field, p in LABEL_PATTERNS.items()}
+"""Label regexes per field, every language merged (the compiled form of ``lexicon``)."""
 
 
 def _compile(patterns: list[str]) -> re.Pattern[str]:
@@ -293,3 +23,108 @@ def _compile(patterns: list[str]) -> re.Pattern[str]:
 
 
 LABEL_RES: dict[str, re.Pattern[str]] = {field: _compile(p) for field, p in LABELS.items()}
+
+
+def _skip(pattern: str, i: int) -> int:
+    """The index after the escape, class or group starting at ``pattern[i]``."""
+    if pattern[i] == "\\":
+        return i + 2
+    if pattern[i] == "[":
+        return pattern.index("]", i + 2) + 1
+    depth = 0
+    while True:
+        if pattern[i] in "\\[":
+            i = _skip(pattern, i)
+            continue
+        depth += {"(": 1, ")": -1}.get(pattern[i], 0)
+        i += 1
+        if depth == 0:
+            return i
+
+
+def _needles(alternative: str) -> set[str] | None:
+    """Literal texts one of which every match of ``alternative`` contains, or None. The longest
+    literal run outside groups and classes, else the needles of a group that must match."""
+    runs: list[str] = []
+    groups: list[str] = []
+    run, i = "", 0
+    while i < len(alternative):
+        char = alternative[i]
+        optional = alternative[i + 1 : i + 2] in ("?", "*", "+", "{")
+        if char.isalnum() or char in " '°#/-":
+            if optional:
+                runs.append(run)  # the character may be absent: the run ends before it
+                run = ""
+            else:
+                run += char
+            i += 1
+            continue
+        runs.append(run)
+        run = ""
+        if char in "\\[(":
+            end = _skip(alternative, i)
+            mandatory = alternative[end : end + 1] not in ("?", "*", "{")
+            if char == "(" and mandatory and alternative.startswith("(?:", i):
+                groups.append(alternative[i + 3 : end - 1])
+            i = end
+        else:
+            i += 1
+    runs.append(run)
+    longest = max(runs, key=len)
+    if len(longest) >= 3:
+        return {longest}
+    for group in groups:
+        found = [_needles(alt) for alt in _top_level(group)]
+        if all(f is not None and min(map(len, f)) >= 2 for f in found):
+            return set().union(*(f for f in found if f is not None))
+    return {longest} if longest else None
+
+
+def _top_level(pattern: str) -> list[str]:
+    """A regex split at its top-level "|"."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if char == "[":
+            i = pattern.index("]", i + 2) + 1
+            continue
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    return [*parts, pattern[start:]]
+
+
+def _anchors(patterns: list[str]) -> tuple[str, ...] | None:
+    needles: set[str] = set()
+    for pattern in patterns:
+        for alternative in _top_level(pattern):
+            found = _needles(alternative)
+            if found is None:
+                return None
+            needles |= found
+    return tuple(sorted(needles))
+
+
+LABEL_ANCHORS: dict[str, tuple[str, ...] | None] = {f: _anchors(p) for f, p in LABELS.items()}
+"""Per field, literal text one of which every label match contains (None: no such set)."""
+
+
+_EVERY_ANCHOR = tuple(sorted({a for anchors in LABEL_ANCHORS.values() for a in anchors or ()}))
+_ANCHOR_SETS = {f: None if a is None else frozenset(a) for f, a in LABEL_ANCHORS.items()}
+
+
+@lru_cache(maxsize=8192)
+def _anchors_in(folded_line: str) -> frozenset[str]:
+    return frozenset(a for a in _EVERY_ANCHOR if a in folded_line)
+
+
+def may_hold_label(field_name: str, folded_line: str) -> bool:
+    """A cheap test before the field's regex: False only if no label of it can be on the line.
+    The anchors present on a line are found once for all fields."""
+    anchors = _ANCHOR_SETS[field_name]
+    return anchors is None or not anchors.isdisjoint(_anchors_in(folded_line))

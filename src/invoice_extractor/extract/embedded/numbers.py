@@ -6,12 +6,10 @@ from __future__ import annotations
 import re
 
 from .fields import Candidate, PageIndex, best, find_labelled
+from .lexicon import CREDIT_TITLES, DOCUMENT_TITLES, alternation
 from .values import parse_id
 
-_TITLE_WORD = re.compile(
-    r"(?i)^(invoice|rechnung|facture|factura|fattura|factuur|gutschrift|credit\s*note|avoir|"
-    r"receipt|bill|quittung|nota)$"
-)
+_TITLE_WORD = re.compile(rf"(?i)^{alternation((*DOCUMENT_TITLES, *CREDIT_TITLES))}$")
 
 
 def labelled_number(index: PageIndex) -> Candidate[str] | None:

@@ -16,16 +16,10 @@ from ...ingest.document import Word
 from .fields import LabelHit, PageIndex
 from .items import is_items_header
 from .labels import LABEL_RES
+from .lexicon import COPY_MARKS, CREDIT_TITLES, DOCUMENT_TITLES, LEGAL_FORMS, alternation
 from .text import Cell, fold
 
-LEGAL_FORM = re.compile(
-    r"(?i)(?<![\w])(gmbh|ag|kg|ohg|gbr|ug|e\.?\s?k\.?|mbh|ltd\.?|limited|llc|l\.l\.c\.|inc\.?|"
-    r"corp\.?|corporation|plc|company|co\.|sarl|s\.a\.r\.l\.|sas|s\.a\.s\.|sa|s\.a\.|eurl|sasu|"
-    r"sl|s\.l\.|srl|s\.r\.l\.|spa|s\.p\.a\.|bv|b\.v\.|nv|n\.v\.|vof|ab|as|a/s|oy|sp\.\s?z\s?o\.o\.|"
-    # Malaysia, Singapore, India: "Sdn Bhd" (also printed "SDN. BHD", "SDNBHD"), "S/B", "Pte Ltd"
-    r"sdn\.?\s*bhd\.?|bhd\.?|berhad|s/b|pte\.?\s*ltd\.?|pvt\.?\s*ltd\.?)"
-    r"(?![\w])"
-)
+LEGAL_FORM = re.compile(rf"(?i)(?<![\w]){alternation(LEGAL_FORMS)}(?![\w])")
 _POSTCODE_CITY = re.compile(
     r"(?:\b[A-Z]{1,2}[- ])?\b\d{4,5}\b\s+[A-ZÄÖÜÉ][\w\-]+|\b[A-Z]{1,2}\d{1,2}[A-Z]?\s\d[A-Z]{2}\b"
 )
@@ -39,8 +33,7 @@ _NOT_NAME = re.compile(
 )
 # Document titles printed beside the letterhead name ("Amazon Web Services Invoice").
 _TITLE_WORDS = re.compile(
-    r"(?i)\b(invoice|rechnung|facture|factura|fattura|factuur|receipt|quittung|gutschrift|"
-    r"credit note|avoir|original|copy|kopie|duplicate|paid|bezahlt|payee)\b"
+    rf"(?i)\b{alternation((*DOCUMENT_TITLES, *CREDIT_TITLES, *COPY_MARKS))}\b"
 )
 _KEY_VALUE = re.compile(r"^[^:]{1,30}:(\s|$)")  # "Nummer: 123", "Anschrift:"
 _COUNTRY_NAMES = frozenset(

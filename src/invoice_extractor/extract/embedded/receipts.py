@@ -16,6 +16,7 @@ from ...ingest.document import Word
 from .dates import DateOrder, find_dates, parse_date
 from .fields import Candidate, PageIndex
 from .labels import LABEL_RES
+from .lexicon import RECEIPT_WORDS, alternation
 from .parties import LEGAL_FORM
 from .values import joined, words_in_span
 
@@ -71,10 +72,7 @@ def _blocked(folded_line: str, before: str) -> bool:
 
 # --- the merchant ---------------------------------------------------------------------------
 
-_RECEIPT_MARKERS = re.compile(
-    r"(?<![^\W\d_])(cashier|change|tendered|rounding|thank\s*you|gst|sst|cash|counter|receipt|"
-    r"salesperson|table|member|qty)(?![^\W\d_])"
-)
+_RECEIPT_MARKERS = re.compile(rf"(?<![^\W\d_])({alternation(RECEIPT_WORDS)})(?![^\W\d_])")
 MIN_MARKERS = 3
 SLIP_SHAPE = 0.6
 """Text this much narrower than tall is a slip (an A4 page's text is about 0.7 to 0.9 wide)."""

@@ -8,11 +8,15 @@ from functools import lru_cache
 
 from ...ingest.document import Line, Word
 
+# Unicode hyphens and dashes (hyphen, non-breaking hyphen, figure dash, en and em dash, minus)
+# read as "-": "Rechnungs‐Nr." is "Rechnungs-Nr.". One character each, so offsets are kept.
+_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212", "-"))
+
 
 @lru_cache(maxsize=65536)
 def fold(text: str) -> str:
-    """Case- and accent-insensitive key: ``Rechnungsempfänger`` -> ``rechnungsempfanger``."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    """Case-, accent- and dash-insensitive key: ``Rechnungsempfänger`` -> ``rechnungsempfanger``."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_DASHES))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 

@@ -1,0 +1,188 @@
+"""German: invoices of Germany, Austria and Switzerland. Compounds are written with
+``compound`` so that "Rechnungsnummer", "Rechnungs-Nr." and "Rechnung Nr" all match."""
+
+from __future__ import annotations
+
+from ._forms import HYPHEN, Lexicon, compound, with_folded
+
+_NR = r"nummer|nr\.?|no\.?"
+
+LEXICON = Lexicon(
+    code="de",
+    labels={
+        "invoice_number": (
+            compound("rechnung", _NR),
+            r"[a-z]*rechnung[a-z]*\s*(?:\(\d{3}\)\s*)?(?:nr\.?|no\.?|nummer|#)",
+            r"gutschrift\s*(?:nr\.?|nummer)",
+            r"beleg\s*(?:nr\.?|nummer)",
+            r"rechnungsnummer",
+        ),
+        "issue_date": (
+            compound("rechnung", "datum"),
+            r"ausstellungsdatum",
+            compound("beleg", "datum"),
+            r"datum",
+        ),
+        "due_date": (
+            r"fälligkeit(?:sdatum)?",
+            r"fällig\s*(?:am|bis)?",
+            r"zahlungsziel",
+            r"zahlbar\s*bis",
+        ),
+        "po_number": (
+            r"bestellnummer",
+            r"bestellung(?:\s*nr\.?(?:\s*kunde)?)?",
+            r"ihre\s*(?:bestellung|zeichen|bestellnummer)",
+            r"auftragsnummer",
+        ),
+        "subtotal": (
+            r"zwischensumme",
+            r"positionssumme",
+            r"summe\s*(?:aller\s*)?positionen",
+            r"gesamtbetrag\s*netto",
+            r"summe\s*waren",
+            r"warensumme",
+            r"netto",
+            r"nettobetrag",
+            r"nettosumme",
+            r"summe\s*netto",
+            r"gesamt\s*netto",
+            r"total\s*netto",
+            r"netto\s*gesamt",
+            r"warenwert",
+        ),
+        "tax_exclusive_total": (
+            r"rechnungssumme\s*ohne\s*ust\.?",
+            r"gesamtbetrag\s*ohne\s*ust\.?",
+            r"summe\s*ohne\s*ust\.?",
+        ),
+        "tax_total": (
+            r"mwst\.?(?:\s*(?:betrag|summe))?",
+            r"mehrwertsteuer(?:betrag)?",
+            r"umsatzsteuer(?:betrag)?",
+            r"ust\.?(?:\s*betrag)?",
+            r"steuerbetrag",
+            r"summe\s*(?:der\s*)?(?:mwst|ust|umsatzsteuer)\.?",
+        ),
+        "total": (
+            r"gesamt(?:betrag|summe)?(?:\s*brutto)?",
+            r"brutto(?:betrag|summe)?",
+            r"rechnungs(?:betrag|summe)(?:\s*brutto)?",
+            r"endbetrag",
+            r"summe",
+        ),
+        "amount_due": (
+            r"zahlbetrag",
+            r"zu\s*zahlen(?:der\s*betrag)?",
+            r"offen(?:er\s*betrag)?",
+            r"restbetrag",
+        ),
+        "prepaid": (
+            r"(?:erhaltene\s*)?anzahlung(?:en)?",
+            r"vorauszahlung",
+            r"bereits\s*(?:bezahlt|gezahlt)",
+        ),
+        "iban": (r"iban",),
+        "bic": (r"bic",),
+        "seller_vat": (
+            rf"ust\.?{HYPHEN}id(?:\.?{HYPHEN}nr\.?)?",
+            rf"umsatzsteuer{HYPHEN}id(?:entifikationsnummer)?",
+        ),
+        "buyer_block": (
+            r"rechnungsempfänger",
+            r"käufer(?:\s*/\s*leistungsempfänger)?",
+            r"kunde",
+            r"leistungsempfänger",
+        ),
+        "seller_block": (r"verkäufer", r"lieferant"),
+        "not_a_value": (
+            rf"kunden{HYPHEN}(?:nummer|nr\.?)",
+            compound("liefer", "datum"),
+            compound("leistung", "datum"),
+            r"liefer-?\s*und\s*leistungsdatum",
+            compound("bestell", "datum"),
+            r"steuernummer",
+            r"telefon",
+        ),
+    },
+    document_titles=(r"rechnung", r"quittung"),
+    credit_titles=(r"gutschrift",),
+    copy_marks=(r"kopie", r"bezahlt"),
+    legal_forms=(r"gmbh", r"ag", r"kg", r"ohg", r"gbr", r"ug", r"e\.?\s?k\.?", r"mbh"),
+    months=tuple(
+        with_folded(names)
+        for names in (
+            "januar jänner jän jan",
+            "februar feber feb",
+            "märz maerz mrz mär",
+            "april apr",
+            "mai",
+            "juni jun",
+            "juli jul",
+            "august aug",
+            "september sep sept",
+            "oktober okt",
+            "november nov",
+            "dezember dez",
+        )
+    ),
+    table_headings={
+        "desc": (
+            "beschreibung",
+            "bezeichnung",
+            "artikel",
+            "artikelbezeichnung",
+            "produkt",
+            "leistung",
+            "artikelbeschreibung",
+            "leistungsbeschreibung",
+            "text",
+        ),
+        "qty": ("menge", "anzahl", "stunden"),
+        "unit": ("einheit", "me"),
+        "price": (
+            "preis",
+            "einzelpreis",
+            "nettopreis",
+            "e-preis",
+            "ep",
+            "stuckpreis",
+            "netto-preis",
+        ),
+        "code": ("art-nr", "art-nr.", "artikelnummer", "artikel-nr", "referenz", "pos", "position"),
+        "amount": (
+            "gesamt",
+            "gesamtpreis",
+            "betrag",
+            "nettobetrag",
+            "pos-betrag",
+            "gp",
+            "summe",
+            "gesamtbetrag",
+        ),
+    },
+    receipt_words=(r"kassenbon", r"kassierer(?:in)?", r"rückgeld", r"gegeben"),
+    frequent_words=frozenset(
+        [
+            "rechnung",
+            "datum",
+            "betrag",
+            "summe",
+            "und",
+            "der",
+            "die",
+            "das",
+            "mit",
+            "fur",
+            "bitte",
+            "gesamt",
+            "netto",
+            "steuer",
+            "ust",
+            "mwst",
+            "zahlbar",
+            "menge",
+            "preis",
+        ]
+    ),
+)

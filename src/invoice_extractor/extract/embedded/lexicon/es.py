@@ -1,0 +1,77 @@
+"""Spanish: invoices of Spain and Latin America."""
+
+from __future__ import annotations
+
+from ._forms import NUMBER, Lexicon, with_folded
+
+LEXICON = Lexicon(
+    code="es",
+    labels={
+        "invoice_number": (rf"factura\s*{NUMBER}", r"(?:n°|no|nro\.?|número)\s*(?:de\s*)?factura"),
+        "issue_date": (
+            r"fecha\s*(?:de\s*(?:la\s*)?)?(?:factura|emisión|expedición)",
+            r"fecha",
+        ),
+        "due_date": (r"fecha\s*de\s*vencimiento", r"vencimiento"),
+        "po_number": (r"pedido",),
+        "subtotal": (r"base\s*imponible",),
+        "tax_exclusive_total": (r"(?:total|importe)\s*sin\s*iva",),
+        "tax_total": (r"iva",),
+        "total": (r"importe\s*total",),
+        "amount_due": (r"(?:importe|total)\s*a\s*pagar",),
+        "prepaid": (r"anticipo",),
+        "iban": (r"iban",),
+        "bic": (r"bic",),
+        "seller_vat": (r"nif", r"cif"),
+        "buyer_block": (r"cliente", r"facturar\s*a"),
+        "seller_block": (r"proveedor", r"emisor"),
+        "not_a_value": (r"fecha\s*de\s*entrega", r"teléfono", r"(?:n°|número)\s*de\s*cliente"),
+    },
+    document_titles=(r"factura", r"nota"),
+    credit_titles=(r"nota\s*de\s*crédito",),
+    copy_marks=(r"copia",),
+    legal_forms=(r"sl", r"s\.l\.", r"sa", r"s\.a\."),
+    months=tuple(
+        with_folded(names)
+        for names in (
+            "enero ene",
+            "febrero feb",
+            "marzo mar",
+            "abril abr",
+            "mayo",
+            "junio jun",
+            "julio jul",
+            "agosto ago",
+            "septiembre setiembre sep set",
+            "octubre oct",
+            "noviembre nov",
+            "diciembre dic",
+        )
+    ),
+    table_headings={
+        "desc": ("descripcion", "concepto"),
+        "qty": ("cantidad", "cant"),
+        "unit": ("unidad",),
+        "price": ("precio",),
+        "code": ("codigo", "referencia"),
+        "amount": ("importe",),
+    },
+    receipt_words=(r"ticket", r"cajero", r"efectivo"),
+    frequent_words=frozenset(
+        [
+            "factura",
+            "fecha",
+            "importe",
+            "total",
+            "y",
+            "el",
+            "la",
+            "los",
+            "para",
+            "con",
+            "iva",
+            "precio",
+            "cantidad",
+        ]
+    ),
+)

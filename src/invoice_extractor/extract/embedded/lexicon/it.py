@@ -1,0 +1,76 @@
+"""Italian: invoices of Italy and Switzerland."""
+
+from __future__ import annotations
+
+from ._forms import NUMBER, Lexicon, with_folded
+
+LEXICON = Lexicon(
+    code="it",
+    labels={
+        "invoice_number": (
+            rf"fattura\s*{NUMBER}",
+            r"(?:n°|no|n\.|numero)\s*(?:della\s*|di\s*)?fattura",
+        ),
+        "issue_date": (r"data\s*(?:della\s*)?fattura", r"data\s*(?:di\s*)?emissione", r"data"),
+        "due_date": (r"data\s*(?:di\s*)?scadenza", r"scadenza"),
+        "po_number": (r"ordine",),
+        "subtotal": (r"imponibile",),
+        "tax_exclusive_total": (r"totale\s*(?:senza|escl(?:usa|\.)?)\s*iva",),
+        "tax_total": (r"iva",),
+        "total": (r"totale(?:\s*fattura)?",),
+        "amount_due": (r"totale\s*da\s*pagare",),
+        "prepaid": (r"anticipo", r"acconto"),
+        "iban": (r"iban",),
+        "bic": (r"bic",),
+        "seller_vat": (r"partita\s*iva", r"p\.?\s*iva"),
+        "buyer_block": (r"cliente",),
+        "seller_block": (r"fornitore",),
+        "not_a_value": (r"data\s*di\s*consegna", r"codice\s*cliente", r"telefono"),
+    },
+    document_titles=(r"fattura", r"nota"),
+    credit_titles=(r"nota\s*di\s*credito",),
+    copy_marks=(r"copia",),
+    legal_forms=(r"srl", r"s\.r\.l\.", r"spa", r"s\.p\.a\."),
+    months=tuple(
+        with_folded(names)
+        for names in (
+            "gennaio gen",
+            "febbraio feb",
+            "marzo mar",
+            "aprile apr",
+            "maggio mag",
+            "giugno giu",
+            "luglio lug",
+            "agosto ago",
+            "settembre sett set",
+            "ottobre ott",
+            "novembre nov",
+            "dicembre dic",
+        )
+    ),
+    table_headings={
+        "desc": ("descrizione",),
+        "qty": ("quantita", "qta"),
+        "unit": ("unita",),
+        "price": ("prezzo",),
+        "code": ("codice",),
+        "amount": ("importo",),
+    },
+    receipt_words=(r"scontrino", r"contanti", r"resto"),
+    frequent_words=frozenset(
+        [
+            "fattura",
+            "data",
+            "importo",
+            "totale",
+            "e",
+            "il",
+            "la",
+            "per",
+            "con",
+            "iva",
+            "prezzo",
+            "quantita",
+        ]
+    ),
+)

@@ -111,9 +111,10 @@ def label_documents(
 
 
 def training_cases(train_dir: Path | None) -> list[Case]:
-    """The training pool: e-invoices read from their pages (``NAME.visual.pdf``)."""
+    """A training pool: e-invoices read from their pages (``NAME.visual.pdf``) and plain PDFs
+    with a truth file (synthetic invoices: ``invoice-extractor synth``)."""
     from ..evaluation import find_cases
 
     if train_dir is None or not train_dir.is_dir():
         return []
-    return find_cases(train_dir, "einvoice")
+    return find_cases(train_dir)

@@ -71,6 +71,7 @@ class Layout:
     page_numbers: bool  # also on one-page invoices
     delivery_date: bool
     customer_number: bool
+    pay_by: str  # the payment sentence ("{date}")
     carried: str | None  # a "carried forward" note where the table breaks
     thanks: str | None
 
@@ -133,6 +134,7 @@ def draw_layout(rng: random.Random, words: Wording, *, allow_unicode: bool) -> L
         page_numbers=rng.random() < 0.4,
         delivery_date=rng.random() < 0.3,
         customer_number=rng.random() < 0.5,
+        pay_by=_pick(rng, words, "pay_by"),
         carried=_pick(rng, words, "carried") if rng.random() < 0.5 else None,
         thanks=_pick(rng, words, "thanks") if rng.random() < 0.6 else None,
     )

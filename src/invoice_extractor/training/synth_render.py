@@ -17,9 +17,16 @@ from .synth_formats import Formats
 from .synth_layout import Layout, font_files
 
 LEFT, RIGHT, PAGE_BOTTOM = 15.0, 195.0, 262.0
-_WIDTHS = {"position": 10.0, "quantity": 17.0, "unit": 14.0, "unit_price": 26.0, "tax_rate": 15.0,
-           "amount": 29.0}  # fmt: skip
-_NUMERIC = frozenset({"position", "quantity", "unit_price", "tax_rate", "amount"})
+# Widths (mm) of the items table's columns, before a long heading widens one.
+COLUMN_WIDTHS = {
+    "position": 10.0,
+    "quantity": 17.0,
+    "unit": 14.0,
+    "unit_price": 26.0,
+    "tax_rate": 15.0,
+    "amount": 29.0,
+}
+NUMERIC_COLUMNS = frozenset({"position", "quantity", "unit_price", "tax_rate", "amount"})
 
 
 @dataclass(slots=True)
@@ -28,7 +35,7 @@ class Printed:
     pages: int = 1
 
 
-class _Canvas:
+class Canvas:
     def __init__(self, layout: Layout, fmt: Formats, content: Content, letter: bool) -> None:
         self.layout, self.fmt, self.content = layout, fmt, content
         self.pdf = FPDF(format="Letter" if letter else "A4", unit="mm")
@@ -70,7 +77,7 @@ def _stamp(day: date) -> datetime:
 # --- header -----------------------------------------------------------------------------------
 
 
-def _letterhead(c: _Canvas) -> float:
+def _letterhead(c: Canvas) -> float:
     lay, seller = c.layout, c.content.seller
     if lay.letterhead == "footer":
         return 15.0
@@ -92,7 +99,7 @@ def _letterhead(c: _Canvas) -> float:
     return y + 3
 
 
-def _buyer_block(c: _Canvas, x: float, y: float) -> float:
+def _buyer_block(c: Canvas, x: float, y: float) -> float:
     lay, content = c.layout, c.content
     party = content.seller.party
     if lay.sender_line:
@@ -114,7 +121,7 @@ def _buyer_block(c: _Canvas, x: float, y: float) -> float:
     return y
 
 
-def _meta_pairs(c: _Canvas) -> list[tuple[str, str]]:
+def _meta_pairs(c: Canvas) -> list[tuple[str, str]]:
     lay, content = c.layout, c.content
     number_label = c.label("credit_number" if content.credit_note else "invoice_number")
     pairs = [] if lay.number_in_title else [(number_label, content.number)]
@@ -137,7 +144,7 @@ def _meta_pairs(c: _Canvas) -> list[tuple[str, str]]:
     return pairs
 
 
-def _meta_block(c: _Canvas, x: float, y: float, width: float) -> float:
+def _meta_block(c: Canvas, x: float, y: float, width: float) -> float:
     pairs = _meta_pairs(c)
     if c.layout.meta_style == "inline":
         label_w = max(c.pdf.get_string_width(label) for label, _ in pairs) + 4
@@ -155,7 +162,7 @@ def _meta_block(c: _Canvas, x: float, y: float, width: float) -> float:
     return y + ((len(pairs) + 1) // 2) * c.line_h * 2.4
 
 
-def _meta_grid(c: _Canvas, y: float) -> float:
+def _meta_grid(c: Canvas, y: float) -> float:
     pairs = _meta_pairs(c)
     width = (RIGHT - LEFT) / len(pairs)
     for i, (label, value) in enumerate(pairs):
@@ -166,7 +173,7 @@ def _meta_grid(c: _Canvas, y: float) -> float:
     return y + c.line_h * 2.6 + 2
 
 
-def _title(c: _Canvas, y: float) -> float:
+def _title(c: Canvas, y: float) -> float:
     lay, content = c.layout, c.content
     title = lay.credit_title if content.credit_note else lay.title
     if lay.number_in_title:
@@ -177,7 +184,7 @@ def _title(c: _Canvas, y: float) -> float:
     return y + c.line_h * 2.5
 
 
-def draw_header(c: _Canvas) -> float:
+def draw_header(c: Canvas) -> float:
     """Page one down to the items table; returns where the table starts."""
     y = _letterhead(c)
     window = max(y, 45.0)

@@ -7,16 +7,25 @@ from .synth_content import Content, Line
 from .synth_formats import Formats
 from .synth_ids import group_iban
 from .synth_layout import Layout
-from .synth_render import _NUMERIC, _WIDTHS, LEFT, PAGE_BOTTOM, RIGHT, Printed, _Canvas, draw_header
+from .synth_render import (
+    COLUMN_WIDTHS,
+    LEFT,
+    NUMERIC_COLUMNS,
+    PAGE_BOTTOM,
+    RIGHT,
+    Canvas,
+    Printed,
+    draw_header,
+)
 
 
-def _widths(c: _Canvas) -> list[float]:
+def _widths(c: Canvas) -> list[float]:
     """Each column as wide as its usual values or its heading; the description takes the rest."""
     if c.column_widths:
         return c.column_widths
     c.pdf.set_font(c.family, "B", c.layout.size)
     fixed = {
-        col: max(_WIDTHS[col], c.pdf.get_string_width(_heading(c, col)) + 3)
+        col: max(COLUMN_WIDTHS[col], c.pdf.get_string_width(_heading(c, col)) + 3)
         for col in c.layout.columns
         if col != "description"
     }
@@ -25,21 +34,21 @@ def _widths(c: _Canvas) -> list[float]:
     return c.column_widths
 
 
-def _heading(c: _Canvas, column: str) -> str:
+def _heading(c: Canvas, column: str) -> str:
     text = c.layout.headings[column]
     if c.layout.currency_in_heading and column in ("unit_price", "amount"):
         return f"{text} ({c.fmt.currency})"
     return text
 
 
-def _table_head(c: _Canvas, y: float) -> float:
+def _table_head(c: Canvas, y: float) -> float:
     lay, height = c.layout, c.line_h * 1.5
     if lay.table_rules == "header-fill":
         c.pdf.set_fill_color(225, 225, 225)
         c.pdf.rect(LEFT, y, RIGHT - LEFT, height, style="F")
     x = LEFT
     for column, width in zip(lay.columns, _widths(c), strict=True):
-        align = "R" if column in _NUMERIC else "L"
+        align = "R" if column in NUMERIC_COLUMNS else "L"
         c.text(x + 1, y + c.line_h * 0.25, _heading(c, column), bold=True, align=align,
                width=width - 2)  # fmt: skip
         if lay.table_rules == "grid":
@@ -50,7 +59,7 @@ def _table_head(c: _Canvas, y: float) -> float:
     return y + height + 1
 
 
-def _cell(c: _Canvas, line: Line, number: int, column: str) -> str:
+def _cell(c: Canvas, line: Line, number: int, column: str) -> str:
     fmt = c.fmt
     money = fmt.money if c.layout.table_money else fmt.number
     values = {
@@ -65,7 +74,7 @@ def _cell(c: _Canvas, line: Line, number: int, column: str) -> str:
     return values[column]
 
 
-def _row(c: _Canvas, line: Line, number: int, y: float) -> float:
+def _row(c: Canvas, line: Line, number: int, y: float) -> float:
     lay, widths = c.layout, _widths(c)
     desc_w = widths[lay.columns.index("description")] - 2
     c.pdf.set_font(c.family, "", lay.size)
@@ -78,7 +87,7 @@ def _row(c: _Canvas, line: Line, number: int, y: float) -> float:
             for i, part in enumerate(wrapped):
                 c.text(x + 1, y + 0.6 + i * c.line_h, part, width=width - 2)
         else:
-            align = "R" if column in _NUMERIC else "L"
+            align = "R" if column in NUMERIC_COLUMNS else "L"
             c.text(x + 1, y + 0.6, _cell(c, line, number, column), align=align, width=width - 2)
         if lay.table_rules == "grid":
             c.pdf.rect(x, y, width, height)
@@ -88,7 +97,7 @@ def _row(c: _Canvas, line: Line, number: int, y: float) -> float:
     return y + height
 
 
-def _continuation(c: _Canvas) -> float:
+def _continuation(c: Canvas) -> float:
     c.pdf.add_page()
     lay, content = c.layout, c.content
     title = lay.credit_title if content.credit_note else lay.title
@@ -98,7 +107,7 @@ def _continuation(c: _Canvas) -> float:
     return 26.0
 
 
-def _totals_rows(c: _Canvas) -> list[tuple[str, str, bool]]:
+def _totals_rows(c: Canvas) -> list[tuple[str, str, bool]]:
     lay, content, fmt = c.layout, c.content, c.fmt
     rows = [(c.label("subtotal"), c.money(content.subtotal), False)]
     if content.discount:
@@ -124,7 +133,7 @@ def _totals_rows(c: _Canvas) -> list[tuple[str, str, bool]]:
     return rows
 
 
-def _tax_table(c: _Canvas, y: float) -> float:
+def _tax_table(c: Canvas, y: float) -> float:
     lay, fmt = c.layout, c.fmt
     heads = (lay.headings.get("tax_rate") or lay.labels["tax"].format(rate="%"),
              lay.labels["subtotal"], lay.labels["tax_total"])  # fmt: skip
@@ -140,7 +149,7 @@ def _tax_table(c: _Canvas, y: float) -> float:
     return y + c.line_h * 1.5
 
 
-def _totals(c: _Canvas, y: float) -> float:
+def _totals(c: Canvas, y: float) -> float:
     rows = _totals_rows(c)
     height = len(rows) * c.line_h * 1.25 + 6
     if y + height > PAGE_BOTTOM:
@@ -158,12 +167,11 @@ def _totals(c: _Canvas, y: float) -> float:
     return max(y, top + (len(c.content.tax_lines) + 2) * c.line_h * 1.1) + 4
 
 
-def _payment(c: _Canvas, y: float) -> float:
+def _payment(c: Canvas, y: float) -> float:
     lay, content, seller = c.layout, c.content, c.content.seller
     notes: list[str] = []
     if lay.due_style in ("sentence", "both"):
-        notes.append(seller.wording.pay_by[len(content.number) % len(seller.wording.pay_by)]
-                     .format(date=c.date(content.due_date)))  # fmt: skip
+        notes.append(lay.pay_by.format(date=c.date(content.due_date)))
         c.printed.fields.add("due_date")
     if lay.iban_place == "block" and seller.iban:
         iban = group_iban(seller.iban) if lay.iban_grouped else seller.iban
@@ -180,7 +188,7 @@ def _payment(c: _Canvas, y: float) -> float:
     return y
 
 
-def _footer(c: _Canvas, page: int) -> None:
+def _footer(c: Canvas, page: int) -> None:
     lay, seller = c.layout, c.content.seller
     c.pdf.page = page
     if lay.footer:
@@ -207,7 +215,7 @@ def _footer(c: _Canvas, page: int) -> None:
 def render(
     content: Content, layout: Layout, fmt: Formats, *, letter: bool
 ) -> tuple[bytes, Printed]:
-    c = _Canvas(layout, fmt, content, letter)
+    c = Canvas(layout, fmt, content, letter)
     c.pdf.add_page()
     y = _table_head(c, draw_header(c))
     for number, line in enumerate(content.lines, start=1):

@@ -17,7 +17,7 @@ import pytest
 from invoice_extractor.cli import main
 from invoice_extractor.evaluation import find_cases
 from invoice_extractor.ids import check_vat_id, is_valid_iban
-from invoice_extractor.training.dataset import seller_group
+from invoice_extractor.training.dataset import seller_group, training_cases
 from invoice_extractor.training.synth import SyntheticInvoice, generate
 from invoice_extractor.training.synth_formats import NUMBER_STYLES, SYMBOLS, Formats
 from invoice_extractor.training.synth_words import LANGUAGES, WORDINGS
@@ -148,6 +148,7 @@ def test_seller_groups_repeat_a_seller_and_template(invoices: list[SyntheticInvo
     for invoice in invoices:
         by_group.setdefault(seller_group(invoice.truth), []).append(invoice.truth)
     assert 1 < len(by_group) < len(invoices)
+    assert all(group.startswith(f"synth:{SEED}:") for group in by_group)
     for truths in by_group.values():
         assert len({t["seller_name"] for t in truths}) == 1
         assert len({json.dumps(t["_meta"]["layout"]) for t in truths}) == 1
@@ -189,4 +190,5 @@ def test_cli_writes_pairs_that_eval_finds(tmp_path: Path) -> None:
     cases = find_cases(tmp_path)
     assert [case.input.name for case in cases] == sorted(p.name for p in tmp_path.glob("*.pdf"))
     assert all(case.truth.is_file() and not case.exact for case in cases)
+    assert training_cases(tmp_path) == cases  # a synthetic folder also serves as a training pool
     assert main(["synth", str(tmp_path), "--count", "0"]) == 2

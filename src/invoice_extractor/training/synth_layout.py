@@ -59,7 +59,7 @@ class Layout:
     table_rules: str  # "none" | "horizontal" | "grid" | "header-fill"
     table_money: bool  # table amounts carry the currency too
     totals_style: str  # "lines" | "box" | "tax-table"
-    tax_total_line: bool  # a total-tax line even with one rate
+    tax_total_line: bool  # a total-tax line under several rates' lines
     due_line: bool  # an amount-due line even with nothing prepaid
     due_style: str  # "field" | "sentence" | "both" | "none"
     iban_place: str  # "footer" | "block" | "none"

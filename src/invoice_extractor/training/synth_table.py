@@ -117,9 +117,11 @@ def _totals_rows(c: Canvas) -> list[tuple[str, str, bool]]:
         for tax in content.tax_lines:
             label = lay.labels["tax"].format(rate=fmt.rate(tax.rate)) + lay.colon
             rows.append((label, c.money(tax.amount), False))
-    if len(content.tax_lines) == 1 or lay.tax_total_line or lay.totals_style == "tax-table":
-        if len(content.tax_lines) > 1 or lay.totals_style == "tax-table":
-            rows.append((c.label("tax_total"), c.money(content.tax_total), False))
+    several = len(content.tax_lines) > 1
+    if lay.totals_style == "tax-table" or (several and lay.tax_total_line):
+        rows.append((c.label("tax_total"), c.money(content.tax_total), False))
+        c.printed.fields.add("tax_total")
+    elif not several:  # the one tax line is the tax total
         c.printed.fields.add("tax_total")
     total_label = c.label("total")
     if fmt.money_style == "bare" and not (lay.currency_in_heading or lay.currency_line):

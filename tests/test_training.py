@@ -3,6 +3,7 @@ small cross-validation on real corpus documents (skipped without ../shared/corpu
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -77,3 +78,21 @@ def test_corpus_documents_are_labelled_and_cross_validated_by_seller() -> None:
     )
     table = cv.calibration_table()
     assert sum(n for _, n, _, _ in table) > 0
+
+
+def test_train_command_writes_the_same_model_twice(tmp_path: Path) -> None:
+    """`invoice-extractor train` on a small synthetic corpus: a model file the engine loads,
+    byte for byte the same on a second run (fixed seed, one thread, sorted keys)."""
+    from invoice_extractor.cli import main
+    from invoice_extractor.extract.embedded.ranker import RankerModel
+    from invoice_extractor.training.synth import write_synthetic
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_synthetic(corpus, 15, seed=3)
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    for out in (first, second):
+        assert main(["train", str(corpus), "--folds", "3", "--out", str(out)]) == 0
+    assert first.read_bytes() == second.read_bytes()
+    model = RankerModel.from_json(json.loads(first.read_text(encoding="utf-8")))
+    assert model.trees and model.calibration and model.info["documents"]["corpus"] == 15

@@ -17,16 +17,20 @@ _CHUNK = 16 * 1024 * 1024
 
 
 def deflated(pattern: bytes, size: int) -> bytes:
-    """``pattern`` repeated to ``size`` bytes, deflated, without holding the inflated bytes."""
-    compressor = zlib.compressobj(9)
+    """``pattern`` repeated to ``size`` bytes, as a zlib stream, without holding the inflated
+    bytes: one chunk is deflated once and its bytes repeated (a full flush makes each copy stand
+    alone), and the checksum is summed over the chunks."""
     block = (pattern * (_CHUNK // len(pattern) + 1))[:_CHUNK]
-    parts = []
-    left = size
-    while left > 0:
-        parts.append(compressor.compress(block[: min(left, _CHUNK)]))
-        left -= _CHUNK
-    parts.append(compressor.flush())
-    return b"".join(parts)
+    count, rest = divmod(size, _CHUNK)
+    repeated = zlib.compressobj(9, zlib.DEFLATED, -15)
+    unit = repeated.compress(block) + repeated.flush(zlib.Z_FULL_FLUSH)
+    last = zlib.compressobj(9, zlib.DEFLATED, -15)
+    tail = last.compress(block[:rest]) + last.flush()
+    checksum = 1
+    for _ in range(count):
+        checksum = zlib.adler32(block, checksum)
+    checksum = zlib.adler32(block[:rest], checksum)
+    return b"\x78\xda" + unit * count + tail + struct.pack(">I", checksum)
 
 
 def _flate_stream(pdf: pikepdf.Pdf, raw: bytes) -> pikepdf.Stream:

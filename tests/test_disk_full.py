@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from invoice_extractor.store import pages
+from invoice_extractor.store import blobs
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -75,7 +75,7 @@ def test_a_page_image_on_a_full_disk_is_507_and_leaves_no_temp_file(
             self.handle.write(data[: len(data) // 2])
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(pages.os, "fdopen", FullFile)
+    monkeypatch.setattr(blobs.os, "fdopen", FullFile)
     _assert_storage_error(api.get(f"/files/{file_id}/pages/1.png"))
     cache = web_app.extensions["invoice_extractor"].store.pages.cache_dir
     assert [p.name for p in cache.rglob(".tmp-*")] == []

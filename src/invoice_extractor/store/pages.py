@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
-from ..errors import NotFound, StorageError
+from ..errors import NotFound
 from ..ingest.image import frame_count, frame_png, is_image
 from ..ingest.pdf import is_pdf, page_count, render_page
-from .blobs import BlobStore
+from .blobs import BlobStore, write_whole
 
 
 class PageImages:
@@ -37,21 +35,5 @@ class PageImages:
             raise NotFound(f"no page {number}")
         else:
             image = render_page(data, name, number, self.dpi)
-        self._cache(cached, image)
+        write_whole(cached, image, what="the page image", durable=False)
         return image
-
-    @staticmethod
-    def _cache(cached: Path, image: bytes) -> None:
-        tmp: str | None = None
-        try:  # a full disk can fail any step: never leave a temporary file behind
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=cached.parent, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(image)
-            os.replace(tmp, cached)  # concurrent renders of one page: the last rename wins, whole
-        except OSError as exc:
-            if tmp is not None:
-                Path(tmp).unlink(missing_ok=True)
-            raise StorageError(
-                f"cannot cache the page image in DATA_DIR: {exc.strerror or exc}"
-            ) from exc

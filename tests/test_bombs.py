@@ -6,7 +6,10 @@ The files are built by tests/helpers_bombs.py at sizes just past each limit; the
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from PIL import Image
 
 from helpers_bombs import (
     attachment_bomb_pdf,
@@ -124,3 +127,12 @@ def test_a_large_frame_is_reduced_before_ocr_with_its_resolution() -> None:
     png = blank_png(9000, 3000)
     [(frame, dpi)] = list(image._frames(png, "wide.png", max_pages=1))
     assert frame.size == (4500, 1500) and dpi is None
+
+
+def test_the_review_image_of_a_low_dpi_scan_stays_within_the_pixel_caps() -> None:
+    buffer = io.BytesIO()
+    Image.new("L", (7000, 7000), 255).save(buffer, format="PNG", dpi=(60, 60))
+    review = Image.open(io.BytesIO(image.frame_png(buffer.getvalue(), "scan.png", 1, 150)))
+    # 17500 px a side uncapped (150 / 60 x 7000)
+    assert max(review.size) <= MAX_RENDER_SIDE
+    assert review.width * review.height <= MAX_RENDER_PIXELS

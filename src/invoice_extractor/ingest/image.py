@@ -17,6 +17,7 @@ from ..errors import ConfigurationError, CorruptFile, FileTooLarge, NoTextLayer,
 from .document import Document, DocumentKind
 from .ocr.base import OcrEngine
 from .ocr.page import DEFAULT_DPI, DEFAULT_OPTIONS, MAX_SIDE, Options, ocr_page
+from .pdf import render_scale
 
 FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "TIFF": "TIFF", "WEBP": "WebP"}
 SCREEN_DPI = frozenset({72.0, 96.0})  # what editors and cameras write when they know nothing
@@ -188,14 +189,14 @@ def read_image(
 
 def frame_png(data: bytes, name: str, number: int, dpi: int) -> bytes:
     """Frame ``number`` (1-based) as PNG at ``dpi``: the picture the review page shows, scaled so
-    that PDF points map to pixels as for a rendered PDF page (points x dpi / 72)."""
+    that PDF points map to pixels as for a rendered PDF page (points x dpi / 72, within the same
+    pixel caps)."""
     for index, (frame, stated) in enumerate(_frames(data, name, max_pages=10_000), 1):
         if index == number:
             dpi_x, dpi_y = stated or (DEFAULT_DPI, DEFAULT_DPI)
-            size = (
-                max(1, round(frame.width * dpi / dpi_x)),
-                max(1, round(frame.height * dpi / dpi_y)),
-            )
+            width_pt, height_pt = frame.width * 72 / dpi_x, frame.height * 72 / dpi_y
+            scale = render_scale(width_pt, height_pt, dpi)  # capped as a PDF page's render
+            size = (max(1, round(width_pt * scale)), max(1, round(height_pt * scale)))
             buffer = io.BytesIO()
             frame.resize(size).save(buffer, format="PNG")
             return buffer.getvalue()

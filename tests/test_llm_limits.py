@@ -66,25 +66,29 @@ def test_a_pause_holds_every_worker_back() -> None:
 
 
 def test_worker_threads_share_one_limiter() -> None:
-    limiter = RateLimiter(1200)  # a request every 51 ms
+    # A fake clock that stands still: every start each thread is given is its reserved slot, so
+    # the schedule is checked exactly, whatever the load on the machine.
+    clock = FakeClock()
+    slept: list[float] = []
+    limiter = RateLimiter(1200, clock=clock, sleep=slept.append)  # a request every 51 ms
     starts: list[float] = []
     lock = threading.Lock()
 
     def work() -> None:
         for _ in range(4):
-            limiter.acquire()
+            wait = limiter.acquire()
             with lock:
-                starts.append(time.monotonic())
+                starts.append(clock.now + wait)
 
     threads = [threading.Thread(target=work) for _ in range(5)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    starts.sort()
-    assert len(starts) == 20
-    assert_spaced(starts, 60 / 1200)
-    assert starts[-1] - starts[0] == pytest.approx(19 * 60 / (1200 * SAFETY), abs=0.15)
+    step = 60 / (1200 * SAFETY)
+    assert sorted(starts) == pytest.approx([clock.now + i * step for i in range(20)])
+    assert sorted(slept) == pytest.approx([i * step for i in range(1, 20)])
+    assert_spaced(sorted(starts), 60 / 1200)
 
 
 def assert_spaced(starts: list[float], step: float, k: int = 4) -> None:

@@ -77,6 +77,20 @@ class TooManyPages(InputError):
     code = "too_many_pages"
 
 
+class PageTooLarge(InputError):
+    """A page larger than PDF's own limit (200 inches a side): a render bomb, not paper."""
+
+    status = 413
+    code = "page_too_large"
+
+
+class PageTooComplex(InputError):
+    """A page whose drawing content decodes to more than the limit (a decompression bomb)."""
+
+    status = 413
+    code = "page_too_complex"
+
+
 class ConfigurationError(InvoiceExtractorError):
     """A setting is missing or wrong (bad extractor name, bad number)."""
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .errors import InvoiceExtractorError, NoTextLayer
 from .extract import registry
-from .extract.einvoice.backend import invoice_xml
+from .extract.einvoice.backend import invoice_xml, refused_xml_warnings
 from .extract.einvoice.crosscheck import crosscheck
 from .extract.split import split_invoices
 from .ingest.document import Document, DocumentKind
@@ -47,11 +47,13 @@ def extract_document(
             "engine installed: see docs/ocr.md)",
             file=document.name,
         )
+    refused = refused_xml_warnings(document)
     results = []
     for pages in split_invoices(document):
         invoice = backend.extract(document, pages)
         invoice.file = document.name
         invoice.pages = pages
+        invoice.warnings.extend(w for w in refused if w not in invoice.warnings)
         results.append(validate(invoice))
     return results
 

@@ -1,7 +1,8 @@
 """Files embedded in a PDF (PDF/A-3 e-invoices carry their XML this way).
 
-PDFium reads the EmbeddedFiles name tree; a file referenced only from an ``/AF`` array (allowed by
-PDF 2.0 / PDF/A-3) is found with pikepdf when no XML turned up.
+Both the EmbeddedFiles name tree and ``/AF`` arrays (PDF 2.0 / PDF/A-3) are read with pikepdf,
+each XML decoded incrementally up to ``MAX_ATTACHMENT_BYTES``: a small attachment that inflates
+to gigabytes is given up at the limit (its declared size is checked before any decoding).
 """
 
 from __future__ import annotations
@@ -11,51 +12,65 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
+import pikepdf
 import pypdfium2 as pdfium
+
+from .streams import TooLarge, read_bounded
 
 log = logging.getLogger(__name__)
 
+# The same limit as the e-invoice parser's: a larger XML would be refused there anyway.
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 
 
-def xml_attachments(pdf: pdfium.PdfDocument, data: bytes) -> dict[str, bytes]:
+def xml_attachments(
+    pdf: pdfium.PdfDocument, data: bytes
+) -> tuple[dict[str, bytes], dict[str, str]]:
+    """The ``.xml`` files embedded in the PDF by name, and those refused with the reason (``pdf``
+    tells cheaply whether the name tree holds any; the bytes are read by pikepdf, bounded)."""
     found: dict[str, bytes] = {}
-    for index in range(pdf.count_attachments()):
-        try:
-            attachment = pdf.get_attachment(index)
-            name = attachment.get_name()
-            if name.lower().endswith(".xml"):
-                payload = bytes(attachment.get_data())
-                if len(payload) <= MAX_ATTACHMENT_BYTES:
-                    found[name] = payload
-        except (pdfium.PdfiumError, UnicodeDecodeError):
-            log.warning("an attachment of the PDF cannot be read; skipped")
-    if not found and b"/AF" in data:
-        found.update(_associated_files(data))
-    return found
-
-
-def _associated_files(data: bytes) -> dict[str, bytes]:
+    refused: dict[str, str] = {}
+    if pdf.count_attachments() == 0 and b"/AF" not in data:
+        return found, refused
     try:
-        import pikepdf
-    except ImportError:  # optional: without it, /AF-only attachments are not read
-        return {}
-    found: dict[str, bytes] = {}
-    try:
-        with pikepdf.open(io.BytesIO(data)) as pdf:
-            for spec in _af_specs(pdf):
-                name = str(spec.get("/UF") or spec.get("/F") or "")
-                stream = spec.get("/EF", {}).get("/F")
-                if name.lower().endswith(".xml") and stream is not None:
-                    payload = bytes(stream.read_bytes())
-                    if len(payload) <= MAX_ATTACHMENT_BYTES:
+        with pikepdf.open(io.BytesIO(data)) as document:
+            for name, spec in _file_specs(document):
+                if name.lower().endswith(".xml") and name not in found:
+                    try:
+                        payload = _payload(spec)
+                    except TooLarge as exc:
+                        log.warning("%s: %s; not read", name, exc)
+                        refused[name] = str(exc)
+                        continue
+                    if payload is not None:
                         found[name] = payload
-    except Exception:  # a damaged /AF entry must not fail the whole file
-        log.warning("the PDF's associated files cannot be read; skipped")
-    return found
+    except Exception:  # a damaged attachment must not fail the whole file
+        log.warning("the PDF's embedded files cannot be read; skipped")
+    return found, refused
 
 
-def _af_specs(pdf: Any) -> Iterator[Any]:
-    yield from pdf.Root.get("/AF", [])
-    for page in pdf.pages:
-        yield from page.obj.get("/AF", [])
+def _file_specs(document: Any) -> Iterator[tuple[str, Any]]:
+    for name, attached in document.attachments.items():
+        yield str(name), attached.obj
+    specs = list(document.Root.get("/AF", []))
+    for page in document.pages:
+        specs.extend(page.obj.get("/AF", []))
+    for spec in specs:
+        if isinstance(spec, pikepdf.Dictionary):
+            yield str(spec.get("/UF") or spec.get("/F") or ""), spec
+
+
+def _payload(spec: Any) -> bytes | None:
+    files = spec.get("/EF")
+    stream = files.get("/UF") or files.get("/F") if isinstance(files, pikepdf.Dictionary) else None
+    if not isinstance(stream, pikepdf.Stream):
+        return None
+    params = stream.get("/Params")
+    declared = params.get("/Size") if isinstance(params, pikepdf.Dictionary) else None
+    limit_mb = MAX_ATTACHMENT_BYTES // (1024 * 1024)
+    if isinstance(declared, int) and declared > MAX_ATTACHMENT_BYTES:
+        raise TooLarge(f"the embedded file declares {declared} bytes, more than {limit_mb} MB")
+    try:
+        return read_bounded(stream, MAX_ATTACHMENT_BYTES)
+    except TooLarge as exc:
+        raise TooLarge(f"the embedded file decodes to more than {limit_mb} MB") from exc

@@ -98,6 +98,8 @@ class Document:
     kind: DocumentKind
     pages: list[Page] = field(default_factory=list)
     attachments: dict[str, bytes] = field(default_factory=dict)  # embedded files by name
+    # Embedded XML files that were not read (too large when decoded), with the reason.
+    refused_attachments: dict[str, str] = field(default_factory=dict)
     sha256: str = ""
     # The original file, for backends that send page images (LLMs); never serialised.
     data: bytes = field(default=b"", repr=False, compare=False)

@@ -11,16 +11,21 @@ import io
 import warnings
 from collections.abc import Iterator
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from ..errors import ConfigurationError, CorruptFile, FileTooLarge, NoTextLayer, TooManyPages
 from .document import Document, DocumentKind
 from .ocr.base import OcrEngine
-from .ocr.page import DEFAULT_DPI, DEFAULT_OPTIONS, Options, ocr_page
+from .ocr.page import DEFAULT_DPI, DEFAULT_OPTIONS, MAX_SIDE, Options, ocr_page
+from .pdf import render_scale
 
 FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "TIFF": "TIFF", "WEBP": "WebP"}
 SCREEN_DPI = frozenset({72.0, 96.0})  # what editors and cameras write when they know nothing
 MIN_DPI, MAX_DPI = 60.0, 1200.0
+# Most pixels decoded from one frame: an A4 page scanned at 600 dpi is 35 megapixels. Larger
+# frames are refused before decoding; large ones are reduced right after it (OCR reads at most
+# ``MAX_SIDE`` a side), so a frame costs its decoded size once, not once per copy.
+MAX_IMAGE_PIXELS = 64_000_000
 
 
 class NoOcrEngine(ConfigurationError):
@@ -49,7 +54,9 @@ def is_image(data: bytes) -> bool:
     try:
         with Image.open(io.BytesIO(data)) as image:
             return image.format in FORMATS
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:
+        return True  # an image, too large: ``read_image`` says so
+    except (OSError, SyntaxError, ValueError):
         return False
 
 
@@ -73,6 +80,33 @@ def stated_dpi(image: Image.Image) -> tuple[float, float] | None:
     ):
         return None
     return dpi
+
+
+def _too_many_pixels(name: str, size: tuple[int, int] | None = None) -> FileTooLarge:
+    shown = f" ({size[0]} x {size[1]})" if size else ""
+    return FileTooLarge(
+        f"{name}: the image has too many pixels{shown}, more than the limit of "
+        f"{MAX_IMAGE_PIXELS // 1_000_000} megapixels",
+        file=name,
+    )
+
+
+_EXIF_ORIENTATION = 0x0112
+_ORIENTATIONS = {  # EXIF orientation -> the turn that lays the picture upright (as Pillow's)
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _reduced(image: Image.Image) -> tuple[Image.Image, int]:
+    """A frame much larger than OCR reads, reduced by a whole factor (a cheap box filter)."""
+    factor = max(image.size) // MAX_SIDE
+    return (image.reduce(factor), factor) if factor >= 2 else (image, 1)
 
 
 def _damaged(name: str, exc: BaseException) -> CorruptFile:
@@ -101,16 +135,22 @@ def _frames(
                     f"{name}: {count} pages, more than the limit of {max_pages}", file=name
                 )
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise FileTooLarge(f"{name}: the image has too many pixels to read", file=name) from exc
+        raise _too_many_pixels(name) from exc
     except _DECODE_ERRORS as exc:
         raise _damaged(name, exc) from exc
     with image:
         for index in range(count):
             try:
                 image.seek(index)
+                if image.width * image.height > MAX_IMAGE_PIXELS:
+                    raise _too_many_pixels(name, image.size)
                 image.load()
                 dpi = stated_dpi(image)
-                upright = ImageOps.exif_transpose(image)
+                frame, factor = _reduced(image)
+                if dpi is not None:
+                    dpi = (dpi[0] / factor, dpi[1] / factor)
+                turn = _ORIENTATIONS.get(image.getexif().get(_EXIF_ORIENTATION, 1))
+                upright = frame.transpose(turn) if turn is not None else frame
                 frame = upright.convert("RGB" if upright.mode not in {"L", "1"} else "L")
             except _DECODE_ERRORS as exc:
                 raise _damaged(name, exc) from exc
@@ -149,14 +189,14 @@ def read_image(
 
 def frame_png(data: bytes, name: str, number: int, dpi: int) -> bytes:
     """Frame ``number`` (1-based) as PNG at ``dpi``: the picture the review page shows, scaled so
-    that PDF points map to pixels as for a rendered PDF page (points x dpi / 72)."""
+    that PDF points map to pixels as for a rendered PDF page (points x dpi / 72, within the same
+    pixel caps)."""
     for index, (frame, stated) in enumerate(_frames(data, name, max_pages=10_000), 1):
         if index == number:
             dpi_x, dpi_y = stated or (DEFAULT_DPI, DEFAULT_DPI)
-            size = (
-                max(1, round(frame.width * dpi / dpi_x)),
-                max(1, round(frame.height * dpi / dpi_y)),
-            )
+            width_pt, height_pt = frame.width * 72 / dpi_x, frame.height * 72 / dpi_y
+            scale = render_scale(width_pt, height_pt, dpi)  # capped as a PDF page's render
+            size = (max(1, round(width_pt * scale)), max(1, round(height_pt * scale)))
             buffer = io.BytesIO()
             frame.resize(size).save(buffer, format="PNG")
             return buffer.getvalue()

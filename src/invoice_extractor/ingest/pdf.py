@@ -9,6 +9,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import io
+import math
 import re
 import threading
 from collections.abc import Callable
@@ -19,16 +20,23 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image
 
-from ..errors import CorruptFile, EmptyFile, EncryptedPdf, TooManyPages
+from ..errors import CorruptFile, EmptyFile, EncryptedPdf, PageTooLarge, TooManyPages
 from .attachments import xml_attachments
 from .document import Document, DocumentKind, Page, Word
 from .layout import build_lines
+from .streams import check_page_content
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 _PDF_ERR_PASSWORD = 4  # FPDF_ERR_PASSWORD
 _NO_PAGES = re.compile(rb"/Type\s*/Pages\b[^>]*/Count\s+0\b|/Count\s+0\b[^>]*/Type\s*/Pages\b")
+# PDF's own limit is 14400 units a side (200 inches): a larger page is a render bomb, not paper.
+MAX_PAGE_POINTS = 14400.0
+# Every render (review image, OCR) is capped whatever the dpi asked, by side and by total: a
+# huge page then costs what a poster does (an A3 page at 300 dpi is 17 megapixels).
+MAX_RENDER_SIDE = 10_000
+MAX_RENDER_PIXELS = 25_000_000
 _SEPARATORS = frozenset(" \t\r\n\x00\u00a0\u2002\u2003\u2009\u200a\u202f\u3000")
 
 
@@ -76,6 +84,7 @@ def read_pdf(data: bytes, name: str, *, max_pages: int) -> Document:
             raise TooManyPages(
                 f"{name}: {count} pages, more than the limit of {max_pages}", file=name
             )
+        check_page_content(data, name)  # before PDFium parses (and inflates) any page
         pages = []
         for index in range(count):
             try:
@@ -83,13 +92,43 @@ def read_pdf(data: bytes, name: str, *, max_pages: int) -> Document:
             except pdfium.PdfiumError as exc:
                 raise CorruptFile(f"{name}: page {index + 1} cannot be read", file=name) from exc
             try:
+                check_page_size(page, name, index + 1)
                 pages.append(_read_page(page, index + 1))
             finally:
                 page.close()
-        attachments = xml_attachments(pdf, data)
-        return Document(name=name, kind=DocumentKind.PDF, pages=pages, attachments=attachments)
+        attachments, refused = xml_attachments(pdf, data)
+        return Document(
+            name=name,
+            kind=DocumentKind.PDF,
+            pages=pages,
+            attachments=attachments,
+            refused_attachments=refused,
+        )
     finally:
         pdf.close()
+
+
+def check_page_size(page: pdfium.PdfPage, name: str, number: int) -> tuple[float, float]:
+    """The page's size in points; ``PageTooLarge`` beyond PDF's 200-inch limit."""
+    width, height = page.get_size()
+    if max(width, height) > MAX_PAGE_POINTS + 1:  # a point of slack for rounded boxes
+        raise PageTooLarge(
+            f"{name}: page {number} is {width:.0f} x {height:.0f} pt, larger than the PDF "
+            f"limit of {MAX_PAGE_POINTS:.0f} pt (200 inches) a side",
+            file=name,
+        )
+    return width, height
+
+
+def render_scale(width: float, height: float, dpi: float) -> float:
+    """Pixels per point for a page of ``width`` x ``height`` pt at ``dpi``, reduced so that the
+    image stays within ``MAX_RENDER_SIDE`` a side and ``MAX_RENDER_PIXELS`` in all."""
+    width, height = max(width, 1.0), max(height, 1.0)
+    return min(
+        dpi / 72,
+        MAX_RENDER_SIDE / max(width, height),
+        math.sqrt(MAX_RENDER_PIXELS / (width * height)),
+    )
 
 
 def _read_page(page: pdfium.PdfPage, number: int) -> Page:
@@ -158,24 +197,27 @@ def page_count(data: bytes, name: str) -> int:
 def render_image(
     data: bytes, name: str, number: int, dpi: int = 150, *, grayscale: bool = False
 ) -> Image.Image:
-    """One page (1-based) as a Pillow image at ``dpi`` (``info["dpi"]`` says so)."""
+    """One page (1-based) as a Pillow image at ``dpi``, or less for a page too large to render at
+    it (``render_scale``): ``info["dpi"]`` says the resolution rendered."""
     pdf = open_pdf(data, name)
     try:
         if not 1 <= number <= len(pdf):
             raise EmptyFile(f"{name}: no page {number}", file=name)
+        check_page_content(data, name, [number])
         page = pdf[number - 1]
         try:
-            image: Image.Image = page.render(scale=dpi / 72, grayscale=grayscale).to_pil()
+            scale = render_scale(*check_page_size(page, name, number), dpi)
+            image: Image.Image = page.render(scale=scale, grayscale=grayscale).to_pil()
         finally:
             page.close()
-        image.info["dpi"] = (dpi, dpi)
+        image.info["dpi"] = (scale * 72, scale * 72)
         return image
     finally:
         pdf.close()
 
 
 def render_page(data: bytes, name: str, number: int, dpi: int = 150) -> bytes:
-    """One page (1-based) as PNG bytes at ``dpi``."""
+    """One page (1-based) as PNG bytes at ``dpi`` (capped as ``render_image`` says)."""
     buffer = io.BytesIO()
     render_image(data, name, number, dpi).save(buffer, format="PNG", optimize=False)
     return buffer.getvalue()

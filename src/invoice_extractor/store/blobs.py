@@ -14,6 +14,26 @@ from pathlib import Path
 from ..errors import StorageError
 
 
+def write_whole(target: Path, data: bytes, *, what: str, durable: bool) -> None:
+    """``data`` at ``target`` whole or not at all (a temporary file renamed into place; the last
+    of concurrent writers wins); ``durable``: fsync before the rename. Any failure, a full disk
+    at any step included, is a ``StorageError`` and leaves no temporary file behind."""
+    tmp: str | None = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise StorageError(f"cannot store {what} in DATA_DIR: {exc.strerror or exc}") from exc
+
+
 class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -28,21 +48,7 @@ class BlobStore:
         target = self.path(digest)
         if target.exists():
             return digest  # the same file twice is stored once
-        tmp: str | None = None
-        try:  # a full disk can fail any step, the folder and the temporary file included
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-        except OSError as exc:
-            if tmp is not None:
-                Path(tmp).unlink(missing_ok=True)
-            raise StorageError(
-                f"cannot store the upload in DATA_DIR: {exc.strerror or exc}"
-            ) from exc
+        write_whole(target, data, what="the upload", durable=True)
         return digest
 
     def get(self, sha256: str) -> bytes:

@@ -68,9 +68,15 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A unit of work: committed when the block ends, rolled back on error."""
-        with self._sessions() as session, session.begin():
-            yield session
+        """A unit of work: committed when the block ends, rolled back on error. A database on a
+        full disk is a ``StorageError`` (507), not an internal error."""
+        try:
+            with self._sessions() as session, session.begin():
+                yield session
+        except OperationalError as exc:
+            if not is_disk_full(exc):
+                raise
+            raise StorageError("the database cannot take the write: its disk is full") from exc
 
     def migrate(self, lock_dir: Path) -> None:
         """Bring the schema to the newest migration; concurrent processes wait for each other."""
@@ -89,6 +95,18 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+_DISK_FULL_SQLSTATE = "53100"  # PostgreSQL's disk_full
+
+
+def is_disk_full(exc: OperationalError) -> bool:
+    """SQLite's "database or disk is full", PostgreSQL's disk_full, or ENOSPC from the driver."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == _DISK_FULL_SQLSTATE:
+        return True
+    message = str(orig).lower()
+    return "disk is full" in message or "no space left on device" in message
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

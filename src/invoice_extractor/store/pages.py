@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from ..errors import NotFound
 from ..ingest.image import frame_count, frame_png, is_image
 from ..ingest.pdf import is_pdf, page_count, render_page
-from .blobs import BlobStore
+from .blobs import BlobStore, write_whole
 
 
 class PageImages:
@@ -37,9 +35,5 @@ class PageImages:
             raise NotFound(f"no page {number}")
         else:
             image = render_page(data, name, number, self.dpi)
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=cached.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(image)
-        os.replace(tmp, cached)  # concurrent renders of one page: the last rename wins, whole
+        write_whole(cached, image, what="the page image", durable=False)
         return image

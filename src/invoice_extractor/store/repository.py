@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import delete, func, select, update
 
 from ..errors import BadRequest, NotFound, SessionFull, StorageError
@@ -17,6 +16,7 @@ from ..model import Invoice
 from ..settings import Settings
 from ..validate import strip_check_warnings, validate
 from .blobs import BlobStore
+from .corrections import checked_invoice, set_path
 from .db import Database
 from .job_queries import claimable
 from .models import (
@@ -278,13 +278,8 @@ class Store:
             for path, value in changes.items():
                 if path.split(".", 1)[0] in _NOT_EDITABLE:
                     raise BadRequest(f"{path!r} is not an editable field")
-                _set_path(data, path, value)
-            try:
-                Invoice.model_validate(data)
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                where = ".".join(str(p) for p in first["loc"])
-                raise BadRequest(f"invalid value for {where}: {first['msg']}") from exc
+                set_path(data, path, value)
+            checked_invoice(data, changes)
             for path, value in changes.items():
                 row = fields.get(path)
                 if row is None:
@@ -365,29 +360,12 @@ def _scalar_paths(data: dict[str, Any], prefix: str = "") -> Iterable[tuple[str,
             yield path, None if value is None else str(value)
 
 
-def _set_path(data: dict[str, Any], path: str, value: str | None) -> None:
-    parts = path.split(".")
-    node: Any = data
-    try:
-        for part in parts[:-1]:
-            node = node[int(part)] if isinstance(node, list) else node[part]
-        last = parts[-1]
-        if isinstance(node, list):
-            node[int(last)] = value
-        elif isinstance(node, dict) and last in node and not isinstance(node[last], dict | list):
-            node[last] = value
-        else:
-            raise KeyError(last)
-    except (KeyError, IndexError, ValueError, TypeError) as exc:
-        raise BadRequest(f"no editable field {path!r}") from exc
-
-
 def _corrected_data(record: InvoiceRecord) -> dict[str, Any]:
     data: dict[str, Any] = _deep_copy(record.data)
     evidence = data.get("evidence") or {}
     for row in record.fields:
         if row.is_corrected:
-            _set_path(data, row.path, row.corrected)
+            set_path(data, row.path, row.corrected)
             if isinstance(evidence.get(row.path), dict):
                 evidence[row.path]["confidence"] = 1.0  # a person confirmed it
     return data

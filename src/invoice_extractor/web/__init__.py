@@ -19,7 +19,7 @@ from ..settings import Settings
 from ..store.repository import Store
 from . import errors, security
 from .api import api
-from .auth import csrf_token
+from .auth import CookieKeptOnErrors, csrf_token, refuse_cross_site
 from .context import Services
 from .health import health
 from .pages import pages
@@ -51,6 +51,8 @@ def create_app(settings: Settings | None = None, *, queue: JobQueue | None = Non
     worker_queue = queue or default_queue(settings, store)
     app.extensions["invoice_extractor"] = Services(store, worker_queue)
     app.jinja_env.globals["csrf_token"] = csrf_token
+    app.session_interface = CookieKeptOnErrors()
+    app.before_request(refuse_cross_site)  # before any blueprint's hook reads the session
     app.register_blueprint(health)  # first: its /healthz (with checks) wins over the pages' one
     app.register_blueprint(api)
     app.register_blueprint(pages)

@@ -2,7 +2,10 @@
 
 A browser holds its tokens in the signed session cookie; an API client sends
 ``Authorization: Bearer <token>``. Requests that ride on the cookie must also carry the CSRF token
-(form field or ``X-CSRF-Token`` header) when they change something.
+(form field or ``X-CSRF-Token`` header) when they change something. A request that sends a
+bearer token is authorised by that token alone (so skipping the CSRF check for it lends no
+cookie authority), and a write a browser marks as cross-site is refused before the session is
+read (``refuse_cross_site``): its answer must not replace the browser's cookie.
 """
 
 from __future__ import annotations
@@ -10,8 +13,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from urllib.parse import urlsplit
 
-from flask import request, session
+from flask import Flask, request, session
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.wrappers import Response
 
 from ..errors import CsrfFailed
 
@@ -26,12 +32,10 @@ def bearer_token() -> str | None:
 
 
 def request_tokens() -> list[str]:
-    """Every owner token this request presents."""
-    tokens = list(session.get("owners", []))
+    """Every owner token this request presents: the bearer token when one is sent (the cookie
+    then lends nothing), else the cookie's tokens."""
     bearer = bearer_token()
-    if bearer:
-        tokens.append(bearer)
-    return tokens
+    return [bearer] if bearer else list(session.get("owners", []))
 
 
 def remember_owner(token: str) -> None:
@@ -67,3 +71,33 @@ def check_csrf(*, strict: bool = False) -> None:
     expected = session.get("csrf")
     if not isinstance(expected, str) or not hmac.compare_digest(sent, expected):
         raise CsrfFailed("missing or wrong CSRF token; reload the page and try again")
+
+
+_SAME_ORIGIN_FETCH = frozenset({"same-origin", "none"})
+
+
+def refuse_cross_site() -> None:
+    """A write that a browser says comes from another site is refused before anything reads or
+    writes the session. ``Sec-Fetch-Site`` decides when sent (every current browser does); else
+    an ``Origin`` whose host is not this one (hosts only: a TLS proxy in front changes the
+    scheme). Clients that send neither (curl, scripts) hold no ambient cookie to abuse."""
+    if request.method in _SAFE_METHODS:
+        return
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    origin = request.headers.get("Origin")
+    if fetch_site is not None:
+        cross = fetch_site not in _SAME_ORIGIN_FETCH
+    else:
+        cross = origin is not None and urlsplit(origin).netloc != request.host
+    if cross:
+        raise CsrfFailed("cross-site request refused: send it from this site's own pages")
+
+
+class CookieKeptOnErrors(SecureCookieSessionInterface):
+    """The signed-cookie session, never written on an error answer: an error page (which renders
+    a CSRF token) must not replace the cookie a browser holds with a new, empty one."""
+
+    def save_session(self, app: Flask, session: object, response: Response) -> None:
+        if response.status_code >= 400:
+            return
+        super().save_session(app, session, response)  # type: ignore[arg-type]

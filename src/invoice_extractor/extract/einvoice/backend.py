@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...errors import InvalidXml
 from ...ingest.document import Document
 from ...model import Invoice
 from . import read_invoice_xml
@@ -27,6 +28,25 @@ def invoice_xml(document: Document) -> tuple[str, bytes] | None:
         except Exception:  # not this one: a hostile or broken XML is reported when it is read
             continue
     return None
+
+
+REFUSED_CODE = "EINVOICE_REFUSED"
+
+
+def refused_xml_warnings(document: Document) -> list[str]:
+    """One warning per embedded XML refused as hostile, malformed or too large: the invoice is
+    then read from the printed page, and the reviewer must know the exact data was set aside."""
+    reasons = [f"{name}: {reason}" for name, reason in document.refused_attachments.items()]
+    for name, data in document.attachments.items():
+        try:
+            parse(data, name)
+        except InvalidXml as exc:
+            reasons.append(str(exc))
+    return [
+        f"{REFUSED_CODE}: {reason}; the e-invoice XML was refused, the invoice is read from "
+        "the printed page"
+        for reason in reasons
+    ]
 
 
 class EInvoiceExtractor:

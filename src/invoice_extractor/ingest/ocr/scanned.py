@@ -91,7 +91,7 @@ def ocr_pages(
     the PDFium lock; OCR runs outside it, so other threads read PDFs meanwhile."""
     for number in numbers:
         image = render_image(data, document.name, number, dpi, grayscale=True)
-        page = ocr_page(image, number, (dpi, dpi), engine, options)
+        page = ocr_page(image, number, image.info["dpi"], engine, options)
         if page.words or not document.pages[number - 1].words:
             document.pages[number - 1] = page
         log.debug("%s: page %d read by OCR (%d words)", document.name, number, len(page.words))

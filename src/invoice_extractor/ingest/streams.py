@@ -1,0 +1,133 @@
+"""Bounded reads of PDF streams (pikepdf): a small file must not decode to gigabytes.
+
+A Flate stream is inflated in chunks and given up as soon as it passes its limit, so an attachment
+or a content stream that inflates to gigabytes costs its limit, not its size. Page content (and
+the form XObjects it draws) is measured this way before PDFium parses a page.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import zlib
+from collections.abc import Iterator
+from typing import Any
+
+import pikepdf
+
+from ..errors import PageTooComplex
+
+log = logging.getLogger(__name__)
+
+_CHUNK = 1024 * 1024
+# A page's content (with its form XObjects) beyond this is a bomb, not an invoice: busy vector
+# drawings stay well below it.
+MAX_PAGE_CONTENT_BYTES = 32 * 1024 * 1024
+_MB = 1024 * 1024
+
+
+class TooLarge(Exception):
+    """The stream decodes to more than the limit it was read with."""
+
+
+def _filters(stream: Any) -> list[str]:
+    found = stream.get("/Filter")
+    if found is None:
+        return []
+    return [str(item) for item in found] if isinstance(found, pikepdf.Array) else [str(found)]
+
+
+def _chunks(stream: Any) -> Iterator[bytes]:
+    """The decoded stream in chunks: Flate (or no filter) streamed; any other chain decoded by
+    qpdf at once (those filters are rare in content and attachments)."""
+    filters = _filters(stream)
+    if not filters:
+        yield bytes(stream.read_raw_bytes())
+        return
+    if filters != ["/FlateDecode"]:
+        yield bytes(stream.read_bytes())
+        return
+    inflater = zlib.decompressobj()
+    pending = bytes(stream.read_raw_bytes())
+    try:
+        while pending:
+            yield inflater.decompress(pending, _CHUNK)
+            pending = inflater.unconsumed_tail
+        yield inflater.flush()
+    except zlib.error:  # a damaged tail: what inflated so far is what a reader gets
+        return
+
+
+def read_bounded(stream: Any, limit: int) -> bytes:
+    """The decoded stream; ``TooLarge`` as soon as it passes ``limit`` bytes."""
+    parts: list[bytes] = []
+    size = 0
+    for chunk in _chunks(stream):
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"more than {limit} bytes")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _decoded_size(stream: Any, limit: int) -> int:
+    size = 0
+    for chunk in _chunks(stream):
+        size += len(chunk)
+        if size > limit:
+            break
+    return size
+
+
+def _content_streams(page: Any) -> Iterator[Any]:
+    """The page's content streams and the form XObjects they can draw (each once)."""
+    contents = page.obj.get("/Contents")
+    if isinstance(contents, pikepdf.Stream):
+        yield contents
+    elif isinstance(contents, pikepdf.Array):
+        yield from (item for item in contents if isinstance(item, pikepdf.Stream))
+    seen: set[tuple[int, int]] = set()
+    pending = [page.obj.get("/Resources")]
+    while pending:
+        resources = pending.pop()
+        if not isinstance(resources, pikepdf.Dictionary):
+            continue
+        xobjects = resources.get("/XObject")
+        if not isinstance(xobjects, pikepdf.Dictionary):
+            continue
+        for xobject in xobjects.values():
+            key = xobject.objgen
+            if not isinstance(xobject, pikepdf.Stream) or key in seen:
+                continue
+            if xobject.get("/Subtype") != "/Form":
+                continue
+            seen.add(key)
+            yield xobject
+            pending.append(xobject.get("/Resources"))
+
+
+def check_page_content(data: bytes, name: str, numbers: list[int] | None = None) -> None:
+    """Raise ``PageTooComplex`` when a page's content decodes to more than
+    ``MAX_PAGE_CONTENT_BYTES`` (pages ``numbers``, 1-based; None: every page). A file qpdf cannot
+    open is left to PDFium, which reports it."""
+    try:
+        pdf = pikepdf.open(io.BytesIO(data))
+    except Exception:
+        return
+    with pdf:
+        for number in numbers or range(1, len(pdf.pages) + 1):
+            if not 1 <= number <= len(pdf.pages):
+                continue
+            budget = MAX_PAGE_CONTENT_BYTES
+            try:
+                for stream in _content_streams(pdf.pages[number - 1]):
+                    budget -= _decoded_size(stream, budget)
+                    if budget < 0:
+                        raise PageTooComplex(
+                            f"{name}: page {number} has more than "
+                            f"{MAX_PAGE_CONTENT_BYTES // _MB} MB of drawing content "
+                            "(refused as a decompression bomb)",
+                            file=name,
+                        )
+            except pikepdf.PdfError:
+                log.debug("%s: page %d content cannot be measured; left to PDFium", name, number)

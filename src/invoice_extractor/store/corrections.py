@@ -1,0 +1,71 @@
+"""A reviewer's corrections checked before they are stored: canonical field paths, amounts in plain
+decimal notation within a sane magnitude, text of a bounded length.
+
+Without these bounds ``{"total": "1e20000000"}`` is a valid Decimal that every later read prints
+as 20 MB, and ``line_items.-1.description`` edits the last item through Python's negative index.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..errors import BadRequest
+from ..model import Invoice
+
+MAX_TEXT_CHARS = 2000
+"""The longest corrected value: a line item's description fits; a 5 MB seller name does not."""
+_PATH_PART = re.compile(r"[a-z][a-z0-9_]*|0|[1-9][0-9]{0,3}")
+# Plain decimal notation: up to 15 digits before the point (a trillion and more in cents) and 6
+# after it (unit prices and rates); no exponent, no spaces, no sign other than a leading minus.
+_PLAIN_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,6})?")
+
+
+def set_path(data: dict[str, Any], path: str, value: str | None) -> None:
+    """Set the scalar at canonical ``path`` (``seller.name``, ``line_items.0.total``)."""
+    if value is not None and len(value) > MAX_TEXT_CHARS:
+        raise BadRequest(f"the value for {path!r} is longer than {MAX_TEXT_CHARS} characters")
+    parts = path.split(".")
+    if not all(_PATH_PART.fullmatch(part) for part in parts):
+        raise BadRequest(f"no editable field {path!r}")
+    node: Any = data
+    try:
+        for part in parts[:-1]:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        last = parts[-1]
+        if isinstance(node, list) and last.isdigit():
+            node[int(last)] = value
+        elif isinstance(node, dict) and last in node and not isinstance(node[last], dict | list):
+            node[last] = value
+        else:
+            raise KeyError(last)
+    except (KeyError, IndexError, ValueError, TypeError) as exc:
+        raise BadRequest(f"no editable field {path!r}") from exc
+
+
+def checked_invoice(data: dict[str, Any], changes: dict[str, str | None]) -> Invoice:
+    """``data`` (with ``changes`` set) as a valid Invoice; each changed amount in plain notation."""
+    try:
+        invoice = Invoice.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise BadRequest(f"invalid value for {where}: {first['msg']}") from exc
+    for path, value in changes.items():
+        amount = value is not None and isinstance(_value_at(invoice, path), Decimal)
+        if amount and not _PLAIN_DECIMAL.fullmatch((value or "").strip()):
+            raise BadRequest(
+                f"invalid value for {path}: an amount in plain decimal notation "
+                "(at most 15 digits before the point and 6 after it, e.g. 1234.50)"
+            )
+    return invoice
+
+
+def _value_at(invoice: Invoice, path: str) -> object:
+    node: object = invoice
+    for part in path.split("."):
+        node = node[int(part)] if isinstance(node, list) else getattr(node, part, None)
+    return node

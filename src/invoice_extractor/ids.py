@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from schwifty import BIC, IBAN
 from stdnum.ch import uid as ch_uid
 from stdnum.eu import vat as eu_vat
 from stdnum.gb import vat as gb_vat
@@ -52,6 +51,8 @@ def normalize_iban(text: str) -> str:
 @lru_cache(maxsize=4096)
 def is_valid_iban(text: str) -> bool:
     """True for an IBAN with a known country, the right length and structure, and mod-97 == 1."""
+    from schwifty import IBAN  # its registry takes a while to load: only when an IBAN is checked
+
     try:
         IBAN(normalize_iban(text))
     except Exception:  # schwifty raises ValueError subclasses; never let one escape
@@ -72,6 +73,8 @@ def normalize_bic(text: str) -> str:
 @lru_cache(maxsize=4096)
 def is_valid_bic(text: str) -> bool:
     """True for an 8 or 11 character BIC with a valid structure and country code."""
+    from schwifty import BIC
+
     try:
         BIC(normalize_bic(text))
     except Exception:  # schwifty raises ValueError subclasses; never let one escape

@@ -152,35 +152,44 @@ def _words(textpage: pdfium.PdfTextPage, number: int, height: float) -> list[Wor
     rect = pdfium_c.FS_RECTF()
     rect_ref = ctypes.byref(rect)
     get_box = pdfium_c.FPDFText_GetLooseCharBox
+    separators = _SEPARATORS
     words: list[Word] = []
-    chars: list[str] = []
+    # The open word is text[begin:i]: a word's characters are always consecutive in the text.
+    begin = -1
     x0 = y0 = x1 = y1 = 0.0
     for i, ch in enumerate(text):
-        if ch in _SEPARATORS or not get_box(raw, i, rect_ref):
-            if chars:
-                words.append(Word("".join(chars), x0, y0, x1, y1, number))
-                chars = []
+        if ch in separators or not get_box(raw, i, rect_ref):
+            if begin >= 0:
+                words.append(Word(text[begin:i], x0, y0, x1, y1, number))
+                begin = -1
             continue
-        left, right = rect.left, rect.right
-        top, bottom = height - rect.top, height - rect.bottom
-        if chars:
+        left = rect.left
+        right = rect.right
+        top = height - rect.top
+        bottom = height - rect.bottom
+        if begin >= 0:
             size = y1 - y0
             # A jump in height or a wide gap ends the word even without a space char.
-            same_row = abs((top + bottom) / 2 - (y0 + y1) / 2) < size * 0.5
             gap = left - x1
-            if not same_row or gap > size * 0.35 or gap < -size:
-                words.append(Word("".join(chars), x0, y0, x1, y1, number))
-                chars = []
-        if chars:
-            chars.append(ch)
-            x1 = max(x1, right)
-            y0 = min(y0, top)
-            y1 = max(y1, bottom)
-        else:
-            chars = [ch]
-            x0, y0, x1, y1 = left, top, right, bottom
-    if chars:
-        words.append(Word("".join(chars), x0, y0, x1, y1, number))
+            if (
+                abs((top + bottom) / 2 - (y0 + y1) / 2) >= size * 0.5
+                or gap > size * 0.35
+                or gap < -size
+            ):
+                words.append(Word(text[begin:i], x0, y0, x1, y1, number))
+                begin = -1
+            else:
+                if right > x1:
+                    x1 = right
+                if top < y0:
+                    y0 = top
+                if bottom > y1:
+                    y1 = bottom
+                continue
+        begin = i
+        x0, y0, x1, y1 = left, top, right, bottom
+    if begin >= 0:
+        words.append(Word(text[begin:], x0, y0, x1, y1, number))
     return words
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from PIL import Image
 
-from . import cleanup
 from .base import OcrEngine, OcrWord
 
 SLIP_WIDTH = 48.0
@@ -40,6 +39,8 @@ class PageKindRouter:
         resolution when known."""
         if dpi and upright.width * 25.4 / dpi > SLIP_MM:
             return self.pages
+        from . import cleanup  # numpy: loaded only when a page is OCR'd
+
         width = cleanup.width_in_text_lines(upright)
         return self.slips if width is not None and width <= SLIP_WIDTH else self.pages
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from PIL import Image
 
 from ..document import Page, Word
-from . import cleanup
 from .base import EngineChoice, OcrEngine, OcrWord
 from .repair import repair_lines, snap_rows
 
@@ -121,6 +120,8 @@ def read_image(
     """The best reading of ``image``: cleaned up, small text enlarged, and, while it reads
     poorly, tried in other orientations (the likelier pair of turns first: upright and upside
     down, or the two sides; the other pair only when both read poorly)."""
+    from . import cleanup  # numpy: loaded only when a page is OCR'd
+
     grey = cleanup.grey(image)
     if options.contrast:
         grey = cleanup.stretch_contrast(grey)
@@ -153,6 +154,8 @@ def read_image(
 
 def _upright(crop: Image.Image, turn: int, options: Options) -> Image.Image:
     """``crop`` turned and deskewed, for measuring its layout."""
+    from . import cleanup  # numpy: loaded only when a page is OCR'd
+
     image = cleanup.rotate(crop, turn)
     skew = cleanup.skew_angle(image) if options.deskew else 0.0
     return cleanup.rotate(image, -skew) if skew else image
@@ -172,6 +175,8 @@ def _read(
     """One reading: turn, deskew, crop to the ink, enlarge by ``scale``, OCR; the words come
     back in pixels of the turned and deskewed page. (Deskewing the pixels, not the boxes of words
     read on the tilted page: tesseract misreads digits on a page tilted by 3 degrees.)"""
+    from . import cleanup  # numpy: loaded only when a page is OCR'd
+
     image = cleanup.rotate(grey, turn)
     skew = cleanup.skew_angle(image) if options.deskew else 0.0
     if skew:

@@ -3,7 +3,8 @@
 Columns come from the model (``HEADER_FIELDS``, ``LineItem``'s fields), so a field added to the
 model shows up here without an edit. Values are taken from the JSON form of the invoice, so amounts,
 dates and enums read exactly as in the JSON export. Cells a spreadsheet would run as a formula are
-defused.
+defused. Given the review state of each invoice (``Review``), the rows also carry ``reviewed``,
+``reviewed_at`` and the corrected field paths.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from ..model import HEADER_FIELDS, Invoice, LineItem
@@ -28,17 +31,42 @@ INVOICE_COLUMNS: tuple[str, ...] = (
 )
 LINE_ITEM_COLUMNS: tuple[str, ...] = ("file", "invoice_number", "line", *LineItem.model_fields)
 
+REVIEW_COLUMNS: tuple[str, ...] = ("reviewed", "reviewed_at", "corrected_fields")
+"""Appended to both row kinds when the review state is given (the web app's exports)."""
+
 WARNING_SEPARATOR = " | "
+CORRECTED_SEPARATOR = " "  # field paths hold no spaces
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """A reviewer's work on one invoice: marked reviewed (and when), and the corrected paths."""
+
+    reviewed: bool = False
+    reviewed_at: datetime | None = None
+    corrected: tuple[str, ...] = ()
+
+
+def invoice_columns(reviews: Sequence[Review] | None = None) -> tuple[str, ...]:
+    return INVOICE_COLUMNS + (REVIEW_COLUMNS if reviews is not None else ())
+
+
+def line_item_columns(reviews: Sequence[Review] | None = None) -> tuple[str, ...]:
+    return LINE_ITEM_COLUMNS + (REVIEW_COLUMNS if reviews is not None else ())
+
 
 # Spreadsheets evaluate a cell starting with one of these as a formula (OWASP "CSV injection").
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 
 
-def invoice_rows(invoices: Iterable[Invoice]) -> list[list[Any]]:
-    """One row per invoice (in ``INVOICE_COLUMNS`` order), values as in the JSON form."""
+def invoice_rows(
+    invoices: Sequence[Invoice], reviews: Sequence[Review] | None = None
+) -> list[list[Any]]:
+    """One row per invoice (in ``invoice_columns(reviews)`` order), values as in the JSON form;
+    ``reviewed`` is a bool, ``reviewed_at`` a datetime and ``corrected_fields`` a tuple."""
     rows = []
-    for invoice in invoices:
+    for index, invoice in enumerate(invoices):
         data = invoice.to_json_dict()
         row: dict[str, Any] = {path: _lookup(data, path) for path in HEADER_FIELDS}
         row.update(
@@ -50,28 +78,42 @@ def invoice_rows(invoices: Iterable[Invoice]) -> list[list[Any]]:
             warnings=WARNING_SEPARATOR.join(invoice.warnings),
             error=invoice.error,
         )
-        rows.append([row[column] for column in INVOICE_COLUMNS])
+        cells = [row[column] for column in INVOICE_COLUMNS]
+        if reviews is not None:
+            review = reviews[index]
+            cells += [review.reviewed, review.reviewed_at, review.corrected]
+        rows.append(cells)
     return rows
 
 
-def line_item_rows(invoices: Iterable[Invoice]) -> list[list[Any]]:
-    """One row per line item (in ``LINE_ITEM_COLUMNS`` order), numbered from 1 per invoice."""
+def line_item_rows(
+    invoices: Sequence[Invoice], reviews: Sequence[Review] | None = None
+) -> list[list[Any]]:
+    """One row per line item (in ``line_item_columns(reviews)`` order), numbered from 1 per
+    invoice; its ``corrected_fields`` are the invoice's corrected paths within that line."""
     rows = []
-    for invoice in invoices:
+    for index, invoice in enumerate(invoices):
         for number, item in enumerate(invoice.line_items, start=1):
             data = item.model_dump(mode="json")
-            rows.append([invoice.file, invoice.invoice_number, number, *data.values()])
+            cells = [invoice.file, invoice.invoice_number, number, *data.values()]
+            if reviews is not None:
+                review = reviews[index]
+                prefix = f"line_items.{number - 1}."
+                mine = tuple(path for path in review.corrected if path.startswith(prefix))
+                cells += [review.reviewed, review.reviewed_at, mine]
+            rows.append(cells)
     return rows
 
 
-def invoices_to_csv(invoices: Iterable[Invoice]) -> str:
-    """One row per invoice: identity columns, every header field path, warnings and error."""
-    return _write(INVOICE_COLUMNS, invoice_rows(invoices))
+def invoices_to_csv(invoices: Sequence[Invoice], reviews: Sequence[Review] | None = None) -> str:
+    """One row per invoice: identity columns, every header field path, warnings and error (and
+    the review columns when ``reviews`` is given, one per invoice)."""
+    return _write(invoice_columns(reviews), invoice_rows(invoices, reviews))
 
 
-def line_items_to_csv(invoices: Iterable[Invoice]) -> str:
+def line_items_to_csv(invoices: Sequence[Invoice], reviews: Sequence[Review] | None = None) -> str:
     """One row per line item, numbered from 1 within its invoice."""
-    return _write(LINE_ITEM_COLUMNS, line_item_rows(invoices))
+    return _write(line_item_columns(reviews), line_item_rows(invoices, reviews))
 
 
 def format_pages(pages: Sequence[int]) -> str:
@@ -95,6 +137,17 @@ def neutralise(value: Any) -> str:
     return text
 
 
+def review_text(value: Any) -> Any:
+    """A review cell as text: ``true`` / ``false``, an ISO timestamp, paths joined by spaces."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return CORRECTED_SEPARATOR.join(value)
+    return value
+
+
 def _lookup(data: dict[str, Any], path: str) -> Any:
     node: Any = data
     for part in path.split("."):
@@ -106,5 +159,5 @@ def _write(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)  # RFC 4180: CRLF line ends, quoting where needed
     writer.writerow(columns)
-    writer.writerows([neutralise(cell) for cell in row] for row in rows)
+    writer.writerows([neutralise(review_text(cell)) for cell in row] for row in rows)
     return buffer.getvalue()

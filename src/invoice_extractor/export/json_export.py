@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Sequence
+from typing import Any
 
 from ..model import Invoice
+from .csv_export import Review
 
 
-def invoices_to_json(invoices: Iterable[Invoice]) -> str:
-    """A JSON array of the invoices, indented by 2, non-ASCII kept as is (names, €)."""
-    return json.dumps([inv.to_json_dict() for inv in invoices], indent=2, ensure_ascii=False)
+def invoices_to_json(invoices: Sequence[Invoice], reviews: Sequence[Review] | None = None) -> str:
+    """A JSON array of the invoices, indented by 2, non-ASCII kept as is (names, €).
+
+    With ``reviews`` (one per invoice), each object also carries ``reviewed``, ``reviewed_at``
+    (ISO 8601 or null) and ``corrected_fields`` (the corrected field paths).
+    """
+    objects: list[dict[str, Any]] = [inv.to_json_dict() for inv in invoices]
+    if reviews is not None:
+        for data, review in zip(objects, reviews, strict=True):
+            data["reviewed"] = review.reviewed
+            data["reviewed_at"] = review.reviewed_at.isoformat() if review.reviewed_at else None
+            data["corrected_fields"] = list(review.corrected)
+    return json.dumps(objects, indent=2, ensure_ascii=False)

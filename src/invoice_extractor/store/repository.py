@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -45,6 +45,7 @@ class InvoiceView:
     reviewed: bool
     corrected: tuple[str, ...]
     invoice: Invoice
+    reviewed_at: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = self.invoice.to_json_dict()
@@ -386,4 +387,6 @@ def _view(record: InvoiceRecord) -> InvoiceView:
     if corrected:
         # The checks speak about the values the user sees: rerun them on the corrected invoice.
         invoice = validate(strip_check_warnings(invoice))
-    return InvoiceView(record.id, record.file_id, record.reviewed, corrected, invoice)
+    return InvoiceView(
+        record.id, record.file_id, record.reviewed, corrected, invoice, record.reviewed_at
+    )

@@ -1,11 +1,12 @@
-"""Session exports (CSV, XLSX, JSON): corrected values win over extracted ones."""
+"""Session exports (CSV, XLSX, JSON): corrected values win over extracted ones, and every row or
+object carries ``reviewed``, ``reviewed_at`` and the corrected field paths."""
 
 from __future__ import annotations
 
 from flask import Response
 
 from ..errors import BadRequest
-from ..export.csv_export import invoices_to_csv, line_items_to_csv
+from ..export.csv_export import Review, invoices_to_csv, line_items_to_csv
 from ..export.json_export import invoices_to_json
 from ..export.xlsx_export import invoices_to_xlsx
 from .context import services
@@ -28,15 +29,17 @@ def export(session_id: str, fmt: str, kind: str, ids: list[int] | None) -> Respo
         raise BadRequest(f"unknown export format {fmt!r}; valid: {', '.join(FORMATS)}")
     if kind not in ("invoices", "items"):
         raise BadRequest("kind must be invoices or items")
-    invoices = [view.invoice for view in services().store.invoices(session_id, ids)]
+    views = services().store.invoices(session_id, ids)
+    invoices = [view.invoice for view in views]
+    reviews = [Review(view.reviewed, view.reviewed_at, view.corrected) for view in views]
     stem = f"invoices-{session_id[:8]}" + ("-items" if kind == "items" else "")
     if fmt == "json":
-        body: str | bytes = invoices_to_json(invoices)
+        body: str | bytes = invoices_to_json(invoices, reviews)
         mimetype = "application/json"
     elif fmt == "xlsx":
-        body, mimetype = invoices_to_xlsx(invoices), _XLSX
+        body, mimetype = invoices_to_xlsx(invoices, reviews), _XLSX
     else:
-        body = (line_items_to_csv if kind == "items" else invoices_to_csv)(invoices)
+        body = (line_items_to_csv if kind == "items" else invoices_to_csv)(invoices, reviews)
         mimetype = "text/csv"
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'

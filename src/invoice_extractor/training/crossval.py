@@ -8,6 +8,7 @@ many of those are fully right), both with calibrations fitted on the other folds
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -40,6 +41,8 @@ class CrossValidation:
     folds: int
     held_out: list[HeldOut] = field(default_factory=list)
     seconds: float = 0.0
+    # The cross-fitted confidences, computed once when first asked (after every fold ran).
+    _calibrated: list[tuple[HeldOut, dict[str, float]]] | None = field(default=None, repr=False)
 
     def report(self, extractor: str = "embedded") -> EvalReport:
         return EvalReport(
@@ -65,6 +68,8 @@ class CrossValidation:
 
     def calibrated(self) -> list[tuple[HeldOut, dict[str, float]]]:
         """Each document's confidences, calibrated on the other folds only (cross-fitted)."""
+        if self._calibrated is not None:
+            return self._calibrated
         out = []
         cals = {
             k: fit_calibration(self.points(set(range(self.folds)) - {k})) for k in range(self.folds)
@@ -76,6 +81,7 @@ class CrossValidation:
                 for path, (key, raw) in h.raw.items()
             }
             out.append((h, conf))
+        self._calibrated = out
         return out
 
     def calibration_table(self) -> list[tuple[str, int, float, float]]:
@@ -156,8 +162,6 @@ def cross_validate(
 ) -> CrossValidation:
     """Every corpus document scored by a model that never saw its seller group; the training
     pool is used for training only (minus documents of the held-out sellers)."""
-    import time
-
     from .. import pipeline
     from ..extract.embedded.ranker import using_model
 

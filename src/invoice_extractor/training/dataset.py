@@ -63,14 +63,15 @@ def seller_group(truth: Mapping[str, Any]) -> str:
 
 
 def expected_value(truth: Mapping[str, Any], ranked_field: str) -> tuple[str, Any] | None:
-    """The truth of a ranked field, where the truth file gives it and it is printed."""
+    """(truth-file name, value) of a ranked field, where the truth file gives it and it is
+    printed."""
     name, extra = TRUTH_OF[ranked_field]
     printed = set(recommended_fields(truth))
     if name in printed and truth.get(name) is not None:
         return name, truth[name]
     if extra is not None and truth.get("extra", {}).get(extra) is not None:
         # Totals an e-invoice states beside the printed ones: labelled only if a rule found them.
-        return "total", truth["extra"][extra]
+        return extra, truth["extra"][extra]
     return None
 
 

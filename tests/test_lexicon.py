@@ -11,7 +11,13 @@ import pytest
 
 from invoice_extractor.extract.embedded.dates import parse_date
 from invoice_extractor.extract.embedded.fields import PageIndex
-from invoice_extractor.extract.embedded.labels import LABEL_RES, LABELS, _needles, may_hold_label
+from invoice_extractor.extract.embedded.labels import (
+    LABEL_RES,
+    LABELS,
+    _needles,
+    hyphenable,
+    may_hold_label,
+)
 from invoice_extractor.extract.embedded.language import detect_language
 from invoice_extractor.extract.embedded.lexicon import (
     HEADING_KINDS,
@@ -67,7 +73,7 @@ def test_every_language_defines_every_group(code: str) -> None:
 def test_every_language_entry_is_in_the_merged_form(code: str) -> None:
     lexicon = LEXICONS[code]
     for field_name, patterns in lexicon.labels.items():
-        assert {plain(p) for p in patterns} <= set(LABELS[field_name])
+        assert {hyphenable(plain(p)) for p in patterns} <= set(LABELS[field_name])
         for pattern in patterns:
             re.compile(plain(pattern))
     for kind, words in lexicon.table_headings.items():

@@ -19,14 +19,15 @@ from ...model import DocumentType, Evidence, Invoice, LineItem, TaxLine
 from .amounts import detect_currency
 from .candidates import FieldCandidates, collect_candidates
 from .context import DocumentContext
+from .derived import derive_subtotal, evidence_of, reconcile_subtotal
 from .features import field_features
 from .fields import Candidate, best
-from .items import Table, extract_items
+from .items import extract_items
 from .lexicon import CREDIT_TITLES, alternation
 from .patterns import find_bics, find_ibans, find_vat_ids, labelled_iban
 from .ranker import RankerModel, active_model
 from .taxes import find_tax_lines
-from .text import fold, union_bbox
+from .text import fold
 from .totals import AMOUNT_FIELDS, choose
 
 _CREDIT = re.compile(rf"(?i)\b{alternation(CREDIT_TITLES)}")
@@ -36,15 +37,6 @@ _CENT = Decimal("0.01")
 MIN_NAME_PROBABILITY = 0.15
 _PARTY_NAMES = ("seller.name", "buyer.name")
 _NAME_PAIRS = 6  # seller and buyer are chosen jointly among each one's best candidates
-
-
-def _evidence(words: list[Word], confidence: float) -> Evidence:
-    return Evidence(
-        page=words[0].page,
-        bbox=union_bbox(words),
-        text=" ".join(w.text for w in words),
-        confidence=round(max(0.0, min(confidence, 1.0)), 2),
-    )
 
 
 class EmbeddedExtractor:
@@ -68,7 +60,7 @@ class EmbeddedExtractor:
             if cand is None or not cand.words:
                 return
             _set(invoice, path, cand.value)
-            evidence[path] = _evidence(cand.words, cand.score)
+            evidence[path] = evidence_of(cand.words, cand.score)
 
         number = best(found["invoice_number"])
         put("invoice_number", number)
@@ -89,10 +81,10 @@ class EmbeddedExtractor:
         seller, buyer = _pair_parties(found["seller.name"], found["buyer.name"])
         if seller is not None:
             invoice.seller.name = seller.value
-            evidence["seller.name"] = _evidence(seller.words, seller.score)
+            evidence["seller.name"] = evidence_of(seller.words, seller.score)
         if buyer is not None:
             invoice.buyer.name = buyer.value
-            evidence["buyer.name"] = _evidence(buyer.words, buyer.score)
+            evidence["buyer.name"] = evidence_of(buyer.words, buyer.score)
         self._identifiers(ctx, invoice, evidence)
         amounts = {f: found[f] for f in AMOUNT_FIELDS}
         totals = choose(amounts)
@@ -114,7 +106,8 @@ class EmbeddedExtractor:
             )
         self._tax_lines(ctx, invoice, evidence)
         table = extract_items(ctx.indexes, ctx.decimal_sep)
-        _reconcile_subtotal(invoice, table, evidence)
+        reconcile_subtotal(invoice, table, evidence)
+        derive_subtotal(invoice, table, ctx.indexes, ctx.decimal_sep, evidence)
         for n, item in enumerate(table.items):
             invoice.line_items.append(
                 LineItem(
@@ -124,9 +117,9 @@ class EmbeddedExtractor:
                     amount=item.amount,
                 )
             )
-            evidence[f"line_items.{n}.amount"] = _evidence(item.amount_words, 0.7)
+            evidence[f"line_items.{n}.amount"] = evidence_of(item.amount_words, 0.7)
             if item.words:
-                evidence[f"line_items.{n}.description"] = _evidence(item.words, 0.6)
+                evidence[f"line_items.{n}.description"] = evidence_of(item.words, 0.6)
         first_text = ctx.pages[0].text if ctx.pages else ""
         if _CREDIT.search(first_text[:600]):
             invoice.document_type = DocumentType.CREDIT_NOTE
@@ -144,7 +137,7 @@ class EmbeddedExtractor:
             invoice.tax_lines.append(
                 TaxLine(rate=tax.rate, base=tax.base, amount=tax.amount, category=category)
             )
-            evidence[f"tax_lines.{n}.amount"] = _evidence(tax.words, 0.8)
+            evidence[f"tax_lines.{n}.amount"] = evidence_of(tax.words, 0.8)
         if invoice.tax_total is None and taxes:
             # BT-110 is the sum of the BT-117 amounts, each proved by base x rate on the page.
             invoice.tax_total = sum((t.amount for t in taxes), Decimal(0))
@@ -175,7 +168,7 @@ class EmbeddedExtractor:
 
         def put(path: str, value: str, words: list[Word], rule: float) -> None:
             _set_path(invoice, path, value)
-            evidence[path] = _evidence(words, rule)
+            evidence[path] = evidence_of(words, rule)
 
         vat_hits = [h for idx in ctx.indexes for h in find_vat_ids(idx)]
         seller_vat = next((h for h in vat_hits if not h.buyer_hint), None)
@@ -238,44 +231,6 @@ def _pair_parties(
         return None, None
     _, seller, buyer = max(pairs, key=lambda p: p[0])
     return seller, buyer
-
-
-def _reconcile_subtotal(invoice: Invoice, table: Table, evidence: dict[str, Evidence]) -> None:
-    """BT-106 is the sum of the line net amounts. When the table also lists document-level
-    allowances and charges and the printed net total equals lines - allowances + charges, that
-    printed total is BT-109 (tax exclusive), not BT-106: assign both, and the adjustments."""
-    printed = invoice.subtotal
-    if printed is None or not table.items or not table.adjustments:
-        return
-    lines = sum((i.amount for i in table.items), Decimal(0))
-    kinds = {
-        kind: [a for a in table.adjustments if a.kind == kind] for kind in ("allowance", "charge")
-    }
-    sums = {kind: sum((abs(a.amount) for a in rows), Decimal(0)) for kind, rows in kinds.items()}
-    signed = sum((a.amount for a in table.adjustments), Decimal(0))
-    fits = (
-        abs(lines - sums["allowance"] + sums["charge"] - printed) <= _CENT
-        # Adjustments carry their printed sign (a credit note negates everything).
-        or abs(lines + signed - printed) <= _CENT
-    )
-    if lines == printed or not fits:
-        return
-    if invoice.tax_exclusive_total is None:
-        invoice.tax_exclusive_total = printed
-        evidence["tax_exclusive_total"] = evidence.pop("subtotal")
-    invoice.subtotal = lines
-    evidence["subtotal"] = _sum_evidence([i.amount_words for i in table.items])
-    for kind, field_name in (("allowance", "allowances"), ("charge", "charges")):
-        if kinds[kind]:  # null, not 0, when none is printed
-            setattr(invoice, field_name, sums[kind])
-            evidence[field_name] = _sum_evidence([a.amount_words for a in kinds[kind]])
-
-
-def _sum_evidence(groups: list[list[Word]]) -> Evidence:
-    """Evidence of a sum: the box around its printed terms on the page that holds the first."""
-    page = groups[0][0].page
-    words = [w for group in groups for w in group if w.page == page]
-    return _evidence(words, 0.7)
 
 
 def _set(invoice: Invoice, path: str, value: object) -> None:

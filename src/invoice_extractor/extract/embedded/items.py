@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 
 from ...ingest.document import Line, Word
 from .amounts import find_amounts
@@ -22,6 +23,11 @@ from .values import is_money, joined, words_in_span
 
 _HEADER_WORDS = TABLE_HEADINGS
 _KIND_OF = {word: kind for kind, words in _HEADER_WORDS.items() for word in words}
+# Heading words long enough to end a compound: "Zeilenbetrag" is a "Betrag", "VK-Preis" a "Preis".
+_TAILS = sorted(
+    ((w, k) for w, k in _KIND_OF.items() if len(w) >= 5 and w.isalpha() and k != "code"),
+    key=lambda wk: -len(wk[0]),
+)
 _ATTRIBUTE = re.compile(r"^[^:]{1,40}\s?:(\s|\S)")  # "Bruttopreis: 4,00", "Art-Nr-Kunde: X"
 _ADJUSTMENT = re.compile(
     r"^(?:\W*\w{1,4}\s+)?(?:(?P<allowance>remise|rabais|rabatt|abschlag|nachlass|discount|"
@@ -99,7 +105,7 @@ def _header_columns(line: Line) -> list[Column]:
     for i, word in enumerate(words):
         key = fold(word.text).strip("()[],;:.#/")
         pair = key + " " + fold(words[i + 1].text).strip("()[],;:.") if i + 1 < len(words) else ""
-        kind = _KIND_OF.get(pair) or _KIND_OF.get(key)
+        kind = _KIND_OF.get(pair) or _KIND_OF.get(key) or _compound_kind(key)
         if kind is not None and i > 0 and columns and columns[-1].kind == "code":
             prev = fold(words[i - 1].text).strip("()[],;:.")
             if _KIND_OF.get(prev + " " + key) == "code":
@@ -107,6 +113,19 @@ def _header_columns(line: Line) -> list[Column]:
         if kind is not None:
             columns.append(Column(kind, word.x0, word.x1))
     return columns
+
+
+@lru_cache(maxsize=4096)
+def _compound_kind(key: str) -> str | None:
+    """The column kind of a compound heading, from the heading word it ends with."""
+    for tail, kind in _TAILS:
+        if (
+            len(key) >= len(tail) + 2
+            and key.endswith(tail)
+            and key[: -len(tail)].strip("-").isalpha()
+        ):
+            return kind
+    return None
 
 
 def _numbers(line: Line, decimal_sep: str | None) -> list[Number]:
@@ -212,6 +231,14 @@ def extract_items(indexes: list[PageIndex], decimal_sep: str | None) -> Table:
                         table = _Table(header)
                 continue
             if table is None:
+                continue
+            if (
+                header_line == i - 1
+                and not rows
+                and line.y0 - header_y < size * 1.8
+                and not any(c.isdigit() for c in index.folded[i])
+            ):
+                header_y, header_line = line.y1, i  # a heading wraps: "VK-Preis / Ohne / MwSt."
                 continue
             if _is_stop(index, i):
                 rows, extra = _flush(rows, extra, items, table), []

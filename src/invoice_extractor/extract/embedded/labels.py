@@ -11,7 +11,33 @@ from functools import lru_cache
 
 from .lexicon import LABEL_PATTERNS
 
-LABELS: dict[str, list[str]] = {field: list(p) for field, p in LABEL_PATTERNS.items()}
+
+def hyphenable(pattern: str) -> str:
+    """The label with a hyphen allowed wherever it allows a space: multi-word labels are also
+    printed hyphenated ("VAT-ID", "Due-Date", "Bill-to"). Only ``\\s`` outside a character
+    class changes, so the pattern's other escapes and classes keep their meaning."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("\\s", i):
+            out.append("[\\s-]")
+            i += 2
+        elif pattern[i] == "\\":
+            out.append(pattern[i : i + 2])
+            i += 2
+        elif pattern[i] == "[":
+            end = pattern.index("]", i + 2) + 1
+            out.append(pattern[i:end])
+            i = end
+        else:
+            out.append(pattern[i])
+            i += 1
+    return "".join(out)
+
+
+LABELS: dict[str, list[str]] = {
+    field: [hyphenable(x) for x in p] for field, p in LABEL_PATTERNS.items()
+}
 """Label regexes per field, every language merged (the compiled form of ``lexicon``)."""
 
 

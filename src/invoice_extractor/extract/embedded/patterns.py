@@ -104,10 +104,15 @@ def labelled_iban(index: PageIndex) -> list[IdHit]:
         parts: list[Word] = []
         for word in words:
             token = word.text.strip(":")
+            # A comma or semicolon ends the value: "IBAN DE37 0800 ... 89, SWIFT/BIC: ...".
+            ends = token[-1:] in (",", ";")
+            token = token.rstrip(",;")
             if not token.isalnum() or (parts and not token.isdigit() and len(token) > 4):
                 break
             parts.append(word)
-        value = normalize_iban("".join(w.text for w in parts))
+            if ends:
+                break
+        value = normalize_iban("".join(w.text.strip(":").rstrip(",;") for w in parts))
         if len(value) >= 12 and value[:2].isalpha() and value[2:4].isdigit():
             hits.append(IdHit(value, parts, hit.line_index, False, is_valid_iban(value)))
     return hits

@@ -31,6 +31,7 @@ _AFTER_ROUNDING = 0.3
 _NET = re.compile(r"^nett?\b")
 _TOLERANCE = Decimal("0.01")
 _TOP_K = 4
+_HEADING_WRAP = 2  # lines a column heading may wrap onto below the heading row
 
 
 @dataclass(slots=True)
@@ -64,7 +65,7 @@ def collect(
         paid_at = next((i for i, t in enumerate(index.folded) if _PAYMENT_LINE.match(t)), None)
         rounded_at = next((i for i, t in enumerate(index.folded) if _ROUNDING_LINE.match(t)), None)
         # Column headings of an items table ("Subtotal", "Total" per line) announce no total.
-        table_heads = {h.line_index for h in hits if is_items_header(index, h.line_index)}
+        table_heads = {h.line_index for h in hits if _in_heading_band(index, h.line_index)}
         receipt = is_receipt(index)
         for hit in hits:
             if hit.line_index in table_heads:
@@ -97,6 +98,24 @@ def collect(
                 Candidate(value, used, score, hit.text, where, hit.box, "", index.lead(hit))
             )
     return found
+
+
+def _in_heading_band(index: PageIndex, line_index: int) -> bool:
+    """An items table's heading row, or a line its headings wrap onto ("VK-Preis" over "Ohne"
+    over "MwSt."): words without digits, right under the row."""
+    lines = index.page.lines
+    for back in range(_HEADING_WRAP + 1):
+        at = line_index - back
+        if at < 0:
+            return False
+        if back and (
+            any(c.isdigit() for c in index.folded[at + 1])
+            or lines[at + 1].y0 - lines[at].y1 > 1.5 * (lines[at].y1 - lines[at].y0)
+        ):
+            return False
+        if is_items_header(index, at):
+            return True
+    return False
 
 
 def _column_below(index: PageIndex, hit: LabelHit, hits: list[LabelHit]) -> list[list[Word]]:
@@ -151,8 +170,19 @@ def choose(found: dict[str, list[Candidate[Decimal]]]) -> Totals:
     Option = Candidate[Decimal] | None
     best_head: tuple[Option, Option, Option, Option] = (None, None, None, None)
     best_score, consistent = -9.0, False
-    heads = itertools.product(*(_top(found[f]) for f in ("subtotal", "tax_exclusive_total")))
-    for sub_c, excl_c in heads:
+    subtotals = _top(found["subtotal"])
+    # A "Net total" label may print BT-106 (lines) or BT-109 (after allowances and charges):
+    # a second subtotal candidate may stand as the tax-exclusive total where arithmetic says so.
+    as_excl = {id(c) for c in subtotals if c is not None}
+    exclusives = _top(found["tax_exclusive_total"])[:-1] + subtotals
+    for sub_c, excl_c in itertools.product(subtotals, exclusives):
+        borrowed = excl_c is not None and id(excl_c) in as_excl
+        if (
+            excl_c is not None
+            and borrowed
+            and (sub_c is None or excl_c is sub_c or _eq(sub_c.value, excl_c.value))
+        ):
+            continue
         for tax_c, total_c in itertools.product(_top(found["tax_total"]), _top(found["total"])):
             combo = (sub_c, excl_c, tax_c, total_c)
             score = sum(c.score for c in combo if c is not None)
@@ -162,7 +192,11 @@ def choose(found: dict[str, list[Candidate[Decimal]]]) -> Totals:
             if net is not None and tax is not None and total is not None:
                 ok = _eq(net + tax, total)
                 score += 1.5 if ok else -0.5
-            if sub is not None and total is not None and sub > total > 0:
+            if borrowed and not ok:
+                continue
+            # A subtotal above the total needs allowances: a tax-exclusive total that adds up.
+            explained = ok and excl is not None
+            if sub is not None and total is not None and sub > total > 0 and not explained:
                 score -= 1.0
             if score > best_score:
                 best_score, best_head, consistent = score, combo, ok

@@ -1,0 +1,88 @@
+"""Totals settled by arithmetic and labels in their printed variants: the stages added for
+layouts the learned ranker alone misread (a hyphenated label, an IBAN ended by a comma, a net
+total that is BT-109, a subtotal only the sum rules find, compound and wrapped headings)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from invoice_extractor.extract.embedded.items import _compound_kind
+from invoice_extractor.extract.embedded.labels import LABEL_RES, hyphenable
+from test_engine import HEAD, _items, assert_evidence_on_page, extract_one, stack, table
+
+if TYPE_CHECKING:
+    from conftest import MakePdf
+
+
+def test_a_label_may_print_a_hyphen_where_it_has_a_space() -> None:
+    assert hyphenable(r"vat\s*id[\s.]*x") == r"vat[\s-]*id[\s.]*x"
+    assert LABEL_RES["seller_vat"].search("vat-id: de811569869")
+    assert LABEL_RES["due_date"].search("due-date: 2024-05-01")
+
+
+def test_compound_headings_take_the_kind_of_their_last_word() -> None:
+    assert _compound_kind("zeilenbetrag") == "amount"
+    assert _compound_kind("vk-preis") == "price"
+    assert _compound_kind("rabatt") is None
+    assert _compound_kind("betrag") is None  # the word itself is no compound
+
+
+def test_a_footer_vat_id_label_with_a_hyphen_and_an_iban_ended_by_a_comma(
+    make_pdf: MakePdf,
+) -> None:
+    page = HEAD + stack(300, ("Total", "100.00 EUR"))
+    page += [
+        (60, 760, "IBAN DE89 3704 0044 0532 0130 00, SWIFT/BIC: COBADEFFXXX", 8),
+        (60, 772, "VAT-ID: DE811569869", 8),
+    ]
+    invoice = extract_one(make_pdf([page], "footer.pdf"))
+    assert invoice.payment.iban == "DE89370400440532013000"
+    assert invoice.seller.vat_id == "DE811569869"
+
+
+def test_a_net_total_that_adds_up_is_the_tax_exclusive_total(make_pdf: MakePdf) -> None:
+    # Lines 1,000.00; a discount of 100.00 leaves a net total of 900.00; 19% VAT 171.00.
+    page = HEAD + stack(
+        300,
+        ("Subtotal", "1,000.00 EUR"),
+        ("Discount", "-100.00 EUR"),
+        ("Net total", "900.00 EUR"),
+        ("VAT 19%", "171.00 EUR"),
+        ("Grand total", "1,071.00 EUR"),
+    )
+    invoice = extract_one(make_pdf([page], "net.pdf"))
+    got = [invoice.subtotal, invoice.tax_exclusive_total, invoice.tax_total, invoice.total]
+    assert got == [Decimal("1000.00"), Decimal("900.00"), Decimal("171.00"), Decimal("1071.00")]
+
+
+def test_a_subtotal_printed_without_a_subtotal_label_is_found_by_arithmetic(
+    make_pdf: MakePdf,
+) -> None:
+    page = HEAD + stack(300, ("Service charges", "$84.00"), ("Tax", "$16.00"), ("Total", "$100.00"))
+    invoice = extract_one(make_pdf([page], "charges.pdf"))
+    assert (invoice.subtotal, invoice.total) == (Decimal("84.00"), Decimal("100.00"))
+    assert invoice.evidence["subtotal"].text == "$84.00"
+    assert_evidence_on_page(invoice)
+
+
+def test_no_subtotal_is_invented_when_the_page_does_not_print_it(make_pdf: MakePdf) -> None:
+    page = HEAD + stack(300, ("Tax", "$16.00"), ("Total", "$100.00"))
+    invoice = extract_one(make_pdf([page], "bare.pdf"))
+    assert invoice.subtotal is None and invoice.total == Decimal("100.00")
+
+
+def test_a_heading_that_wraps_onto_two_lines_starts_the_table_and_is_no_tax_label(
+    make_pdf: MakePdf,
+) -> None:
+    heading = table(230, ("Beschreibung", "Menge", "VK-Preis", "Zeilenbetrag"))
+    wrap = [(380, 241, "ohne", 8), (490, 241, "ohne", 8), (490, 250, "MwSt.", 8)]
+    rows = table(270, ("Hosting", "1", "3,89", "3,89"), ("Support", "2", "5,00", "10,00"))
+    page = HEAD + heading + wrap + rows + stack(330, ("Total EUR", "13,89"))
+    invoice = extract_one(make_pdf([page], "wrap.pdf"))
+    assert _items(invoice) == [
+        ("Hosting", "1", "3.89", "3.89"),
+        ("Support", "2", "5.00", "10.00"),
+    ]
+    assert invoice.tax_total is None
+    assert invoice.subtotal == Decimal("13.89")  # the lines add up to the total, no tax printed

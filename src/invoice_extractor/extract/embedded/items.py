@@ -237,6 +237,7 @@ def extract_items(indexes: list[PageIndex], decimal_sep: str | None) -> Table:
                 and not rows
                 and line.y0 - header_y < size * 1.8
                 and not any(c.isdigit() for c in index.folded[i])
+                and not _in_desc_column(line, header)
             ):
                 header_y, header_line = line.y1, i  # a heading wraps: "VK-Preis / Ohne / MwSt."
                 continue
@@ -260,6 +261,13 @@ def extract_items(indexes: list[PageIndex], decimal_sep: str | None) -> Table:
             rows.append(Row(amount, line.y0, desc, others))
         _flush(rows, extra, items, table)
     return items
+
+
+def _in_desc_column(line: Line, header: list[Column]) -> bool:
+    """Whether the line has words under the description heading (a description, not a
+    heading that wraps)."""
+    desc = [c for c in header if c.kind == "desc"]
+    return bool(desc) and any(w.x0 <= desc[0].x1 for w in line.words)
 
 
 def _flush(

@@ -31,14 +31,18 @@ def test_compound_headings_take_the_kind_of_their_last_word() -> None:
 def test_a_footer_vat_id_label_with_a_hyphen_and_an_iban_ended_by_a_comma(
     make_pdf: MakePdf,
 ) -> None:
+    # Both fail their checksums (a typo on the page): only their labels say what they are, and
+    # the value is read in full so the checks can say so.
     page = HEAD + stack(300, ("Total", "100.00 EUR"))
     page += [
-        (60, 760, "IBAN DE89 3704 0044 0532 0130 00, SWIFT/BIC: COBADEFFXXX", 8),
-        (60, 772, "VAT-ID: DE811569869", 8),
+        (60, 760, "IBAN DE12 3456 7890 1234 5678 90, SWIFT/BIC: COBADEFFXXX", 8),
+        (60, 772, "VAT-ID: DE123456789", 8),
     ]
     invoice = extract_one(make_pdf([page], "footer.pdf"))
-    assert invoice.payment.iban == "DE89370400440532013000"
-    assert invoice.seller.vat_id == "DE811569869"
+    assert invoice.payment.iban == "DE12345678901234567890"
+    assert invoice.seller.vat_id == "DE123456789"
+    codes = {w.split(":")[0] for w in invoice.warnings}
+    assert {"IBAN", "VAT"} <= codes
 
 
 def test_a_net_total_that_adds_up_is_the_tax_exclusive_total(make_pdf: MakePdf) -> None:

@@ -24,10 +24,8 @@ from .values import is_money, joined, words_in_span
 _HEADER_WORDS = TABLE_HEADINGS
 _KIND_OF = {word: kind for kind, words in _HEADER_WORDS.items() for word in words}
 # Heading words long enough to end a compound: "Zeilenbetrag" is a "Betrag", "VK-Preis" a "Preis".
-_TAILS = sorted(
-    ((w, k) for w, k in _KIND_OF.items() if len(w) >= 5 and w.isalpha() and k != "code"),
-    key=lambda wk: -len(wk[0]),
-)
+_TAILS = {w: k for w, k in _KIND_OF.items() if len(w) >= 5 and w.isalpha() and k != "code"}
+_COMPOUND = re.compile(r"[a-z]{2,}-?(" + "|".join(sorted(_TAILS, key=len, reverse=True)) + r")")
 _ATTRIBUTE = re.compile(r"^[^:]{1,40}\s?:(\s|\S)")  # "Bruttopreis: 4,00", "Art-Nr-Kunde: X"
 _ADJUSTMENT = re.compile(
     r"^(?:\W*\w{1,4}\s+)?(?:(?P<allowance>remise|rabais|rabatt|abschlag|nachlass|discount|"
@@ -118,14 +116,8 @@ def _header_columns(line: Line) -> list[Column]:
 @lru_cache(maxsize=4096)
 def _compound_kind(key: str) -> str | None:
     """The column kind of a compound heading, from the heading word it ends with."""
-    for tail, kind in _TAILS:
-        if (
-            len(key) >= len(tail) + 2
-            and key.endswith(tail)
-            and key[: -len(tail)].strip("-").isalpha()
-        ):
-            return kind
-    return None
+    m = _COMPOUND.fullmatch(key)
+    return _TAILS[m.group(1)] if m else None
 
 
 def _numbers(line: Line, decimal_sep: str | None) -> list[Number]:

@@ -1,6 +1,7 @@
 """Totals settled by arithmetic and labels in their printed variants: the stages added for
 layouts the learned ranker alone misread (a hyphenated label, an IBAN ended by a comma, a net
-total that is BT-109, a subtotal only the sum rules find, compound and wrapped headings)."""
+total that is BT-109, a subtotal only the sum rules find, compound and wrapped headings, a due
+date only in a payment-terms sentence or on the issue day)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from invoice_extractor.extract.embedded.items import _compound_kind
 from invoice_extractor.extract.embedded.labels import LABEL_RES, hyphenable
+from invoice_extractor.extract.embedded.parties import _name_like
 from test_engine import HEAD, _items, assert_evidence_on_page, extract_one, stack, table
 
 if TYPE_CHECKING:
@@ -90,3 +92,43 @@ def test_a_heading_that_wraps_onto_two_lines_starts_the_table_and_is_no_tax_labe
     ]
     assert invoice.tax_total is None
     assert invoice.subtotal == Decimal("13.89")  # the lines add up to the total, no tax printed
+
+
+def test_a_due_date_only_in_a_payment_terms_sentence(make_pdf: MakePdf) -> None:
+    page = HEAD + stack(150, ("Rechnungsdatum:", "05.06.2013"))
+    page += stack(300, ("Gesamtbetrag", "215,14 EUR"))
+    page += [
+        (
+            50,
+            700,
+            "Zahlbar innerhalb 30 Tagen netto bis 04.07.2013, 3% Skonto innerhalb 10 Tagen "
+            "bis 15.06.2013",
+            8,
+        )
+    ]
+    invoice = extract_one(make_pdf([page], "terms.pdf"))
+    assert str(invoice.issue_date) == "2013-06-05"
+    assert str(invoice.due_date) == "2013-07-04"  # the net date, not the discount date
+    assert invoice.evidence["due_date"].text == "04.07.2013,"
+
+
+def test_a_due_date_on_the_issue_day_is_kept(make_pdf: MakePdf) -> None:
+    page = HEAD + stack(150, ("Datum:", "31.08.2022"), ("Fällig am:", "31.08.2022"))
+    page += stack(300, ("Gesamtbetrag", "80,65 EUR"))
+    invoice = extract_one(make_pdf([page], "same-day.pdf"))
+    assert str(invoice.issue_date) == str(invoice.due_date) == "2022-08-31"
+
+
+def test_right_aligned_values_under_a_row_of_total_headings(make_pdf: MakePdf) -> None:
+    # Each value ends just before the next heading: it belongs to the heading on its left.
+    headings = [(40, 500, "TAX:", 9), (110, 500, "% Base amount:", 9)]
+    headings += [(255, 500, "Tax amount:", 9), (386, 500, "Total:", 9), (516, 500, "Curr.:", 9)]
+    values = [(57, 518, "VAT", 9), (95, 518, "21.00", 9), (222, 518, "522.31", 9)]
+    values += [(353, 518, "109.69", 9), (483, 518, "632.00", 9), (519, 518, "EUR", 9)]
+    invoice = extract_one(make_pdf([HEAD + headings + values], "columns.pdf"))
+    assert (invoice.tax_total, invoice.total) == (Decimal("109.69"), Decimal("632.00"))
+
+
+def test_a_compound_naming_a_number_is_no_party_name() -> None:
+    assert not _name_like("Art-Nr-Lief.") and not _name_like("Kunden-Nr.")
+    assert _name_like("MUSTER-KUNDE GMBH") and _name_like("Coca-Cola Ltd")

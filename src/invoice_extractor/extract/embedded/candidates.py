@@ -24,6 +24,7 @@ from .parties import (
     letterheads,
 )
 from .receipts import merchant, transaction_date
+from .terms import dates_in_terms
 from .totals import collect
 from .values import parse_date_words, parse_id
 
@@ -56,7 +57,7 @@ def collect_candidates(ctx: DocumentContext) -> FieldCandidates:
     if ctx.indexes:
         found["invoice_number"] += [_tag(c, "title") for c in titled_numbers(ctx.indexes[0])]
     found["issue_date"] = _dates(ctx, "issue_date", ("due_date",))
-    found["due_date"] = _dates(ctx, "due_date", ())
+    found["due_date"] = _dates(ctx, "due_date", ()) + dates_in_terms(ctx.indexes, ctx.date_order)
     found["issue_date"] += _dates_after_numbers(ctx, found["invoice_number"])
     stamp = transaction_date(ctx.indexes, ctx.date_order)
     if stamp is not None:

@@ -66,13 +66,6 @@ class EmbeddedExtractor:
         put("invoice_number", number)
         issue = best(found["issue_date"])
         due = best(found["due_date"])
-        if (
-            issue is not None
-            and due is not None
-            and issue.value == due.value
-            and "due" not in fold(due.label)
-        ):
-            due = None
         put("issue_date", issue)
         put("due_date", due)
         put("po_number", best(found["po_number"]))

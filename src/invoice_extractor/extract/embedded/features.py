@@ -23,6 +23,7 @@ SOURCES = (
     "labelled",
     "title",
     "after_number",
+    "terms",
     "transaction",
     "block",
     "merchant",

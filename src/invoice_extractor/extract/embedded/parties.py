@@ -29,7 +29,9 @@ _SUB_LABEL = re.compile(
 _NOT_NAME = re.compile(
     r"(?i)(@|www\.|https?:|\btel\b|\bfax\b|\bphone\b|\biban\b|\bbic\b|\bseite\b|\bpage\b|"
     r"\bnummer\b|\bnumber\b|\bn°|\bdate\b|\bdatum\b|:\s*\S*\d|^attn\b|^z\.\s?hd|^c/o\b|"
-    r"^attention\b)"
+    r"^attention\b|"
+    # A compound naming a number ("Art-Nr-Lief.", "Kunden-Nr.") labels an id, never a party.
+    r"\w-nr\b|\w-no\b)"
 )
 # Document titles printed beside the letterhead name ("Amazon Web Services Invoice").
 _TITLE_WORDS = re.compile(

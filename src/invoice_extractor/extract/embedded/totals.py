@@ -119,22 +119,22 @@ def _in_heading_band(index: PageIndex, line_index: int) -> bool:
 
 
 def _column_below(index: PageIndex, hit: LabelHit, hits: list[LabelHit]) -> list[list[Word]]:
-    """Values under a row of total headings ("TOTAL HT  TOTAL TVA  TOTAL TTC"): each heading owns
-    the span up to the next heading, and a value belongs to the span holding its centre."""
+    """Values under a row of total headings ("TOTAL HT  TOTAL TVA  TOTAL TTC"): each heading cell
+    owns the span up to the next cell of the row (labels or not: "%", "Curr."), and a value
+    belongs to the span its right edge ends in, as amounts are right-aligned in columns."""
     neighbours = sorted(h.x0 for h in hits if h.line_index == hit.line_index and h is not hit)
     if not neighbours:
         return list(index.below(hit))
     size = max(hit.y1 - hit.y0, 4.0)
-    left = max([x for x in neighbours if x < hit.x0], default=-1e9)
-    right = min([x for x in neighbours if x > hit.x0], default=1e9)
-    left = max(left + size, hit.x0 - size * 3)
+    starts = sorted({c.x0 for c in index.cells[hit.line_index]} | {*neighbours, hit.x0})
+    right = min([x for x in starts if x > hit.x0 + 0.5], default=1e9)
     groups: list[list[Word]] = []
     last_y = hit.y1
     for line in index.lines[hit.line_index + 1 : hit.line_index + 4]:
         if line.y0 - last_y > size * 3:
             break
         last_y = line.y1
-        words = [w for w in line.words if left <= w.cx < right]
+        words = [w for w in line.words if hit.x0 < w.x1 <= right + size * 0.25]
         if words:
             groups.append(words)
     return groups

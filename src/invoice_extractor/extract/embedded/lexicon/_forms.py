@@ -17,6 +17,7 @@ LABEL_FIELDS = (
     "invoice_number",
     "issue_date",
     "due_date",
+    "payment_terms",
     "po_number",
     "subtotal",
     "tax_exclusive_total",
@@ -31,8 +32,10 @@ LABEL_FIELDS = (
     "seller_block",
     "not_a_value",
 )
-"""Label groups: one per field, the party headings (``*_block``) and the labels of values that
-look like ours but are something else (``not_a_value``)."""
+"""Label groups: one per field, the party headings (``*_block``), the words that open a
+payment-terms sentence (``payment_terms``: "zahlbar bis ...", "payable by ...", whose dates
+are due-date candidates) and the labels of values that look like ours but are something else
+(``not_a_value``)."""
 
 HEADING_KINDS = ("desc", "qty", "unit", "price", "code", "amount")
 """Column kinds of an items table."""

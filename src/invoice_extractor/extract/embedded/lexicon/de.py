@@ -23,6 +23,13 @@ LEXICON = Lexicon(
             compound("beleg", "datum"),
             r"datum",
         ),
+        "payment_terms": (
+            r"zahlbar",
+            r"zu\s*zahlen",
+            r"zahlen\s*sie",
+            r"bitte\s*(?:überweisen|zahlen)",
+            r"zahlungsbedingungen?",
+        ),
         "due_date": (
             r"fälligkeit(?:sdatum)?",
             r"fällig\s*(?:am|bis)?",

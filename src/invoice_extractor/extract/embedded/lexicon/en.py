@@ -29,6 +29,13 @@ LEXICON = Lexicon(
             r"billing\s*date",
             r"date",
         ),
+        "payment_terms": (
+            r"payable",
+            r"pay(?:ment)?\s*(?:by|before|until|no\s*later\s*than)",
+            r"to\s*be\s*paid",
+            r"please\s*pay",
+            r"payment\s*terms?",
+        ),
         "due_date": (
             r"due\s*date",
             r"payment\s*due(?:\s*date)?",

@@ -12,6 +12,12 @@ LEXICON = Lexicon(
             r"fecha\s*(?:de\s*(?:la\s*)?)?(?:factura|emisión|expedición)",
             r"fecha",
         ),
+        "payment_terms": (
+            r"pagadero",
+            r"a\s*pagar",
+            r"pago\s*(?:antes|hasta|a)",
+            r"condiciones\s*de\s*pago",
+        ),
         "due_date": (r"fecha\s*de\s*vencimiento", r"vencimiento"),
         "po_number": (r"pedido",),
         "subtotal": (r"base\s*imponible",),

@@ -9,6 +9,13 @@ LEXICON = Lexicon(
     labels={
         "invoice_number": (r"(?:n°|no|numéro)\s*(?:de\s*)?facture", rf"facture\s*{NUMBER}"),
         "issue_date": (r"date\s*(?:de\s*(?:la\s*)?)?facture", r"date\s*d'émission", r"date"),
+        "payment_terms": (
+            r"payable",
+            r"à\s*payer",
+            r"à\s*régler",
+            r"règlement",
+            r"paiement\s*(?:avant|au\s*plus\s*tard|à)",
+        ),
         "due_date": (
             r"date\s*d'échéance",
             r"échéance",

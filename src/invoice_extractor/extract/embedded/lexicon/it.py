@@ -12,6 +12,12 @@ LEXICON = Lexicon(
             r"(?:n°|no|n\.|numero)\s*(?:della\s*|di\s*)?fattura",
         ),
         "issue_date": (r"data\s*(?:della\s*)?fattura", r"data\s*(?:di\s*)?emissione", r"data"),
+        "payment_terms": (
+            r"pagabile",
+            r"da\s*pagare",
+            r"pagamento\s*(?:entro|a)",
+            r"condizioni\s*di\s*pagamento",
+        ),
         "due_date": (r"data\s*(?:di\s*)?scadenza", r"scadenza"),
         "po_number": (r"ordine",),
         "subtotal": (r"imponibile",),

@@ -9,6 +9,13 @@ LEXICON = Lexicon(
     labels={
         "invoice_number": (compound("factuur", r"nummer|nr\.?|no\.?"),),
         "issue_date": (compound("factuur", "datum"), r"datum\s*factuur", r"datum"),
+        "payment_terms": (
+            r"betaalbaar",
+            r"te\s*betalen",
+            r"betalen\s*(?:voor|binnen|uiterlijk)",
+            r"betalingsvoorwaarden",
+            r"uiterlijk",
+        ),
         "due_date": (r"vervaldatum", r"uiterste\s*betaaldatum"),
         "po_number": (r"bestelnummer", r"inkooporder"),
         "subtotal": (r"grondslag", r"subtotaal", r"totaal\s*excl\.?"),

@@ -109,20 +109,23 @@ def derive_subtotal(
 def _printed_above(
     indexes: list[PageIndex], value: Decimal, decimal_sep: str | None, total: Evidence
 ) -> list[Word] | None:
-    """The last printing of ``value`` as money on the total's page above the total's line (the
-    summary reads top-down), or else anywhere before it in the document."""
+    """The last printing of ``value`` as money before the total: above the total's line (the
+    summary reads top-down) or left of it on that line (a summary row "522.31 109.69 632.00")."""
     found: list[Word] | None = None
     for index in indexes:
         page = index.page.number
         if page > total.page:
             break
         for line in index.page.lines:
-            if page == total.page and line.y0 >= total.bbox[1] - 0.5:
+            same_line = page == total.page and line.y0 >= total.bbox[1] - 0.5
+            if same_line and line.y0 > total.bbox[3]:
                 break
             text, starts = joined(line.words)
             for m in find_amounts(text, decimal_sep):
                 if m.value == value and is_money(m.value, m.currency):
-                    found = words_in_span(line.words, starts, m.start, m.end)
+                    words = words_in_span(line.words, starts, m.start, m.end)
+                    if not same_line or words[-1].x1 <= total.bbox[0]:
+                        found = words
     return found
 
 

@@ -194,6 +194,8 @@ def choose(found: dict[str, list[Candidate[Decimal]]]) -> Totals:
                 score += 1.5 if ok else -0.5
             if borrowed and not ok:
                 continue
+            if tax is not None and total is not None and total and abs(tax) >= abs(total):
+                continue  # the tax is a part of the total, never all of it
             # A subtotal above the total needs allowances: a tax-exclusive total that adds up.
             explained = ok and excl is not None
             if sub is not None and total is not None and sub > total > 0 and not explained:

@@ -1,14 +1,17 @@
-"""The HTML pages: start, a session (upload + list), and the review of one invoice."""
+"""The HTML pages: start (this browser's sessions), a session (upload + list), the review of one
+invoice, and the forms that rename or delete a session, retry or remove a file or invoice."""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from ..labels import FIELD_LABELS
 from ..model import HEADER_FIELDS
 from .api import session_summary
 from .auth import check_csrf, remember_owner
 from .context import owned, services
+from .session_list import browser_sessions, session_name, summarise
 
 pages = Blueprint("pages", __name__, template_folder="templates", static_folder="static")
 
@@ -20,7 +23,7 @@ def _csrf() -> None:
 
 @pages.get("/")
 def index() -> str:
-    return render_template("index.html")
+    return render_template("index.html", sessions=browser_sessions())
 
 
 @pages.post("/sessions")
@@ -33,15 +36,73 @@ def new_session() -> BaseResponse:
 @pages.get("/s/<session_id>")
 def session_page(session_id: str) -> str:
     row = owned(session_id)
-    views = services().store.invoices(session_id)
+    store = services().store
+    views = store.invoices(session_id)
+    initial = {"session": session_summary(row), "invoices": [v.to_json() for v in views]}
     return render_template(
-        "session.html", session=session_summary(row), invoices=views, session_id=session_id
+        "session.html", line=summarise(row, views), initial=initial, session_id=session_id
     )
+
+
+def _back(session_id: str) -> BaseResponse:
+    if request.form.get("back") == "index":
+        return redirect(url_for("pages.index"), code=303)
+    return redirect(url_for("pages.session_page", session_id=session_id), code=303)
+
+
+@pages.post("/s/<session_id>/rename")
+def rename_session(session_id: str) -> BaseResponse:
+    owned(session_id)
+    services().store.admin.rename(session_id, request.form.get("name", ""))
+    return _back(session_id)
+
+
+@pages.get("/s/<session_id>/delete")
+def confirm_delete(session_id: str) -> str:
+    row = owned(session_id)
+    line = summarise(row, services().store.invoices(session_id))
+    return render_template("delete.html", line=line, session_id=session_id)
+
+
+@pages.post("/s/<session_id>/delete")
+def delete_session(session_id: str) -> BaseResponse:
+    owned(session_id)
+    services().store.admin.delete_session(session_id)
+    return redirect(url_for("pages.index"), code=303)
+
+
+@pages.post("/s/<session_id>/files/<int:file_id>/retry")
+def retry_file(session_id: str, file_id: int) -> BaseResponse:
+    owned(session_id)
+    svc = services()
+    svc.queue.submit(svc.store.admin.retry(session_id, file_id))
+    return _back(session_id)
+
+
+@pages.post("/s/<session_id>/files/<int:file_id>/remove")
+def remove_file(session_id: str, file_id: int) -> BaseResponse:
+    owned(session_id)
+    services().store.admin.remove_file(session_id, file_id)
+    return _back(session_id)
+
+
+@pages.post("/s/<session_id>/invoices/<int:invoice_id>/remove")
+def remove_invoice(session_id: str, invoice_id: int) -> BaseResponse:
+    owned(session_id)
+    services().store.admin.remove_invoice(session_id, invoice_id)
+    return _back(session_id)
+
+
+@pages.post("/s/<session_id>/rejected/<int:rejected_id>/remove")
+def remove_rejected(session_id: str, rejected_id: int) -> BaseResponse:
+    owned(session_id)
+    services().store.admin.forget_rejected(session_id, rejected_id)
+    return _back(session_id)
 
 
 @pages.get("/s/<session_id>/invoices/<int:invoice_id>")
 def review_page(session_id: str, invoice_id: int) -> str:
-    owned(session_id)
+    row = owned(session_id)
     store = services().store
     view = store.invoice(session_id, invoice_id)
     stored = store.file(session_id, view.file_id)
@@ -50,11 +111,14 @@ def review_page(session_id: str, invoice_id: int) -> str:
     return render_template(
         "review.html",
         session_id=session_id,
+        session_name=session_name(row),
         view=view,
         data=view.to_json(),
         stored=stored,
         fields=HEADER_FIELDS,
+        labels=FIELD_LABELS,
         dpi=store.settings.render_dpi,
+        position=(at + 1, len(ids)),
         previous_id=ids[at - 1] if at > 0 else None,
         next_id=ids[at + 1] if at + 1 < len(ids) else None,
     )

@@ -25,6 +25,10 @@
     return label ? label.childNodes[0].textContent.trim() : input.getAttribute("aria-label");
   }
   function pct(c) { return Math.round(c * 100) + "%"; }
+  // A tick only where the validator judges the confidence (header fields, with a threshold).
+  function judged(path, ev) {
+    return data.review_threshold !== null && byPath.get(path).closest(".field") !== null && ev.confidence >= data.review_threshold;
+  }
 
   // -- evidence boxes ------------------------------------------------------------------------
   function clearBoxes() { for (const h of root.querySelectorAll(".highlight")) h.remove(); }
@@ -94,7 +98,7 @@
       input.removeAttribute("aria-invalid");
       if (corrected.has(path)) conf.textContent = "✎ corrected";
       else if (toCheck.has(path)) conf.textContent = "⚠ check " + pct(toCheck.get(path));
-      else if (ev) conf.textContent = "✓ " + pct(ev.confidence);
+      else if (ev) conf.textContent = (judged(path, ev) ? "✓ " : "") + pct(ev.confidence);
       else if (xml && input.dataset.original !== "") conf.textContent = "✓ 100% XML";
       else conf.textContent = "";
       conf.setAttribute("aria-label", conf.textContent ? "confidence: " + conf.textContent.replace(/^[✓⚠✎] /, "") : "");

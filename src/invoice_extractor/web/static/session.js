@@ -17,6 +17,13 @@
 
   function cell(...children) { const td = el("td"); td.append(...children); return td; }
 
+  // Each cell carries its column's heading: at phone width the rows stack as labelled cards.
+  function labelled(table, rows) {
+    const heads = [...document.querySelectorAll(table + " thead th")].map((th) => th.textContent.trim());
+    for (const tr of rows) [...tr.children].forEach((td, i) => { if (heads[i]) td.dataset.label = heads[i]; });
+    return rows;
+  }
+
   async function call(method, path) {
     const r = await fetch(api + path, { method: method, credentials: "same-origin", headers: { "X-CSRF-Token": csrf } });
     if (!r.ok) throw new Error("HTTP " + r.status);
@@ -91,7 +98,7 @@
         el("td", {}, r.reason), cell(action("Remove", r.name, "DELETE", "/rejected/" + r.id)));
       rows.push(tr);
     }
-    body.replaceChildren(...rows);
+    body.replaceChildren(...labelled("#files", rows));
     for (const li of uploads.querySelectorAll("li[data-job]")) {
       const f = s.files.find((x) => String(x.job_id) === li.dataset.job);
       if (!f) continue;
@@ -106,14 +113,15 @@
   function renderInvoices(invoices, duplicates) {
     const body = document.querySelector("#invoices tbody");
     const picked = new Set([...body.querySelectorAll(".pick:checked")].map((c) => c.value));
-    body.replaceChildren(...invoices.map((inv) => {
+    body.replaceChildren(...labelled("#invoices", invoices.map((inv) => {
       const title = inv.invoice_number ? "invoice " + inv.invoice_number + " (" + inv.file + ")" : inv.file;
       const tr = el("tr", { "data-invoice": inv.id });
       const box = el("input", { type: "checkbox", class: "pick", value: inv.id, "aria-label": "Select " + title });
       box.checked = picked.has(String(inv.id));
       const toCheck = inv.to_check.length;
       const checkCell = el("td", { class: "to-check" }, toCheck ? "⚠ " + toCheck + (toCheck === 1 ? " field" : " fields") : inv.status === "failed" ? "" : "✓ none");
-      const notes = el("td", {}, inv.checks.length ? inv.checks.length + (inv.checks.length === 1 ? " warning" : " warnings") : "");
+      const warned = inv.checks.filter((w) => w.code !== "UNCERTAIN").length; // those are "to check"
+      const notes = el("td", {}, warned ? warned + (warned === 1 ? " warning" : " warnings") : "");
       const dup = duplicates["invoice:" + inv.id];
       if (dup) notes.append(el("span", { class: "note dup" }, "⚠ Duplicate? " + dup));
       tr.append(cell(box), cell(el("a", { href: reviewBase + inv.id }, inv.file)),
@@ -124,7 +132,7 @@
         checkCell, notes,
         cell(action("Remove", title, "DELETE", "/invoices/" + inv.id, "Remove " + title + " from this session?")));
       return tr;
-    }));
+    })));
   }
 
   function busy(s) {

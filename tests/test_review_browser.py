@@ -79,9 +79,10 @@ def page(base_url: str) -> Iterator[Page]:
     yield from _open(base_url)
 
 
-def _shot(page: Page, name: str) -> None:
+def _shot(page: Page, name: str, *, full_page: bool = False) -> None:
+    """What the user sees (the viewport: a full-page shot would misplace the sticky pages)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=full_page)
 
 
 def _new_session(page: Page) -> str:
@@ -139,7 +140,7 @@ def test_a_mixed_upload_lists_every_file_with_its_fate(page: Page) -> None:
         "Duplicate?", timeout=30_000
     )
     assert page.title().startswith("Session of ")
-    _shot(page, "session-mixed.png")
+    _shot(page, "session-mixed.png", full_page=True)
 
     _review(page, "xrechnung.xml")
     expect(page.locator(".einvoice")).to_contain_text("Muster GmbH")
@@ -182,6 +183,8 @@ def test_trust_marks_a_save_that_clears_a_warning_and_marks_that_survive_a_reloa
     shown = page.eval_on_selector_all(".highlight", "(hs) => hs.map((h) => h.dataset.for).sort()")
     assert shown == boxed
     _shot(page, "review-warnings.png")
+    page.evaluate("window.scrollTo(0, 0)")
+    _shot(page, "review-top.png")  # the summary: what docs/review.png shows
 
     page.evaluate("window.__same_document = true")
     page.locator('input[data-path="line_items.0.amount"]').fill("100.00")
@@ -314,7 +317,7 @@ def test_phone_width_has_no_sideways_scroll_and_a_tap_shows_the_spot(base_url: s
         )
         wide = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
         assert page.evaluate(wide) <= 0, "the session page scrolls sideways"
-        _shot(page, "phone-session.png")
+        _shot(page, "phone-session.png", full_page=True)
         _review(page, "phone.pdf")
         assert page.evaluate(wide) <= 0, "the review page scrolls sideways"
         total = page.locator('input[data-path="total"]')
@@ -358,7 +361,7 @@ def test_the_start_page_lists_renames_and_deletes_sessions_and_a_failed_file_is_
     row.get_by_role("button", name="Rename").click()
     expect(page.locator("#sessions tbody tr")).to_contain_text("March suppliers")
     assert page.title() == "Your sessions · Invoice Extractor"
-    _shot(page, "start-sessions.png")
+    _shot(page, "start-sessions.png", full_page=True)
     page.goto(session_url)
     assert page.title().startswith("March suppliers")
     page.get_by_role("link", name="Delete session…").click()

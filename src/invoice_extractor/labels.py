@@ -27,7 +27,7 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "payment.iban": ("IBAN", "BT-84"),
     "payment.bic": ("BIC", "BT-86"),
     "payment.terms": ("Payment terms", "BT-20"),
-    "subtotal": ("Sum of line amounts", "BT-106"),
+    "subtotal": ("Subtotal", "BT-106"),
     "allowances": ("Allowances", "BT-107"),
     "charges": ("Charges", "BT-108"),
     "tax_exclusive_total": ("Total without tax", "BT-109"),

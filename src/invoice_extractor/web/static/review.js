@@ -79,10 +79,16 @@
   function render() {
     const toCheck = new Map(data.to_check.map((t) => [t.path, t.confidence]));
     const corrected = new Set(data.corrected_fields);
+    // A warning is written once, beside the last of its fields on this page (the one it is
+    // about: the amount, the total); every field it names is marked.
     const notes = new Map();
+    const warned = new Set();
     for (const w of data.checks) {
       if (w.code === "UNCERTAIN") continue; // listed as fields to check instead
-      for (const p of w.fields) { if (!notes.has(p)) notes.set(p, []); notes.get(p).push(w); }
+      const shown = w.fields.filter((p) => byPath.has(p));
+      for (const p of shown) warned.add(p);
+      const at = shown[shown.length - 1];
+      if (at) { if (!notes.has(at)) notes.set(at, []); notes.get(at).push(w); }
     }
     const xml = data.extractor.startsWith("einvoice") && !data.pages.length;
     for (const input of inputs) {
@@ -93,7 +99,7 @@
       const ev = data.evidence[path];
       holder.classList.toggle("corrected", corrected.has(path));
       holder.classList.toggle("to-check", toCheck.has(path));
-      holder.classList.toggle("warned", notes.has(path));
+      holder.classList.toggle("warned", warned.has(path));
       holder.classList.remove("invalid");
       input.removeAttribute("aria-invalid");
       if (corrected.has(path)) conf.textContent = "✎ corrected";

@@ -46,7 +46,7 @@ def _sum(expression: str) -> str:
 
 
 def _terms(names: str, values: str) -> str:
-    """``"subtotal - allowances"``, ``"100.00 - 5.00"`` -> "Sum of line amounts 100.00 -
+    """``"subtotal - allowances"``, ``"100.00 - 5.00"`` -> "Subtotal 100.00 -
     allowances 5.00"."""
     pairs = zip(names.split(), values.split(), strict=False)
     words = [v if n in "+-" else f"{label(n).lower()} {v}" for n, v in pairs]

@@ -94,6 +94,19 @@ class SessionAdmin:
             if found.rowcount != 1:  # type: ignore[attr-defined]
                 raise NotFound("no such invoice")
 
+    def first_page(self, session_id: str, invoice_id: int) -> tuple[int, int] | None:
+        """(file id, first page) of an invoice, for fetching its page image ahead of time."""
+        with self.db.session() as db:
+            row = db.execute(
+                select(InvoiceRecord.file_id, InvoiceRecord.data).where(
+                    InvoiceRecord.id == invoice_id, InvoiceRecord.session_id == session_id
+                )
+            ).first()
+        if row is None:
+            return None
+        pages = row.data.get("pages")
+        return (row.file_id, pages[0]) if isinstance(pages, list) and pages else None
+
     def reject(self, session_id: str, name: str, reason: str) -> None:
         with self.db.session() as db:
             db.add(RejectedUpload(session_id=session_id, name=name, reason=reason))

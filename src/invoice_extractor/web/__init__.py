@@ -23,7 +23,7 @@ from .auth import CookieKeptOnErrors, csrf_token, refuse_cross_site
 from .context import Services
 from .health import health
 from .manage import manage
-from .pages import pages
+from .pages import STATIC_MAX_AGE, pages
 
 
 def create_app(settings: Settings | None = None, *, queue: JobQueue | None = None) -> Flask:
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, *, queue: JobQueue | None = Non
         SESSION_COOKIE_NAME="invoice_extractor",
         PERMANENT_SESSION_LIFETIME=timedelta(days=90),
         JSON_SORT_KEYS=False,
+        SEND_FILE_MAX_AGE_DEFAULT=STATIC_MAX_AGE,  # static URLs carry a content hash
     )
     store = Store(settings)
     store.migrate()

@@ -3,6 +3,10 @@ invoice, and the forms that rename or delete a session, retry or remove a file o
 
 from __future__ import annotations
 
+import hashlib
+from functools import cache
+from pathlib import Path
+
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -14,6 +18,22 @@ from .context import owned, services
 from .session_list import browser_sessions, session_name, summarise
 
 pages = Blueprint("pages", __name__, template_folder="templates", static_folder="static")
+STATIC_MAX_AGE = 86_400
+"""Seconds a browser keeps app.css and the scripts: their URLs carry a hash of their content, so
+a new release is fetched at once, and j / k never waits for a revalidation."""
+
+
+@cache
+def _asset_version() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).with_name("static").iterdir()):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+@pages.app_template_global()
+def asset(filename: str) -> str:
+    return url_for("pages.static", filename=filename, v=_asset_version())
 
 
 @pages.before_request
@@ -108,6 +128,7 @@ def review_page(session_id: str, invoice_id: int) -> str:
     stored = store.file(session_id, view.file_id)
     ids = store.invoice_ids(session_id)
     at = ids.index(invoice_id)
+    next_id = ids[at + 1] if at + 1 < len(ids) else None
     return render_template(
         "review.html",
         session_id=session_id,
@@ -120,5 +141,7 @@ def review_page(session_id: str, invoice_id: int) -> str:
         dpi=store.settings.render_dpi,
         position=(at + 1, len(ids)),
         previous_id=ids[at - 1] if at > 0 else None,
-        next_id=ids[at + 1] if at + 1 < len(ids) else None,
+        next_id=next_id,
+        # j is the usual next step: its page image is fetched (and rendered) while this one is read
+        next_page=store.admin.first_page(session_id, next_id) if next_id is not None else None,
     )

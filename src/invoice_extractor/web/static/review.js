@@ -97,6 +97,9 @@
       const conf = document.getElementById("c-" + path);
       const note = document.getElementById("m-" + path);
       const ev = data.evidence[path];
+      // The box's page and place, as attributes too (for tools and tests reading the DOM).
+      if (ev) { input.dataset.page = ev.page; input.dataset.bbox = ev.bbox.join(","); }
+      else { delete input.dataset.page; delete input.dataset.bbox; }
       holder.classList.toggle("corrected", corrected.has(path));
       holder.classList.toggle("to-check", toCheck.has(path));
       holder.classList.toggle("warned", warned.has(path));

@@ -22,6 +22,7 @@ from helpers_review import (
 )
 from helpers_server import REPO_ROOT
 from invoice_extractor.extract.embedded.ranker import active_model, using_model
+from invoice_extractor.ingest.pdf import render_page
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -119,13 +120,14 @@ def test_a_mixed_upload_lists_every_file_with_its_fate(page: Page) -> None:
         ("broken.pdf", b"%PDF-1.4 this is not really a PDF", PDF),
         ("notes.txt", b"just some text", "text/plain"),
         ("xrechnung.xml", einvoice_xml(), XML),
-        done=4,  # three stored files and one rejected
+        ("receipt-photo.png", render_page(invoice_pdf("P-9"), "p.pdf", 1, 100), "image/png"),
+        done=5,  # four stored files and one rejected
     )
     page.set_input_files("#file-input", files_payload(("again.pdf", invoice_pdf("A-1"), PDF)))
     expect(page.locator("#uploads li", has_text="again.pdf")).to_contain_text(
         "Already uploaded: same file as good.pdf"
     )
-    expect(page.locator("#files tbody tr")).to_have_count(5, timeout=30_000)
+    expect(page.locator("#files tbody tr")).to_have_count(6, timeout=30_000)
     page.reload()
     rejected = page.locator("#files tbody tr", has_text="notes.txt")
     expect(rejected).to_contain_text("rejected")
@@ -133,6 +135,8 @@ def test_a_mixed_upload_lists_every_file_with_its_fate(page: Page) -> None:
     broken = page.locator("#files tbody tr", has_text="broken.pdf")
     expect(broken.locator(".state-failed")).to_have_count(1, timeout=30_000)
     assert broken.inner_text().count("broken.pdf") == 1, broken.inner_text()
+    photo = page.locator("#files tbody tr", has_text="receipt-photo.png")
+    expect(photo.locator(".state-done, .state-failed")).to_have_count(1, timeout=60_000)
     expect(page.locator("#files tbody tr", has_text="again.pdf")).to_contain_text(
         "same file as good.pdf"
     )

@@ -6,11 +6,13 @@ duplicates within an owner's sessions."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from helpers_review import invoice_pdf
+from invoice_extractor.extract.embedded.ranker import active_model, using_model
 from invoice_extractor.findings import explain
 from invoice_extractor.store.local_values import Notation, canonical
 from invoice_extractor.validate import RULES
@@ -265,3 +267,22 @@ def test_the_start_page_lists_only_this_browsers_sessions(web_app: Flask) -> Non
     page = mine.get("/").get_data(as_text=True)
     assert page.count('data-session="') == 1
     assert "Session of " in page
+
+
+def test_fields_to_check_are_the_fields_the_validator_finds_uncertain(new_api: NewApi) -> None:
+    """The page marks exactly what makes the status needs_review: one threshold, one list."""
+    model = active_model()
+    if model is None:
+        pytest.skip("no ranker model packaged")
+    with using_model(replace(model, ok_threshold=0.95)):
+        api, invoice = _one_invoice(new_api, invoice_pdf("U-1"))
+        uncertain = [c for c in invoice["checks"] if c["code"] == "UNCERTAIN"]
+        assert invoice["review_threshold"] == 0.95
+        assert [t["path"] for t in invoice["to_check"]] == uncertain[0]["fields"]
+        assert all(t["confidence"] < 0.95 for t in invoice["to_check"])
+        path = invoice["to_check"][0]["path"]
+        fixed = api.patch(invoice["id"], {"fields": {path: "Acme Trading Limited"}}).get_json()
+        assert fixed["to_check"] == [] and fixed["status"] == "ok"
+        assert not [c for c in fixed["checks"] if c["code"] == "UNCERTAIN"]
+    with using_model(replace(model, ok_threshold=0.5)):
+        assert api.get(f"/invoices/{invoice['id']}").get_json()["to_check"] == []

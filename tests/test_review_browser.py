@@ -69,6 +69,13 @@ def _open(
             page = context.new_page()
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
+            # The content security policy (no inline script) must hold: a refusal is an error.
+            page.on(
+                "console",
+                lambda msg: (
+                    errors.append(msg.text) if "Content Security Policy" in msg.text else None
+                ),
+            )
             yield page
             assert not errors, f"JavaScript errors on the page: {errors}"
         finally:

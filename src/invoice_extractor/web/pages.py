@@ -1,5 +1,6 @@
 """The HTML pages: start (this browser's sessions), a session (upload + list), the review of one
-invoice, and the forms that rename or delete a session, retry or remove a file or invoice."""
+invoice, and the forms that rename or delete a session (the session page retries and removes
+files and invoices through the API)."""
 
 from __future__ import annotations
 
@@ -89,35 +90,6 @@ def delete_session(session_id: str) -> BaseResponse:
     owned(session_id)
     services().store.admin.delete_session(session_id)
     return redirect(url_for("pages.index"), code=303)
-
-
-@pages.post("/s/<session_id>/files/<int:file_id>/retry")
-def retry_file(session_id: str, file_id: int) -> BaseResponse:
-    owned(session_id)
-    svc = services()
-    svc.queue.submit(svc.store.admin.retry(session_id, file_id))
-    return _back(session_id)
-
-
-@pages.post("/s/<session_id>/files/<int:file_id>/remove")
-def remove_file(session_id: str, file_id: int) -> BaseResponse:
-    owned(session_id)
-    services().store.admin.remove_file(session_id, file_id)
-    return _back(session_id)
-
-
-@pages.post("/s/<session_id>/invoices/<int:invoice_id>/remove")
-def remove_invoice(session_id: str, invoice_id: int) -> BaseResponse:
-    owned(session_id)
-    services().store.admin.remove_invoice(session_id, invoice_id)
-    return _back(session_id)
-
-
-@pages.post("/s/<session_id>/rejected/<int:rejected_id>/remove")
-def remove_rejected(session_id: str, rejected_id: int) -> BaseResponse:
-    owned(session_id)
-    services().store.admin.forget_rejected(session_id, rejected_id)
-    return _back(session_id)
 
 
 @pages.get("/s/<session_id>/invoices/<int:invoice_id>")

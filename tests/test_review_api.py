@@ -165,7 +165,14 @@ def test_the_api_explains_warnings_and_every_bad_field_is_refused_at_once(new_ap
     body = fixed.get_json()
     assert body["line_items"][0]["amount"] == "100.00" and body["issue_date"] == "2024-03-05"
     assert "line_items.N" not in {c["code"] for c in body["checks"]}
-    assert "line_items.0.amount" not in body["evidence"], "the box showed the old value"
+    # The box follows the corrected value: 100,00 is not printed on the line (90.00 is), but
+    # the same amount stands in the subtotal, so the box moves there; a value found nowhere
+    # has no box.
+    moved = body["evidence"]["line_items.0.amount"]
+    assert moved["text"].startswith("100.00") and moved["confidence"] == 1.0
+    assert moved["bbox"] != invoice["evidence"]["line_items.0.amount"]["bbox"]
+    nowhere = api.patch(iid, {"fields": {"seller.name": "Nowhere Printed GmbH"}}).get_json()
+    assert "seller.name" not in nowhere["evidence"]
     assert set(body["corrected_fields"]) == {"line_items.0.amount"}  # the date did not change
 
 

@@ -207,7 +207,11 @@ def test_trust_marks_a_save_that_clears_a_warning_and_marks_that_survive_a_reloa
     expect(amount_note).to_be_empty()
     expect(page.locator("#to-check-title")).to_have_text("✓ No field below the review threshold")
     expect(page.locator("#status")).to_have_text("ok")
-    expect(page.locator(".highlight")).to_have_count(0)  # the corrected value has no box
+    # The highlight follows the corrected value (100.00 is printed as the subtotal) or goes.
+    page.locator('input[data-path="line_items.0.amount"]').focus()
+    expect(page.locator('.highlight[data-for="line_items.0.amount"]')).to_have_count(1)
+    page.locator('input[data-path="seller.name"]').focus()
+    expect(page.locator(".highlight")).to_have_count(0)  # "Limited" is printed nowhere
     page.reload()
     expect(page.locator("#c-line_items\\.0\\.amount")).to_have_text("✎ corrected")
     expect(page.locator('[data-field="seller.name"]')).to_have_class("field corrected")

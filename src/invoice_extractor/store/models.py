@@ -150,6 +150,8 @@ class FieldRecord(Base):
     corrected: Mapped[str | None] = mapped_column(Text, default=None)
     is_corrected: Mapped[bool] = mapped_column(Boolean, default=False)
     confidence: Mapped[float | None] = mapped_column(Float, default=None)
+    # Where the corrected value stands on the page (an Evidence object), when it was found there.
+    evidence: Mapped[dict[str, object] | None] = mapped_column(JSON, default=None)
 
     invoice: Mapped[InvoiceRecord] = relationship(back_populates="fields")
 

@@ -369,8 +369,10 @@ def _corrected_data(record: InvoiceRecord) -> dict[str, Any]:
     for row in record.fields:
         if row.is_corrected:
             set_path(data, row.path, row.corrected)
-            if row.corrected != row.value:
-                evidence.pop(row.path, None)  # the box showed the old value, not this one
+            if row.corrected != row.value:  # the new value's own box, if found, not the old one
+                evidence.pop(row.path, None)
+                if row.evidence:
+                    evidence[row.path] = row.evidence
             elif isinstance(evidence.get(row.path), dict):
                 evidence[row.path]["confidence"] = 1.0  # a person confirmed it
     return data

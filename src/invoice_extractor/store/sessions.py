@@ -14,6 +14,7 @@ from ..errors import BadRequest, NotFound
 from .blobs import BlobStore
 from .db import Database
 from .models import InvoiceRecord, Job, JobState, RejectedUpload, ReviewSession, StoredFile
+from .regrounding import corrected_evidence
 
 MAX_NAME_CHARS = 120
 
@@ -106,6 +107,30 @@ class SessionAdmin:
             return None
         pages = row.data.get("pages")
         return (row.file_id, pages[0]) if isinstance(pages, list) and pages else None
+
+    def reground(
+        self, session_id: str, invoice_id: int, paths: Iterable[str], max_pages: int
+    ) -> None:
+        """Store where each corrected field's new value stands on the page (or that it is not
+        found): the review highlight follows the correction."""
+        with self.db.session() as db:
+            record = db.get(InvoiceRecord, invoice_id)
+            if record is None or record.session_id != session_id:
+                raise NotFound("no such invoice")
+            wanted = set(paths)
+            rows = [r for r in record.fields if r.path in wanted and r.is_corrected]
+            if not rows:
+                return
+            stored = db.get(StoredFile, record.file_id)
+            pages = record.data.get("pages")
+            if stored is None or not isinstance(pages, list):
+                return
+            values = {r.path: r.corrected for r in rows}
+            found = corrected_evidence(
+                self.blobs.get(stored.sha256), stored.name, pages, values, max_pages
+            )
+            for row in rows:
+                row.evidence = found.get(row.path)
 
     def reject(self, session_id: str, name: str, reason: str) -> None:
         with self.db.session() as db:

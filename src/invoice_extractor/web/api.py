@@ -105,7 +105,11 @@ def patch_invoice(session_id: str, invoice_id: int) -> Response:
     if reviewed is not None and not isinstance(reviewed, bool):
         raise BadRequest("reviewed must be true or false")
     changes = {k: None if v is None else str(v) for k, v in fields.items()}
-    view = services().store.edit(session_id, invoice_id, changes, author(), reviewed)
+    store = services().store
+    view = store.edit(session_id, invoice_id, changes, author(), reviewed)
+    if set(changes) & set(view.corrected):
+        store.admin.reground(session_id, invoice_id, changes, store.settings.max_pages)
+        view = store.invoice(session_id, invoice_id)
     return jsonify(view.to_json())
 
 

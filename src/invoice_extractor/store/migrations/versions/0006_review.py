@@ -1,4 +1,4 @@
-"""review workflow: session names, rejected uploads
+"""review workflow: session names, rejected uploads, evidence of corrected values
 
 Revision ID: 0006_review
 Revises: 0001
@@ -18,6 +18,8 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("sessions") as batch:
         batch.add_column(sa.Column("name", sa.String(length=120), nullable=True))
+    with op.batch_alter_table("fields") as batch:
+        batch.add_column(sa.Column("evidence", sa.JSON(), nullable=True))
     op.create_table(
         "rejected_uploads",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -36,5 +38,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_rejected_uploads_session_id"), table_name="rejected_uploads")
     op.drop_table("rejected_uploads")
+    with op.batch_alter_table("fields") as batch:
+        batch.drop_column("evidence")
     with op.batch_alter_table("sessions") as batch:
         batch.drop_column("name")

@@ -140,6 +140,7 @@
     status.textContent = words[data.review_state] || data.review_state;
     status.className = "state state-" + data.review_state;
     document.getElementById("mark-reviewed").textContent = data.reviewed ? "Mark not reviewed (r)" : "Mark reviewed (r)";
+    for (const input of dirtyInputs()) markDirty(input);
   }
 
   root.addEventListener("click", (e) => {
@@ -153,7 +154,13 @@
 
   // -- edits, drafts, saving -----------------------------------------------------------------
   function dirtyInputs() { return inputs.filter((i) => i.value !== i.dataset.original); }
-  function markDirty(input) { input.classList.toggle("dirty", input.value !== input.dataset.original); }
+  function markDirty(input) {
+    const dirty = input.value !== input.dataset.original;
+    input.classList.toggle("dirty", dirty);
+    // The confidence spoke of the extracted value; an edit is the clerk's until saved.
+    const conf = document.getElementById("c-" + input.dataset.path);
+    if (dirty) { conf.textContent = "✎ unsaved"; conf.setAttribute("aria-label", "edited, not saved"); }
+  }
   function storeDraft() {
     const edits = {};
     for (const i of dirtyInputs()) edits[i.dataset.path] = i.value;

@@ -255,6 +255,9 @@ def test_unsaved_edits_survive_j_links_and_a_closed_tab(page: Page) -> None:
     page.keyboard.press("j")
     expect(page.locator("#leave")).to_be_visible()
     expect(page.locator("#leave-text")).to_contain_text("1 field")
+    for _ in range(3):  # Tab cycles through the dialog's three buttons, never the page behind
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "leave-save"
     page.keyboard.press("Escape")  # stay
     expect(page.locator("#leave")).to_be_hidden()
     assert page.url == first and po.input_value() == "PO-991"

@@ -289,8 +289,20 @@
 
   // -- help and keys -------------------------------------------------------------------------
   const help = document.getElementById("help");
-  function openHelp() { help.hidden = false; document.getElementById("help-close").focus(); }
-  function closeHelp() { help.hidden = true; }
+  let helpFrom = null;
+  function openHelp() { helpFrom = document.activeElement; help.hidden = false; document.getElementById("help-close").focus(); }
+  function closeHelp() { help.hidden = true; if (helpFrom && helpFrom.focus) helpFrom.focus(); }
+  // Tab stays inside an open dialog (its buttons), as in a modal dialog.
+  for (const dialog of [help, leave]) {
+    dialog.addEventListener("keydown", (e) => {
+      if (e.key !== "Tab") return;
+      const buttons = [...dialog.querySelectorAll("button")];
+      const at = buttons.indexOf(document.activeElement);
+      const next = (at + (e.shiftKey ? -1 : 1) + buttons.length) % buttons.length;
+      e.preventDefault();
+      buttons[next].focus();
+    });
+  }
   document.getElementById("help-open").addEventListener("click", openHelp);
   document.getElementById("help-close").addEventListener("click", closeHelp);
 

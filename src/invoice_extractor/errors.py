@@ -129,6 +129,16 @@ class BadRequest(WebError):
     pass
 
 
+class InvalidFields(BadRequest):
+    """Corrections refused, with one message per field path (all of them at once)."""
+
+    code = "invalid_fields"
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("; ".join(f"invalid value for {p}: {m}" for p, m in fields.items()))
+        self.fields = fields
+
+
 class NotFound(WebError):
     """Also what a client gets for a session that is not its own: never "forbidden"."""
 

@@ -14,7 +14,7 @@ from invoice_extractor.extract.embedded.ranker import active_model
 from invoice_extractor.ids import check_vat_id, is_valid_bic, is_valid_iban
 from invoice_extractor.model import Invoice, Status
 
-__all__ = ["RULES", "validate"]
+__all__ = ["RULES", "review_threshold", "uncertain_fields", "validate"]
 
 RULES: tuple[tuple[str, str], ...] = (
     ("BR-CO-10", "Sum of line_items amounts equals subtotal."),
@@ -193,20 +193,33 @@ def _dates(inv: Invoice) -> Iterator[str]:
         )
 
 
-def _uncertain(inv: Invoice) -> Iterator[str]:
+def review_threshold() -> float | None:
+    """The confidence below which a field needs a look: the engine's calibrated ``ok``
+    threshold (None without a model: then no field is judged by its confidence)."""
+    model = active_model()
+    return None if model is None else model.ok_threshold
+
+
+def uncertain_fields(inv: Invoice) -> list[tuple[str, float]]:
     """Fields the offline engine read with a calibrated confidence below its threshold (other
-    backends' confidences are not calibrated: they are not judged by it)."""
+    backends' confidences are not calibrated: they are not judged by it). The review page marks
+    exactly these, so the page and the status agree."""
     model = active_model()
     if model is None or inv.status is Status.FAILED:
-        return
-    low = [
+        return []
+    return [
         (path, conf)
         for path, conf in model.uncertain(inv)
         if inv.sources.get(path, inv.extractor) == "embedded"
     ]
-    if low:
+
+
+def _uncertain(inv: Invoice) -> Iterator[str]:
+    low = uncertain_fields(inv)
+    threshold = review_threshold()
+    if low and threshold is not None:
         fields = ", ".join(f"{path} ({conf:.2f})" for path, conf in low)
-        yield f"UNCERTAIN: {fields} below the review threshold {model.ok_threshold:.2f}"
+        yield f"UNCERTAIN: {fields} below the review threshold {threshold:.2f}"
 
 
 _CHECKS: tuple[Callable[[Invoice], Iterator[str]], ...] = (

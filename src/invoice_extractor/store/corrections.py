@@ -13,8 +13,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import BadRequest
+from ..errors import BadRequest, InvalidFields
 from ..model import Invoice
+from .local_values import canonical, notation
 
 MAX_TEXT_CHARS = 2000
 """The longest corrected value: a line item's description fits; a 5 MB seller name does not."""
@@ -46,22 +47,46 @@ def set_path(data: dict[str, Any], path: str, value: str | None) -> None:
         raise BadRequest(f"no editable field {path!r}") from exc
 
 
-def checked_invoice(data: dict[str, Any], changes: dict[str, str | None]) -> Invoice:
-    """``data`` (with ``changes`` set) as a valid Invoice; each changed amount in plain notation."""
+def checked_changes(data: dict[str, Any], changes: dict[str, str | None]) -> dict[str, str | None]:
+    """Set ``changes`` on ``data`` in canonical form (local notation accepted where unambiguous)
+    and check the result against the model; every bad field is reported at once
+    (``InvalidFields``), and nothing is set unless all are good."""
+    style = notation(data)
+    errors: dict[str, str] = {}
+    done: dict[str, str | None] = {}
+    for path, value in changes.items():
+        try:
+            if value is not None and len(value) > MAX_TEXT_CHARS:
+                raise BadRequest(f"longer than {MAX_TEXT_CHARS} characters")
+            done[path] = (
+                None if value is None or not value.strip() else canonical(path, value, style)
+            )
+            set_path(data, path, done[path])
+        except ValueError as exc:
+            errors[path] = str(exc)
+        except BadRequest as exc:
+            errors[path] = exc.message
+    if not errors:
+        errors = _model_errors(data, done)
+    if errors:
+        raise InvalidFields(errors)
+    return done
+
+
+def _model_errors(data: dict[str, Any], changes: dict[str, str | None]) -> dict[str, str]:
     try:
         invoice = Invoice.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise BadRequest(f"invalid value for {where}: {first['msg']}") from exc
+        return {".".join(str(p) for p in e["loc"]): e["msg"] for e in exc.errors()}
+    errors = {}
     for path, value in changes.items():
         amount = value is not None and isinstance(_value_at(invoice, path), Decimal)
         if amount and not _PLAIN_DECIMAL.fullmatch((value or "").strip()):
-            raise BadRequest(
-                f"invalid value for {path}: an amount in plain decimal notation "
-                "(at most 15 digits before the point and 6 after it, e.g. 1234.50)"
+            errors[path] = (
+                "an amount in plain decimal notation (at most 15 digits before the point and 6 "
+                "after it, e.g. 1234.50)"
             )
-    return invoice
+    return errors
 
 
 def _value_at(invoice: Invoice, path: str) -> object:

@@ -68,6 +68,7 @@ class ReviewSession(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     owner_hash: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    name: Mapped[str | None] = mapped_column(String(120), default=None)
 
     files: Mapped[list[StoredFile]] = relationship(
         back_populates="session", order_by="StoredFile.id"
@@ -149,6 +150,8 @@ class FieldRecord(Base):
     corrected: Mapped[str | None] = mapped_column(Text, default=None)
     is_corrected: Mapped[bool] = mapped_column(Boolean, default=False)
     confidence: Mapped[float | None] = mapped_column(Float, default=None)
+    # Where the corrected value stands on the page (an Evidence object), when it was found there.
+    evidence: Mapped[dict[str, object] | None] = mapped_column(JSON, default=None)
 
     invoice: Mapped[InvoiceRecord] = relationship(back_populates="fields")
 
@@ -166,4 +169,19 @@ class Edit(Base):
     old_value: Mapped[str | None] = mapped_column(Text, default=None)
     new_value: Mapped[str | None] = mapped_column(Text, default=None)
     author: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RejectedUpload(Base):
+    """A file refused at upload (empty, too large, not a type the app reads), kept so the session
+    still lists it, with its reason, after a reload."""
+
+    __tablename__ = "rejected_uploads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(255))
+    reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -16,7 +16,7 @@ from ..model import Invoice
 from ..settings import Settings
 from ..validate import strip_check_warnings, validate
 from .blobs import BlobStore
-from .corrections import checked_invoice, set_path
+from .corrections import checked_changes, set_path
 from .db import Database
 from .job_queries import claimable
 from .models import (
@@ -30,6 +30,8 @@ from .models import (
     utcnow,
 )
 from .pages import PageImages
+from .review_facts import review_facts
+from .sessions import SessionAdmin
 
 
 def token_hash(token: str) -> str:
@@ -51,6 +53,7 @@ class InvoiceView:
         data = self.invoice.to_json_dict()
         data.update(id=self.id, file_id=self.file_id, reviewed=self.reviewed)
         data["corrected_fields"] = list(self.corrected)
+        data.update(review_facts(self.invoice, self.reviewed, self.reviewed_at))
         return data
 
 
@@ -66,6 +69,7 @@ class Store:
         self.pages = PageImages(
             self.blobs, settings.data_dir / "cache" / "pages", settings.render_dpi
         )
+        self.admin = SessionAdmin(self.db, self.blobs, settings.data_dir / "cache" / "pages")
 
     def migrate(self) -> None:
         self.db.migrate(self.settings.data_dir)
@@ -275,12 +279,10 @@ class Store:
             if record is None or record.session_id != session_id:
                 raise NotFound("no such invoice")
             fields = {f.path: f for f in record.fields}
-            data = _corrected_data(record)
-            for path, value in changes.items():
-                if path.split(".", 1)[0] in _NOT_EDITABLE:
-                    raise BadRequest(f"{path!r} is not an editable field")
-                set_path(data, path, value)
-            checked_invoice(data, changes)
+            refused = [p for p in changes if p.split(".", 1)[0] in _NOT_EDITABLE]
+            if refused:
+                raise BadRequest(f"{refused[0]!r} is not an editable field")
+            changes = checked_changes(_corrected_data(record), changes)
             for path, value in changes.items():
                 row = fields.get(path)
                 if row is None:
@@ -367,7 +369,11 @@ def _corrected_data(record: InvoiceRecord) -> dict[str, Any]:
     for row in record.fields:
         if row.is_corrected:
             set_path(data, row.path, row.corrected)
-            if isinstance(evidence.get(row.path), dict):
+            if row.corrected != row.value:  # the new value's own box, if found, not the old one
+                evidence.pop(row.path, None)
+                if row.evidence:
+                    evidence[row.path] = row.evidence
+            elif isinstance(evidence.get(row.path), dict):
                 evidence[row.path]["confidence"] = 1.0  # a person confirmed it
     return data
 

@@ -22,7 +22,8 @@ from .api import api
 from .auth import CookieKeptOnErrors, csrf_token, refuse_cross_site
 from .context import Services
 from .health import health
-from .pages import pages
+from .manage import manage
+from .pages import STATIC_MAX_AGE, pages
 
 
 def create_app(settings: Settings | None = None, *, queue: JobQueue | None = None) -> Flask:
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None, *, queue: JobQueue | None = Non
         SESSION_COOKIE_NAME="invoice_extractor",
         PERMANENT_SESSION_LIFETIME=timedelta(days=90),
         JSON_SORT_KEYS=False,
+        SEND_FILE_MAX_AGE_DEFAULT=STATIC_MAX_AGE,  # static URLs carry a content hash
     )
     store = Store(settings)
     store.migrate()
@@ -55,6 +57,7 @@ def create_app(settings: Settings | None = None, *, queue: JobQueue | None = Non
     app.before_request(refuse_cross_site)  # before any blueprint's hook reads the session
     app.register_blueprint(health)  # first: its /healthz (with checks) wins over the pages' one
     app.register_blueprint(api)
+    app.register_blueprint(manage)
     app.register_blueprint(pages)
     errors.register(app)
     security.register(app)

@@ -12,6 +12,7 @@ from .auth import author, check_csrf, remember_owner
 from .context import owned, services
 from .exports import export, parse_ids
 from .openapi import openapi_document
+from .session_list import owner_hashes
 from .uploads import accept
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -52,9 +53,16 @@ def upload(session_id: str) -> tuple[Response, int]:
     if not files:
         raise BadRequest("send the files as multipart form fields named 'files'")
     accepted, rejected = accept(session_id, files)
+    seen = services().store.admin.duplicates(owner_hashes(), session_id)
     body = {
         "accepted": [
-            {"file_id": a.file_id, "job_id": a.job_id, "name": a.name, "size": a.size}
+            {
+                "file_id": a.file_id,
+                "job_id": a.job_id,
+                "name": a.name,
+                "size": a.size,
+                "duplicate": seen[key].describe() if (key := f"file:{a.file_id}") in seen else None,
+            }
             for a in accepted
         ],
         "rejected": [{"name": r.name, "reason": r.reason} for r in rejected],
@@ -97,7 +105,11 @@ def patch_invoice(session_id: str, invoice_id: int) -> Response:
     if reviewed is not None and not isinstance(reviewed, bool):
         raise BadRequest("reviewed must be true or false")
     changes = {k: None if v is None else str(v) for k, v in fields.items()}
-    view = services().store.edit(session_id, invoice_id, changes, author(), reviewed)
+    store = services().store
+    view = store.edit(session_id, invoice_id, changes, author(), reviewed)
+    if set(changes) & set(view.corrected):
+        store.admin.reground(session_id, invoice_id, changes, store.settings.max_pages)
+        view = store.invoice(session_id, invoice_id)
     return jsonify(view.to_json())
 
 
@@ -144,12 +156,18 @@ def session_summary(row: ReviewSession) -> dict[str, Any]:
     store = services().store
     files = store.files(row.id)
     states = [j.state for _, j in files]
+    seen = store.admin.duplicates(owner_hashes(), row.id)
     return {
         "id": row.id,
         "created_at": row.created_at.isoformat(),
         "files": [_job_json(f, j) for f, j in files],
         "counts": {state.value: states.count(state) for state in JobState},
         "invoices": store.count_invoices(row.id),
+        "name": row.name,
+        "rejected": [
+            {"id": r.id, "name": r.name, "reason": r.reason} for r in store.admin.rejected(row.id)
+        ],
+        "duplicates": {key: found.describe() for key, found in seen.items()},
     }
 
 
@@ -162,6 +180,8 @@ def _job_json(stored: StoredFile, job: Any) -> dict[str, Any]:
         "job_id": job.id,
         "state": job.state,
         "error": job.error,
+        # The reason as shown beside the file's name: without the name again in front.
+        "reason": (job.error or "").removeprefix(f"{stored.name}: ") or None,
         "attempts": job.attempts,
         "seconds": job.seconds,
     }

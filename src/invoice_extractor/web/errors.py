@@ -16,9 +16,14 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def _respond(status: int, code: str, message: str) -> tuple[Response | str, int]:
+def _respond(
+    status: int, code: str, message: str, fields: dict[str, str] | None = None
+) -> tuple[Response | str, int]:
     if _wants_json():
-        return jsonify(error={"code": code, "message": message, "status": status}), status
+        body: dict[str, object] = {"code": code, "message": message, "status": status}
+        if fields:
+            body["fields"] = fields  # one message per field path (corrections refused)
+        return jsonify(error=body), status
     return render_template("error.html", status=status, message=message), status
 
 
@@ -27,7 +32,7 @@ def register(app: Flask) -> None:
     def domain_error(exc: InvoiceExtractorError) -> tuple[Response | str, int]:
         if exc.status >= 500:
             log.error("%s: %s", exc.code, exc)
-        return _respond(exc.status, exc.code, str(exc))
+        return _respond(exc.status, exc.code, str(exc), getattr(exc, "fields", None))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[Response | str, int]:

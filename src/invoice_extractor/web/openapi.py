@@ -10,6 +10,7 @@ from pydantic.json_schema import models_json_schema
 
 from .. import __version__
 from . import schemas
+from .openapi_manage import manage_paths
 
 _REF = "#/components/schemas/{model}"
 
@@ -187,5 +188,13 @@ def openapi_document() -> dict[str, Any]:
             "securitySchemes": {"owner": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"owner": []}],
-        "paths": _paths(),
+        "paths": _merged(_paths(), manage_paths()),
     }
+
+
+def _merged(*groups: dict[str, Any]) -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    for group in groups:
+        for path, item in group.items():
+            paths.setdefault(path, {}).update(item)
+    return paths

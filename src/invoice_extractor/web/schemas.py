@@ -22,8 +22,15 @@ class JobInfo(BaseModel):
     job_id: int
     state: str = Field(description="queued | reading | extracting | done | failed")
     error: str | None = None
+    reason: str | None = Field(None, description="The error without the file name in front.")
     attempts: int
     seconds: float | None = None
+
+
+class RejectedUpload(BaseModel):
+    id: int
+    name: str
+    reason: str
 
 
 class SessionInfo(BaseModel):
@@ -32,6 +39,12 @@ class SessionInfo(BaseModel):
     files: list[JobInfo]
     counts: dict[str, int]
     invoices: int
+    name: str | None = None
+    rejected: list[RejectedUpload] = Field(default_factory=list)
+    duplicates: dict[str, str] = Field(
+        default_factory=dict,
+        description="`file:ID` / `invoice:ID` -> the earlier upload it repeats (this owner's).",
+    )
 
 
 class Jobs(BaseModel):
@@ -43,6 +56,9 @@ class AcceptedFile(BaseModel):
     job_id: int
     name: str
     size: int
+    duplicate: str | None = Field(
+        None, description="An earlier upload of the same file in this browser's sessions."
+    )
 
 
 class RejectedFile(BaseModel):
@@ -55,6 +71,17 @@ class UploadResult(BaseModel):
     rejected: list[RejectedFile]
 
 
+class FieldToCheck(BaseModel):
+    path: str
+    confidence: float
+
+
+class Check(BaseModel):
+    code: str = Field(description="The rule id (`BR-CO-15`, `IBAN`, `UNCERTAIN`, ...).")
+    fields: list[str] = Field(description="The field paths the warning concerns.")
+    message: str = Field(description="The warning as a sentence.")
+
+
 class StoredInvoice(Invoice):
     """An invoice of a session: the SCHEMA.md object with the user's corrections applied."""
 
@@ -62,6 +89,13 @@ class StoredInvoice(Invoice):
     file_id: int
     reviewed: bool
     corrected_fields: list[str]
+    reviewed_at: str | None = None
+    review_state: str = Field("ok", description="reviewed, else the status")
+    review_threshold: float | None = Field(
+        None, description="Fields below this confidence need a look (the validator's threshold)."
+    )
+    to_check: list[FieldToCheck] = Field(default_factory=list)
+    checks: list[Check] = Field(default_factory=list, description="The warnings, explained.")
 
 
 class Invoices(BaseModel):
@@ -92,6 +126,9 @@ class ErrorBody(BaseModel):
     code: str
     message: str
     status: int
+    fields: dict[str, str] | None = Field(
+        None, description="invalid_fields: one message per refused field path."
+    )
 
 
 class ErrorResponse(BaseModel):

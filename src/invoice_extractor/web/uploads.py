@@ -41,6 +41,8 @@ def accept(session_id: str, uploads: list[FileStorage]) -> tuple[list[Accepted],
             rejected.append(Rejected(name, "not a PDF, XML or image (PNG, JPEG, TIFF, WebP)"))
         else:
             checked.append((name, data))
+    for refused in rejected:  # listed with its reason until the user removes it
+        svc.store.admin.reject(session_id, refused.name, refused.reason)
     svc.store.check_capacity(session_id, len(checked))  # all or nothing: no half-stored batch
     for name, data in checked:
         stored, job = svc.store.add_upload(session_id, name, data)

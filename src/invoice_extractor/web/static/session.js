@@ -1,4 +1,5 @@
-// Session page: uploads with progress (one request per file), live job states, live invoice list.
+// Session page: uploads with progress (one request per file), live job states and invoice list
+// (rendered here from the page's JSON, then from polls), retry / remove, exports.
 "use strict";
 (function () {
   const root = document.getElementById("session");
@@ -9,19 +10,39 @@
   const uploads = document.getElementById("uploads");
   const input = document.getElementById("file-input");
   const zone = document.getElementById("dropzone");
+  const initial = JSON.parse(document.getElementById("session-data").textContent);
   let polling = null;
 
-  function el(tag, attrs, text) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
-    if (text !== undefined) node.textContent = text; // text only: invoice text is untrusted
-    return node;
+  const el = window.dom.el;
+
+  function cell(...children) { const td = el("td"); td.append(...children); return td; }
+
+  // Each cell carries its column's heading: at phone width the rows stack as labelled cards.
+  function labelled(table, rows) {
+    const heads = [...document.querySelectorAll(table + " thead th")].map((th) => th.textContent.trim());
+    for (const tr of rows) [...tr.children].forEach((td, i) => { if (heads[i]) td.dataset.label = heads[i]; });
+    return rows;
+  }
+
+  async function call(method, path) {
+    const r = await fetch(api + path, { method: method, credentials: "same-origin", headers: { "X-CSRF-Token": csrf } });
+    if (!r.ok) throw new Error("HTTP " + r.status);
+  }
+
+  function action(label, name, method, path, question) {
+    const b = el("button", { type: "button", class: "small", "aria-label": label + " " + name }, label);
+    b.addEventListener("click", async () => {
+      if (question && !window.confirm(question)) return;
+      b.disabled = true;
+      try { await call(method, path); await refresh(); startPolling(); } catch (err) { b.disabled = false; }
+    });
+    return b;
   }
 
   function upload(file) {
     const item = el("li", { class: "upload" });
     const name = el("span", { class: "name" }, file.name);
-    const bar = el("progress", { max: "100", value: "0" });
+    const bar = el("progress", { max: "100", value: "0", "aria-label": "Upload of " + file.name });
     const state = el("span", { class: "state state-queued" }, "uploading");
     item.append(name, bar, state);
     uploads.append(item);
@@ -38,13 +59,14 @@
         bar.value = 100;
         state.textContent = "uploaded";
         item.dataset.job = body.accepted[0].job_id;
-        startPolling();
+        if (body.accepted[0].duplicate) item.append(el("span", { class: "note dup" }, "⚠ Already uploaded: " + body.accepted[0].duplicate));
       } else {
         const reason = (body.rejected && body.rejected[0] && body.rejected[0].reason) ||
           (body.error && body.error.message) || ("HTTP " + xhr.status);
-        state.textContent = "failed: " + reason;
+        state.textContent = "rejected: " + reason;
         state.className = "state state-failed";
       }
+      startPolling();
     };
     xhr.onerror = () => { state.textContent = "failed: network error"; state.className = "state state-failed"; };
     xhr.send(form);
@@ -57,42 +79,67 @@
   zone.addEventListener("drop", (e) => handle(e.dataTransfer.files));
   zone.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); input.click(); } });
 
-  function renderJobs(files) {
+  function renderJobs(s) {
     const body = document.querySelector("#files tbody");
-    body.replaceChildren(...files.map((f) => {
-      const tr = el("tr", { "data-job": f.job_id });
-      const st = el("span", { class: "state state-" + f.state }, f.state);
-      const td = el("td"); td.append(st);
-      tr.append(el("td", {}, f.name), td, el("td", {}, f.error || ""));
+    const rows = s.files.map((f) => {
+      const tr = el("tr", { "data-job": f.job_id, "data-file": f.file_id });
+      const details = el("td", {}, f.reason || "");
+      const dup = s.duplicates["file:" + f.file_id];
+      if (dup) details.append(el("span", { class: "note dup" }, "⚠ Already uploaded: " + dup));
+      const acts = cell();
+      if (f.state === "failed") acts.append(action("Retry", f.name, "POST", "/files/" + f.file_id + "/retry"));
+      acts.append(action("Remove", f.name, "DELETE", "/files/" + f.file_id, "Remove " + f.name + " and its invoices?"));
+      tr.append(el("td", {}, f.name), cell(el("span", { class: "state state-" + f.state }, f.state)), details, acts);
       return tr;
-    }));
+    });
+    for (const r of s.rejected) {
+      const tr = el("tr", { "data-rejected": r.id });
+      tr.append(el("td", {}, r.name), cell(el("span", { class: "state state-failed" }, "rejected")),
+        el("td", {}, r.reason), cell(action("Remove", r.name, "DELETE", "/rejected/" + r.id)));
+      rows.push(tr);
+    }
+    body.replaceChildren(...labelled("#files", rows));
     for (const li of uploads.querySelectorAll("li[data-job]")) {
-      const f = files.find((x) => String(x.job_id) === li.dataset.job);
+      const f = s.files.find((x) => String(x.job_id) === li.dataset.job);
       if (!f) continue;
       const st = li.querySelector(".state");
-      st.textContent = f.state + (f.error ? ": " + f.error : "");
+      st.textContent = f.state + (f.reason ? ": " + f.reason : "");
       st.className = "state state-" + f.state;
     }
   }
 
-  function renderInvoices(invoices) {
+  const STATE_WORDS = { ok: "ok", needs_review: "needs review", failed: "failed", reviewed: "✓ reviewed" };
+
+  function renderInvoices(invoices, duplicates) {
     const body = document.querySelector("#invoices tbody");
     const picked = new Set([...body.querySelectorAll(".pick:checked")].map((c) => c.value));
-    body.replaceChildren(...invoices.map((inv) => {
+    body.replaceChildren(...labelled("#invoices", invoices.map((inv) => {
+      const title = inv.invoice_number ? "invoice " + inv.invoice_number + " (" + inv.file + ")" : inv.file;
       const tr = el("tr", { "data-invoice": inv.id });
-      const box = el("input", { type: "checkbox", class: "pick", value: inv.id, "aria-label": "select" });
+      const box = el("input", { type: "checkbox", class: "pick", value: inv.id, "aria-label": "Select " + title });
       box.checked = picked.has(String(inv.id));
-      const c0 = el("td"); c0.append(box);
-      const link = el("a", { href: reviewBase + inv.id }, inv.file);
-      const c1 = el("td"); c1.append(link);
-      const status = inv.reviewed ? "reviewed" : inv.status;
-      const c6 = el("td"); c6.append(el("span", { class: "state state-" + inv.status }, status));
-      tr.append(c0, c1, el("td", {}, inv.invoice_number || ""), el("td", {}, inv.issue_date || ""),
+      const toCheck = inv.to_check.length;
+      const checkCell = el("td", { class: "to-check" }, toCheck ? "⚠ " + toCheck + (toCheck === 1 ? " field" : " fields") : inv.status === "failed" ? "" : "✓ none");
+      const warned = inv.checks.filter((w) => w.code !== "UNCERTAIN").length; // those are "to check"
+      const notes = el("td", {}, warned ? warned + (warned === 1 ? " warning" : " warnings") : "");
+      const dup = duplicates["invoice:" + inv.id];
+      if (dup) notes.append(el("span", { class: "note dup" }, "⚠ Duplicate? " + dup));
+      tr.append(cell(box), cell(el("a", { href: reviewBase + inv.id }, inv.file)),
+        el("td", {}, inv.invoice_number || ""), el("td", {}, inv.issue_date || ""),
         el("td", {}, (inv.seller && inv.seller.name) || ""),
         el("td", { class: "num" }, [inv.total || "", inv.currency || ""].join(" ").trim()),
-        c6, el("td", {}, inv.warnings.length ? String(inv.warnings.length) : ""));
+        cell(el("span", { class: "state state-" + inv.review_state }, STATE_WORDS[inv.review_state] || inv.review_state)),
+        checkCell, notes,
+        cell(action("Remove", title, "DELETE", "/invoices/" + inv.id, "Remove " + title + " from this session?")));
       return tr;
-    }));
+    })));
+  }
+
+  function busy(s) {
+    // An upload whose job this (possibly older) answer does not know yet is still busy too.
+    const known = new Set(s.files.map((f) => String(f.job_id)));
+    const waiting = [...uploads.querySelectorAll("li[data-job]")].some((li) => !known.has(li.dataset.job));
+    return waiting || s.files.some((f) => ["queued", "reading", "extracting"].includes(f.state));
   }
 
   async function refresh() {
@@ -100,13 +147,9 @@
       fetch(api, { credentials: "same-origin" }).then((r) => r.json()),
       fetch(api + "/invoices", { credentials: "same-origin" }).then((r) => r.json()),
     ]);
-    renderJobs(s.files);
-    renderInvoices(inv.invoices);
-    // An upload whose job this (possibly older) answer does not know yet is still busy too.
-    const known = new Set(s.files.map((f) => String(f.job_id)));
-    const waiting = [...uploads.querySelectorAll("li[data-job]")].some((li) => !known.has(li.dataset.job));
-    const busy = waiting || s.files.some((f) => ["queued", "reading", "extracting"].includes(f.state));
-    if (!busy && polling) { clearInterval(polling); polling = null; }
+    renderJobs(s);
+    renderInvoices(inv.invoices, s.duplicates);
+    if (!busy(s) && polling) { clearInterval(polling); polling = null; }
   }
 
   function startPolling() { if (!polling) polling = setInterval(() => refresh().catch(() => {}), 1000); }
@@ -123,5 +166,7 @@
       window.location = api + "/export?" + params.toString();
     });
   }
-  if (document.querySelector("#files .state-queued, #files .state-reading, #files .state-extracting")) startPolling();
+  renderJobs(initial.session);
+  renderInvoices(initial.invoices, initial.session.duplicates);
+  if (busy(initial.session)) startPolling();
 })();

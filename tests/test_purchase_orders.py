@@ -4,7 +4,6 @@ invoices, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
@@ -17,11 +16,8 @@ from matching_data import PO_CSV, invoice, store_invoices
 
 
 @pytest.fixture
-def store(web_settings: Settings) -> Iterator[Store]:
-    s = Store(web_settings)
-    s.migrate()
-    yield s
-    s.db.dispose()
+def store(web_store: Store) -> Store:
+    return web_store
 
 
 def _check(store: Store, inv_id: int) -> tuple[str, list[str]]:

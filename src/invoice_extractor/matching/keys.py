@@ -82,17 +82,29 @@ def from_cents(value: int) -> Decimal:
 
 
 _RF = re.compile(r"RF\d{2}[0-9A-Z]{1,21}")
+_RF_START = re.compile(r"\bRF\d{2}")
 
 
 def creditor_reference(text: str | None) -> str | None:
     """The first ISO 11649 structured creditor reference (``RF18 5390 0754 7034``) in ``text``
-    whose check digits are right, without spaces; None if there is none."""
+    whose check digits are right, without spaces; None if there is none. Printed groups of four
+    are joined back, up to the longest prefix that checks."""
     if not text:
         return None
-    compact = re.sub(r"(?<=[0-9A-Z]) (?=[0-9A-Z])", "", text.upper())
-    for match in _RF.finditer(compact):
-        if is_creditor_reference(match.group()):
-            return match.group()
+    upper = text.upper()
+    for match in _RF_START.finditer(upper):
+        candidate, best = "", None
+        for token in upper[match.start() :].split()[:8]:
+            word = token.rstrip(".,;:)")
+            if not word.isalnum() or len(candidate + word) > 25:
+                break
+            candidate += word
+            if is_creditor_reference(candidate):
+                best = candidate
+            if word != token:
+                break
+        if best:
+            return best
     return None
 
 

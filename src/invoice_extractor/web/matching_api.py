@@ -30,6 +30,8 @@ def uploaded(req: Request, field: str, *, required: bool = True) -> tuple[bytes,
     the parser can say it is too large)."""
     limit = services().store.settings.max_import_mb * 1024 * 1024 + 1
     sent = req.files.get(field)
+    if sent is not None and not sent.filename and not required:
+        sent = None  # a form's empty file input
     if sent is None:
         if required:
             raise BadRequest(f"send the file as a multipart form field named {field!r}")

@@ -220,3 +220,24 @@ def test_cli_imports_into_the_store_the_app_reads(
     bad.write_text(PO_FOR_PDF.replace("2024-03-01", "yesterday"), encoding="utf-8")
     assert main(["po", "import", str(bad)]) == 1
     assert "bad.csv: line 2: date 'yesterday' is not an ISO date" in capsys.readouterr().err
+
+
+def test_a_correction_reruns_the_po_check(
+    client: FlaskClient, new_api: NewApi, invoice_pdf: InvoicePdf
+) -> None:
+    api = new_api()
+    response = _post_file(
+        client, "/api/v1/purchase-orders", PO_FOR_PDF.encode(), "po.csv", headers=api.auth
+    )
+    assert response.status_code == 201
+    assert api.upload((invoice_pdf("INV-7"), "a.pdf")).status_code == 202
+    api.wait(1)
+    (inv,) = api.invoices()
+    assert _matching(api, inv["id"], "po_match")["po_match"] == "matched"
+    patched = api.patch(inv["id"], {"fields": {"line_items.0.quantity": "3"}})
+    assert patched.status_code == 200, patched.get_data(as_text=True)
+    assert (
+        "PO-MISMATCH: line_items.0.quantity 3 exceeds PO-100 line 1 ordered 2"
+        in patched.get_json()["warnings"]
+    )
+    assert _matching(api, inv["id"], "po_match")["po_match"] == "over_invoiced"

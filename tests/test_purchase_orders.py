@@ -228,3 +228,13 @@ def _job_of(store: Store, inv_id: int) -> tuple[str, int]:
         record = db.get(InvoiceRecord, inv_id)
         assert record is not None
         return record.session_id, record.job_id
+
+
+def test_po_mismatch_is_in_the_readme_checks_table() -> None:
+    from pathlib import Path
+
+    from invoice_extractor.matching.purchase_orders import RULES
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for code, description in RULES:
+        assert f"| `{code}` | {description} |" in readme

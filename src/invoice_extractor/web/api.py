@@ -11,6 +11,7 @@ from ..store.models import JobState, ReviewSession, StoredFile
 from .auth import author, check_csrf, remember_owner
 from .context import owned, services
 from .exports import export, parse_ids
+from .matching_api import recheck_after_edit
 from .openapi import openapi_document
 from .uploads import accept
 
@@ -98,6 +99,8 @@ def patch_invoice(session_id: str, invoice_id: int) -> Response:
         raise BadRequest("reviewed must be true or false")
     changes = {k: None if v is None else str(v) for k, v in fields.items()}
     view = services().store.edit(session_id, invoice_id, changes, author(), reviewed)
+    if changes:
+        view = recheck_after_edit(session_id, invoice_id) or view
     return jsonify(view.to_json())
 
 

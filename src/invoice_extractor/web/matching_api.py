@@ -8,16 +8,20 @@ answers only the session's owner. Writes from a browser need the CSRF token, as 
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, Request, Response, jsonify, request
 
 from ..errors import BadRequest, NotFound
 from ..matching.payments import import_statement, overdue, rematch, transactions
-from ..matching.purchase_orders import import_orders
+from ..matching.purchase_orders import check_stored, import_orders
 from ..matching.views import MatchState, get_order, list_orders, match_states
+from ..store.repository import InvoiceView
 from .auth import check_csrf
 from .context import owned, services
 
 matching_api = Blueprint("matching_api", __name__, url_prefix="/api/v1")
+log = logging.getLogger(__name__)
 
 
 @matching_api.before_request
@@ -102,3 +106,16 @@ def invoice_matching(session_id: str, invoice_id: int) -> Response:
     store = services().store
     store.invoice(session_id, invoice_id)  # 404 unless it is this session's
     return jsonify(match_states(store, [invoice_id]).get(invoice_id, MatchState()).to_json())
+
+
+def recheck_after_edit(session_id: str, invoice_id: int) -> InvoiceView | None:
+    """The PO check again on a corrected invoice (its number, amounts, lines or PO number may have
+    changed), and the invoice as it now reads; None if the check failed (logged: the correction
+    itself is stored either way)."""
+    store = services().store
+    try:
+        check_stored(store, session_id, invoice_id)
+    except Exception:
+        log.exception("purchase-order check after the edit of invoice %s failed", invoice_id)
+        return None
+    return store.invoice(session_id, invoice_id)

@@ -142,14 +142,21 @@ def _add_csv_row(orders: dict[str, Order], cells: dict[str, str], where: str, na
     )
 
 
-def _from_json(text: str, name: str, max_rows: int) -> list[Order]:
+def load_json(text: str, name: str) -> Any:
+    """Parsed JSON, or ``ImportRefused`` naming the line and column (or the nesting)."""
     try:
-        body: Any = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ImportRefused(
             f"{name}: line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})",
             file=name,
         ) from exc
+    except RecursionError as exc:  # "[[[[...": nested deeper than the parser goes
+        raise ImportRefused(f"{name}: the JSON is nested too deeply", file=name) from exc
+
+
+def _from_json(text: str, name: str, max_rows: int) -> list[Order]:
+    body = load_json(text, name)
     if isinstance(body, dict) and set(body) == {"purchase_orders"}:
         body = body["purchase_orders"]
     if not isinstance(body, list) or not body:

@@ -13,13 +13,14 @@ full), ``over_invoiced`` (more billed than ordered, a higher price, or a line no
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..model import Invoice, LineItem, Status
 from ..settings import Settings
@@ -62,11 +63,12 @@ def import_orders(store: Store, data: bytes, name: str) -> list[str]:
     orders = parse_orders(
         data, name, max_mb=settings.max_import_mb, max_rows=settings.max_import_rows
     )
+    keys = [number_key(o.number) for o in orders]
     with store.db.session() as db:
-        keys = [number_key(o.number) for o in orders]
         existing = {
             po.number_key: po
-            for po in db.scalars(select(PurchaseOrder).where(PurchaseOrder.number_key.in_(keys)))
+            for chunk in _chunks(keys)
+            for po in db.scalars(select(PurchaseOrder).where(PurchaseOrder.number_key.in_(chunk)))
         }
         for order, key in zip(orders, keys, strict=True):
             assert key is not None  # parse_orders refuses numbers without a key
@@ -102,18 +104,26 @@ def recheck(store: Store, number_keys: Sequence[str], supplier_keys: Sequence[st
     """Run the check again on every invoice that quotes one of these PO numbers, or names one
     of these suppliers and has no order yet (an order imported after its invoices)."""
     index_missing(store)
+    found: dict[int, str] = {}
     with store.db.session() as db:
-        rows = db.execute(
-            select(InvoiceMatch.invoice_id, InvoiceMatch.session_id).where(
-                or_(
-                    InvoiceMatch.po_number_key.in_(number_keys),
-                    InvoiceMatch.seller_key.in_(supplier_keys) & InvoiceMatch.order_id.is_(None),
-                )
+        for chunk in _chunks(sorted(set(number_keys))):
+            query = select(InvoiceMatch.invoice_id, InvoiceMatch.session_id)
+            rows = db.execute(query.where(InvoiceMatch.po_number_key.in_(chunk)))
+            found.update((invoice_id, session_id) for invoice_id, session_id in rows)
+        for chunk in _chunks(sorted(set(supplier_keys))):
+            query = select(InvoiceMatch.invoice_id, InvoiceMatch.session_id).where(
+                InvoiceMatch.seller_key.in_(chunk), InvoiceMatch.order_id.is_(None)
             )
-        ).all()
-    for invoice_id, session_id in rows:
+            found.update((invoice_id, session_id) for invoice_id, session_id in db.execute(query))
+    for invoice_id, session_id in sorted(found.items()):
         check_stored(store, session_id, invoice_id)
-    return len(rows)
+    return len(found)
+
+
+def _chunks(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
+    """Bounded IN lists (SQLite caps the parameters of one statement)."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 # -- the hook on new invoices ----------------------------------------------------------------
@@ -229,10 +239,10 @@ def net_amount(invoice: Invoice) -> Decimal | None:
 def _find_order(
     db: Session, invoice: Invoice, row: InvoiceMatch, settings: Settings
 ) -> tuple[PurchaseOrder | None, list[str]]:
-    with_lines = selectinload(PurchaseOrder.lines)
+    with_lines = joinedload(PurchaseOrder.lines)  # one query for the order and its lines
     if row.po_number_key:
         query = select(PurchaseOrder).where(PurchaseOrder.number_key == row.po_number_key)
-        order = db.scalars(query.options(with_lines)).first()
+        order = db.scalars(query.options(with_lines)).unique().first()
         if order is not None:
             return order, []
         if db.scalar(select(PurchaseOrder.id).limit(1)) is not None:
@@ -248,7 +258,7 @@ def _find_order(
     if vat:
         supplier.append(PurchaseOrder.supplier_vat_id == vat)
     query = select(PurchaseOrder).where(or_(*supplier), PurchaseOrder.net_cents.between(low, high))
-    candidates = list(db.scalars(query.options(with_lines).limit(20)))
+    candidates = list(db.scalars(query.options(selectinload(PurchaseOrder.lines)).limit(20)))
     if not candidates:
         return None, []
     target = cents(net)

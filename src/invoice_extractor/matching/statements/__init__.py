@@ -4,9 +4,11 @@ line) when any entry cannot be read, so an import is all of the file or nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any, AnyStr
 
 from ...errors import ImportRefused
 from ..po_import import check_size
@@ -33,6 +35,17 @@ class Statement:
     format: str
     account_iban: str | None
     transactions: list[Transaction]
+
+
+def line_numbers(text: AnyStr, offsets: Iterable[int]) -> list[int]:
+    """The 1-based line of each offset (ascending) in one pass over ``text``."""
+    newline: Any = b"\n" if isinstance(text, bytes) else "\n"
+    lines, line, at = [], 1, 0
+    for offset in offsets:
+        line += text.count(newline, at, offset)
+        at = offset
+        lines.append(line)
+    return lines
 
 
 def sniff(data: bytes) -> str:

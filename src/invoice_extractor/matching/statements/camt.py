@@ -19,7 +19,7 @@ from xml.etree.ElementTree import Element
 from ...errors import ImportRefused, InvalidXml
 from ...extract.einvoice.xmltree import children, find, find_all, local, parse, text
 from ..keys import creditor_reference, iban_key
-from . import CREDIT, DEBIT, Statement, Transaction
+from . import CREDIT, DEBIT, Statement, Transaction, line_numbers
 
 _NTRY = re.compile(rb"<(?:[\w.-]+:)?Ntry[\s/>]")
 
@@ -35,7 +35,7 @@ def parse_camt(data: bytes, name: str, max_rows: int) -> Statement:
             f"{name}: not a CAMT.053 statement (root {local(root.tag)}, no BkToCstmrStmt)",
             file=name,
         )
-    starts = [data.count(b"\n", 0, m.start()) + 1 for m in _NTRY.finditer(data)]
+    starts = line_numbers(data, (m.start() for m in _NTRY.finditer(data)))
     transactions: list[Transaction] = []
     account = None
     number = 0

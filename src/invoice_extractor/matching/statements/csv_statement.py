@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -20,7 +19,7 @@ from typing import Any
 
 from ...errors import ImportRefused
 from ..keys import creditor_reference, iban_key
-from ..po_import import decode
+from ..po_import import decode, load_json
 from . import CREDIT, DEBIT, Statement, Transaction
 
 _COLUMNS = ("date", "amount", "currency", "reference", "iban", "name", "direction")
@@ -56,12 +55,7 @@ def parse_mapping(raw: bytes | None) -> Mapping:
         return Mapping(columns={name: [name] for name in _COLUMNS})
     if len(raw) > _MAX_MAPPING:
         raise ImportRefused("mapping: larger than 64 KB")
-    try:
-        body: Any = json.loads(decode(raw, "mapping"))
-    except json.JSONDecodeError as exc:
-        raise ImportRefused(
-            f"mapping: line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})"
-        ) from exc
+    body: Any = load_json(decode(raw, "mapping"), "mapping")
     if not isinstance(body, dict):
         raise ImportRefused('mapping: expected a JSON object {"columns": {...}, ...}')
     unknown = sorted(set(body) - _OPTIONS)

@@ -17,7 +17,7 @@ import mt940
 from ...errors import ImportRefused
 from ...ids import is_valid_iban
 from ..keys import creditor_reference, iban_key
-from . import CREDIT, DEBIT, Statement, Transaction
+from . import CREDIT, DEBIT, Statement, Transaction, line_numbers
 
 _TAG_61 = re.compile(r"^:61:", re.MULTILINE)
 _IBAN = re.compile(r"\b([A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30})\b")
@@ -31,7 +31,7 @@ def parse_mt940(data: bytes, name: str, max_rows: int) -> Statement:
     except UnicodeDecodeError:
         content = data.decode("latin-1")  # banks still send ISO 8859-1; every byte decodes
     content = content.replace("\r\n", "\n").replace("\r", "\n")
-    lines = [content.count("\n", 0, m.start()) + 1 for m in _TAG_61.finditer(content)]
+    lines = line_numbers(content, (m.start() for m in _TAG_61.finditer(content)))
     if len(lines) > max_rows:
         raise ImportRefused(f"{name}: line {lines[max_rows]}: more than {max_rows} transactions")
     if ":20:" not in content:

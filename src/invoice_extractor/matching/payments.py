@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import ImportRefused
@@ -89,21 +89,23 @@ def _store_statement(db: Session, statement: Statement, name: str, digest: str) 
     )
     db.add(row)
     db.flush()
-    db.add_all(
-        BankTransaction(
-            statement_id=row.id,
-            line=t.line,
-            booking_date=t.booking_date,
-            amount_cents=cents(t.amount),
-            currency=t.currency,
-            direction=t.direction,
-            counterparty=t.counterparty,
-            counterparty_iban=t.counterparty_iban,
-            reference=t.reference,
-            creditor_reference=t.creditor_reference,
-        )
+    rows = [
+        {
+            "statement_id": row.id,
+            "line": t.line,
+            "booking_date": t.booking_date,
+            "amount_cents": cents(t.amount),
+            "currency": t.currency,
+            "direction": t.direction,
+            "counterparty": t.counterparty,
+            "counterparty_iban": t.counterparty_iban,
+            "reference": t.reference,
+            "creditor_reference": t.creditor_reference,
+        }
         for t in statement.transactions
-    )
+    ]
+    for start in range(0, len(rows), _CHUNK * 4):  # one executemany per 2,000 rows
+        db.execute(insert(BankTransaction), rows[start : start + _CHUNK * 4])
     db.flush()
     return row
 
@@ -126,19 +128,31 @@ def match_unmatched(db: Session, window_days: int) -> int:
     )
     candidates = _unpaid_by_amount(db, {t.amount_cents for t in transactions})
     window = timedelta(days=window_days)
-    matched = 0
+    paid: list[dict[str, Any]] = []
+    paying: list[dict[str, Any]] = []
     for transaction in transactions:
         found = _best(transaction, candidates.get(transaction.amount_cents, []), window)
         if found is None:
             continue
         invoice, reason = found
-        transaction.invoice_id = invoice.invoice_id
-        transaction.match_reason = reason[:255]
-        invoice.payment_status = PAID
-        invoice.transaction_id = transaction.id
-        invoice.paid_on = transaction.booking_date
-        matched += 1
-    return matched
+        invoice.payment_status = PAID  # taken: no later transaction of this run pays it again
+        paying.append(
+            {"id": transaction.id, "invoice_id": invoice.invoice_id, "match_reason": reason[:255]}
+        )
+        paid.append(
+            {
+                "invoice_id": invoice.invoice_id,
+                "payment_status": PAID,
+                "transaction_id": transaction.id,
+                "paid_on": transaction.booking_date,
+            }
+        )
+    # Bulk UPDATEs by primary key (one executemany each), not one flush per object.
+    db.expunge_all()
+    if paying:
+        db.execute(update(BankTransaction), paying)
+        db.execute(update(InvoiceMatch), paid)
+    return len(paying)
 
 
 def _unpaid_by_amount(db: Session, amounts: Iterable[int]) -> dict[int, list[InvoiceMatch]]:

@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from xml.etree.ElementTree import Element
 
 from ...errors import ImportRefused, InvalidXml
-from ...extract.einvoice.xmltree import children, find, find_all, local, parse, text
+from ...extract.einvoice.xmltree import local, parse
 from ..keys import creditor_reference, iban_key
 from . import CREDIT, DEBIT, Statement, Transaction, line_numbers
 
@@ -29,6 +29,8 @@ def parse_camt(data: bytes, name: str, max_rows: int) -> Statement:
         root = parse(data, name)
     except InvalidXml as exc:
         raise ImportRefused(str(exc), file=name) from exc
+    for element in root.iter():  # local names: every camt.053 version reads the same way, and
+        element.tag = local(element.tag)  # lookups run in ElementTree's own (C) find
     report = find(root, "BkToCstmrStmt")
     if local(root.tag) != "Document" or report is None:
         raise ImportRefused(
@@ -39,9 +41,9 @@ def parse_camt(data: bytes, name: str, max_rows: int) -> Statement:
     transactions: list[Transaction] = []
     account = None
     number = 0
-    for statement in children(report, "Stmt"):
+    for statement in find_all(report, "Stmt"):
         account = account or iban_key(text(statement, "Acct/Id/IBAN"))
-        for entry in children(statement, "Ntry"):
+        for entry in find_all(statement, "Ntry"):
             line = starts[number] if number < len(starts) else 0
             number += 1
             if number > max_rows:
@@ -83,10 +85,10 @@ def _transaction(
     name = text(parties, f"{party}/Nm") or text(parties, f"{party}/Pty/Nm")
     iban = text(parties, f"{party}Acct/Id/IBAN")
     remittance = find(detail, "RmtInf")
-    unstructured = [" ".join((u.text or "").split()) for u in children(remittance, "Ustrd")]
+    unstructured = [" ".join((u.text or "").split()) for u in find_all(remittance, "Ustrd")]
     structured = [
         ref.text.strip()
-        for strd in children(remittance, "Strd")
+        for strd in find_all(remittance, "Strd")
         for ref in find_all(strd, "CdtrRefInf/Ref")
         if ref.text and ref.text.strip()
     ]
@@ -103,6 +105,20 @@ def _transaction(
         creditor_reference=creditor_reference(" ".join(structured))
         or creditor_reference(reference),
     )
+
+
+def find(node: Element | None, path: str) -> Element | None:
+    return node.find(path) if node is not None else None
+
+
+def find_all(node: Element | None, path: str) -> list[Element]:
+    return node.findall(path) if node is not None else []
+
+
+def text(node: Element | None, path: str) -> str | None:
+    found = find(node, path)
+    value = " ".join(found.text.split()) if found is not None and found.text else ""
+    return value or None
 
 
 def _amount(node: Element | None, where: str) -> tuple[Decimal, str]:

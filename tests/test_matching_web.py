@@ -8,7 +8,7 @@ import csv
 import io
 import json
 import time
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -241,3 +241,29 @@ def test_a_correction_reruns_the_po_check(
         in patched.get_json()["warnings"]
     )
     assert _matching(api, inv["id"], "po_match")["po_match"] == "over_invoiced"
+
+
+def test_review_page_shows_the_po_match_and_the_paying_transaction(
+    client: FlaskClient, new_api: NewApi, invoice_pdf: InvoicePdf
+) -> None:
+    api = new_api()
+    _post_file(client, "/api/v1/purchase-orders", PO_FOR_PDF.encode(), "po.csv", headers=api.auth)
+    assert api.upload((invoice_pdf("INV-88"), "a.pdf")).status_code == 202
+    api.wait(1)
+    (inv,) = api.invoices()
+    _matching(api, inv["id"], "po_match")
+    statement = camt053([Entry("119.00", date(2024, 3, 20), ustrd="Rechnung INV-88", iban=None)])
+    _post_file(client, "/api/v1/payments/statements", statement, "s.xml", headers=api.auth)
+    page = client.get(f"/s/{api.session_id}/invoices/{inv['id']}", headers=api.auth)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200, html
+    assert "state-po-matched" in html and "PO-100" in html
+    assert "paid</span> 2024-03-20: 119.00 EUR" in html and "Rechnung INV-88" in html
+    xlsx = api.get("/export?format=xlsx")
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(io.BytesIO(xlsx.data))["Invoices"].iter_rows(values_only=True))
+    header = list(rows[0])
+    assert rows[1][header.index("payment_status")] == "paid"
+    assert rows[1][header.index("paid_on")] == datetime(2024, 3, 20)
+    assert rows[1][header.index("po_match")] == "matched"

@@ -3,18 +3,28 @@ transactions, overdue invoices). They show the installation's data, as the API d
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..errors import ImportRefused
 from ..matching.payments import import_statement, overdue, transactions
 from ..matching.purchase_orders import import_orders
-from ..matching.views import list_orders
+from ..matching.views import MatchState, list_orders, match_states
 from .auth import check_csrf
 from .context import services
 from .matching_api import uploaded
 
 matching_pages = Blueprint("matching_pages", __name__, template_folder="templates")
+
+
+@matching_pages.app_context_processor
+def _matching_state() -> dict[str, Any]:
+    def matching_state(invoice_id: int) -> MatchState:
+        return match_states(services().store, [invoice_id]).get(invoice_id, MatchState())
+
+    return {"matching_state": matching_state}
 
 
 @matching_pages.before_request

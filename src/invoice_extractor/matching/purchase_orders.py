@@ -12,6 +12,7 @@ full), ``over_invoiced`` (more billed than ordered, a higher price, or a line no
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -22,15 +23,16 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from ..model import Invoice, LineItem, Status
+from ..errors import NotFound
+from ..model import Invoice, Status
 from ..settings import Settings
 from ..store.matching_tables import InvoiceMatch, PurchaseOrder, PurchaseOrderLine
 from ..store.models import InvoiceRecord
 from ..store.repository import Store
 from .keys import cents, iban_key, number_key, supplier_key
+from .po_compare import CODE, MATCHED, NO_PO, OVER, PARTIAL, compare, net_amount
 from .po_import import Order, parse_orders, supplier_of
 
-CODE = "PO-MISMATCH"
 RULES: tuple[tuple[str, str], ...] = (
     (
         CODE,
@@ -41,7 +43,7 @@ RULES: tuple[tuple[str, str], ...] = (
 )
 """The match checks, as ``validate.RULES`` lists the others (README's Checks table)."""
 
-MATCHED, PARTIAL, OVER, NO_PO = "matched", "partial", "over_invoiced", "no_po"
+__all__ = ["CODE", "MATCHED", "NO_PO", "OVER", "PARTIAL", "RULES", "po_check"]
 _PREFIX = f"{CODE}:"
 _HUNDRED = Decimal(100)
 
@@ -116,7 +118,7 @@ def recheck(store: Store, number_keys: Sequence[str], supplier_keys: Sequence[st
             )
             found.update((invoice_id, session_id) for invoice_id, session_id in db.execute(query))
     for invoice_id, session_id in sorted(found.items()):
-        check_stored(store, session_id, invoice_id)
+        _check_if_there(store, session_id, invoice_id)
     return len(found)
 
 
@@ -136,6 +138,12 @@ def check_job(store: Store, job_id: int) -> None:
             select(InvoiceRecord.id, InvoiceRecord.session_id).where(InvoiceRecord.job_id == job_id)
         ).all()
     for invoice_id, session_id in rows:
+        _check_if_there(store, session_id, invoice_id)
+
+
+def _check_if_there(store: Store, session_id: str, invoice_id: int) -> None:
+    """``check_stored``, unless the invoice went meanwhile (its job re-ran, its session ended)."""
+    with contextlib.suppress(NotFound):
         check_stored(store, session_id, invoice_id)
 
 
@@ -163,7 +171,7 @@ def index_missing(store: Store, batch: int = 500) -> int:
                 .limit(batch)
             ).all()
         for invoice_id, session_id in rows:
-            check_stored(store, session_id, invoice_id)
+            _check_if_there(store, session_id, invoice_id)
         done += len(rows)
         if len(rows) < batch:
             return done
@@ -201,7 +209,7 @@ def po_check(
         db.add(row)
         return PoResult(NO_PO, None, warnings)
     earlier = _billed_before(db, order.id, invoice_id)
-    status, billed, found = _compare(invoice, order, earlier, settings)
+    status, billed, found = compare(invoice, order, earlier, settings)
     row.order_id, row.po_match, row.billed = order.id, status, billed
     db.add(row)
     return PoResult(status, order.number, warnings + found)
@@ -224,16 +232,6 @@ def _keys(row: InvoiceMatch, session_id: str, invoice: Invoice, settings: Settin
         if invoice.issue_date
         else None
     )
-
-
-def net_amount(invoice: Invoice) -> Decimal | None:
-    if invoice.tax_exclusive_total is not None:
-        return invoice.tax_exclusive_total
-    if invoice.subtotal is not None:
-        return invoice.subtotal
-    if invoice.total is not None and invoice.tax_total is not None:
-        return invoice.total - invoice.tax_total
-    return None
 
 
 def _find_order(
@@ -275,119 +273,3 @@ def _billed_before(db: Session, order_id: int, invoice_id: int) -> dict[str, Dec
         for key, value in (billed or {}).items():
             totals[key] += Decimal(value)
     return totals
-
-
-def _compare(
-    invoice: Invoice, order: PurchaseOrder, earlier: dict[str, Decimal], settings: Settings
-) -> tuple[str, dict[str, str], list[str]]:
-    warnings: list[str] = []
-    over = False
-    if invoice.currency and order.currency and invoice.currency != order.currency:
-        warnings.append(
-            f"{_PREFIX} currency {invoice.currency} differs from {order.number}'s {order.currency}"
-        )
-    net = net_amount(invoice)
-    billed: dict[str, str] = {"net": format(net, "f")} if net is not None else {}
-    if not invoice.line_items:
-        return _compare_totals(invoice, order, earlier, net, settings, billed, warnings)
-    pairs = pair_lines(invoice.line_items, order.lines)
-    qty_tol = Decimal(str(settings.po_quantity_tolerance)) / _HUNDRED
-    price_tol = Decimal(str(settings.po_price_tolerance)) / _HUNDRED
-    now = dict(earlier)
-    for index, item in enumerate(invoice.line_items):
-        line = pairs.get(index)
-        if line is None:
-            over = True
-            warnings.append(
-                f"{_PREFIX} line_items.{index} {item.description or ''!r} is not on {order.number}"
-            )
-            continue
-        where = f"{order.number} line {line.position}"
-        if item.unit_price is not None and abs(item.unit_price - line.unit_price) > (
-            line.unit_price * price_tol
-        ):
-            over = over or item.unit_price > line.unit_price
-            warnings.append(
-                f"{_PREFIX} line_items.{index}.unit_price {_fmt(item.unit_price)} differs from "
-                f"{where} price {_fmt(line.unit_price)}"
-            )
-        if item.quantity is None:
-            continue
-        key = str(line.position)
-        billed[key] = format(Decimal(billed.get(key, "0")) + item.quantity, "f")
-        now[key] = now.get(key, Decimal(0)) + item.quantity
-        if now[key] > line.quantity * (1 + qty_tol):
-            over = True
-            before = earlier.get(key, Decimal(0))
-            also = f" ({_fmt(now[key])} with earlier invoices)" if before else ""
-            warnings.append(
-                f"{_PREFIX} line_items.{index}.quantity {_fmt(item.quantity)}{also} exceeds "
-                f"{where} ordered {_fmt(line.quantity)}"
-            )
-    if over:
-        return OVER, billed, warnings
-    open_lines = any(
-        now.get(str(line.position), Decimal(0)) < line.quantity for line in order.lines
-    )
-    return (PARTIAL if open_lines else MATCHED), billed, warnings
-
-
-def _compare_totals(
-    invoice: Invoice,
-    order: PurchaseOrder,
-    earlier: dict[str, Decimal],
-    net: Decimal | None,
-    settings: Settings,
-    billed: dict[str, str],
-    warnings: list[str],
-) -> tuple[str, dict[str, str], list[str]]:
-    """An invoice without line items: its net amount, with the order's earlier invoices."""
-    if net is None:
-        return PARTIAL, billed, warnings
-    ordered = Decimal(order.net_cents) / 100
-    total = earlier.get("net", Decimal(0)) + net
-    tolerance = ordered * Decimal(str(settings.po_amount_tolerance)) / _HUNDRED
-    if total > ordered + tolerance:
-        warnings.append(
-            f"{_PREFIX} tax_exclusive_total {_fmt(net)} ({_fmt(total)} with earlier invoices) "
-            f"exceeds {order.number} net {_fmt(ordered)}"
-        )
-        return OVER, billed, warnings
-    return (MATCHED if total >= ordered - tolerance else PARTIAL), billed, warnings
-
-
-def pair_lines(
-    items: Sequence[LineItem], lines: Sequence[PurchaseOrderLine]
-) -> dict[int, PurchaseOrderLine]:
-    """Invoice line index -> order line: the same description first, then the most shared
-    words (at least half), then, when both have as many lines, the same position."""
-    pairs: dict[int, PurchaseOrderLine] = {}
-    free = list(lines)
-    words = {line.id: _words(line.description) for line in lines}
-    for index, item in enumerate(items):
-        mine = _words(item.description)
-        best, score = None, 0.0
-        for line in free:
-            theirs = words[line.id]
-            union = mine | theirs
-            overlap = len(mine & theirs) / len(union) if union else 0.0
-            if overlap > score:
-                best, score = line, overlap
-        if best is not None and score >= 0.5:
-            pairs[index] = best
-            free.remove(best)
-    if len(items) == len(lines):
-        for index in range(len(items)):
-            if index not in pairs and lines[index] in free:
-                pairs[index] = lines[index]
-                free.remove(lines[index])
-    return pairs
-
-
-def _words(text: str | None) -> set[str]:
-    key = supplier_key(text)
-    return set(key.split()) if key else set()
-
-
-def _fmt(value: Decimal) -> str:
-    return format(value, "f")

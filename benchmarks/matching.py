@@ -4,11 +4,12 @@ Fills a fresh store with INVOICES invoices (default 10,000) in one session and O
 orders (5,000, two lines each), every invoice indexed by the same ``po_check`` the job runner
 calls; then measures:
 
-1. **A new invoice's PO check**: ``check_stored`` (read the invoice as the user sees it, find its
-   order by number, sum what earlier invoices billed on it, compare line by line, write the match
-   row and the warnings) for NEW freshly stored invoices; median and p95. Beside it, the reference:
-   a bare primary-key read of one invoice row through a session (the floor of any database work).
-   Target: < 50 ms.
+1. **A new invoice's PO check**: ``check_job``, what the job runner calls after storing an
+   invoice (read it, find its order by number, sum what earlier invoices billed on it, compare
+   line by line, write the match row and the warnings, one transaction) for NEW freshly stored
+   invoices; median and p95; then ``check_stored`` (the same after a correction, through the
+   corrected view). Beside them, the reference: a bare primary-key read of one invoice row
+   through a session (the floor of any database work). Target: < 50 ms.
 2. **A 5,000-transaction CAMT.053 statement** (80 % paying an invoice by reference, the rest
    unknown): ``import_statement`` end to end (parse with defusedxml, store, match), beside the
    reference: parsing the same file alone. Target: < 10 s.
@@ -38,7 +39,12 @@ from sqlalchemy import create_engine, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from invoice_extractor.matching.payments import import_statement
-from invoice_extractor.matching.purchase_orders import check_stored, import_orders, po_check
+from invoice_extractor.matching.purchase_orders import (
+    check_job,
+    check_stored,
+    import_orders,
+    po_check,
+)
 from invoice_extractor.matching.statements import parse_statement
 from invoice_extractor.model import Invoice
 from invoice_extractor.settings import Settings
@@ -101,7 +107,7 @@ def _fill(store: Store, count: int) -> str:
     return session_id
 
 
-def _new_invoice(store: Store, session_id: str, i: int) -> int:
+def _new_invoice(store: Store, session_id: str, i: int) -> tuple[int, int]:
     inv = _invoice(i).model_copy(update={"invoice_number": f"NEW-{i}", "file": f"NEW-{i}.pdf"})
     _, job = store.add_upload(session_id, inv.file, secrets.token_bytes(8))
     claimed = store.claim(job.id, "bench:1")
@@ -110,7 +116,7 @@ def _new_invoice(store: Store, session_id: str, i: int) -> int:
     with store.db.session() as db:
         found = db.scalar(select(InvoiceRecord.id).where(InvoiceRecord.job_id == job.id))
     assert found is not None
-    return found
+    return found, job.id
 
 
 def _ms(values: list[float]) -> str:
@@ -130,7 +136,7 @@ def _explain(store: Store) -> None:
         "unpaid by amount": "SELECT * FROM invoice_matches WHERE amount_cents IN "
         "(59500, 11900) AND payment_status = 'unpaid'",
         "overdue": "SELECT * FROM invoice_matches WHERE payment_status = 'unpaid' "
-        "AND due_on < '2024-06-01' ORDER BY due_on",
+        "AND due_on < '2024-06-01' ORDER BY due_on LIMIT 500",
     }
     prefix = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN "
     with store.db.engine.connect() as conn:
@@ -185,17 +191,22 @@ def main() -> None:
             f"in {time.perf_counter() - started:.1f} s"
         )
 
-        checks, floor = [], []
+        checks, rechecks, floor = [], [], []
         for n in range(args.new):
-            invoice_id = _new_invoice(store, session_id, 2 * n + 1)  # the 2nd invoice of a PO
+            # The 2nd invoice of an order: what the 1st billed is summed in.
+            invoice_id, job_id = _new_invoice(store, session_id, 2 * n + 1)
             t0 = time.perf_counter()
-            check_stored(store, session_id, invoice_id)
+            check_job(store, job_id)  # what the job runner calls after storing the invoice
             checks.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            check_stored(store, session_id, invoice_id)  # after a correction: the view, again
+            rechecks.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             with store.db.session() as db:
                 db.get(InvoiceRecord, invoice_id)
             floor.append(time.perf_counter() - t0)
         print(f"new invoice PO check ({args.new}x):  {_ms(checks)}   target < 50 ms")
+        print(f"  re-check after a correction: {_ms(rechecks)}")
         print(f"  reference (one row by key):  {_ms(floor)}")
 
         entries = [

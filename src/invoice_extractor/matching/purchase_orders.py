@@ -132,13 +132,14 @@ def _chunks(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
 
 
 def check_job(store: Store, job_id: int) -> None:
-    """The PO check of every invoice a job just stored (called by the job runner)."""
+    """The PO check of every invoice a job just stored (called by the job runner), in one
+    transaction: a new invoice has no corrections yet, so its stored JSON is what the user sees."""
     with store.db.session() as db:
-        rows = db.execute(
-            select(InvoiceRecord.id, InvoiceRecord.session_id).where(InvoiceRecord.job_id == job_id)
-        ).all()
-    for invoice_id, session_id in rows:
-        _check_if_there(store, session_id, invoice_id)
+        records = db.scalars(select(InvoiceRecord).where(InvoiceRecord.job_id == job_id))
+        for record in records:
+            invoice = Invoice.model_validate(record.data)
+            result = po_check(db, record.id, record.session_id, invoice, store.settings)
+            _set_warnings(record, result.warnings)
 
 
 def _check_if_there(store: Store, session_id: str, invoice_id: int) -> None:

@@ -267,3 +267,19 @@ def test_review_page_shows_the_po_match_and_the_paying_transaction(
     assert rows[1][header.index("payment_status")] == "paid"
     assert rows[1][header.index("paid_on")] == datetime(2024, 3, 20)
     assert rows[1][header.index("po_match")] == "matched"
+
+
+def test_orders_as_a_json_body(client: FlaskClient) -> None:
+    body = [
+        {
+            "number": "PO-J1",
+            "supplier": "Initech",
+            "lines": [{"description": "Stapler", "quantity": 2, "unit_price": "9.50"}],
+        }
+    ]
+    response = client.post("/api/v1/purchase-orders", json=body)
+    assert response.status_code == 201 and response.get_json() == {"imported": ["PO-J1"]}
+    order = client.get("/api/v1/purchase-orders/PO-J1").get_json()
+    assert order["net"] == "19.00" and order["lines"][0]["quantity"] == "2"
+    missing = client.get("/api/v1/purchase-orders/PO-NONE")
+    assert missing.status_code == 404

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -117,88 +117,128 @@ def rematch(store: Store) -> int:
         return match_unmatched(db, store.settings.payment_window_days)
 
 
+@dataclass(slots=True)
+class _Unpaid:
+    """An unpaid invoice as the matcher needs it (plain values: thousands are compared)."""
+
+    invoice_id: int
+    invoice_number: str | None
+    currency: str | None
+    issue_date: date | None
+    due_on: date | None
+    taken: bool = False
+
+
+@dataclass(slots=True)
+class _Bucket:
+    """The unpaid invoices of one amount, by number key and by IBAN."""
+
+    by_number: dict[str, list[_Unpaid]] = field(default_factory=lambda: defaultdict(list))
+    by_iban: dict[str, list[_Unpaid]] = field(default_factory=lambda: defaultdict(list))
+
+
 def match_unmatched(db: Session, window_days: int) -> int:
     """Match the unmatched transactions to unpaid invoices; returns how many were matched."""
-    transactions = list(
-        db.scalars(
-            select(BankTransaction)
-            .where(BankTransaction.invoice_id.is_(None))
-            .order_by(BankTransaction.booking_date, BankTransaction.id)
+    pending = db.execute(
+        select(
+            BankTransaction.id,
+            BankTransaction.amount_cents,
+            BankTransaction.currency,
+            BankTransaction.booking_date,
+            BankTransaction.reference,
+            BankTransaction.counterparty_iban,
         )
-    )
-    candidates = _unpaid_by_amount(db, {t.amount_cents for t in transactions})
+        .where(BankTransaction.invoice_id.is_(None))
+        .order_by(BankTransaction.booking_date, BankTransaction.id)
+    ).all()
+    buckets = _unpaid_by_amount(db, {t.amount_cents for t in pending})
     window = timedelta(days=window_days)
     paid: list[dict[str, Any]] = []
     paying: list[dict[str, Any]] = []
-    for transaction in transactions:
-        found = _best(transaction, candidates.get(transaction.amount_cents, []), window)
+    for t in pending:
+        bucket = buckets.get(t.amount_cents)
+        if bucket is None:
+            continue
+        found = _best(t, bucket, window)
         if found is None:
             continue
         invoice, reason = found
-        invoice.payment_status = PAID  # taken: no later transaction of this run pays it again
-        paying.append(
-            {"id": transaction.id, "invoice_id": invoice.invoice_id, "match_reason": reason[:255]}
-        )
+        invoice.taken = True  # no later transaction of this run pays it again
+        paying.append({"id": t.id, "invoice_id": invoice.invoice_id, "match_reason": reason[:255]})
         paid.append(
             {
                 "invoice_id": invoice.invoice_id,
                 "payment_status": PAID,
-                "transaction_id": transaction.id,
-                "paid_on": transaction.booking_date,
+                "transaction_id": t.id,
+                "paid_on": t.booking_date,
             }
         )
-    # Bulk UPDATEs by primary key (one executemany each), not one flush per object.
-    db.expunge_all()
-    if paying:
+    if paying:  # bulk UPDATEs by primary key: one executemany each
         db.execute(update(BankTransaction), paying)
         db.execute(update(InvoiceMatch), paid)
     return len(paying)
 
 
-def _unpaid_by_amount(db: Session, amounts: Iterable[int]) -> dict[int, list[InvoiceMatch]]:
+def _unpaid_by_amount(db: Session, amounts: Iterable[int]) -> dict[int, _Bucket]:
     """Unpaid invoices by amount in cents: one indexed query per 500 amounts."""
-    found: dict[int, list[InvoiceMatch]] = defaultdict(list)
+    buckets: dict[int, _Bucket] = defaultdict(_Bucket)
     wanted = sorted(amounts)
+    columns = (
+        InvoiceMatch.amount_cents,
+        InvoiceMatch.number_key,
+        InvoiceMatch.iban,
+        InvoiceMatch.invoice_id,
+        InvoiceMatch.invoice_number,
+        InvoiceMatch.currency,
+        InvoiceMatch.issue_date,
+        InvoiceMatch.due_on,
+    )
     for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
-        query = select(InvoiceMatch).where(
-            InvoiceMatch.amount_cents.in_(chunk), InvoiceMatch.payment_status == UNPAID
+        query = select(*columns).where(
+            InvoiceMatch.amount_cents.in_(wanted[start : start + _CHUNK]),
+            InvoiceMatch.payment_status == UNPAID,
         )
-        for row in db.scalars(query):
-            if row.amount_cents is not None:
-                found[row.amount_cents].append(row)
-    return found
+        for row in db.execute(query):
+            if row.amount_cents is None:
+                continue
+            invoice = _Unpaid(
+                row.invoice_id, row.invoice_number, row.currency, row.issue_date, row.due_on
+            )
+            bucket = buckets[row.amount_cents]
+            if row.number_key:
+                bucket.by_number[row.number_key].append(invoice)
+            if row.iban:
+                bucket.by_iban[row.iban].append(invoice)
+    return buckets
 
 
-def _best(
-    transaction: BankTransaction, invoices: Sequence[InvoiceMatch], window: timedelta
-) -> tuple[InvoiceMatch, str] | None:
-    keys = reference_keys(transaction.reference)
-    scored: list[tuple[int, InvoiceMatch, str]] = []
-    for invoice in invoices:
-        if invoice.payment_status != UNPAID or not _in_window(transaction, invoice, window):
-            continue
-        if invoice.currency and invoice.currency != transaction.currency:
-            continue
-        reasons = []
-        score = 0
-        if invoice.number_key and invoice.number_key in keys:
-            score += 2
-            reasons.append(f"reference {invoice.invoice_number}")
-        if invoice.iban and invoice.iban == transaction.counterparty_iban:
-            score += 1
-            reasons.append("IBAN")
-        if score:
-            scored.append((score, invoice, " + ".join([*reasons, "amount"])))
-    if not scored:
+def _best(transaction: Any, bucket: _Bucket, window: timedelta) -> tuple[_Unpaid, str] | None:
+    """The one invoice of this amount the transaction pays best (reference 2, IBAN 1)."""
+    scores: dict[int, tuple[int, _Unpaid, list[str]]] = {}
+    for key in reference_keys(transaction.reference):
+        for invoice in bucket.by_number.get(key, ()):
+            scores[invoice.invoice_id] = (2, invoice, [f"reference {invoice.invoice_number}"])
+    for invoice in bucket.by_iban.get(transaction.counterparty_iban or "", ()):
+        score, _, reasons = scores.get(invoice.invoice_id, (0, invoice, []))
+        scores[invoice.invoice_id] = (score + 1, invoice, [*reasons, "IBAN"])
+    fitting = [
+        (score, invoice, reasons)
+        for score, invoice, reasons in scores.values()
+        if not invoice.taken
+        and _in_window(transaction.booking_date, invoice, window)
+        and (not invoice.currency or invoice.currency == transaction.currency)
+    ]
+    if not fitting:
         return None
-    top = max(score for score, _, _ in scored)
-    best = [(invoice, reason) for score, invoice, reason in scored if score == top]
-    return best[0] if len(best) == 1 else None
+    top = max(score for score, _, _ in fitting)
+    best = [(invoice, reasons) for score, invoice, reasons in fitting if score == top]
+    if len(best) != 1:
+        return None  # a tie: a person decides
+    invoice, reasons = best[0]
+    return invoice, " + ".join([*reasons, "amount"])
 
 
-def _in_window(transaction: BankTransaction, invoice: InvoiceMatch, window: timedelta) -> bool:
-    booked = transaction.booking_date
+def _in_window(booked: date, invoice: _Unpaid, window: timedelta) -> bool:
     if invoice.issue_date is not None and booked < invoice.issue_date:
         return False
     return invoice.due_on is None or booked <= invoice.due_on + window

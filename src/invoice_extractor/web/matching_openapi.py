@@ -26,6 +26,20 @@ def _file_upload(*fields: str) -> dict[str, Any]:
     }
 
 
+def _orders_body() -> dict[str, Any]:
+    """A CSV or JSON file, or the JSON itself (docs/matching.md has both formats)."""
+    body = _file_upload("file")
+    body["content"]["application/json"] = {
+        "schema": {
+            "description": 'An array of orders, or {"purchase_orders": [...]}: each '
+            '{"number", "supplier", "date", "currency", "supplier_vat_id", "lines": '
+            '[{"description", "quantity", "unit_price", "tax_rate"}]}',
+            "oneOf": [{"type": "array"}, {"type": "object"}],
+        }
+    }
+    return body
+
+
 def _in_path(name: str, kind: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
 
@@ -41,7 +55,7 @@ def matching_paths(json_body: JsonBody, errors: dict[str, Any]) -> dict[str, Any
             "post": {
                 "summary": "Import purchase orders (CSV or JSON file in `file`, or a JSON body); "
                 "an order already known by its number is replaced; invoices are re-checked",
-                "requestBody": _file_upload("file"),
+                "requestBody": _orders_body(),
                 "responses": {
                     "201": json_body(m.OrdersImported, "Imported"),
                     **refused,

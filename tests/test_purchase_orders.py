@@ -238,3 +238,16 @@ def test_po_mismatch_is_in_the_readme_checks_table() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     for code, description in RULES:
         assert f"| `{code}` | {description} |" in readme
+
+
+def test_supplier_vat_id_finds_the_order_when_names_differ(store: Store) -> None:
+    csv_text = (
+        "po_number,supplier,date,description,quantity,unit_price,supplier_vat_id\n"
+        "PO-V1,Muster Handel,2024-03-01,Widget,10,50.00,DE 123 456 789\n"
+    )
+    import_orders(store, csv_text.encode(), "po.csv")
+    inv = invoice("V-1", po=None, seller="MH Vertrieb")
+    inv.seller.vat_id = "DE123456789"
+    (inv_id,) = store_invoices(store, [inv])
+    assert _check(store, inv_id) == ("matched", [])
+    assert match_states(store, [inv_id])[inv_id].po_number == "PO-V1"

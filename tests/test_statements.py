@@ -214,3 +214,17 @@ def test_iso_11649_creditor_reference() -> None:
     assert not is_creditor_reference("RF19 5390 0754 7034")
     assert creditor_reference("pay RF18 5390 0754 7034 now") == "RF18539007547034"
     assert creditor_reference("RF19539007547034") is None
+
+
+def test_csv_direction_column_and_default_mapping() -> None:
+    mapping = {
+        "currency": "EUR",
+        "columns": {"date": "Datum", "amount": "Betrag", "direction": "S/H"},
+        "debit_values": ["S"],
+    }
+    data = "Datum,Betrag,S/H\n2024-03-01,10.00,S\n2024-03-02,20.00,H\n"
+    out, back = _parse(data.encode(), mapping=json.dumps(mapping).encode())
+    assert (out.direction, back.direction) == ("DBIT", "CRDT")  # type: ignore[attr-defined]
+    plain = "date,amount,currency,reference\n2024-03-01,-5.5,EUR,INV-1\n"
+    (only,) = _parse(plain.encode())
+    assert (only.amount, only.direction, only.reference) == (Decimal("5.5"), "DBIT", "INV-1")  # type: ignore[attr-defined]

@@ -47,12 +47,13 @@ class Mapping:
     currency: str | None = None
     debit_values: set[str] = field(default_factory=lambda: {"D", "DBIT", "DEBIT", "S", "SOLL"})
     skip_rows: int = 0
+    implicit: bool = False  # no mapping given: the fields' own names, those present
 
 
 def parse_mapping(raw: bytes | None) -> Mapping:
     """The mapping file, checked: every fault is named (``mapping: ...``)."""
     if raw is None:
-        return Mapping(columns={name: [name] for name in _COLUMNS})
+        return Mapping(columns={name: [name] for name in _COLUMNS}, implicit=True)
     if len(raw) > _MAX_MAPPING:
         raise ImportRefused("mapping: larger than 64 KB")
     body: Any = load_json(decode(raw, "mapping"), "mapping")
@@ -150,13 +151,16 @@ def _column_index(header: list[str], mapping: Mapping, where: str) -> dict[str, 
         found = []
         for column in names:
             at = folded.get(column.strip().lower())
+            if at is None and mapping.implicit and key not in _REQUIRED:
+                continue
             if at is None:
                 raise ImportRefused(
                     f"{where}: mapping column {column!r} ({key}) is not in the header "
                     f"({', '.join(header)})"
                 )
             found.append(at)
-        index[key] = found
+        if found:
+            index[key] = found
     return index
 
 

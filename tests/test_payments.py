@@ -126,3 +126,25 @@ def test_acme_iban_fixture_is_valid() -> None:
     from invoice_extractor.ids import is_valid_iban
 
     assert is_valid_iban(ACME_IBAN) and is_valid_iban("GB33BUKB20201555555555")
+
+
+def test_migration_0004_builds_the_tables_the_models_describe(store: Store) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    import invoice_extractor.store.matching_tables as tables
+    from invoice_extractor.store.models import Base
+
+    mine = {
+        t.__tablename__
+        for t in (
+            tables.PurchaseOrder,
+            tables.PurchaseOrderLine,
+            tables.InvoiceMatch,
+            tables.BankStatement,
+            tables.BankTransaction,
+        )
+    }
+    with store.db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert [d for d in diff if any(name in repr(d) for name in mine)] == []

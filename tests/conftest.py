@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from flask.testing import FlaskClient
     from werkzeug.test import TestResponse
 
+    from invoice_extractor.store.repository import Store
+
 TextItem = tuple[float, float, str, float]
 """``(x, y, text, size)``: ``x`` and the baseline ``y`` in PDF points from the top-left corner."""
 PageSpec = Sequence[str | TextItem]
@@ -374,3 +376,14 @@ def pdf(invoice_pdf: InvoicePdf) -> bytes:
 def document(pdf: bytes) -> Document:
     """``pdf`` loaded, as the pipeline would before extraction."""
     return load_bytes(pdf, "invoice.pdf", max_pages=10, max_bytes=10_000_000)
+
+
+@pytest.fixture
+def web_store(web_settings: Settings) -> Iterator[Store]:
+    """A migrated ``Store`` on ``web_settings`` (SQLite and PostgreSQL), without the web app."""
+    from invoice_extractor.store.repository import Store
+
+    store = Store(web_settings)
+    store.migrate()
+    yield store
+    store.db.dispose()

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from openpyxl import load_workbook
 
+from invoice_extractor.export.csv_export import MATCH_COLUMNS
 from invoice_extractor.model import Invoice
 from invoice_extractor.settings import Settings
 
@@ -183,8 +184,8 @@ def test_exports_carry_the_corrected_values(new_api: NewApi, invoice_pdf: Invoic
     assert isinstance(exported, list) and len(exported) == 2
     fixed = next(e for e in exported if e["file"] == "x.pdf")
     assert fixed["total"] == "120.50" and fixed["invoice_number"] == "INV-FIXED-1"
-    review = ("reviewed", "reviewed_at", "corrected_fields")
-    # The SCHEMA object plus the review state, nothing more.
+    review = ("reviewed", "reviewed_at", "corrected_fields", *MATCH_COLUMNS)
+    # The SCHEMA object plus the review and match state, nothing more.
     assert all(
         Invoice.model_validate({k: v for k, v in e.items() if k not in review}) for e in exported
     )

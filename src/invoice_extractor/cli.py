@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import __version__
+from .cli_matching import add_commands as add_matching_commands
 from .errors import ConfigurationError
 from .evaluation import SUBSETS, find_cases, format_report, run_eval
 from .export.csv_export import invoices_to_csv
@@ -133,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--count", type=int, default=100, help="documents to write (default 100)")
     synth.add_argument("--seed", type=int, default=0, help="generator seed (default 0)")
     synth.set_defaults(handler=_synth)
+    add_matching_commands(commands)
     return parser
 
 

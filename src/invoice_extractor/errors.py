@@ -91,6 +91,13 @@ class PageTooComplex(InputError):
     code = "page_too_complex"
 
 
+class ImportRefused(InputError):
+    """A purchase-order file, bank statement or column mapping that cannot be imported whole;
+    the message names the line (or entry) at fault, and nothing of the file is stored."""
+
+    code = "import_refused"
+
+
 class ConfigurationError(InvoiceExtractorError):
     """A setting is missing or wrong (bad extractor name, bad number)."""
 

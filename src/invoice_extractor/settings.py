@@ -136,6 +136,44 @@ class Settings(BaseModel):
         ge=0,
         description="`/healthz` reports the disk failing below this free space in DATA_DIR.",
     )
+    po_quantity_tolerance: float = Field(
+        0.0,
+        ge=0,
+        description="Purchase-order match: percent by which an invoiced quantity (all invoices "
+        "of the PO together) may exceed the ordered one before PO-MISMATCH.",
+    )
+    po_price_tolerance: float = Field(
+        1.0,
+        ge=0,
+        description="Purchase-order match: percent by which an invoiced unit price may differ "
+        "from the ordered one before PO-MISMATCH.",
+    )
+    po_amount_tolerance: float = Field(
+        1.0,
+        ge=0,
+        description="Purchase-order match by supplier and amount (invoices naming no PO): "
+        "percent by which the net amount may differ from the PO's.",
+    )
+    payment_window_days: int = Field(
+        60,
+        ge=0,
+        description="Payment match: a transaction counts for an invoice if booked from its issue "
+        "date up to this many days after its due date.",
+    )
+    payment_terms_days: int = Field(
+        30,
+        ge=0,
+        description="Due date assumed for an invoice that states none (issue date + this many "
+        "days), for payment matching and the overdue list.",
+    )
+    max_import_mb: int = Field(
+        20, ge=1, description="Largest purchase-order file or bank statement imported, in MB."
+    )
+    max_import_rows: int = Field(
+        100000,
+        ge=1,
+        description="Most purchase-order lines or bank transactions in one imported file.",
+    )
 
     @classmethod
     def from_env(

@@ -34,6 +34,10 @@ LINE_ITEM_COLUMNS: tuple[str, ...] = ("file", "invoice_number", "line", *LineIte
 REVIEW_COLUMNS: tuple[str, ...] = ("reviewed", "reviewed_at", "corrected_fields")
 """Appended to both row kinds when the review state is given (the web app's exports)."""
 
+MATCH_COLUMNS: tuple[str, ...] = ("po_match", "po_matched", "payment_status", "paid_on")
+"""Before the review columns of invoice rows when the review state is given: the purchase-order
+match status and order number, and the payment state and booking date (the matcher's)."""
+
 WARNING_SEPARATOR = " | "
 CORRECTED_SEPARATOR = " "  # field paths hold no spaces
 
@@ -45,10 +49,14 @@ class Review:
     reviewed: bool = False
     reviewed_at: datetime | None = None
     corrected: tuple[str, ...] = ()
+    po_match: str | None = None  # matched | partial | over_invoiced | no_po
+    po_matched: str | None = None  # the purchase order's number
+    payment_status: str | None = None  # paid | unpaid
+    paid_on: str | None = None  # ISO date the paying transaction was booked
 
 
 def invoice_columns(reviews: Sequence[Review] | None = None) -> tuple[str, ...]:
-    return INVOICE_COLUMNS + (REVIEW_COLUMNS if reviews is not None else ())
+    return INVOICE_COLUMNS + (MATCH_COLUMNS + REVIEW_COLUMNS if reviews is not None else ())
 
 
 def line_item_columns(reviews: Sequence[Review] | None = None) -> tuple[str, ...]:
@@ -81,6 +89,7 @@ def invoice_rows(
         cells = [row[column] for column in INVOICE_COLUMNS]
         if reviews is not None:
             review = reviews[index]
+            cells += [review.po_match, review.po_matched, review.payment_status, review.paid_on]
             cells += [review.reviewed, review.reviewed_at, review.corrected]
         rows.append(cells)
     return rows

@@ -14,7 +14,8 @@ def invoices_to_json(invoices: Sequence[Invoice], reviews: Sequence[Review] | No
     """A JSON array of the invoices, indented by 2, non-ASCII kept as is (names, €).
 
     With ``reviews`` (one per invoice), each object also carries ``reviewed``, ``reviewed_at``
-    (ISO 8601 or null) and ``corrected_fields`` (the corrected field paths).
+    (ISO 8601 or null) and ``corrected_fields`` (the corrected field paths), and the matcher's
+    ``po_match``, ``po_matched``, ``payment_status`` and ``paid_on``.
     """
     objects: list[dict[str, Any]] = [inv.to_json_dict() for inv in invoices]
     if reviews is not None:
@@ -22,4 +23,6 @@ def invoices_to_json(invoices: Sequence[Invoice], reviews: Sequence[Review] | No
             data["reviewed"] = review.reviewed
             data["reviewed_at"] = review.reviewed_at.isoformat() if review.reviewed_at else None
             data["corrected_fields"] = list(review.corrected)
+            data["po_match"], data["po_matched"] = review.po_match, review.po_matched
+            data["payment_status"], data["paid_on"] = review.payment_status, review.paid_on
     return json.dumps(objects, indent=2, ensure_ascii=False)

@@ -35,7 +35,7 @@ MIN_WIDTH, MAX_WIDTH = 8, 50
 
 _MONEY_COLUMNS = frozenset({*TOTAL_FIELDS, "unit_price", "amount"})
 _NUMBER_COLUMNS = _MONEY_COLUMNS | {"quantity", "tax_rate"}
-_DATE_COLUMNS = frozenset(DATE_FIELDS)
+_DATE_COLUMNS = frozenset({*DATE_FIELDS, "paid_on"})
 
 
 def invoices_to_xlsx(invoices: Sequence[Invoice], reviews: Sequence[Review] | None = None) -> bytes:

@@ -11,6 +11,7 @@ import time
 
 from ..errors import InvoiceExtractorError
 from ..ingest.loader import load_bytes
+from ..matching.purchase_orders import check_job
 from ..pipeline import extract_document
 from ..store.models import Job, JobState
 from ..store.repository import Store
@@ -46,4 +47,13 @@ def run_job(store: Store, job: Job, worker: str) -> None:
         return
     # A failed write (database briefly gone) propagates: the worker loop logs it and the job's
     # lease runs out, so it is retried; it must never be recorded as done without its invoices.
-    store.finish(job, worker, invoices, time.perf_counter() - started)
+    if store.finish(job, worker, invoices, time.perf_counter() - started):
+        _check_purchase_orders(store, job.id)
+
+
+def _check_purchase_orders(store: Store, job_id: int) -> None:
+    """The PO match of the job's new invoices; the invoices are stored whatever it does."""
+    try:
+        check_job(store, job_id)
+    except Exception:
+        log.exception("purchase-order check of job %s failed", job_id)

@@ -23,6 +23,8 @@ from .auth import CookieKeptOnErrors, csrf_token, refuse_cross_site
 from .context import Services
 from .health import health
 from .manage import manage
+from .matching_api import matching_api
+from .matching_pages import matching_pages
 from .pages import STATIC_MAX_AGE, pages
 
 
@@ -58,7 +60,9 @@ def create_app(settings: Settings | None = None, *, queue: JobQueue | None = Non
     app.register_blueprint(health)  # first: its /healthz (with checks) wins over the pages' one
     app.register_blueprint(api)
     app.register_blueprint(manage)
+    app.register_blueprint(matching_api)
     app.register_blueprint(pages)
+    app.register_blueprint(matching_pages)
     errors.register(app)
     security.register(app)
     worker_queue.start()

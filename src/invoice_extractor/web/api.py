@@ -11,6 +11,7 @@ from ..store.models import JobState, ReviewSession, StoredFile
 from .auth import author, check_csrf, remember_owner
 from .context import owned, services
 from .exports import export, parse_ids
+from .matching_api import recheck_after_edit
 from .openapi import openapi_document
 from .session_list import owner_hashes
 from .uploads import accept
@@ -110,6 +111,8 @@ def patch_invoice(session_id: str, invoice_id: int) -> Response:
     if set(changes) & set(view.corrected):
         store.admin.reground(session_id, invoice_id, changes, store.settings.max_pages)
         view = store.invoice(session_id, invoice_id)
+    if changes:
+        view = recheck_after_edit(session_id, invoice_id) or view
     return jsonify(view.to_json())
 
 

@@ -3,13 +3,19 @@ object carries ``reviewed``, ``reviewed_at`` and the corrected field paths."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import Response
 
 from ..errors import BadRequest
 from ..export.csv_export import Review, invoices_to_csv, line_items_to_csv
 from ..export.json_export import invoices_to_json
 from ..export.xlsx_export import invoices_to_xlsx
+from ..matching.views import MatchState, match_states
 from .context import services
+
+if TYPE_CHECKING:
+    from ..store.repository import InvoiceView
 
 FORMATS = ("csv", "xlsx", "json")
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -31,7 +37,8 @@ def export(session_id: str, fmt: str, kind: str, ids: list[int] | None) -> Respo
         raise BadRequest("kind must be invoices or items")
     views = services().store.invoices(session_id, ids)
     invoices = [view.invoice for view in views]
-    reviews = [Review(view.reviewed, view.reviewed_at, view.corrected) for view in views]
+    states = match_states(services().store, [view.id for view in views])
+    reviews = [_review(view, states.get(view.id)) for view in views]
     stem = f"invoices-{session_id[:8]}" + ("-items" if kind == "items" else "")
     if fmt == "json":
         body: str | bytes = invoices_to_json(invoices, reviews)
@@ -44,3 +51,16 @@ def export(session_id: str, fmt: str, kind: str, ids: list[int] | None) -> Respo
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'
     return response
+
+
+def _review(view: InvoiceView, state: MatchState | None) -> Review:
+    state = state or MatchState()
+    return Review(
+        view.reviewed,
+        view.reviewed_at,
+        view.corrected,
+        po_match=state.po_match,
+        po_matched=state.po_number,
+        payment_status=state.payment_status,
+        paid_on=state.paid_on,
+    )

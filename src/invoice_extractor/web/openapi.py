@@ -9,7 +9,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from .. import __version__
-from . import schemas
+from . import matching_schemas, schemas
+from .matching_openapi import matching_paths
 from .openapi_manage import manage_paths
 
 _REF = "#/components/schemas/{model}"
@@ -177,6 +178,7 @@ def openapi_document() -> dict[str, Any]:
         schemas.InvoicePatch,
         schemas.Edits,
         schemas.ErrorResponse,
+        *matching_schemas.MODELS,
     ]
     _, definitions = models_json_schema([(m, "serialization") for m in models], ref_template=_REF)
     return {
@@ -188,7 +190,7 @@ def openapi_document() -> dict[str, Any]:
             "securitySchemes": {"owner": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"owner": []}],
-        "paths": _merged(_paths(), manage_paths()),
+        "paths": _merged(_paths(), manage_paths(), matching_paths(_json, _ERRORS)),
     }
 
 

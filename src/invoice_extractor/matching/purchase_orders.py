@@ -1,0 +1,276 @@
+"""Purchase orders: import, and the two-way match of every stored invoice against them.
+
+An invoice finds its order by the PO number it quotes (BT-13 ``po_number``), else by supplier and
+net amount within ``PO_AMOUNT_TOLERANCE``. Each invoice line is then paired with an order line (by
+description, else by position) and compared: unit price within ``PO_PRICE_TOLERANCE``, quantity
+(this invoice and every earlier one on the same order together) within
+``PO_QUANTITY_TOLERANCE``. Each difference is a ``PO-MISMATCH`` warning naming the invoice field,
+and the invoice gets a match status: ``matched``, ``partial`` (the order is not yet billed in
+full), ``over_invoiced`` (more billed than ordered, a higher price, or a line not on the order) or
+``no_po``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from ..errors import NotFound
+from ..model import Invoice, Status
+from ..settings import Settings
+from ..store.matching_tables import InvoiceMatch, PurchaseOrder, PurchaseOrderLine
+from ..store.models import InvoiceRecord
+from ..store.repository import Store
+from .keys import cents, iban_key, number_key, supplier_key
+from .po_compare import CODE, MATCHED, NO_PO, OVER, PARTIAL, compare, net_amount
+from .po_import import Order, parse_orders, supplier_of
+
+RULES: tuple[tuple[str, str], ...] = (
+    (
+        CODE,
+        "The invoice agrees with its purchase order (by PO number, else supplier and amount): "
+        "each line is on the order, unit prices and quantities (all invoices of the order "
+        "together) within PO_PRICE_TOLERANCE and PO_QUANTITY_TOLERANCE.",
+    ),
+)
+"""The match checks, as ``validate.RULES`` lists the others (README's Checks table)."""
+
+__all__ = ["CODE", "MATCHED", "NO_PO", "OVER", "PARTIAL", "RULES", "po_check"]
+_PREFIX = f"{CODE}:"
+_HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True, slots=True)
+class PoResult:
+    status: str
+    order: str | None
+    warnings: list[str]
+
+
+# -- import ----------------------------------------------------------------------------------
+
+
+def import_orders(store: Store, data: bytes, name: str) -> list[str]:
+    """Store every order of the file in one transaction (an order already known by its number is
+    replaced), then re-check the invoices that may belong to them. Returns the order numbers."""
+    settings = store.settings
+    orders = parse_orders(
+        data, name, max_mb=settings.max_import_mb, max_rows=settings.max_import_rows
+    )
+    keys = [number_key(o.number) for o in orders]
+    with store.db.session() as db:
+        existing = {
+            po.number_key: po
+            for chunk in _chunks(keys)
+            for po in db.scalars(select(PurchaseOrder).where(PurchaseOrder.number_key.in_(chunk)))
+        }
+        for order, key in zip(orders, keys, strict=True):
+            assert key is not None  # parse_orders refuses numbers without a key
+            row = existing.get(key) or PurchaseOrder(number_key=key)
+            _fill(row, order, name)
+            db.add(row)
+    recheck(store, [k for k in keys if k], [supplier_of(o) for o in orders])
+    return [o.number for o in orders]
+
+
+def _fill(row: PurchaseOrder, order: Order, source: str) -> None:
+    row.number = order.number
+    row.supplier = order.supplier
+    row.supplier_key = supplier_of(order)
+    row.supplier_vat_id = number_key(order.supplier_vat_id)
+    row.order_date = order.order_date
+    row.currency = order.currency
+    row.net_cents = cents(order.net)
+    row.source = source[:255]
+    row.lines = [
+        PurchaseOrderLine(
+            position=n,
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            tax_rate=line.tax_rate,
+        )
+        for n, line in enumerate(order.lines, start=1)
+    ]
+
+
+def recheck(store: Store, number_keys: Sequence[str], supplier_keys: Sequence[str]) -> int:
+    """Run the check again on every invoice that quotes one of these PO numbers, or names one
+    of these suppliers and has no order yet (an order imported after its invoices)."""
+    index_missing(store)
+    found: dict[int, str] = {}
+    with store.db.session() as db:
+        for chunk in _chunks(sorted(set(number_keys))):
+            query = select(InvoiceMatch.invoice_id, InvoiceMatch.session_id)
+            rows = db.execute(query.where(InvoiceMatch.po_number_key.in_(chunk)))
+            found.update((invoice_id, session_id) for invoice_id, session_id in rows)
+        for chunk in _chunks(sorted(set(supplier_keys))):
+            query = select(InvoiceMatch.invoice_id, InvoiceMatch.session_id).where(
+                InvoiceMatch.seller_key.in_(chunk), InvoiceMatch.order_id.is_(None)
+            )
+            found.update((invoice_id, session_id) for invoice_id, session_id in db.execute(query))
+    for invoice_id, session_id in sorted(found.items()):
+        _check_if_there(store, session_id, invoice_id)
+    return len(found)
+
+
+def _chunks(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
+    """Bounded IN lists (SQLite caps the parameters of one statement)."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+# -- the hook on new invoices ----------------------------------------------------------------
+
+
+def check_job(store: Store, job_id: int) -> None:
+    """The PO check of every invoice a job just stored (called by the job runner), in one
+    transaction: a new invoice has no corrections yet, so its stored JSON is what the user sees."""
+    with store.db.session() as db:
+        records = db.scalars(select(InvoiceRecord).where(InvoiceRecord.job_id == job_id))
+        for record in records:
+            invoice = Invoice.model_validate(record.data)
+            result = po_check(db, record.id, record.session_id, invoice, store.settings)
+            _set_warnings(record, result.warnings)
+
+
+def _check_if_there(store: Store, session_id: str, invoice_id: int) -> None:
+    """``check_stored``, unless the invoice went meanwhile (its job re-ran, its session ended)."""
+    with contextlib.suppress(NotFound):
+        check_stored(store, session_id, invoice_id)
+
+
+def check_stored(store: Store, session_id: str, invoice_id: int) -> PoResult:
+    """Check one stored invoice as the user sees it (corrections applied) and record the result:
+    its match row, and its PO-MISMATCH warnings (replacing earlier ones) and status."""
+    invoice = store.invoice(session_id, invoice_id).invoice
+    with store.db.session() as db:
+        result = po_check(db, invoice_id, session_id, invoice, store.settings)
+        record = db.get(InvoiceRecord, invoice_id)
+        if record is not None:
+            _set_warnings(record, result.warnings)
+    return result
+
+
+def index_missing(store: Store, batch: int = 500) -> int:
+    """Match rows for stored invoices that have none (stored before matching existed)."""
+    done = 0
+    while True:
+        with store.db.session() as db:
+            rows = db.execute(
+                select(InvoiceRecord.id, InvoiceRecord.session_id)
+                .outerjoin(InvoiceMatch, InvoiceMatch.invoice_id == InvoiceRecord.id)
+                .where(InvoiceMatch.invoice_id.is_(None))
+                .limit(batch)
+            ).all()
+        for invoice_id, session_id in rows:
+            _check_if_there(store, session_id, invoice_id)
+        done += len(rows)
+        if len(rows) < batch:
+            return done
+
+
+def _set_warnings(record: InvoiceRecord, warnings: list[str]) -> None:
+    data = dict(record.data)
+    listed = data.get("warnings")
+    old = [w for w in listed if isinstance(w, str)] if isinstance(listed, list) else []
+    kept = [w for w in old if not w.startswith(_PREFIX)] + warnings
+    if kept == old:
+        return
+    data["warnings"] = kept
+    if record.status != Status.FAILED:
+        record.status = Status.NEEDS_REVIEW if kept else Status.OK
+        data["status"] = str(record.status)
+    record.data = data  # a new dict: the JSON column sees the change
+
+
+# -- the check itself ------------------------------------------------------------------------
+
+
+def po_check(
+    db: Session, invoice_id: int, session_id: str, invoice: Invoice, settings: Settings
+) -> PoResult:
+    """Match ``invoice`` (stored as ``invoice_id``) to its purchase order, record its match row
+    (search keys for the payment matcher too) and return the status and PO-MISMATCH warnings."""
+    row = db.get(InvoiceMatch, invoice_id) or InvoiceMatch(
+        invoice_id=invoice_id, payment_status="unpaid", billed={}
+    )
+    _keys(row, session_id, invoice, settings)
+    order, warnings = _find_order(db, invoice, row, settings)
+    if order is None:
+        row.order_id, row.po_match, row.billed = None, NO_PO, {}
+        db.add(row)
+        return PoResult(NO_PO, None, warnings)
+    earlier = _billed_before(db, order.id, invoice_id)
+    status, billed, found = compare(invoice, order, earlier, settings)
+    row.order_id, row.po_match, row.billed = order.id, status, billed
+    db.add(row)
+    return PoResult(status, order.number, warnings + found)
+
+
+def _keys(row: InvoiceMatch, session_id: str, invoice: Invoice, settings: Settings) -> None:
+    row.session_id = session_id
+    row.invoice_number = (invoice.invoice_number or "")[:255] or None
+    row.number_key = number_key(invoice.invoice_number)
+    row.po_number_key = number_key(invoice.po_number)
+    row.seller = (invoice.seller.name or "")[:255] or None
+    row.seller_key = supplier_key(invoice.seller.name)
+    row.iban = iban_key(invoice.payment.iban)
+    row.currency = invoice.currency
+    due = invoice.amount_due if invoice.amount_due is not None else invoice.total
+    row.amount_cents = cents(due) if due is not None and abs(due) < Decimal("1e15") else None
+    row.issue_date = invoice.issue_date
+    row.due_on = invoice.due_date or (
+        invoice.issue_date + timedelta(days=settings.payment_terms_days)
+        if invoice.issue_date
+        else None
+    )
+
+
+def _find_order(
+    db: Session, invoice: Invoice, row: InvoiceMatch, settings: Settings
+) -> tuple[PurchaseOrder | None, list[str]]:
+    with_lines = joinedload(PurchaseOrder.lines)  # one query for the order and its lines
+    if row.po_number_key:
+        query = select(PurchaseOrder).where(PurchaseOrder.number_key == row.po_number_key)
+        order = db.scalars(query.options(with_lines)).unique().first()
+        if order is not None:
+            return order, []
+        if db.scalar(select(PurchaseOrder.id).limit(1)) is not None:
+            return None, [f"{_PREFIX} po_number {invoice.po_number} is not a known purchase order"]
+        return None, []
+    net = net_amount(invoice)
+    vat = number_key(invoice.seller.vat_id)
+    if net is None or (row.seller_key is None and vat is None):
+        return None, []
+    tolerance = abs(net) * Decimal(str(settings.po_amount_tolerance)) / _HUNDRED
+    low, high = cents(net - tolerance), cents(net + tolerance)
+    supplier = [PurchaseOrder.supplier_key == row.seller_key] if row.seller_key else []
+    if vat:
+        supplier.append(PurchaseOrder.supplier_vat_id == vat)
+    query = select(PurchaseOrder).where(or_(*supplier), PurchaseOrder.net_cents.between(low, high))
+    candidates = list(db.scalars(query.options(selectinload(PurchaseOrder.lines)).limit(20)))
+    if not candidates:
+        return None, []
+    target = cents(net)
+    return min(candidates, key=lambda po: (abs(po.net_cents - target), po.id)), []
+
+
+def _billed_before(db: Session, order_id: int, invoice_id: int) -> dict[str, Decimal]:
+    """What the other invoices of the order billed: quantity per order line, and ``net``."""
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    query = select(InvoiceMatch.billed).where(
+        InvoiceMatch.order_id == order_id, InvoiceMatch.invoice_id != invoice_id
+    )
+    for billed in db.scalars(query):
+        for key, value in (billed or {}).items():
+            totals[key] += Decimal(value)
+    return totals

@@ -30,6 +30,7 @@ from .models import (
     utcnow,
 )
 from .pages import PageImages
+from .sellers import SellerBook
 
 
 def token_hash(token: str) -> str:
@@ -66,6 +67,7 @@ class Store:
         self.pages = PageImages(
             self.blobs, settings.data_dir / "cache" / "pages", settings.render_dpi
         )
+        self.sellers = SellerBook(self.db)
 
     def migrate(self) -> None:
         self.db.migrate(self.settings.data_dir)
@@ -342,7 +344,7 @@ def _record(job: Job, position: int, invoice: Invoice) -> InvoiceRecord:
 # What the extraction says about itself, not about the invoice: never edited by a reviewer.
 _NOT_EDITABLE = frozenset(
     {"evidence", "sources", "warnings", "file", "pages", "status", "extractor", "error"}
-)
+) | {"learned_from"}
 
 
 def _scalar_paths(data: dict[str, Any], prefix: str = "") -> Iterable[tuple[str, str | None]]:

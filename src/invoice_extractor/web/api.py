@@ -8,6 +8,7 @@ from flask import Blueprint, Response, jsonify, request, url_for
 
 from ..errors import BadRequest
 from ..store.models import JobState, ReviewSession, StoredFile
+from ..store.seller_teaching import edit_and_learn
 from .auth import author, check_csrf, remember_owner
 from .context import owned, services
 from .exports import export, parse_ids
@@ -97,8 +98,10 @@ def patch_invoice(session_id: str, invoice_id: int) -> Response:
     if reviewed is not None and not isinstance(reviewed, bool):
         raise BadRequest("reviewed must be true or false")
     changes = {k: None if v is None else str(v) for k, v in fields.items()}
-    view = services().store.edit(session_id, invoice_id, changes, author(), reviewed)
-    return jsonify(view.to_json())
+    view, learned = edit_and_learn(
+        services().store, session_id, invoice_id, changes, author(), reviewed
+    )
+    return jsonify({**view.to_json(), "learned": learned})
 
 
 @api.get("/sessions/<session_id>/invoices/<int:invoice_id>/edits")

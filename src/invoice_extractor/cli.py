@@ -23,6 +23,7 @@ from .export.csv_export import invoices_to_csv
 from .export.json_export import invoices_to_json
 from .model import Invoice, Status
 from .progress import ProgressBar
+from .seller_commands import add_seller_commands
 from .settings import Settings
 
 PROG = "invoice-extractor"
@@ -133,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--count", type=int, default=100, help="documents to write (default 100)")
     synth.add_argument("--seed", type=int, default=0, help="generator seed (default 0)")
     synth.set_defaults(handler=_synth)
+    add_seller_commands(commands)
     return parser
 
 

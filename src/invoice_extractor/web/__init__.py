@@ -23,6 +23,7 @@ from .auth import CookieKeptOnErrors, csrf_token, refuse_cross_site
 from .context import Services
 from .health import health
 from .pages import pages
+from .sellers import sellers
 
 
 def create_app(settings: Settings | None = None, *, queue: JobQueue | None = None) -> Flask:
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, *, queue: JobQueue | None = Non
     app.register_blueprint(health)  # first: its /healthz (with checks) wins over the pages' one
     app.register_blueprint(api)
     app.register_blueprint(pages)
+    app.register_blueprint(sellers)
     errors.register(app)
     security.register(app)
     worker_queue.start()

@@ -21,6 +21,7 @@ from .context import DocumentContext
 from .fields import Candidate
 from .labels import LABEL_RES
 from .patterns import find_ibans, find_vat_ids
+from .seller_labels import SOURCE, seller_candidates
 from .seller_layout import FieldLesson, SellerClues, SellerLayout, SellerMemory, Spot, recognise
 from .seller_layout import value_shape as shape_of
 from .text import fold
@@ -152,6 +153,8 @@ def apply_layout(
 def _apply_field(
     ctx: DocumentContext, found: FieldCandidates, path: str, lesson: FieldLesson
 ) -> bool:
+    if lesson.right is not None and lesson.right.source == SOURCE:
+        found[path].extend(seller_candidates(ctx, path, lesson.right.label, lesson.right.where))
     cands = found[path]
     spots = [spot_of(ctx, c) for c in cands]
     chosen: Candidate[Any] | None = None

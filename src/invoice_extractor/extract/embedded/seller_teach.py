@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from ...ids import normalize_iban, normalize_vat_id
@@ -22,6 +23,7 @@ from .context import DocumentContext
 from .engine import EmbeddedExtractor, rank_candidates
 from .fields import Candidate
 from .ranker import active_model
+from .seller_labels import printed_candidate
 from .seller_layout import FieldLesson, Lesson, SellerMemory
 from .seller_memory import clues_of, spot_of, using_seller_memory
 from .text import fold, union_bbox
@@ -68,6 +70,8 @@ def lesson_from(
         if value is not None:
             printing = [c for c in every[path] if c.words and same_value(c.value, value)]
             right = max(printing, key=lambda c: c.score, default=None)
+            if right is None:  # no rule read it: the seller's own label, if the page has one
+                right = printed_candidate(ctx, path, partial(same_value, confirmed=value))
             if right is None:
                 forget.append(path)  # not printed: what this invoice taught before is withdrawn
                 continue

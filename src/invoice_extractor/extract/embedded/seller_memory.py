@@ -178,6 +178,10 @@ def _apply_field(
             or closeness(s, lesson.wrong) < WRONG_MIN
             or (chosen is not None and c.value == chosen.value)
         ]
+        # The same words read by another rule are the same mistake.
+        kept_ids = {id(c) for c in kept}
+        dropped = {str(c.value) for c in cands if id(c) not in kept_ids}
+        kept = [c for c in kept if str(c.value) not in dropped]
     found[path] = kept
     return chosen is not None or len(kept) < len(cands)
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .evaluation import Case, load_truth
+from .extract.embedded.ranker import RankerModel, using_model
 from .extract.embedded.seller_layout import LayoutBook, SellerMemory
 from .extract.embedded.seller_memory import using_seller_memory
 from .extract.embedded.seller_teach import lesson_from
@@ -114,9 +116,16 @@ class LearningReport:
         )
 
 
-def measure(cases: Sequence[Case], settings: Settings | None = None) -> LearningReport:
+def measure(
+    cases: Sequence[Case],
+    settings: Settings | None = None,
+    models: Mapping[str, RankerModel] | None = None,
+) -> LearningReport:
     """Per seller group of 2+ documents: teach the first, score the others without and with the
-    memory; then score every single-document seller with the whole memory on and off."""
+    memory; then score every single-document seller with the whole memory on and off.
+
+    ``models`` (seller group -> ranker) runs each group with its own model: one that never saw
+    the group (cross-validation folds), as for a seller first met in production."""
     settings = settings or Settings.model_validate({})
     groups: dict[str, list[tuple[Case, dict[str, Any]]]] = defaultdict(list)
     for case in cases:
@@ -132,15 +141,23 @@ def measure(cases: Sequence[Case], settings: Settings | None = None) -> Learning
         report.groups += 1
         book = LayoutBook()
         teacher, truth = members[0]
-        teach_file(teacher.input, truth, book, settings)
-        teach_file(teacher.input, truth, everyone, settings)
-        for case, case_truth in members[1:]:
-            report.before.add(case, case_truth, None)
-            report.after.add(case, case_truth, book)
+        with _ranker(models, truth):
+            teach_file(teacher.input, truth, book, settings)
+            teach_file(teacher.input, truth, everyone, settings)
+            for case, case_truth in members[1:]:
+                report.before.add(case, case_truth, None)
+                report.after.add(case, case_truth, book)
     report.first_seen = len(singles)
     for case, truth in singles:
-        off = report.first_seen_off.add(case, truth, None)
-        on = report.first_seen_on.add(case, truth, everyone)
+        with _ranker(models, truth):
+            off = report.first_seen_off.add(case, truth, None)
+            on = report.first_seen_on.add(case, truth, everyone)
         if off != on:
             report.first_seen_changed.append(case.id)
     return report
+
+
+def _ranker(
+    models: Mapping[str, RankerModel] | None, truth: Mapping[str, Any]
+) -> AbstractContextManager[None]:
+    return using_model(models[seller_group(truth)]) if models is not None else nullcontext()

@@ -157,3 +157,16 @@ def test_recognition_by_identifier_name_or_fingerprint_and_never_against_an_iden
 def test_value_shapes_keep_no_digits() -> None:
     assert value_shape("INV-0012") == "a-9"
     assert value_shape("1.234,50") == "9.9,9"
+
+
+def test_an_llm_prompt_gets_the_known_sellers_labels_as_hints() -> None:
+    from invoice_extractor.extract.llm.prompt import INSTRUCTION, build_prompt
+
+    book = _taught({"due_date": iso(FIRST.due), "seller.name": FIRST.seller})
+    with using_seller_memory(book):
+        known = build_prompt(_document(SECOND), [1], []).instruction
+        unknown = build_prompt(_document(OTHER), [1], []).instruction
+    assert 'due_date: the value after the label "bitte zahlen sie bis"' in known
+    assert f"the seller is {FIRST.seller}" in known
+    assert unknown == INSTRUCTION
+    assert build_prompt(_document(SECOND), [1], []).instruction == INSTRUCTION

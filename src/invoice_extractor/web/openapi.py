@@ -10,6 +10,8 @@ from pydantic.json_schema import models_json_schema
 
 from .. import __version__
 from . import schemas
+from .seller_openapi import MODELS as SELLER_MODELS
+from .seller_openapi import seller_paths
 
 _REF = "#/components/schemas/{model}"
 
@@ -176,6 +178,7 @@ def openapi_document() -> dict[str, Any]:
         schemas.InvoicePatch,
         schemas.Edits,
         schemas.ErrorResponse,
+        *SELLER_MODELS,
     ]
     _, definitions = models_json_schema([(m, "serialization") for m in models], ref_template=_REF)
     return {
@@ -187,5 +190,5 @@ def openapi_document() -> dict[str, Any]:
             "securitySchemes": {"owner": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"owner": []}],
-        "paths": _paths(),
+        "paths": {**_paths(), **seller_paths(_json, _ERRORS)},
     }

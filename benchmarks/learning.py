@@ -39,7 +39,7 @@ def main() -> None:
     for line in report.lines():
         print(line)
     for case_id in report.first_seen_changed:
-        print(f"  first-seen output changed: {case_id}")
+        print(f"  first-seen read differently: {case_id}")
 
 
 def fold_models(corpus: Path, cases: list[Case]) -> dict[str, RankerModel]:

@@ -8,6 +8,7 @@ page does not print teaches nothing, and withdraws what the same invoice taught 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,8 @@ from ..ingest.loader import load_bytes
 from ..model import Invoice
 from .models import InvoiceRecord
 from .repository import InvoiceView, Store
+
+log = logging.getLogger(__name__)
 
 
 def edit_and_learn(
@@ -37,7 +40,11 @@ def edit_and_learn(
         confirmed.update({p: view.invoice.get_path(p) for p in TAUGHT_FIELDS if p not in changes})
     if not confirmed:
         return view, []
-    return view, teach(store, session_id, view, confirmed, corrected=set(changes))
+    try:
+        return view, teach(store, session_id, view, confirmed, corrected=set(changes))
+    except Exception:  # the edit is saved: a memory that cannot learn must not fail it
+        log.exception("seller memory: could not learn from invoice %s", invoice_id)
+        return view, []
 
 
 def teach(

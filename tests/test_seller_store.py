@@ -142,3 +142,15 @@ def test_an_einvoice_teaches_its_sellers_plain_pdfs(store: Store) -> None:
     (read,) = extract_document(load(plain), settings=settings, memory=store.sellers)
     assert read.extractor == "embedded"
     assert read.learned_from and all(v.startswith("einvoice ") for v in read.learned_from.values())
+
+
+def test_the_migration_creates_the_tables_the_models_describe(store: Store) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from invoice_extractor.store.models import Base
+
+    with store.db.engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    ours = [d for d in diffs if "seller" in repr(d)]
+    assert ours == []

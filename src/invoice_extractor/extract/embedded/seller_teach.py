@@ -64,10 +64,10 @@ def lesson_from(
             continue
         value = confirmed[path]
         wrong = _chosen_candidate(every[path], chosen, path)
-        if wrong is not None and value is not None and same_value(wrong.value, value):
-            wrong = None  # the engine was right here: nothing to avoid
         right: Candidate[Any] | None = None
-        if value is not None:
+        if wrong is not None and value is not None and same_value(wrong.value, value):
+            right, wrong = wrong, None  # the engine was right: its very candidate is confirmed
+        if value is not None and right is None:
             printing = [c for c in every[path] if c.words and same_value(c.value, value)]
             right = max(printing, key=lambda c: c.score, default=None)
             if right is None:  # no rule read it: the seller's own label, if the page has one
@@ -75,8 +75,8 @@ def lesson_from(
             if right is None:
                 forget.append(path)  # not printed: what this invoice taught before is withdrawn
                 continue
-        elif wrong is None:
-            continue
+        elif right is None and wrong is None:
+            continue  # confirmed empty, and nothing was chosen: nothing to learn
         fields[path] = FieldLesson(
             spot_of(ctx, right) if right is not None else None,
             spot_of(ctx, wrong) if wrong is not None else None,

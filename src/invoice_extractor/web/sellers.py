@@ -23,6 +23,7 @@ _ORIGINS = {
     "review": "your review",
     "einvoice": "an e-invoice",
     "learn": "a truth file",
+    "known": "this seller's known name and identifiers",
 }
 
 

@@ -25,7 +25,7 @@ from .items import Table, extract_items
 from .lexicon import CREDIT_TITLES, alternation
 from .patterns import find_bics, find_ibans, find_vat_ids, labelled_iban
 from .ranker import RankerModel, active_model
-from .seller_memory import recall
+from .seller_memory import Recalled, recall
 from .taxes import find_tax_lines
 from .text import fold, union_bbox
 from .totals import AMOUNT_FIELDS, choose
@@ -63,7 +63,7 @@ class EmbeddedExtractor:
         evidence: dict[str, Evidence] = {}
         found = collect_candidates(ctx)
         model = active_model()
-        learned = rank_candidates(ctx, found, model)
+        recalled = rank_candidates(ctx, found, model)
 
         def put(path: str, cand: Candidate[Any] | None) -> None:
             if cand is None or not cand.words:
@@ -95,6 +95,7 @@ class EmbeddedExtractor:
             invoice.buyer.name = buyer.value
             evidence["buyer.name"] = _evidence(buyer.words, buyer.score)
         self._identifiers(ctx, invoice, evidence)
+        recalled.identify(ctx, invoice, evidence)
         amounts = {f: found[f] for f in AMOUNT_FIELDS}
         totals = choose(amounts)
         for name, cand in totals.chosen.items():
@@ -132,7 +133,7 @@ class EmbeddedExtractor:
         if _CREDIT.search(first_text[:600]):
             invoice.document_type = DocumentType.CREDIT_NOTE
         invoice.evidence = evidence
-        invoice.learned_from = {p: how for p, how in learned.items() if p in evidence}
+        invoice.learned_from = {p: how for p, how in recalled.learned.items() if p in evidence}
         if model is not None:
             model.calibrate(invoice)
         return invoice
@@ -209,7 +210,7 @@ class EmbeddedExtractor:
 
 def rank_candidates(
     ctx: DocumentContext, found: FieldCandidates, model: RankerModel | None
-) -> dict[str, str]:
+) -> Recalled:
     """Replace each candidate's rule score by the ranker's probability that it is right, then
     let a known seller's memory decide (field path -> the lesson applied)."""
     if model is None:
@@ -218,13 +219,13 @@ def rank_candidates(
     for name, cands in found.items():
         for cand, row in zip(cands, rows[name], strict=True):
             cand.score = model.probability(row)
-    learned = recall(ctx, found)
+    recalled = recall(ctx, found)
     for name, cands in found.items():
         if name in _PARTY_NAMES:
             # Any line may pass for a name; one the ranker all but rules out is no answer, and
             # null says "not found" honestly (measured: no loss under cross-validation).
             found[name] = [c for c in cands if c.score >= MIN_NAME_PROBABILITY]
-    return learned
+    return recalled
 
 
 def _pair_parties(

@@ -36,10 +36,12 @@ def parser(ctx: DocumentContext, path: str) -> Parse | None:
 
 
 def printed_candidate(
-    ctx: DocumentContext, path: str, same: Callable[[Any], bool]
+    ctx: DocumentContext, path: str, same: Callable[[Any], bool], taken: frozenset[int]
 ) -> Candidate[Any] | None:
     """The first place on the pages where a value ``same`` accepts is printed, as a candidate
-    labelled by the words before it (or the heading above it)."""
+    labelled by the words before it (or the heading above it). Words another field's rules
+    read (``taken``, by id) are that field's: an amount due equal to the total is derived from
+    the total, not read after the total's label."""
     parse = parser(ctx, path)
     if parse is None:
         return None
@@ -49,6 +51,8 @@ def printed_candidate(
                 parsed = parse(line.words[i : i + 6])
                 if parsed is None or parsed[1][0] is not word or not same(parsed[0]):
                     continue
+                if id(word) in taken:
+                    return None
                 label = _label_before(index, n, i) or _label_above(index, n, word)
                 if label is not None:
                     words, where = label

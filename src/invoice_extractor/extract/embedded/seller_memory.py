@@ -13,20 +13,26 @@ import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 from ...ingest.document import Word
+from ...model import Evidence, Invoice
 from .candidates import FieldCandidates
 from .context import DocumentContext
 from .fields import Candidate
 from .labels import LABEL_RES
 from .patterns import find_ibans, find_vat_ids
+from .seller_identity import KNOWN, apply_known_identifiers
 from .seller_labels import SOURCE, seller_candidates
 from .seller_layout import FieldLesson, SellerClues, SellerLayout, SellerMemory, Spot, recognise
 from .seller_layout import value_shape as shape_of
 from .text import fold
 
 MATCH_MIN = 0.6  # a candidate at least this close to the confirmed spot is the seller's value
+# The raw score of the value at the confirmed spot: above any rule or arithmetic bonus of the
+# joint choices (a person confirmed this layout); confidences are clipped to 1.0.
+CONFIRMED = 2.0
 WRONG_MIN = 0.8  # one this close to the rejected spot is the same mistake again
 _NEAR = 0.12  # page fractions: beyond this distance a position says nothing
 _REL_POINTS = 12.0  # label-to-value offsets within this many points are the same geometry
@@ -50,16 +56,31 @@ def current_seller_memory() -> SellerMemory | None:
     return _memory.get()
 
 
-def recall(ctx: DocumentContext, found: FieldCandidates) -> dict[str, str]:
-    """Apply the memory of this page's seller, if known: field path -> the lesson applied."""
+@dataclass(slots=True)
+class Recalled:
+    """What the memory of a page's seller did: field path -> the lesson applied."""
+
+    learned: dict[str, str] = field(default_factory=dict)
+    layout: SellerLayout | None = None
+
+    def identify(
+        self, ctx: DocumentContext, invoice: Invoice, evidence: dict[str, Evidence]
+    ) -> None:
+        """After the pattern rules: the seller's known VAT id and IBAN, where printed."""
+        if self.layout is not None:
+            self.learned.update(apply_known_identifiers(ctx, invoice, evidence, self.layout))
+
+
+def recall(ctx: DocumentContext, found: FieldCandidates) -> Recalled:
+    """Apply the memory of this page's seller, if known."""
     memory = _memory.get()
     if memory is None or not ctx.pages:
-        return {}
+        return Recalled()
     clues = clues_of(ctx, found)
     layout = recognise(clues, memory.layouts(clues))
     if layout is None:
-        return {}
-    return apply_layout(ctx, found, layout)
+        return Recalled()
+    return Recalled(apply_layout(ctx, found, layout), layout)
 
 
 def clues_of(ctx: DocumentContext, found: FieldCandidates) -> SellerClues:
@@ -146,7 +167,7 @@ def apply_layout(
             applied[path] = lesson.described
     if layout.name and _prefer_name(ctx, found, layout.name):
         taught = layout.fields.get("seller.name")
-        applied.setdefault("seller.name", taught.described if taught else "seller memory")
+        applied.setdefault("seller.name", taught.described if taught else KNOWN)
     return applied
 
 
@@ -167,7 +188,7 @@ def _apply_field(
         best = max(scored, default=None)
         if best is not None and best[0] >= MATCH_MIN:
             chosen = cands[best[2]]
-            chosen.score = 1.0
+            chosen.score = CONFIRMED
     kept = cands
     if lesson.wrong is not None:
         kept = [

@@ -71,7 +71,8 @@ def lesson_from(
             printing = [c for c in every[path] if c.words and same_value(c.value, value)]
             right = max(printing, key=lambda c: c.score, default=None)
             if right is None:  # no rule read it: the seller's own label, if the page has one
-                right = printed_candidate(ctx, path, partial(same_value, confirmed=value))
+                taken = _taken(every, confirmed, path, value)
+                right = printed_candidate(ctx, path, partial(same_value, confirmed=value), taken)
             if right is None:
                 forget.append(path)  # not printed: what this invoice taught before is withdrawn
                 continue
@@ -118,6 +119,21 @@ def teach_einvoice(
             memory.remember(lesson)
     except Exception:  # a memory that cannot learn must not fail the reading itself
         log.exception("seller memory: could not learn from the e-invoice %s", document.name)
+
+
+def _taken(
+    every: Mapping[str, list[Candidate[Any]]], confirmed: Mapping[str, Any], path: str, value: Any
+) -> frozenset[int]:
+    """Words (by id) read by another field's rules as that field's confirmed value, which is
+    this value too (an amount due that is the total)."""
+    return frozenset(
+        id(w)
+        for other, cands in every.items()
+        if other != path and confirmed.get(other) is not None
+        for c in cands
+        if same_value(c.value, value) and same_value(c.value, confirmed[other])
+        for w in c.words
+    )
 
 
 def _chosen_candidate(

@@ -12,12 +12,15 @@ from typing import Any
 from ...ingest.document import Word
 from .context import DocumentContext
 from .fields import Candidate, PageIndex
+from .seller_layout import Spot, value_shape
 from .text import fold
 from .values import parse_amount_words, parse_date_words, parse_id
 
 Parse = Callable[[list[Word]], "tuple[Any, list[Word]] | None"]
 
 SOURCE = "memory"
+PLACED = "memory_place"  # read at the confirmed place, its label printed otherwise
+_PLACE_POINTS = 12.0
 _LABEL_WORDS = 4  # a seller's label is at most the last four words before its value
 _MAX_LABEL_CHARS = 60
 _KINDS = {"invoice_number": "id", "po_number": "id", "issue_date": "date", "due_date": "date"}
@@ -132,3 +135,25 @@ def _under(index: PageIndex, n: int, label: list[Word]) -> Iterator[list[Word]]:
         words = [w for w in line.words if w.x1 >= x0 - 4 and w.x0 <= x1 + 40]
         if words:
             yield words
+
+
+def placed_candidate(ctx: DocumentContext, path: str, spot: Spot) -> Candidate[Any] | None:
+    """The value printed where the confirmed one stood, in the same shape, when its label reads
+    differently this time (a template that varies its wording, an OCR slip in the label)."""
+    parse = parser(ctx, path)
+    if parse is None or not ctx.pages:
+        return None
+    at = min(spot.page, len(ctx.pages) - 1) if not spot.last_page else len(ctx.pages) - 1
+    index = ctx.indexes[at]
+    x, y = spot.x * index.page.width, spot.y * index.page.height
+    for line in index.lines:
+        for i, word in enumerate(line.words):
+            if abs(word.x0 - x) > _PLACE_POINTS or abs(word.y0 - y) > _PLACE_POINTS / 2:
+                continue
+            parsed = parse(line.words[i : i + 6])
+            if parsed is None or parsed[1][0] is not word:
+                continue
+            text = " ".join(w.text for w in parsed[1])
+            if value_shape(text) == spot.shape:
+                return Candidate(parsed[0], parsed[1], 0.5, spot.label, spot.where, None, PLACED)
+    return None

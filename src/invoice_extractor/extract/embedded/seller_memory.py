@@ -9,6 +9,7 @@ the ranker scored it.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +25,7 @@ from .fields import Candidate
 from .labels import LABEL_RES
 from .patterns import find_ibans, find_vat_ids
 from .seller_identity import KNOWN, apply_known_identifiers
-from .seller_labels import SOURCE, seller_candidates
+from .seller_labels import SOURCE, placed_candidate, seller_candidates
 from .seller_layout import FieldLesson, SellerClues, SellerLayout, SellerMemory, Spot, recognise
 from .seller_layout import value_shape as shape_of
 from .text import fold
@@ -33,12 +34,14 @@ MATCH_MIN = 0.6  # a candidate at least this close to the confirmed spot is the 
 # The raw score of the value at the confirmed spot: above any rule or arithmetic bonus of the
 # joint choices (a person confirmed this layout); confidences are clipped to 1.0.
 CONFIRMED = 2.0
+PLACED_SCORE = 0.9  # a value at the confirmed place whose label differs: likely, not certain
 WRONG_MIN = 0.8  # one this close to the rejected spot is the same mistake again
 _NEAR = 0.12  # page fractions: beyond this distance a position says nothing
 _REL_POINTS = 12.0  # label-to-value offsets within this many points are the same geometry
 _FINGERPRINT_FIELDS = tuple(f for f in LABEL_RES if f != "not_a_value")
 _GRID = (6, 10)  # fingerprint cells across and down the page
 
+log = logging.getLogger(__name__)
 _memory: ContextVar[SellerMemory | None] = ContextVar("seller_memory", default=None)
 
 
@@ -76,11 +79,15 @@ def recall(ctx: DocumentContext, found: FieldCandidates) -> Recalled:
     memory = _memory.get()
     if memory is None or not ctx.pages:
         return Recalled()
-    clues = clues_of(ctx, found)
-    layout = recognise(clues, memory.layouts(clues))
-    if layout is None:
+    try:
+        clues = clues_of(ctx, found)
+        layout = recognise(clues, memory.layouts(clues))
+        if layout is None:
+            return Recalled()
+        return Recalled(apply_layout(ctx, found, layout), layout)
+    except Exception:  # a memory that fails (database away) leaves the ranker's reading
+        log.exception("seller memory: not applied")
         return Recalled()
-    return Recalled(apply_layout(ctx, found, layout), layout)
 
 
 def clues_of(ctx: DocumentContext, found: FieldCandidates) -> SellerClues:
@@ -189,6 +196,12 @@ def _apply_field(
         if best is not None and best[0] >= MATCH_MIN:
             chosen = cands[best[2]]
             chosen.score = CONFIRMED
+        elif lesson.right.label:
+            chosen = placed_candidate(ctx, path, lesson.right)
+            if chosen is not None:
+                chosen.score = PLACED_SCORE
+                cands.append(chosen)
+                spots.append(spot_of(ctx, chosen))
     kept = cands
     if lesson.wrong is not None:
         kept = [

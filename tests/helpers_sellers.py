@@ -19,6 +19,8 @@ class Issue:
     total: str
     seller: str = "Nordwind Handel GmbH"
     buyer: str = "Kunde AG"
+    number_label: str = "Rechnung Nr."
+    seller_vat: str = ""  # printed in the footer when set
 
 
 FIRST = Issue("RE-1001", "05.03.2024", "04.04.2024", "100,00", "19,00", "119,00")
@@ -37,7 +39,7 @@ def seller_pdf(issue: Issue) -> bytes:
         (50, 80, "Hafenstrasse 4, 20457 Hamburg", 10),
         (50, 140, issue.buyer, 10),
         (50, 154, "Ringweg 9, 80331 Muenchen", 10),
-        (330, 120, "Rechnung Nr.", 10),
+        (330, 120, issue.number_label, 10),
         (460, 120, issue.number, 10),
         (330, 136, "Datum", 10),
         (460, 136, issue.date, 10),
@@ -53,6 +55,8 @@ def seller_pdf(issue: Issue) -> bytes:
         (460, 342, issue.total, 10),
         (50, 420, f"Bitte zahlen Sie bis {issue.due} ohne Abzug.", 10),
     ]
+    if issue.seller_vat:
+        items.append((50, 780, f"Steuer {issue.seller_vat}", 8))
     for x, y, text, size in items:
         pdf.set_font("Helvetica", size=size)
         pdf.text(x, y, text)

@@ -170,3 +170,30 @@ def test_an_llm_prompt_gets_the_known_sellers_labels_as_hints() -> None:
     assert f"the seller is {FIRST.seller}" in known
     assert unknown == INSTRUCTION
     assert build_prompt(_document(SECOND), [1], []).instruction == INSTRUCTION
+
+
+def test_a_value_at_the_confirmed_place_is_read_when_its_label_reads_otherwise() -> None:
+    from dataclasses import replace
+
+    book = _taught({"invoice_number": FIRST.number, "seller.name": FIRST.seller})
+    relabelled = replace(SECOND, number_label="Beleg")  # a label no rule knows
+    assert _read(relabelled, None).invoice_number != SECOND.number
+    invoice = _read(relabelled, book)
+    assert invoice.invoice_number == SECOND.number
+    assert invoice.learned_from["invoice_number"] == "correction 2026-11-03"
+
+
+def test_the_sellers_known_vat_id_is_taken_where_the_page_prints_it() -> None:
+    from dataclasses import replace
+
+    # A VAT id whose checksum fails and that no label announces: the rules leave it out.
+    first, second = (
+        replace(FIRST, seller_vat="DE 999 000 111"),
+        replace(SECOND, seller_vat="DE999000111"),
+    )
+    book = _taught({"seller.vat_id": "DE999000111", "seller.name": FIRST.seller}, first)
+    assert _read(second, None).seller.vat_id is None
+    invoice = _read(second, book)
+    assert invoice.seller.vat_id == "DE999000111"
+    assert invoice.learned_from["seller.vat_id"] == "known"
+    assert _read(replace(OTHER, seller_vat="DE999000111"), book).seller.vat_id is None

@@ -1,6 +1,6 @@
 """A known seller's own identifiers, where the page prints them: its VAT id and IBAN are the
-same on every invoice, so a confirmed one found on the page is the seller's, whatever the
-pattern rules made of the page (a checksum that fails, a buyer's id taken for the seller's)."""
+same on every invoice, so a confirmed one found on the page is the seller's where the pattern
+rules found none (a checksum that fails, no label announcing it)."""
 
 from __future__ import annotations
 
@@ -21,14 +21,14 @@ _NOT_ALNUM = re.compile(r"[^0-9A-Z]")
 def apply_known_identifiers(
     ctx: DocumentContext, invoice: Invoice, evidence: dict[str, Evidence], layout: SellerLayout
 ) -> dict[str, str]:
-    """Set ``seller.vat_id`` and ``payment.iban`` to the seller's known ones printed on the page
-    (the buyer's VAT id is cleared if it was the seller's): field path -> ``KNOWN``."""
+    """Fill ``seller.vat_id`` and ``payment.iban``, where the rules found none, with the seller's
+    known ones printed on the page: field path -> ``KNOWN``."""
     applied: dict[str, str] = {}
     for path, known in (("seller.vat_id", layout.vat_ids), ("payment.iban", layout.ibans)):
         owner, name = path.split(".")
         current = getattr(getattr(invoice, owner), name)
-        if not known or current in known:
-            continue
+        if not known or current is not None:
+            continue  # only what the rules missed: a reading of the page is never overruled
         found = _printed(ctx, known)
         if found is None:
             continue
@@ -41,9 +41,6 @@ def apply_known_identifiers(
             confidence=1.0,
         )
         applied[path] = KNOWN
-        if path == "seller.vat_id" and invoice.buyer.vat_id == value:
-            invoice.buyer.vat_id = None
-            evidence.pop("buyer.vat_id", None)
     return applied
 
 

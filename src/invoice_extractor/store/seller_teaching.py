@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..errors import InvoiceExtractorError
-from ..extract.embedded.seller_teach import TAUGHT_FIELDS, lesson_from
+from ..extract.embedded.seller_teach import IDENTITY_FIELDS, TAUGHT_FIELDS, lesson_from
 from ..ingest.loader import load_bytes
 from ..model import Invoice
 from .models import InvoiceRecord
@@ -83,6 +83,8 @@ def teach(
         taught_at=datetime.now(UTC).date().isoformat(),
         taught_by=f"invoice:{view.id}",
         chosen=extracted,
+        # Who the seller is, as the clerk sees it: its name and ids, corrected or not.
+        identity={p: view.invoice.get_path(p) for p in IDENTITY_FIELDS},
     )
     fields = {
         p: replace(f, origin="correction") if p in corrected else f

@@ -46,10 +46,12 @@ def lesson_from(
     taught_at: str,
     taught_by: str = "",
     chosen: Invoice | None = None,
+    identity: Mapping[str, Any] | None = None,
 ) -> Lesson:
     """What ``confirmed`` (field path -> value, ``None`` for "not on this invoice") teaches about
     the layout of ``document``'s pages. ``chosen`` is the reading that was corrected (default:
-    the engine's own reading without any memory)."""
+    the engine's own reading without any memory); ``identity`` gives the seller's name, VAT id
+    and IBAN when they were not confirmed themselves (default: ``confirmed``)."""
     with using_seller_memory(None):
         if chosen is None:
             chosen = EmbeddedExtractor().extract(document, pages)
@@ -85,9 +87,8 @@ def lesson_from(
             taught_at,
             taught_by,
         )
-    name = confirmed.get("seller.name")
-    vat = confirmed.get("seller.vat_id")
-    iban = confirmed.get("payment.iban")
+    known = {**(identity or {}), **{p: v for p, v in confirmed.items() if v is not None}}
+    name, vat, iban = (known.get(p) for p in IDENTITY_FIELDS)
     return Lesson(
         clues_of(ctx, found),
         str(name) if name else None,

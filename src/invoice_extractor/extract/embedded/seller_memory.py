@@ -124,7 +124,6 @@ def spot_of(ctx: DocumentContext, cand: Candidate[Any]) -> Spot | None:
     page_no = cand.page
     at = pages.index(page_no) if page_no in pages else 0
     page = ctx.pages[at]
-    first = cand.words[0]
     x0, y0 = min(w.x0 for w in cand.words), min(w.y0 for w in cand.words)
     dx = dy = 0.0
     if cand.label_box is not None:
@@ -139,7 +138,7 @@ def spot_of(ctx: DocumentContext, cand: Candidate[Any]) -> Spot | None:
         y0 / max(page.height, 1.0),
         dx,
         dy,
-        shape_of(_text(cand.words) if first else ""),
+        shape_of(_text(cand.words)),
     )
 
 
@@ -167,10 +166,7 @@ def apply_layout(
 ) -> dict[str, str]:
     applied: dict[str, str] = {}
     for path, lesson in layout.fields.items():
-        cands = found.get(path)
-        if cands is None:
-            continue
-        if _apply_field(ctx, found, path, lesson):
+        if path in found and _apply_field(ctx, found, path, lesson):
             applied[path] = lesson.described
     if layout.name and _prefer_name(ctx, found, layout.name):
         taught = layout.fields.get("seller.name")
@@ -235,7 +231,7 @@ def _prefer_name(ctx: DocumentContext, found: FieldCandidates, name: str) -> boo
         words = _printed(ctx, key)
         if words is None:
             return False
-        sellers.append(Candidate(name, words, 1.0, "", "block", None, "memory"))
+        sellers.append(Candidate(name, words, 1.0, "", "block", None, SOURCE))
     # The same line cannot also be the buyer.
     found["buyer.name"] = [c for c in found.get("buyer.name", []) if fold(str(c.value)) != key]
     return True

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers_sellers import FIRST, iso, seller_pdf
+from helpers_sellers import FIRST, SECOND, iso, seller_pdf
 from invoice_extractor.cli import main
 from invoice_extractor.extract.embedded.seller_layout import (
     FieldLesson,
@@ -107,6 +107,13 @@ def test_the_learn_and_sellers_commands_share_the_web_store(
         assert seller.layout.name == FIRST.seller
     finally:
         store.db.dispose()
+    second = tmp_path / "second.pdf"
+    second.write_bytes(seller_pdf(SECOND))
+    assert main(["extract", str(second), "--seller-memory"]) == 0
+    (read,) = json.loads(capsys.readouterr().out)
+    assert read["due_date"] == iso(SECOND.due) and "due_date" in read["learned_from"]
+    assert main(["extract", str(second)]) == 0  # without the flag the CLI reads alone
+    assert json.loads(capsys.readouterr().out)[0]["due_date"] is None
     assert main(["sellers", "list"]) == 0
     assert FIRST.seller in capsys.readouterr().out
     assert main(["sellers", "forget", "--all"]) == 0

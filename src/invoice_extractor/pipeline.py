@@ -93,7 +93,11 @@ def _read_einvoice(document: Document, settings: Settings, memory: SellerMemory 
 
 
 def extract_file(
-    path: Path, *, settings: Settings | None = None, extractor: str | None = None
+    path: Path,
+    *,
+    settings: Settings | None = None,
+    extractor: str | None = None,
+    memory: SellerMemory | None = None,
 ) -> list[Invoice]:
     """Every invoice in the file at ``path``; a failure is one failed invoice, never raised."""
     settings = settings or Settings()
@@ -107,6 +111,7 @@ def extract_file(
         ),
         settings,
         extractor,
+        memory,
     )
 
 
@@ -133,12 +138,18 @@ def _max_bytes(settings: Settings) -> int:
     return settings.max_file_mb * 1024 * 1024
 
 
-def _guarded(name: str, load: _Loader, settings: Settings, extractor: str | None) -> list[Invoice]:
+def _guarded(
+    name: str,
+    load: _Loader,
+    settings: Settings,
+    extractor: str | None,
+    memory: SellerMemory | None = None,
+) -> list[Invoice]:
     backend_name = extractor or settings.extractor
     registry.get(backend_name)  # an unknown backend is a usage error, not a per-file failure
     try:
         document = load()
-        return extract_document(document, settings=settings, extractor=extractor)
+        return extract_document(document, settings=settings, extractor=extractor, memory=memory)
     except InvoiceExtractorError as exc:
         return [Invoice.failed(name, str(exc), extractor=backend_name)]
     except Exception as exc:  # a bug on one file must not stop the batch; log it with its trace

@@ -8,10 +8,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import InvoiceExtractorError
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .store.repository import Store
 
 PROG = "invoice-extractor"
 
@@ -39,7 +42,8 @@ def add_seller_commands(commands: Any) -> None:
     sellers.set_defaults(handler=_sellers)
 
 
-def _store(settings: Settings) -> Any:
+def seller_store(settings: Settings) -> Store:
+    """The web app's store (migrated), for the seller memory of the command line."""
     from .store.repository import Store
 
     store = Store(settings)
@@ -55,7 +59,7 @@ def _learn(args: argparse.Namespace, settings: Settings) -> int:
         return _error(f"{args.file if not args.file.is_file() else args.truth}: no such file", 2)
     try:
         truth = load_truth(args.truth)
-        store = _store(settings)
+        store = seller_store(settings)
         learned = teach_file(args.file, truth, store.sellers, settings)
     except (InvoiceExtractorError, ValueError) as exc:
         return _error(str(exc), 1)
@@ -65,7 +69,7 @@ def _learn(args: argparse.Namespace, settings: Settings) -> int:
 
 def _sellers(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        book = _store(settings).sellers
+        book = seller_store(settings).sellers
         if args.action == "list":
             print(json.dumps([s.to_json() for s in book.known()], indent=2, ensure_ascii=False))
         elif args.action == "export":

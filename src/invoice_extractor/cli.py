@@ -24,6 +24,7 @@ from .export.csv_export import invoices_to_csv
 from .export.json_export import invoices_to_json
 from .model import Invoice, Status
 from .progress import ProgressBar
+from .seller_commands import add_seller_commands, seller_store
 from .settings import Settings
 
 PROG = "invoice-extractor"
@@ -48,6 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--format", choices=sorted(_RENDERERS), default="json")
     _add_extractor(extract)
     extract.add_argument("--out", type=Path, metavar="DIR", help="also write one file per input")
+    extract.add_argument(
+        "--seller-memory",
+        action="store_true",
+        help="apply (and, from e-invoices, teach) the web app's seller memory (DATABASE_URL)",
+    )
     _add_quiet(extract)
     extract.set_defaults(handler=_extract)
 
@@ -135,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--seed", type=int, default=0, help="generator seed (default 0)")
     synth.set_defaults(handler=_synth)
     add_matching_commands(commands)
+    add_seller_commands(commands)
     return parser
 
 
@@ -216,10 +223,14 @@ def _extract(args: argparse.Namespace, settings: Settings) -> int:
         except OSError as exc:
             return _usage_error(f"--out {out}: {exc.strerror or exc}")
     results: list[list[Invoice]] = []
+    # Only with --seller-memory: without it the CLI opens no database.
+    memory = {"memory": seller_store(settings).sellers} if args.seller_memory else {}
     with ProgressBar(enabled=not args.quiet and len(paths) > 1) as progress:
         for position, path in enumerate(paths, start=1):
             progress(position, len(paths), path.name)
-            results.append(pipeline.extract_file(path, settings=settings, extractor=args.extractor))
+            results.append(
+                pipeline.extract_file(path, settings=settings, extractor=args.extractor, **memory)
+            )
     render = _RENDERERS[args.format]
     _print(render([invoice for invoices in results for invoice in invoices]))
     if out is not None:

@@ -109,6 +109,9 @@ class Invoice(_Strict):
     evidence: dict[str, Evidence] = Field(default_factory=dict)
     # Field path -> the backend that gave it, where backends were combined (``auto``).
     sources: dict[str, str] = Field(default_factory=dict)
+    # Field path -> the seller-memory lesson that chose it ("correction 2026-11-03"); left out of
+    # the JSON when nothing was learned, so readings of first-seen sellers are unchanged.
+    learned_from: dict[str, str] = Field(default_factory=dict, exclude_if=lambda v: not v)
     warnings: list[str] = Field(default_factory=list)
 
     def to_json_dict(self) -> dict[str, Any]:

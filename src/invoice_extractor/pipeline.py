@@ -14,6 +14,9 @@ from .errors import InvoiceExtractorError, NoTextLayer
 from .extract import registry
 from .extract.einvoice.backend import invoice_xml, refused_xml_warnings
 from .extract.einvoice.crosscheck import crosscheck
+from .extract.embedded.seller_layout import SellerMemory
+from .extract.embedded.seller_memory import using_seller_memory
+from .extract.embedded.seller_teach import teach_einvoice
 from .extract.split import split_invoices
 from .ingest.document import Document, DocumentKind
 from .ingest.loader import display_name, load_bytes, load_file
@@ -27,17 +30,32 @@ _Loader = Callable[[], Document]
 
 
 def extract_document(
-    document: Document, *, settings: Settings, extractor: str | None = None
+    document: Document,
+    *,
+    settings: Settings,
+    extractor: str | None = None,
+    memory: SellerMemory | None = None,
 ) -> list[Invoice]:
     """Stages after ingest: split the pages into invoices, extract each, check each.
 
     Without an explicit ``extractor``, a document that carries invoice XML is read by the
     ``einvoice`` backend (exact data) and its printed pages are cross-checked against the XML.
+    With a seller ``memory`` (and ``SELLER_MEMORY`` on), a known seller's layout is applied and
+    an e-invoice whose page prints its XML values teaches its layout.
     """
+    if memory is None or not settings.seller_memory:
+        return _extract_document(document, settings, extractor, None)
+    with using_seller_memory(memory):
+        return _extract_document(document, settings, extractor, memory)
+
+
+def _extract_document(
+    document: Document, settings: Settings, extractor: str | None, memory: SellerMemory | None
+) -> list[Invoice]:
     is_xml = document.kind is DocumentKind.XML
     if is_xml or (extractor in (None, "auto") and invoice_xml(document) is not None):
         # An XML file is read as an e-invoice whatever was asked: it has no page to read.
-        return [validate(_read_einvoice(document, settings))]
+        return [validate(_read_einvoice(document, settings, memory))]
     backend = registry.get(extractor or settings.extractor)
     if not any(page.words for page in document.pages) and not getattr(
         backend, "reads_images", False
@@ -58,7 +76,7 @@ def extract_document(
     return results
 
 
-def _read_einvoice(document: Document, settings: Settings) -> Invoice:
+def _read_einvoice(document: Document, settings: Settings, memory: SellerMemory | None) -> Invoice:
     pages = [page.number for page in document.pages]
     invoice = registry.get("einvoice").extract(document, pages)
     if any(page.words for page in document.pages):
@@ -69,11 +87,17 @@ def _read_einvoice(document: Document, settings: Settings) -> Invoice:
         visual = registry.get(visual_name)
         printed = visual.extract(document, pages)
         invoice = crosscheck(invoice, printed, document.pages)
+        if memory is not None:
+            teach_einvoice(document, pages, invoice, printed, memory)
     return invoice
 
 
 def extract_file(
-    path: Path, *, settings: Settings | None = None, extractor: str | None = None
+    path: Path,
+    *,
+    settings: Settings | None = None,
+    extractor: str | None = None,
+    memory: SellerMemory | None = None,
 ) -> list[Invoice]:
     """Every invoice in the file at ``path``; a failure is one failed invoice, never raised."""
     settings = settings or Settings()
@@ -87,6 +111,7 @@ def extract_file(
         ),
         settings,
         extractor,
+        memory,
     )
 
 
@@ -113,12 +138,18 @@ def _max_bytes(settings: Settings) -> int:
     return settings.max_file_mb * 1024 * 1024
 
 
-def _guarded(name: str, load: _Loader, settings: Settings, extractor: str | None) -> list[Invoice]:
+def _guarded(
+    name: str,
+    load: _Loader,
+    settings: Settings,
+    extractor: str | None,
+    memory: SellerMemory | None = None,
+) -> list[Invoice]:
     backend_name = extractor or settings.extractor
     registry.get(backend_name)  # an unknown backend is a usage error, not a per-file failure
     try:
         document = load()
-        return extract_document(document, settings=settings, extractor=extractor)
+        return extract_document(document, settings=settings, extractor=extractor, memory=memory)
     except InvoiceExtractorError as exc:
         return [Invoice.failed(name, str(exc), extractor=backend_name)]
     except Exception as exc:  # a bug on one file must not stop the batch; log it with its trace

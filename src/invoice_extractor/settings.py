@@ -131,6 +131,11 @@ class Settings(BaseModel):
         description="How often a Celery worker re-sends jobs that lost their message (broker "
         "restarted or down at upload) or their worker (lease expired).",
     )
+    seller_memory: bool = Field(
+        True,
+        description="Learn each seller's layout from corrections, reviewed invoices and "
+        "e-invoices, and apply it to the seller's next invoices (False: neither learn nor apply).",
+    )
     min_free_disk_mb: int = Field(
         500,
         ge=0,

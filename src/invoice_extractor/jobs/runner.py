@@ -36,7 +36,10 @@ def run_job(store: Store, job: Job, worker: str) -> None:
         # Without EXTRACTOR set, the web uses auto when an LLM key is configured.
         web = settings.web_extractor
         invoices = extract_document(
-            document, settings=settings, extractor=None if web == settings.extractor else web
+            document,
+            settings=settings,
+            extractor=None if web == settings.extractor else web,
+            memory=store.sellers,
         )
     except InvoiceExtractorError as exc:
         store.fail(job.id, worker, str(exc))

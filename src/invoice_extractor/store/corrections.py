@@ -8,6 +8,7 @@ as 20 MB, and ``line_items.-1.description`` edits the last item through Python's
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +23,9 @@ MAX_TEXT_CHARS = 2000
 _PATH_PART = re.compile(r"[a-z][a-z0-9_]*|0|[1-9][0-9]{0,3}")
 # Plain decimal notation: up to 15 digits before the point (a trillion and more in cents) and 6
 # after it (unit prices and rates); no exponent, no spaces, no sign other than a leading minus.
+_FIRST_YEAR, _LAST_YEAR = 1900, 2100
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_MARKUP = re.compile(r"<\s*[a-zA-Z/!?]")
 _PLAIN_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,6})?")
 
 
@@ -80,6 +84,7 @@ def _model_errors(data: dict[str, Any], changes: dict[str, str | None]) -> dict[
         return {".".join(str(p) for p in e["loc"]): e["msg"] for e in exc.errors()}
     errors = {}
     for path, value in changes.items():
+        refuse_absurd(path, _value_at(invoice, path))
         amount = value is not None and isinstance(_value_at(invoice, path), Decimal)
         if amount and not _PLAIN_DECIMAL.fullmatch((value or "").strip()):
             errors[path] = (
@@ -87,6 +92,15 @@ def _model_errors(data: dict[str, Any], changes: dict[str, str | None]) -> dict[
                 "after it, e.g. 1234.50)"
             )
     return errors
+
+
+def refuse_absurd(path: str, value: object) -> None:
+    """A correction no invoice could print is refused (and so never taught to the seller
+    memory): a date outside 1900-2100, control characters, or markup in a text field."""
+    if isinstance(value, date) and not _FIRST_YEAR <= value.year <= _LAST_YEAR:
+        raise BadRequest(f"invalid value for {path}: a date between {_FIRST_YEAR} and {_LAST_YEAR}")
+    if isinstance(value, str) and (_CONTROL.search(value) or _MARKUP.search(value)):
+        raise BadRequest(f"invalid value for {path}: control characters or markup in the text")
 
 
 def _value_at(invoice: Invoice, path: str) -> object:

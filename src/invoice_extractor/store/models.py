@@ -185,3 +185,28 @@ class RejectedUpload(Base):
     name: Mapped[str] = mapped_column(String(255))
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SellerRecord(Base):
+    """One known seller of the seller memory: its layout as JSON (``SellerLayout.to_json``):
+    identifiers, label fingerprint and per field the confirmed and the rejected spot."""
+
+    __tablename__ = "sellers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200), default=None)
+    layout: Mapped[dict[str, object]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class SellerKey(Base):
+    """How a seller is looked up: a VAT id, an IBAN or a folded name (several sellers may
+    share one: the recogniser decides)."""
+
+    __tablename__ = "seller_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # "vat", "iban" or "name"
+    value: Mapped[str] = mapped_column(String(200), index=True)

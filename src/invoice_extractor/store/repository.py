@@ -31,6 +31,7 @@ from .models import (
 )
 from .pages import PageImages
 from .review_facts import review_facts
+from .sellers import SellerBook
 from .sessions import SessionAdmin
 
 
@@ -70,6 +71,7 @@ class Store:
             self.blobs, settings.data_dir / "cache" / "pages", settings.render_dpi
         )
         self.admin = SessionAdmin(self.db, self.blobs, settings.data_dir / "cache" / "pages")
+        self.sellers = SellerBook(self.db)
 
     def migrate(self) -> None:
         self.db.migrate(self.settings.data_dir)
@@ -344,7 +346,7 @@ def _record(job: Job, position: int, invoice: Invoice) -> InvoiceRecord:
 # What the extraction says about itself, not about the invoice: never edited by a reviewer.
 _NOT_EDITABLE = frozenset(
     {"evidence", "sources", "warnings", "file", "pages", "status", "extractor", "error"}
-)
+) | {"learned_from"}
 
 
 def _scalar_paths(data: dict[str, Any], prefix: str = "") -> Iterable[tuple[str, str | None]]:

@@ -26,6 +26,7 @@ from .manage import manage
 from .matching_api import matching_api
 from .matching_pages import matching_pages
 from .pages import STATIC_MAX_AGE, pages
+from .sellers import sellers
 
 
 def create_app(settings: Settings | None = None, *, queue: JobQueue | None = None) -> Flask:
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None, *, queue: JobQueue | None = Non
     app.register_blueprint(matching_api)
     app.register_blueprint(pages)
     app.register_blueprint(matching_pages)
+    app.register_blueprint(sellers)
     errors.register(app)
     security.register(app)
     worker_queue.start()

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, jsonify, request, url_for
 
 from ..errors import BadRequest
 from ..store.models import JobState, ReviewSession, StoredFile
+from ..store.seller_teaching import edit_and_learn
 from .auth import author, check_csrf, remember_owner
 from .context import owned, services
 from .exports import export, parse_ids
@@ -107,13 +108,13 @@ def patch_invoice(session_id: str, invoice_id: int) -> Response:
         raise BadRequest("reviewed must be true or false")
     changes = {k: None if v is None else str(v) for k, v in fields.items()}
     store = services().store
-    view = store.edit(session_id, invoice_id, changes, author(), reviewed)
+    view, learned = edit_and_learn(store, session_id, invoice_id, changes, author(), reviewed)
     if set(changes) & set(view.corrected):
         store.admin.reground(session_id, invoice_id, changes, store.settings.max_pages)
         view = store.invoice(session_id, invoice_id)
     if changes:
         view = recheck_after_edit(session_id, invoice_id) or view
-    return jsonify(view.to_json())
+    return jsonify({**view.to_json(), "learned": learned})
 
 
 @api.get("/sessions/<session_id>/invoices/<int:invoice_id>/edits")

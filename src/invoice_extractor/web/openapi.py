@@ -12,6 +12,8 @@ from .. import __version__
 from . import matching_schemas, schemas
 from .matching_openapi import matching_paths
 from .openapi_manage import manage_paths
+from .seller_openapi import MODELS as SELLER_MODELS
+from .seller_openapi import seller_paths
 
 _REF = "#/components/schemas/{model}"
 
@@ -179,6 +181,7 @@ def openapi_document() -> dict[str, Any]:
         schemas.Edits,
         schemas.ErrorResponse,
         *matching_schemas.MODELS,
+        *SELLER_MODELS,
     ]
     _, definitions = models_json_schema([(m, "serialization") for m in models], ref_template=_REF)
     return {
@@ -190,7 +193,9 @@ def openapi_document() -> dict[str, Any]:
             "securitySchemes": {"owner": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"owner": []}],
-        "paths": _merged(_paths(), manage_paths(), matching_paths(_json, _ERRORS)),
+        "paths": _merged(
+            _paths(), manage_paths(), matching_paths(_json, _ERRORS), seller_paths(_json, _ERRORS)
+        ),
     }
 
 

@@ -26,6 +26,7 @@ from .items import extract_items
 from .lexicon import CREDIT_TITLES, alternation
 from .patterns import find_bics, find_ibans, find_vat_ids, labelled_iban
 from .ranker import RankerModel, active_model
+from .seller_memory import Recalled, recall
 from .taxes import find_tax_lines
 from .text import fold
 from .totals import AMOUNT_FIELDS, choose
@@ -54,7 +55,7 @@ class EmbeddedExtractor:
         evidence: dict[str, Evidence] = {}
         found = collect_candidates(ctx)
         model = active_model()
-        rank_candidates(ctx, found, model)
+        recalled = rank_candidates(ctx, found, model)
 
         def put(path: str, cand: Candidate[Any] | None) -> None:
             if cand is None or not cand.words:
@@ -79,6 +80,7 @@ class EmbeddedExtractor:
             invoice.buyer.name = buyer.value
             evidence["buyer.name"] = evidence_of(buyer.words, buyer.score)
         self._identifiers(ctx, invoice, evidence)
+        recalled.identify(ctx, invoice, evidence)
         amounts = {f: found[f] for f in AMOUNT_FIELDS}
         totals = choose(amounts)
         for name, cand in totals.chosen.items():
@@ -117,6 +119,7 @@ class EmbeddedExtractor:
         if _CREDIT.search(first_text[:600]):
             invoice.document_type = DocumentType.CREDIT_NOTE
         invoice.evidence = evidence
+        invoice.learned_from = {p: how for p, how in recalled.learned.items() if p in evidence}
         if model is not None:
             model.calibrate(invoice)
         return invoice
@@ -193,18 +196,22 @@ class EmbeddedExtractor:
 
 def rank_candidates(
     ctx: DocumentContext, found: FieldCandidates, model: RankerModel | None
-) -> None:
-    """Replace each candidate's rule score by the ranker's probability that it is right."""
+) -> Recalled:
+    """Replace each candidate's rule score by the ranker's probability that it is right, then
+    let a known seller's memory decide (field path -> the lesson applied)."""
     if model is None:
-        return
+        return recall(ctx, found)
     rows = {name: field_features(ctx, name, cands, found) for name, cands in found.items()}
     for name, cands in found.items():
         for cand, row in zip(cands, rows[name], strict=True):
             cand.score = model.probability(row)
+    recalled = recall(ctx, found)
+    for name, cands in found.items():
         if name in _PARTY_NAMES:
             # Any line may pass for a name; one the ranker all but rules out is no answer, and
             # null says "not found" honestly (measured: no loss under cross-validation).
             found[name] = [c for c in cands if c.score >= MIN_NAME_PROBABILITY]
+    return recalled
 
 
 def _pair_parties(

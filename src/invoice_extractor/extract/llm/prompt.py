@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from ...ingest.document import Document, DocumentKind
 from ...ingest.image import frame_png
 from ...ingest.pdf import render_page
+from ..embedded.seller_hints import seller_hints
 from .limiter import estimate_tokens
 
 INSTRUCTION = """\
@@ -75,7 +76,8 @@ def build_prompt(document: Document, pages: list[int], images: list[bytes]) -> P
         )
         for i, number in enumerate(pages)
     )
-    return Prompt(INSTRUCTION, inputs)
+    hints = seller_hints([document.pages[n - 1] for n in pages])
+    return Prompt(INSTRUCTION + hints, inputs)
 
 
 def page_images(document: Document, pages: list[int], dpi: int) -> list[bytes]:

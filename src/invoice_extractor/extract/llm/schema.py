@@ -26,7 +26,7 @@ from ...model import Invoice
 # Set by the pipeline or the extractor, never read off the page.
 BOOKKEEPING = frozenset(
     {"file", "pages", "status", "extractor", "error", "evidence", "sources", "warnings"}
-)
+) | {"learned_from"}
 
 _KIND_HINTS: dict[type, str] = {
     Decimal: "plain decimal number: '.' as decimal separator, no thousands separator, no "

@@ -1,6 +1,7 @@
 """Invoices of one seller's layout for the seller-memory tests: the due date stands in a sentence
-("Bitte zahlen Sie bis 04.04.2024 ohne Abzug."), which no rule of the engine reads, so only a
-taught layout finds it; everything else is read without help."""
+("Wir erwarten Ihre Überweisung bis 04.04.2024 ohne Abzug."), which no rule of the engine reads
+(no payment-terms word opens it), so only a taught layout finds it; everything else is read
+without help."""
 
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ def seller_pdf(issue: Issue) -> bytes:
         (460, 326, issue.vat, 10),
         (330, 342, "Gesamt", 10),
         (460, 342, issue.total, 10),
-        (50, 420, f"Bitte zahlen Sie bis {issue.due} ohne Abzug.", 10),
+        (50, 420, f"Wir erwarten Ihre Überweisung bis {issue.due} ohne Abzug.", 10),
     ]
     if issue.seller_vat:
         items.append((50, 780, f"Steuer {issue.seller_vat}", 8))

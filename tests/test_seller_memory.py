@@ -75,7 +75,7 @@ def test_editing_the_field_again_replaces_what_was_learned() -> None:
     book.remember(lesson)
     (layout,) = book.entries
     spot = layout.fields["due_date"].right
-    assert spot is not None and spot.label == "bitte zahlen sie bis"
+    assert spot is not None and spot.label == "erwarten ihre uberweisung bis"
     invoice = _read(SECOND, book)
     assert invoice.due_date is not None and invoice.due_date.isoformat() == iso(SECOND.due)
     assert invoice.learned_from["due_date"] == "correction 2026-11-04"
@@ -166,7 +166,7 @@ def test_an_llm_prompt_gets_the_known_sellers_labels_as_hints() -> None:
     with using_seller_memory(book):
         known = build_prompt(_document(SECOND), [1], []).instruction
         unknown = build_prompt(_document(OTHER), [1], []).instruction
-    assert 'due_date: the value after the label "bitte zahlen sie bis"' in known
+    assert 'due_date: the value after the label "erwarten ihre uberweisung bis"' in known
     assert f"the seller is {FIRST.seller}" in known
     assert unknown == INSTRUCTION
     assert build_prompt(_document(SECOND), [1], []).instruction == INSTRUCTION

@@ -58,7 +58,7 @@ def test_a_correction_in_the_review_page_is_shown_as_learned_on_the_next_invoice
     page.wait_for_url("**/sellers")
     expect(page.locator("table.sellers tbody tr")).to_have_count(1)
     expect(page.locator("table.sellers")).to_contain_text(FIRST.seller)
-    expect(page.locator("table.sellers")).to_contain_text("bitte zahlen sie bis")
+    expect(page.locator("table.sellers")).to_contain_text("erwarten ihre uberweisung bis")
     page.screenshot(path=str(ARTIFACTS / "seller-memory-sellers.png"))
     page.get_by_role("button", name="Forget", exact=True).click()
     expect(page.get_by_text("No seller learned yet.")).to_be_visible()

@@ -61,7 +61,7 @@ def test_sellers_are_listed_exported_forgotten_and_imported(
     auth = new_api().auth
     (seller,) = client.get("/api/v1/sellers").get_json()["sellers"]
     assert seller["name"] == FIRST.seller
-    assert seller["fields"]["due_date"]["label"] == "bitte zahlen sie bis"
+    assert seller["fields"]["due_date"]["label"] == "erwarten ihre uberweisung bis"
     assert seller["fields"]["due_date"]["origin"] == "correction"
     assert FIRST.seller in client.get("/sellers").get_data(as_text=True)
     exported = client.get("/api/v1/sellers/export").get_json()
@@ -94,7 +94,7 @@ def test_a_wrong_correction_is_undone_by_editing_the_field_again(
     # ... then right: what the memory holds is replaced.
     assert api.patch(invoice["id"], {"fields": {"due_date": iso(FIRST.due)}}).status_code == 200
     (seller,) = client.get("/api/v1/sellers").get_json()["sellers"]
-    assert seller["fields"]["due_date"]["label"] == "bitte zahlen sie bis"
+    assert seller["fields"]["due_date"]["label"] == "erwarten ihre uberweisung bis"
     assert _read(new_api(), SECOND)["due_date"] == iso(SECOND.due)
 
 

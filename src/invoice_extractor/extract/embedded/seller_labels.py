@@ -1,8 +1,7 @@
-"""A seller's own labels: a confirmed value that no rule proposed ("Wir erwarten Ihre Überweisung bis
-04.04.2024", a total under a heading the lexicon lacks) is found on the page, and the words
+"""A seller's own labels: a confirmed value that no rule proposed ("Wir erwarten Ihre Überweisung
+bis 04.04.2024", a total under a heading the lexicon lacks) is found on the page, and the words
 before it (or the heading above it) become that seller's label for the field. On the seller's
-next invoices the label is looked up again and the value read after it becomes a candidate.
-"""
+next invoices the label is looked up again and the value read after it becomes a candidate."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from invoice_extractor.extract.embedded.ranker import active_model
 from invoice_extractor.ids import check_vat_id, is_valid_bic, is_valid_iban
 from invoice_extractor.model import Invoice, Status
 
-__all__ = ["RULES", "validate"]
+__all__ = ["MATCH_RULES", "RULES", "validate"]
 
 RULES: tuple[tuple[str, str], ...] = (
     ("BR-CO-10", "Sum of line_items amounts equals subtotal."),
@@ -35,6 +35,26 @@ RULES: tuple[tuple[str, str], ...] = (
     ),
 )
 """Every check ``validate`` runs: (id the warning starts with, one-line description)."""
+
+MATCH_RULES: tuple[tuple[str, str], ...] = (
+    (
+        "DUPLICATE",
+        "No earlier invoice of the installation has the same file, the same seller and invoice "
+        "number (normalised), or the same seller, date and total; the warning names it.",
+    ),
+    (
+        "SUPPLIER-IBAN",
+        "payment.iban is the IBAN on file for the seller's supplier (a change is the classic "
+        "payment-fraud signal).",
+    ),
+    (
+        "SUPPLIER-VAT",
+        "seller.vat_id is the supplier's VAT id on file, and that one passes its checksum.",
+    ),
+    ("SUPPLIER-NEW", "seller.vat_id belongs to a supplier already in the supplier list."),
+)
+"""The checks against what the installation knows (``matching/``), run once an invoice is stored;
+their warnings are kept when ``validate`` runs again."""
 
 _TOLERANCE = Decimal("0.01")
 _CENT = Decimal("0.01")

@@ -11,6 +11,7 @@ import time
 
 from ..errors import InvoiceExtractorError
 from ..ingest.loader import load_bytes
+from ..matching.service import check_job
 from ..pipeline import extract_document
 from ..store.models import Job, JobState
 from ..store.repository import Store
@@ -46,4 +47,8 @@ def run_job(store: Store, job: Job, worker: str) -> None:
         return
     # A failed write (database briefly gone) propagates: the worker loop logs it and the job's
     # lease runs out, so it is retried; it must never be recorded as done without its invoices.
-    store.finish(job, worker, invoices, time.perf_counter() - started)
+    if store.finish(job, worker, invoices, time.perf_counter() - started):
+        try:
+            check_job(store, job.session_id, job.id)  # duplicates and suppliers, installation-wide
+        except Exception:  # the invoices are stored; a failed check must not fail the job
+            log.exception("matching checks of job %s failed", job.id)

@@ -166,12 +166,12 @@ def test_matches_show_another_owners_session_without_its_id(store: Store, put: P
 def test_suppliers_are_built_from_invoices_and_linked(store: Store, put: Put) -> None:
     first = put(acme("1"))
     [new] = warnings(store, first, "SUPPLIER-NEW")
-    assert "seller.vat_id DE136695976" in new and "70000 ACME GmbH" in new
+    assert "seller.vat_id DE136695976" in new and "70001 ACME GmbH" in new
     second = put(acme("2", seller=Party(name="Acme")))
     assert warnings(store, second, "SUPPLIER") == []
     with store.db.session() as db:
         [supplier] = db.scalars(select(Supplier)).all()
-        assert (supplier.vat_id, supplier.iban, supplier.account) == ("DE136695976", IBAN, 70000)
+        assert (supplier.vat_id, supplier.iban, supplier.account) == ("DE136695976", IBAN, 70001)
         linked = db.scalars(select(InvoiceRecord.supplier_id)).all()
         assert linked == [supplier.id, supplier.id]
         from invoice_extractor.matching.suppliers import listing

@@ -59,10 +59,10 @@ def _check(store: Store, invoices: Sequence[Invoice], ids: Sequence[int]) -> Non
         for invoice_id, invoice in zip(ids, invoices, strict=True):
             record = db.get(InvoiceRecord, invoice_id)
             if record is not None and invoice.status is not Status.FAILED:
-                _check_one(db, record, invoice)
+                _check_one(db, record, invoice, store.settings.match_new_suppliers)
 
 
-def _check_one(db: Session, record: InvoiceRecord, invoice: Invoice) -> None:
+def _check_one(db: Session, record: InvoiceRecord, invoice: Invoice, flag_new: bool) -> None:
     sha256 = _sha256(db, record)
     before = {m.other_id for m in duplicates.find(db, record, Keys.of_record(record), sha256)}
     keys = Keys.of(invoice)
@@ -73,7 +73,8 @@ def _check_one(db: Session, record: InvoiceRecord, invoice: Invoice) -> None:
     db.flush()
     found: list[str] = []
     if supplier is not None:
-        found.extend(suppliers.checks(supplier, invoice, _is_first(db, supplier, record)))
+        first = _is_first(db, supplier, record)
+        found.extend(suppliers.checks(supplier, invoice, first, flag_new=flag_new))
     found.extend(_duplicate_warnings(db, record, sha256))
     _replace(record, _ALL_PREFIXES, found)
     # The later invoice of a pair carries the warning: refresh those this one's keys concern.

@@ -22,8 +22,9 @@ from ..ids import check_vat_id, normalize_iban, normalize_vat_id
 from ..model import Invoice
 from ..store.models import InvoiceRecord, StoredFile, Supplier, utcnow
 
-FIRST_ACCOUNT = 70000
-"""DATEV creditor accounts (SKR03 / SKR04: 70000-99999) are handed out from here."""
+FIRST_ACCOUNT = 70001
+"""DATEV creditor accounts (SKR03 / SKR04: 70000-99999) are handed out from here; 70000
+itself is the collective account of invoices without a supplier (DATEV export)."""
 
 _LEGAL_FORMS = frozenset(
     [
@@ -179,11 +180,13 @@ def link(db: Session, invoice: Invoice) -> tuple[Supplier | None, bool]:
     return supplier, False
 
 
-def checks(supplier: Supplier, invoice: Invoice, created: bool) -> Iterator[str]:
-    """The supplier warnings of one invoice linked to ``supplier``."""
+def checks(
+    supplier: Supplier, invoice: Invoice, created: bool, *, flag_new: bool = True
+) -> Iterator[str]:
+    """The supplier warnings of one invoice linked to ``supplier`` (``created``: its first)."""
     vat, iban = vat_key(invoice.seller.vat_id), iban_key(invoice.payment.iban)
     if created:
-        if vat:
+        if vat and flag_new:
             yield (
                 f"SUPPLIER-NEW: seller.vat_id {vat}: not in the supplier list; "
                 f"added as supplier {supplier.account} {supplier.name}"

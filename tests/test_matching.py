@@ -59,8 +59,7 @@ def put(store: Store) -> Put:
         _, job = store.add_upload(session_id, invoice.file, data)
         claimed = store.claim(job.id, "w:1")
         assert claimed is not None
-        assert store.finish(claimed, "w:1", [invoice], 0.1)
-        service.check_job(store, session_id, job.id)
+        assert store.finish(claimed, "w:1", [invoice], 0.1, service.on_stored(store))
         with store.db.session() as db:
             return db.scalars(select(InvoiceRecord.id).where(InvoiceRecord.job_id == job.id)).one()
 

@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from ..model import DocumentType, Invoice
 from .csv_export import neutralise
+from .datev import single_rate
 
 XERO_COLUMNS: tuple[str, ...] = (
     "*ContactName",
@@ -93,7 +94,7 @@ def _lines(invoice: Invoice) -> Iterator[_Line]:
                 quantity,
                 price * sign,
                 item.amount * sign,
-                item.tax_rate if item.tax_rate is not None else _only_rate(invoice),
+                item.tax_rate if item.tax_rate is not None else single_rate(invoice),
             )
         return
     net = invoice.tax_exclusive_total or invoice.subtotal
@@ -101,12 +102,7 @@ def _lines(invoice: Invoice) -> Iterator[_Line]:
         net = invoice.total - (invoice.tax_total or Decimal(0))
     if net is not None:
         label = f"Invoice {invoice.invoice_number}" if invoice.invoice_number else "Invoice"
-        yield _Line(label, Decimal(1), net * sign, net * sign, _only_rate(invoice))
-
-
-def _only_rate(invoice: Invoice) -> Decimal | None:
-    rates = {line.rate for line in invoice.tax_lines if line.rate is not None}
-    return rates.pop() if len(rates) == 1 else None
+        yield _Line(label, Decimal(1), net * sign, net * sign, single_rate(invoice))
 
 
 def _tax(line: _Line) -> str:

@@ -20,6 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from ..model import DocumentType, Invoice
+from ..settings import Settings
 
 COLUMNS: tuple[str, ...] = (
     "Umsatz (ohne Soll/Haben-Kz)",
@@ -59,12 +60,38 @@ class DatevOptions:
     expense_account: int = 3400  # Wareneingang (SKR03); 5400 in SKR04
     collective_supplier_account: int = 70000  # for invoices without a supplier of the list
 
+    @classmethod
+    def of(cls, settings: Settings) -> DatevOptions:
+        return cls(
+            consultant=settings.datev_consultant_number,
+            client=settings.datev_client_number,
+            account_length=settings.datev_account_length,
+            chart=settings.datev_chart,
+            expense_account=settings.datev_expense_account,
+            collective_supplier_account=settings.datev_collective_supplier_account,
+        )
+
 
 def tax_key(category: str | None, rate: Decimal | None) -> str:
     """The BU key of a rate ("" where none applies: exempt, zero-rated, unknown)."""
     if rate is None:
         return ""
     return TAX_KEYS.get(((category or "S").upper(), rate.normalize()), "")
+
+
+def single_rate(invoice: Invoice) -> Decimal | None:
+    """The one VAT rate of an invoice: of its tax lines or line items, else the whole percent
+    its tax total is of its net total (19.00 on 100.00: 19); None when there are several."""
+    rates = {line.rate for line in invoice.tax_lines if line.rate is not None}
+    rates |= {item.tax_rate for item in invoice.line_items if item.tax_rate is not None}
+    if rates:
+        return rates.pop() if len(rates) == 1 else None
+    tax, total = invoice.tax_total, invoice.total
+    if tax is None or total is None or total == tax:
+        return None
+    percent = tax / (total - tax) * 100
+    whole = percent.quantize(Decimal(1))
+    return whole if abs(percent - whole) < Decimal("0.05") else None
 
 
 def invoices_to_datev(
@@ -129,8 +156,7 @@ def _bookings(invoice: Invoice, account: int, options: DatevOptions) -> list[str
         if line.base is not None and line.amount is not None
     ]
     if not parts and invoice.total is not None:
-        rates = {item.tax_rate for item in invoice.line_items if item.tax_rate is not None}
-        parts = [(invoice.total, tax_key("S", rates.pop()) if len(rates) == 1 else "")]
+        parts = [(invoice.total, tax_key("S", single_rate(invoice)))]
     credit = invoice.document_type is DocumentType.CREDIT_NOTE
     rows = []
     for gross, key in parts:

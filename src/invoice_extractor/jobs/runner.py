@@ -11,7 +11,7 @@ import time
 
 from ..errors import InvoiceExtractorError
 from ..ingest.loader import load_bytes
-from ..matching.service import check_job
+from ..matching.service import on_stored
 from ..pipeline import extract_document
 from ..store.models import Job, JobState
 from ..store.repository import Store
@@ -47,8 +47,6 @@ def run_job(store: Store, job: Job, worker: str) -> None:
         return
     # A failed write (database briefly gone) propagates: the worker loop logs it and the job's
     # lease runs out, so it is retried; it must never be recorded as done without its invoices.
-    if store.finish(job, worker, invoices, time.perf_counter() - started):
-        try:
-            check_job(store, job.session_id, job.id)  # duplicates and suppliers, installation-wide
-        except Exception:  # the invoices are stored; a failed check must not fail the job
-            log.exception("matching checks of job %s failed", job.id)
+    # The duplicate and supplier checks run in the transaction that stores the invoices: no
+    # reader sees the job done before its invoices carry their DUPLICATE / SUPPLIER warnings.
+    store.finish(job, worker, invoices, time.perf_counter() - started, on_stored(store))

@@ -11,7 +11,7 @@ processed at the same moment by two workers still find each other.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -38,28 +38,30 @@ _ALL_PREFIXES = tuple(f"{code}:" for code, _ in MATCH_RULES)
 _DUPLICATE = "DUPLICATE:"
 
 
-def check_job(store: Store, session_id: str, job_id: int) -> None:
-    """The checks of the invoices one job has just stored."""
-    with store.db.session() as db:
-        ids = list(db.scalars(select(InvoiceRecord.id).where(InvoiceRecord.job_id == job_id)))
-    if ids:
-        _check(store, [v.invoice for v in store.invoices(session_id, ids)], ids)
+def on_stored(store: Store) -> Callable[[Session, list[tuple[InvoiceRecord, Invoice]]], None]:
+    """The hook ``Store.finish`` runs on a job's new invoice rows, in its transaction."""
+
+    def check(db: Session, stored: list[tuple[InvoiceRecord, Invoice]]) -> None:
+        _check(db, store, stored)
+
+    return check
 
 
 def recheck(store: Store, session_id: str, invoice_id: int) -> None:
     """The checks again, on the values the user now sees (after a correction)."""
     view = store.invoice(session_id, invoice_id)
-    _check(store, [view.invoice], [view.id])
-
-
-def _check(store: Store, invoices: Sequence[Invoice], ids: Sequence[int]) -> None:
     with store.db.session() as db:
-        if not store.db.is_sqlite:
-            db.execute(text(f"SELECT pg_advisory_xact_lock({_LOCK_KEY})"))
-        for invoice_id, invoice in zip(ids, invoices, strict=True):
-            record = db.get(InvoiceRecord, invoice_id)
-            if record is not None and invoice.status is not Status.FAILED:
-                _check_one(db, record, invoice, store.settings.match_new_suppliers)
+        record = db.get(InvoiceRecord, view.id)
+        if record is not None:
+            _check(db, store, [(record, view.invoice)])
+
+
+def _check(db: Session, store: Store, stored: Sequence[tuple[InvoiceRecord, Invoice]]) -> None:
+    if not store.db.is_sqlite:
+        db.execute(text(f"SELECT pg_advisory_xact_lock({_LOCK_KEY})"))
+    for record, invoice in stored:
+        if invoice.status is not Status.FAILED:
+            _check_one(db, record, invoice, store.settings.match_new_suppliers)
 
 
 def _check_one(db: Session, record: InvoiceRecord, invoice: Invoice, flag_new: bool) -> None:
@@ -212,7 +214,8 @@ def confirm_not_duplicate(
             others = [other_id]
         for other in others:
             db.add(DuplicateConfirmation(invoice_id=invoice_id, other_id=other, author=author))
-    _check(store, [view.invoice], [view.id])
+        db.flush()
+        _check(db, store, [(record, view.invoice)])
     for other in others:
         _refresh_other(store, other)
 
@@ -257,3 +260,15 @@ def matches(
                 }
             )
         return result
+
+
+def supplier_accounts(store: Store, invoice_ids: Sequence[int]) -> list[int | None]:
+    """The DATEV creditor account of each invoice's supplier (None: not linked to one)."""
+    with store.db.session() as db:
+        rows = db.execute(
+            select(InvoiceRecord.id, Supplier.account)
+            .join(Supplier, Supplier.id == InvoiceRecord.supplier_id)
+            .where(InvoiceRecord.id.in_(invoice_ids))
+        )
+        accounts: dict[int, int] = {invoice_id: account for invoice_id, account in rows}
+    return [accounts.get(i) for i in invoice_ids]

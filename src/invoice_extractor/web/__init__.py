@@ -22,6 +22,7 @@ from .api import api
 from .auth import CookieKeptOnErrors, csrf_token, refuse_cross_site
 from .context import Services
 from .health import health
+from .matching_api import matching_api
 from .pages import pages
 
 
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, *, queue: JobQueue | None = Non
     app.before_request(refuse_cross_site)  # before any blueprint's hook reads the session
     app.register_blueprint(health)  # first: its /healthz (with checks) wins over the pages' one
     app.register_blueprint(api)
+    app.register_blueprint(matching_api)
     app.register_blueprint(pages)
     errors.register(app)
     security.register(app)

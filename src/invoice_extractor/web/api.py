@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from ..errors import BadRequest
+from ..matching.service import recheck
 from ..store.models import JobState, ReviewSession, StoredFile
 from .auth import author, check_csrf, remember_owner
 from .context import owned, services
@@ -97,7 +98,11 @@ def patch_invoice(session_id: str, invoice_id: int) -> Response:
     if reviewed is not None and not isinstance(reviewed, bool):
         raise BadRequest("reviewed must be true or false")
     changes = {k: None if v is None else str(v) for k, v in fields.items()}
-    view = services().store.edit(session_id, invoice_id, changes, author(), reviewed)
+    store = services().store
+    view = store.edit(session_id, invoice_id, changes, author(), reviewed)
+    if changes:  # duplicates and supplier checks on the corrected values
+        recheck(store, session_id, invoice_id)
+        view = store.invoice(session_id, invoice_id)
     return jsonify(view.to_json())
 
 

@@ -10,6 +10,8 @@ from pydantic.json_schema import models_json_schema
 
 from .. import __version__
 from . import schemas
+from .matching_openapi import MODELS as MATCHING_MODELS
+from .matching_openapi import matching_paths
 
 _REF = "#/components/schemas/{model}"
 
@@ -150,7 +152,17 @@ def _paths() -> dict[str, Any]:
                     {
                         "name": "format",
                         "in": "query",
-                        "schema": {"type": "string", "enum": ["csv", "xlsx", "json"]},
+                        "schema": {
+                            "type": "string",
+                            "enum": [
+                                "csv",
+                                "xlsx",
+                                "json",
+                                "datev",
+                                "bills-xero",
+                                "bills-quickbooks",
+                            ],
+                        },
                     },
                     {
                         "name": "kind",
@@ -161,6 +173,7 @@ def _paths() -> dict[str, Any]:
                 "responses": {"200": {"description": "The export file"}, **_ERRORS},
             }
         },
+        **matching_paths(_json, _ref, _ERRORS, _SESSION, _INVOICE),
     }
 
 
@@ -176,6 +189,7 @@ def openapi_document() -> dict[str, Any]:
         schemas.InvoicePatch,
         schemas.Edits,
         schemas.ErrorResponse,
+        *MATCHING_MODELS,
     ]
     _, definitions = models_json_schema([(m, "serialization") for m in models], ref_template=_REF)
     return {

@@ -151,7 +151,7 @@ def find(db: Session, record: InvoiceRecord, keys: Keys, sha256: str) -> list[Ma
         for other in db.scalars(query):
             if same_seller(keys, Keys.of_record(other)):
                 found.setdefault(other.id, "date_total")
-    confirmed = confirmed_pairs(db, record.id)
+    confirmed = confirmed_pairs(db, record.id) if found else set()
     return [
         Match(other_id, reason, _FIELDS[reason])
         for other_id, reason in sorted(found.items())

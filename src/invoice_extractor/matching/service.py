@@ -23,6 +23,7 @@ from ..errors import BadRequest, NotFound
 from ..model import Invoice, Status
 from ..store.models import (
     DuplicateConfirmation,
+    FieldRecord,
     InvoiceRecord,
     ReviewSession,
     StoredFile,
@@ -66,7 +67,13 @@ def _check(db: Session, store: Store, stored: Sequence[tuple[InvoiceRecord, Invo
 
 def _check_one(db: Session, record: InvoiceRecord, invoice: Invoice, flag_new: bool) -> None:
     sha256 = _sha256(db, record)
-    before = {m.other_id for m in duplicates.find(db, record, Keys.of_record(record), sha256)}
+    old_keys = Keys.of_record(record)
+    # A recheck: the later invoices that matched the old values may match no more.
+    before = (
+        {m.other_id for m in duplicates.find(db, record, old_keys, sha256)}
+        if any((old_keys.number, old_keys.date, old_keys.name, old_keys.vat))
+        else set()
+    )
     keys = Keys.of(invoice)
     keys.write(record)
     previous = record.supplier_id
@@ -77,10 +84,11 @@ def _check_one(db: Session, record: InvoiceRecord, invoice: Invoice, flag_new: b
     if supplier is not None:
         first = _is_first(db, supplier, record)
         found.extend(suppliers.checks(supplier, invoice, first, flag_new=flag_new))
-    found.extend(_duplicate_warnings(db, record, sha256))
+    matches = duplicates.find(db, record, keys, sha256)
+    found.extend(_warning(db, m, record) for m in matches if m.other_id < record.id)
     _replace(record, _ALL_PREFIXES, found)
     # The later invoice of a pair carries the warning: refresh those this one's keys concern.
-    after = {m.other_id for m in duplicates.find(db, record, keys, sha256)}
+    after = {m.other_id for m in matches}
     for other_id in sorted(i for i in before | after if i > record.id):
         other = db.get(InvoiceRecord, other_id)
         if other is not None:
@@ -141,18 +149,22 @@ def _described(db: Session, invoice_id: int) -> _Other:
         record.session_id,
         created,
         uploaded,
-        _field(record, "invoice_number"),
+        _field(db, record, "invoice_number"),
         record.match_date,
         record.match_total,
-        _field(record, "seller.name") or (seller.get("name") if isinstance(seller, dict) else None),
+        _field(db, record, "seller.name")
+        or (seller.get("name") if isinstance(seller, dict) else None),
     )
 
 
-def _field(record: InvoiceRecord, path: str) -> str | None:
-    for row in record.fields:
-        if row.path == path:
-            return row.corrected if row.is_corrected else row.value
-    return None
+def _field(db: Session, record: InvoiceRecord, path: str) -> str | None:
+    """A header value as the user sees it (corrected, else extracted)."""
+    row = db.scalars(
+        select(FieldRecord).where(FieldRecord.invoice_id == record.id, FieldRecord.path == path)
+    ).first()
+    if row is None:
+        return None
+    return row.corrected if row.is_corrected else row.value
 
 
 def _replace(record: InvoiceRecord, prefixes: tuple[str, ...], new: Iterable[str]) -> None:

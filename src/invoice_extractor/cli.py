@@ -322,8 +322,14 @@ def _convert(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{label}: EN 16931 still needs: {', '.join(result.missing)}", file=sys.stderr)
         for error in result.xsd_errors:
             print(f"{label}: XSD: {error}", file=sys.stderr)
+        for error in result.rule_errors:
+            print(f"{label}: EN 16931 rule: {error}", file=sys.stderr)
         if result.data is None:
             print(f"{label}: no Factur-X PDF written: its XML fails the XSD", file=sys.stderr)
+        elif out is None and not result.valid:  # stdout takes only XML fit to send
+            print(
+                f"{label}: no XML printed: it fails validation (--out writes it)", file=sys.stderr
+            )
         elif out is None:
             sys.stdout.flush()
             sys.stdout.buffer.write(result.data)

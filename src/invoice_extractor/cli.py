@@ -21,6 +21,7 @@ from .errors import ConfigurationError
 from .evaluation import SUBSETS, find_cases, format_report, run_eval
 from .export.csv_export import invoices_to_csv
 from .export.json_export import invoices_to_json
+from .matching.commands import add_parsers as add_matching_commands
 from .model import Invoice, Status
 from .progress import ProgressBar
 from .settings import Settings
@@ -121,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, help="model file (default: the packaged one)")
     _add_quiet(train)
     train.set_defaults(handler=_train)
+
+    add_matching_commands(commands)  # suppliers, books
 
     synth = commands.add_parser(
         "synth",

@@ -5,6 +5,8 @@ resolution, the IBAN change, the supplier list and its CSV import, the books exp
 from __future__ import annotations
 
 import io
+import re
+import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -203,3 +205,76 @@ def test_books_exports_carry_the_supplier_account(new_api: NewApi, supplier_pdf:
     assert quickbooks[1] == (
         "RE-2024-0815,Nordwind Handel GmbH,05/03/2024,05/03/2024,,,,Consulting,100.00,19%,19.00,EUR"
     )
+
+
+def _browser_session(client: Any) -> tuple[str, str]:
+    """A session made through the start page, as a browser would: (session id, CSRF token)."""
+    page = client.get("/").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert token is not None
+    response = client.post("/sessions", data={"csrf_token": token.group(1)})
+    assert response.status_code == 303
+    return response.headers["Location"].rsplit("/", 1)[-1], token.group(1)
+
+
+def test_the_pages_show_the_badge_the_matches_and_confirm(
+    web_app: Any, client: Any, new_api: NewApi, supplier_pdf: Any
+) -> None:
+    session_id, csrf = _browser_session(client)
+    pdf = supplier_pdf()
+    elsewhere = new_api(web_app.test_client())  # another owner's session holds the first copy
+    [first] = _done(elsewhere, (pdf, "a.pdf"))
+    data = {"files": [(io.BytesIO(pdf), "copy.pdf")]}
+    headers = {"X-CSRF-Token": csrf}
+    assert (
+        client.post(f"/api/v1/sessions/{session_id}/files", data=data, headers=headers).status_code
+        == 202
+    )
+    deadline = time.monotonic() + 30
+    while not client.get(f"/api/v1/sessions/{session_id}/invoices").get_json()["invoices"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    [copy] = client.get(f"/api/v1/sessions/{session_id}/invoices").get_json()["invoices"]
+    listing = client.get(f"/s/{session_id}").get_data(as_text=True)
+    assert "badge-duplicate" in listing and f"/invoices/{copy['id']}/duplicates" in listing
+    page = client.get(f"/s/{session_id}/invoices/{copy['id']}/duplicates").get_data(as_text=True)
+    assert f'#{first["id"]} <span class="state">another session, created' in page
+    assert f'href="/s/{elsewhere.session_id}' not in page  # not the viewer's: no link
+    confirmed = client.post(
+        f"/s/{session_id}/invoices/{copy['id']}/not-duplicate",
+        data={"csrf_token": csrf, "of": str(first["id"])},
+    )
+    assert confirmed.status_code == 303
+    after = client.get(f"/s/{session_id}").get_data(as_text=True)
+    assert "badge-duplicate" not in after
+
+
+def test_the_suppliers_page_imports_and_refuses_with_the_line(client: Any) -> None:
+    assert client.get("/suppliers").status_code == 404  # no session of this installation
+    _, csrf = _browser_session(client)
+    bad = b"name,iban\nAlpha GmbH,DE89370400440532013000\nBeta AG,DE00\n"
+    refused = client.post(
+        "/suppliers/import",
+        data={"csrf_token": csrf, "file": (io.BytesIO(bad), "s.csv")},
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 422
+    text = refused.get_data(as_text=True)
+    assert "nothing imported: line 3: iban &#39;DE00&#39; fails its checksum" in text
+    assert "Alpha GmbH" not in text.split("<tbody>")[1]
+    good = b"name,iban\nAlpha GmbH,DE89370400440532013000\n"
+    client.post(
+        "/suppliers/import",
+        data={"csrf_token": csrf, "file": (io.BytesIO(good), "s.csv")},
+        content_type="multipart/form-data",
+    )
+    page = client.get("/suppliers").get_data(as_text=True)
+    assert 'value="Alpha GmbH"' in page and 'value="70001"' in page
+    supplier_id = re.search(r'data-supplier="(\d+)"', page)
+    assert supplier_id is not None
+    saved = client.post(
+        f"/suppliers/{supplier_id.group(1)}",
+        data={"csrf_token": csrf, "name": "Alpha GmbH", "vat_id": "DE136695977"},
+    )
+    assert saved.status_code == 303
+    assert "VAT id fails its checksum" in client.get("/suppliers").get_data(as_text=True)

@@ -23,6 +23,7 @@ from .auth import CookieKeptOnErrors, csrf_token, refuse_cross_site
 from .context import Services
 from .health import health
 from .matching_api import matching_api
+from .matching_pages import matching_pages
 from .pages import pages
 
 
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, *, queue: JobQueue | None = Non
     app.register_blueprint(api)
     app.register_blueprint(matching_api)
     app.register_blueprint(pages)
+    app.register_blueprint(matching_pages)
     errors.register(app)
     security.register(app)
     worker_queue.start()

@@ -75,6 +75,16 @@
     }
   }
 
+  function warningsCell(inv) {
+    // The matcher's DUPLICATE warning gets a badge linking to the invoice's duplicates page.
+    const cell = el("td", {}, inv.warnings.length ? String(inv.warnings.length) : "");
+    if (inv.warnings.some((w) => w.startsWith("DUPLICATE:"))) {
+      cell.append(" ", el("a", { class: "state state-failed badge-duplicate",
+        href: reviewBase + inv.id + "/duplicates" }, "duplicate"));
+    }
+    return cell;
+  }
+
   function renderInvoices(invoices) {
     const body = document.querySelector("#invoices tbody");
     const picked = new Set([...body.querySelectorAll(".pick:checked")].map((c) => c.value));
@@ -90,7 +100,7 @@
       tr.append(c0, c1, el("td", {}, inv.invoice_number || ""), el("td", {}, inv.issue_date || ""),
         el("td", {}, (inv.seller && inv.seller.name) || ""),
         el("td", { class: "num" }, [inv.total || "", inv.currency || ""].join(" ").trim()),
-        c6, el("td", {}, inv.warnings.length ? String(inv.warnings.length) : ""));
+        c6, warningsCell(inv));
       return tr;
     }));
   }

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -122,3 +123,20 @@ def test_convert_prints_no_xml_that_fails(
 def test_a_party_without_vat_id_keeps_an_unknown_country() -> None:
     invoice = Invoice(file="x", seller=Party(name="A", vat_id="XX123"))
     assert completed(invoice).seller.country is None
+
+
+def test_the_web_export_sends_only_valid_xml(new_api: Any, sample: Invoice) -> None:
+    api = new_api()
+    assert api.upload((SAMPLE.read_bytes(), "sample-invoice.pdf")).status_code == 202
+    api.wait(count=1)
+    [invoice] = api.invoices()
+    refused = api.get(f"/invoices/{invoice['id']}/einvoice?syntax=cii")
+    assert refused.status_code == 422
+    message = refused.get_json()["error"]["message"]
+    assert "missing BT-55 buyer.country" in message and "rule: [BR-" in message
+    fields = {"buyer.country": "DE", "buyer.address": "Musterweg 2, 10115 Berlin"}
+    assert api.patch(invoice["id"], {"fields": fields}).status_code == 200
+    for syntax, root in (("cii", "<rsm:CrossIndustryInvoice "), ("ubl", "<Invoice ")):
+        answer = api.get(f"/invoices/{invoice['id']}/einvoice?syntax={syntax}")
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        assert answer.mimetype == "application/xml" and root in answer.get_data(as_text=True)

@@ -21,6 +21,7 @@ from . import errors, security
 from .api import api
 from .auth import CookieKeptOnErrors, csrf_token, refuse_cross_site
 from .context import Services
+from .einvoice_export import einvoice_api
 from .health import health
 from .matching_api import matching_api
 from .matching_pages import matching_pages
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, *, queue: JobQueue | None = Non
     app.register_blueprint(health)  # first: its /healthz (with checks) wins over the pages' one
     app.register_blueprint(api)
     app.register_blueprint(matching_api)
+    app.register_blueprint(einvoice_api)
     app.register_blueprint(pages)
     app.register_blueprint(matching_pages)
     errors.register(app)

@@ -47,6 +47,28 @@ def matching_paths(
                 "responses": {"200": json(schemas.NotDuplicateResult, "Confirmed"), **errors},
             }
         },
+        f"{s}/einvoice": {
+            "get": {
+                "summary": "The invoice as EN 16931 CII or UBL XML (only when it is valid)",
+                "parameters": [
+                    session,
+                    invoice,
+                    {
+                        "name": "syntax",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": ["cii", "ubl"]},
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "description": "XSD- and rule-valid XML",
+                        "content": {"application/xml": {}},
+                    },
+                    "422": json(schemas.ErrorResponse, "Not valid: what is missing or failing"),
+                    **errors,
+                },
+            }
+        },
         "/suppliers": {
             "get": {
                 "summary": "The supplier list of the installation (format=csv: as CSV)",

@@ -140,3 +140,45 @@ def test_the_web_export_sends_only_valid_xml(new_api: Any, sample: Invoice) -> N
         answer = api.get(f"/invoices/{invoice['id']}/einvoice?syntax={syntax}")
         assert answer.status_code == 200, answer.get_data(as_text=True)
         assert answer.mimetype == "application/xml" and root in answer.get_data(as_text=True)
+
+
+def test_a_line_discount_is_no_line_check_warning_and_is_written_back() -> None:
+    from invoice_extractor.model import LineItem
+    from invoice_extractor.validate import validate
+
+    item = LineItem(
+        description="Kaffee",
+        quantity=Decimal(1),
+        unit_price=Decimal("10.00"),
+        amount=Decimal("9.90"),
+        tax_rate=Decimal(19),
+        allowances=Decimal("0.10"),
+    )
+    invoice = Invoice(file="x", line_items=[item])
+    assert [w for w in validate(invoice).warnings if w.startswith("line_items")] == []
+    wrong = invoice.model_copy(
+        update={"line_items": [item.model_copy(update={"amount": Decimal(9)})]}
+    )
+    [warning] = [w for w in validate(wrong).warnings if w.startswith("line_items")]
+    assert warning == (
+        "line_items.0: quantity x unit_price - allowances != amount (1 x 10.00 - 0.10 != 9)"
+    )
+    syntaxes: tuple[Syntax, ...] = ("cii", "ubl")
+    for syntax in syntaxes:
+        xml = convert(invoice, syntax).data
+        assert xml is not None and b"0.10" in xml
+
+
+def test_the_corpus_line_discount_is_read_and_passes() -> None:
+    corpus = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "factur-x-kit"
+    source = corpus / "ZFdemo_2p1_en16931_67b499beca63e.embedded.xml"
+    if not source.is_file():
+        pytest.skip("needs ../shared/corpus")
+    from invoice_extractor.pipeline import extract_file
+
+    [invoice] = extract_file(source, extractor="einvoice")
+    assert invoice.line_items[0].allowances == Decimal("0.10")
+    assert not [w for w in invoice.warnings if w.startswith("line_items")]
+    result = convert(invoice, "cii")
+    assert result.xsd_errors == []
+    assert not [e for e in result.rule_errors if "BR-4" in e or "line" in e.lower()]

@@ -77,12 +77,12 @@ def _check_one(db: Session, record: InvoiceRecord, invoice: Invoice, flag_new: b
     keys = Keys.of(invoice)
     keys.write(record)
     previous = record.supplier_id
-    supplier, _ = suppliers.link(db, invoice)
+    supplier, created = suppliers.link(db, invoice)
     record.supplier_id = supplier.id if supplier is not None else None
     db.flush()
     found: list[str] = []
     if supplier is not None:
-        first = _is_first(db, supplier, record)
+        first = created or _is_first(db, supplier, record)
         found.extend(suppliers.checks(supplier, invoice, first, flag_new=flag_new))
     matches = duplicates.find(db, record, keys, sha256)
     found.extend(_warning(db, m, record) for m in matches if m.other_id < record.id)
@@ -143,28 +143,24 @@ def _described(db: Session, invoice_id: int) -> _Other:
         .where(InvoiceRecord.id == invoice_id)
     ).one()
     record, uploaded, created = row
-    data = record.data
-    seller = data.get("seller") or {}
+    values = _fields(db, record, "invoice_number", "seller.name")
     return _Other(
         record.session_id,
         created,
         uploaded,
-        _field(db, record, "invoice_number"),
+        values.get("invoice_number"),
         record.match_date,
         record.match_total,
-        _field(db, record, "seller.name")
-        or (seller.get("name") if isinstance(seller, dict) else None),
+        values.get("seller.name"),
     )
 
 
-def _field(db: Session, record: InvoiceRecord, path: str) -> str | None:
-    """A header value as the user sees it (corrected, else extracted)."""
-    row = db.scalars(
-        select(FieldRecord).where(FieldRecord.invoice_id == record.id, FieldRecord.path == path)
-    ).first()
-    if row is None:
-        return None
-    return row.corrected if row.is_corrected else row.value
+def _fields(db: Session, record: InvoiceRecord, *paths: str) -> dict[str, str | None]:
+    """Header values as the user sees them (corrected, else extracted), in one query."""
+    rows = db.scalars(
+        select(FieldRecord).where(FieldRecord.invoice_id == record.id, FieldRecord.path.in_(paths))
+    )
+    return {row.path: row.corrected if row.is_corrected else row.value for row in rows}
 
 
 def _replace(record: InvoiceRecord, prefixes: tuple[str, ...], new: Iterable[str]) -> None:

@@ -93,7 +93,8 @@ def test_the_same_file_in_another_session_is_a_duplicate(store: Store, put: Put)
     assert warnings(store, first, "DUPLICATE") == []
     [warning] = warnings(store, second, "DUPLICATE")
     assert warning.startswith("DUPLICATE: file: the same file as invoice #")
-    assert f"#{first} (INV-2024-001 of 2024-03-05" in warning
+    # Another session (maybe another owner's): named by id and dates, never by its contents.
+    assert f"#{first} (of 2024-03-05, uploaded " in warning and "INV-2024-001" not in warning
     assert "in another session (created " in warning
     assert status(store, second) == "needs_review"
 
@@ -160,6 +161,7 @@ def test_matches_show_another_owners_session_without_its_id(store: Store, put: P
     [match] = service.matches(store, mine, second, [mine])
     assert match["invoice_id"] == first and match["session_id"] is None
     assert match["same_session"] is False and match["issue_date"] == "2024-03-05"
+    assert (match["invoice_number"], match["total"], match["seller"]) == (None, None, None)
 
 
 def test_suppliers_are_built_from_invoices_and_linked(store: Store, put: Put) -> None:
@@ -202,3 +204,11 @@ def test_a_failed_invoice_is_not_matched(store: Store, put: Put) -> None:
     assert warnings(store, failed) == []
     with store.db.session() as db:
         assert db.scalars(select(Supplier)).all() == []
+
+
+def test_same_date_and_total_with_clearly_other_numbers_is_no_duplicate(
+    store: Store, put: Put
+) -> None:
+    put(acme("INV-A-1"))
+    second = put(acme("INV-B-2"))
+    assert warnings(store, second, "DUPLICATE") == []

@@ -95,6 +95,16 @@ def same_seller(a: Keys, b: Keys) -> bool:
     return False
 
 
+_OCR_FOLD = str.maketrans("OQDILSBZG", "001115828")
+
+
+def numbers_agree(a: str | None, b: str | None) -> bool:
+    """Whether two invoice numbers may be one read twice: either is missing, or they are equal
+    once the letters OCR confuses with digits are folded (``1NV-2O24-00l`` = ``INV-2024-001``).
+    Two clearly different numbers are two invoices, however alike their date and total."""
+    return a is None or b is None or a.translate(_OCR_FOLD) == b.translate(_OCR_FOLD)
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
     """Another invoice this one duplicates (or is duplicated by): why, and by which fields."""
@@ -149,7 +159,8 @@ def find(db: Session, record: InvoiceRecord, keys: Keys, sha256: str) -> list[Ma
             InvoiceRecord.id != record.id,
         )
         for other in db.scalars(query):
-            if same_seller(keys, Keys.of_record(other)):
+            theirs = Keys.of_record(other)
+            if same_seller(keys, theirs) and numbers_agree(keys.number, theirs.number):
                 found.setdefault(other.id, "date_total")
     confirmed = confirmed_pairs(db, record.id) if found else set()
     return [

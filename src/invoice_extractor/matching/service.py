@@ -107,15 +107,17 @@ def _duplicate_warnings(db: Session, record: InvoiceRecord, sha256: str) -> list
 
 
 def _warning(db: Session, match: Match, record: InvoiceRecord) -> str:
+    """The warning names the earlier invoice; one of another session (maybe another owner's) only
+    by its id, its date and its session's date: the text is stored, whoever reads it later."""
     other = _described(db, match.other_id)
-    where = (
-        "in this session"
-        if other.session_id == record.session_id
-        else f"in another session (created {other.session_created:%Y-%m-%d})"
-    )
+    if other.session_id == record.session_id:
+        label, where = other.label, "in this session"
+    else:
+        label = f"of {other.issue_date.isoformat()}" if other.issue_date else "undated"
+        where = f"in another session (created {other.session_created:%Y-%m-%d})"
     return (
         f"DUPLICATE: {', '.join(match.fields)}: {match.description} as invoice "
-        f"#{match.other_id} ({other.label}, uploaded {other.uploaded:%Y-%m-%d} {where})"
+        f"#{match.other_id} ({label}, uploaded {other.uploaded:%Y-%m-%d} {where})"
     )
 
 
@@ -257,10 +259,11 @@ def matches(
                     "relation": "earlier" if match.other_id < invoice_id else "later",
                     "reason": match.reason,
                     "fields": list(match.fields),
-                    "invoice_number": other.number,
+                    # Another owner's invoice: its dates only, never its contents.
+                    "invoice_number": other.number if mine else None,
                     "issue_date": other.issue_date.isoformat() if other.issue_date else None,
-                    "total": other.total,
-                    "seller": other.seller,
+                    "total": other.total if mine else None,
+                    "seller": other.seller if mine else None,
                     "uploaded_at": other.uploaded.isoformat(),
                     "session_created_at": other.session_created.isoformat(),
                     "same_session": other.session_id == session_id,

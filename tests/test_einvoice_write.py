@@ -498,9 +498,10 @@ def test_convert_reports_missing_terms_and_xsd_errors_and_exits_1(
     incomplete = full().model_copy(update={"issue_date": None, "currency": None})
     fake_pipeline(_stand_in(incomplete))
     code, out, err = _run(capsys, "convert", str(make_pdf([["x"]], "a.pdf")), "--to", "cii")
-    assert code == 1 and out.startswith("<?xml")  # written for the user to complete
+    assert code == 1 and out == ""  # XML that fails is never printed as if it were good
     assert "a.pdf: EN 16931 still needs: BT-2 issue_date, BT-5 currency" in err
     assert "a.pdf: XSD: line" in err
+    assert "a.pdf: no XML printed: it fails validation (--out writes it)" in err
 
 
 def test_convert_exits_1_when_the_extraction_fails(

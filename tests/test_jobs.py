@@ -18,7 +18,7 @@ from invoice_extractor.jobs.inprocess import InProcessQueue
 from invoice_extractor.model import Invoice
 from invoice_extractor.settings import Settings
 from invoice_extractor.store.models import FieldRecord, InvoiceRecord, Job, JobState, utcnow
-from invoice_extractor.store.repository import Store
+from invoice_extractor.store.repository import Hook, Store
 
 if TYPE_CHECKING:
     from conftest import InvoicePdf
@@ -251,11 +251,13 @@ def test_a_worker_survives_a_failed_write_of_a_result(
     real_finish = store.finish
     calls: list[int] = []
 
-    def flaky_finish(job: Job, worker: str, invoices: list[Invoice], seconds: float) -> bool:
+    def flaky_finish(
+        job: Job, worker: str, invoices: list[Invoice], seconds: float, hook: Hook = None
+    ) -> bool:
         calls.append(job.id)
         if len(calls) == 1:
             raise RuntimeError("database went away for a moment")
-        return real_finish(job, worker, invoices, seconds)
+        return real_finish(job, worker, invoices, seconds, hook)
 
     monkeypatch.setattr(store, "finish", flaky_finish)
     session_id, ids = _jobs(store, 2, invoice_pdf())

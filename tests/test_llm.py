@@ -84,7 +84,16 @@ def test_the_response_schema_is_the_invoice_model_less_its_bookkeeping() -> None
     assert total["type"] == "string" and "decimal" in total["description"]
     assert schema["properties"]["issue_date"]["anyOf"][0]["format"] == "date"
     item = schema["properties"]["line_items"]["items"]["properties"]
-    assert set(item) == {"description", "quantity", "unit", "unit_price", "amount", "tax_rate"}
+    assert set(item) == {
+        "description",
+        "quantity",
+        "unit",
+        "unit_price",
+        "amount",
+        "tax_rate",
+        "allowances",
+        "charges",
+    }
 
 
 # --- the two backends through their SDKs ------------------------------------------------------

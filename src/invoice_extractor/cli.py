@@ -22,6 +22,7 @@ from .errors import ConfigurationError
 from .evaluation import SUBSETS, find_cases, format_report, run_eval
 from .export.csv_export import invoices_to_csv
 from .export.json_export import invoices_to_json
+from .matching.commands import add_parsers as add_supplier_commands
 from .model import Invoice, Status
 from .progress import ProgressBar
 from .seller_commands import add_seller_commands, seller_store
@@ -128,6 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, help="model file (default: the packaged one)")
     _add_quiet(train)
     train.set_defaults(handler=_train)
+
+    add_supplier_commands(commands)  # suppliers, books
 
     synth = commands.add_parser(
         "synth",
@@ -335,8 +338,14 @@ def _convert(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{label}: EN 16931 still needs: {', '.join(result.missing)}", file=sys.stderr)
         for error in result.xsd_errors:
             print(f"{label}: XSD: {error}", file=sys.stderr)
+        for error in result.rule_errors:
+            print(f"{label}: EN 16931 rule: {error}", file=sys.stderr)
         if result.data is None:
             print(f"{label}: no Factur-X PDF written: its XML fails the XSD", file=sys.stderr)
+        elif out is None and not result.valid:  # stdout takes only XML fit to send
+            print(
+                f"{label}: no XML printed: it fails validation (--out writes it)", file=sys.stderr
+            )
         elif out is None:
             sys.stdout.flush()
             sys.stdout.buffer.write(result.data)

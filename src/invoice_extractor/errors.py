@@ -66,6 +66,12 @@ class NotAnInvoice(InputError):
     code = "not_an_invoice"
 
 
+class InvalidSupplierCsv(InputError):
+    """A supplier list (CSV) that cannot be imported whole; the message names each bad line."""
+
+    code = "invalid_supplier_csv"
+
+
 class NoTextLayer(InputError):
     """No page has text to read (a scanned PDF without OCR)."""
 

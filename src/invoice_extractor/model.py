@@ -67,6 +67,8 @@ class LineItem(_Strict):
     unit_price: Amount | None = None  # BT-146
     amount: Amount | None = None  # BT-131, line net amount
     tax_rate: Amount | None = None  # BT-152
+    allowances: Amount | None = None  # BT-136, the line's allowances (discounts) summed
+    charges: Amount | None = None  # BT-141, the line's charges summed
 
 
 class Evidence(_Strict):

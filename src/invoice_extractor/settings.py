@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -178,6 +178,46 @@ class Settings(BaseModel):
         100000,
         ge=1,
         description="Most purchase-order lines or bank transactions in one imported file.",
+    )
+
+    match_new_suppliers: bool = Field(
+        True,
+        description="Warn (SUPPLIER-NEW) on an invoice whose seller VAT id is not yet in the "
+        "supplier list; the supplier is added either way.",
+    )
+    datev_consultant_number: int = Field(
+        1001, ge=1001, le=9999999, description="DATEV export: the tax advisor's Beraternummer."
+    )
+    datev_client_number: int = Field(
+        1, ge=1, le=99999, description="DATEV export: the client's Mandantennummer."
+    )
+    datev_account_length: int = Field(
+        4, ge=4, le=8, description="DATEV export: length of the general ledger accounts."
+    )
+    datev_chart: Literal["03", "04"] = Field(
+        "03", description="DATEV export: chart of accounts, 03 (SKR03) or 04 (SKR04)."
+    )
+    datev_expense_account: int = Field(
+        3400,
+        ge=1,
+        description="DATEV export: the expense account every invoice is booked to "
+        "(3400 Wareneingang in SKR03; 5400 in SKR04).",
+    )
+    datev_collective_supplier_account: int = Field(
+        70000,
+        ge=1,
+        description="DATEV export: the creditor account of invoices whose seller is in no "
+        "supplier list entry (suppliers get 70001 and up).",
+    )
+    bills_date_format: str = Field(
+        "%d/%m/%Y",
+        description="Bills CSV export (Xero, QuickBooks): date format, as the organisation's "
+        "region expects it (%m/%d/%Y in the US).",
+    )
+    bills_account_code: str | None = Field(
+        None,
+        description="Bills CSV export: the expense account code of every line (Xero's "
+        "AccountCode, QuickBooks' Account); default: left to the importer's mapping.",
     )
 
     @classmethod

@@ -14,7 +14,7 @@ from invoice_extractor.extract.embedded.ranker import active_model
 from invoice_extractor.ids import check_vat_id, is_valid_bic, is_valid_iban
 from invoice_extractor.model import Invoice, Status
 
-__all__ = ["RULES", "review_threshold", "uncertain_fields", "validate"]
+__all__ = ["MATCH_RULES", "RULES", "review_threshold", "uncertain_fields", "validate"]
 
 RULES: tuple[tuple[str, str], ...] = (
     ("BR-CO-10", "Sum of line_items amounts equals subtotal."),
@@ -23,7 +23,11 @@ RULES: tuple[tuple[str, str], ...] = (
     ("BR-CO-15", "total equals tax_exclusive_total + tax_total."),
     ("BR-CO-16", "amount_due equals total - prepaid."),
     ("BR-CO-17", "Each tax line amount equals base x rate / 100, rounded half-up to 2 decimals."),
-    ("line_items.N", "Each line item's amount equals quantity x unit_price."),
+    (
+        "line_items.N",
+        "Each line item's amount equals quantity x unit_price, less its allowances and plus its "
+        "charges.",
+    ),
     ("IBAN", "payment.iban passes the ISO 13616 checksum and country length."),
     ("VAT", "seller.vat_id and buyer.vat_id pass their country's checksum, where one is known."),
     ("BIC", "payment.bic is a well-formed 8 or 11 character BIC with a valid country."),
@@ -35,6 +39,26 @@ RULES: tuple[tuple[str, str], ...] = (
     ),
 )
 """Every check ``validate`` runs: (id the warning starts with, one-line description)."""
+
+MATCH_RULES: tuple[tuple[str, str], ...] = (
+    (
+        "DUPLICATE",
+        "No earlier invoice of the installation has the same file, the same seller and invoice "
+        "number (normalised), or the same seller, date and total; the warning names it.",
+    ),
+    (
+        "SUPPLIER-IBAN",
+        "payment.iban is the IBAN on file for the seller's supplier (a change is the classic "
+        "payment-fraud signal).",
+    ),
+    (
+        "SUPPLIER-VAT",
+        "seller.vat_id is the supplier's VAT id on file, and that one passes its checksum.",
+    ),
+    ("SUPPLIER-NEW", "seller.vat_id belongs to a supplier already in the supplier list."),
+)
+"""The checks against what the installation knows (``matching/``), run once an invoice is stored;
+their warnings are kept when ``validate`` runs again."""
 
 _TOLERANCE = Decimal("0.01")
 _CENT = Decimal("0.01")
@@ -139,9 +163,14 @@ def _br_co_17(inv: Invoice) -> Iterator[str]:
             )
 
 
-def _line_ok(quantity: Decimal, unit_price: Decimal, amount: Decimal) -> bool:
-    # Prices may be quoted per 10, 100 or 1000 units (BT-149 base quantity).
-    return any(_product_ok(quantity * unit_price / base, amount) for base in _PRICE_BASES)
+def _line_ok(
+    quantity: Decimal, unit_price: Decimal, amount: Decimal, adjustment: Decimal = _ZERO
+) -> bool:
+    # Prices may be quoted per 10, 100 or 1000 units (BT-149 base quantity); the line's own
+    # allowances and charges (BT-136, BT-141) come off and on the product.
+    return any(
+        _product_ok(quantity * unit_price / base + adjustment, amount) for base in _PRICE_BASES
+    )
 
 
 _PRICE_BASES = (Decimal(1), Decimal(10), Decimal(100), Decimal(1000))
@@ -165,10 +194,24 @@ def _line_items(inv: Invoice) -> Iterator[str]:
     for i, item in enumerate(inv.line_items):
         if item.quantity is None or item.unit_price is None or item.amount is None:
             continue
-        if not _line_ok(item.quantity, item.unit_price, item.amount):
+        adjustment = (item.charges or _ZERO) - (item.allowances or _ZERO)
+        if not _line_ok(item.quantity, item.unit_price, item.amount, adjustment):
+            terms = "".join(
+                f" {sign} {name}"
+                for sign, name, value in (
+                    ("-", "allowances", item.allowances),
+                    ("+", "charges", item.charges),
+                )
+                if value is not None
+            )
+            values = "".join(
+                f" {sign} {_fmt(value)}"
+                for sign, value in (("-", item.allowances), ("+", item.charges))
+                if value is not None
+            )
             yield (
-                f"line_items.{i}: quantity x unit_price != amount "
-                f"({_fmt(item.quantity)} x {_fmt(item.unit_price)} != {_fmt(item.amount)})"
+                f"line_items.{i}: quantity x unit_price{terms} != amount "
+                f"({_fmt(item.quantity)} x {_fmt(item.unit_price)}{values} != {_fmt(item.amount)})"
             )
 
 

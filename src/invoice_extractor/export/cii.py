@@ -172,6 +172,11 @@ def _rate_of(base: Decimal, tax: Decimal) -> Decimal:
 # --- the CII document -----------------------------------------------------------------------
 
 
+LINE_REASON_CODES = {False: "95", True: "ZZZ"}
+"""Reason codes of a line's allowances (UNTDID 5189 95, discount) and charges (UNTDID 7161 ZZZ,
+mutually defined): the model keeps the amounts, not the reasons."""
+
+
 def invoice_to_cii(invoice: Invoice) -> bytes:
     """The invoice as Factur-X EN16931 CII XML (UTF-8, with declaration), in XSD order."""
     root = etree.Element(f"{{{RSM}}}CrossIndustryInvoice", nsmap=_NSMAP)
@@ -213,6 +218,12 @@ def _line_item(parent: _Element, number: int, item: LineItem, breakdown: list[Ta
     settlement = sub(line, "ram:SpecifiedLineTradeSettlement")
     category, rate = line_tax(item, breakdown)
     _trade_tax(settlement, category=category, rate=rate)
+    for charge, value in ((False, item.allowances), (True, item.charges)):
+        if value is not None:  # BG-27 / BG-28, with a reason code (BR-42 / BR-44)
+            node = sub(settlement, "ram:SpecifiedTradeAllowanceCharge")
+            sub(sub(node, "ram:ChargeIndicator"), "udt:Indicator", "true" if charge else "false")
+            sub(node, "ram:ActualAmount", fmt_amount(value))
+            sub(node, "ram:ReasonCode", LINE_REASON_CODES[charge])
     summation = sub(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation")
     sub(summation, "ram:LineTotalAmount", _amount(item.amount))
 

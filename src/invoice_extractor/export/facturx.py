@@ -22,6 +22,7 @@ from lxml import etree
 
 from ..model import Invoice
 from .cii import RAM, RSM, UDT, invoice_to_cii, line_tax, tax_breakdown
+from .en16931_rules import completed, rule_errors
 from .ubl import invoice_to_ubl
 
 __all__ = [
@@ -218,21 +219,28 @@ class Conversion:
     data: bytes | None
     xsd_errors: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    rule_errors: list[str] = field(default_factory=list)  # EN 16931 business rules
 
     @property
     def valid(self) -> bool:
-        return self.data is not None and not self.xsd_errors
+        """Written, XSD-valid and passing the EN 16931 rules: fit to send."""
+        return self.data is not None and not self.xsd_errors and not self.rule_errors
 
 
 def convert(invoice: Invoice, target: Target, pdf: bytes | None = None) -> Conversion:
     """``invoice`` as CII or UBL XML, or as ``pdf`` with its CII XML embedded (``facturx``).
 
-    XML is returned even when it fails the XSD (the user completes it); a Factur-X PDF is made
-    only from XML that passes, since it claims to carry a valid e-invoice.
+    What EN 16931 derives is completed first (``completed``), and XML that passes the XSD is
+    checked against the EN 16931 rules. XML is returned even when it fails (the user completes
+    it); a Factur-X PDF is made only from XML that passes the XSD, since it claims to carry a
+    valid e-invoice.
     """
     syntax: Syntax = "ubl" if target == "ubl" else "cii"
+    invoice = completed(invoice)
     xml = invoice_to_ubl(invoice) if syntax == "ubl" else invoice_to_cii(invoice)
     result = Conversion(xml, validate_xml(xml, syntax), missing_mandatory(invoice))
+    if not result.xsd_errors:
+        result.rule_errors = rule_errors(xml, syntax, invoice)
     if target == "facturx":
         if pdf is None:
             raise ValueError("a Factur-X PDF needs the invoice's PDF")

@@ -15,6 +15,7 @@ from ..model import DocumentType, Invoice, LineItem, Party, TaxLine
 from .cii import (
     DEFAULT_UNIT,
     GUIDELINE_ID,
+    LINE_REASON_CODES,
     fmt_amount,
     fmt_decimal,
     line_tax,
@@ -144,6 +145,12 @@ def _line(
     if quantity is not None:
         quantity.set("unitCode", item.unit or DEFAULT_UNIT)
     _money(line, "cbc:LineExtensionAmount", item.amount, currency)
+    for charge, value in ((False, item.allowances), (True, item.charges)):
+        if value is not None:  # BG-27 / BG-28, with a reason code (BR-42 / BR-44)
+            node = sub(line, "cac:AllowanceCharge")
+            sub(node, "cbc:ChargeIndicator", "true" if charge else "false")
+            sub(node, "cbc:AllowanceChargeReasonCode", LINE_REASON_CODES[charge])
+            _money(node, "cbc:Amount", value, currency)
     product = sub(line, "cac:Item")
     sub(product, "cbc:Name", item.description)
     _category(product, "cac:ClassifiedTaxCategory", *line_tax(item, breakdown))

@@ -12,6 +12,7 @@ import time
 from ..errors import InvoiceExtractorError
 from ..ingest.loader import load_bytes
 from ..matching.purchase_orders import check_job
+from ..matching.service import on_stored
 from ..pipeline import extract_document
 from ..store.models import Job, JobState
 from ..store.repository import Store
@@ -50,7 +51,9 @@ def run_job(store: Store, job: Job, worker: str) -> None:
         return
     # A failed write (database briefly gone) propagates: the worker loop logs it and the job's
     # lease runs out, so it is retried; it must never be recorded as done without its invoices.
-    if store.finish(job, worker, invoices, time.perf_counter() - started):
+    # The duplicate and supplier checks run in the transaction that stores the invoices: no
+    # reader sees the job done before its invoices carry their DUPLICATE / SUPPLIER warnings.
+    if store.finish(job, worker, invoices, time.perf_counter() - started, on_stored(store)):
         _check_purchase_orders(store, job.id)
 
 

@@ -4,15 +4,17 @@ to another run, and everything uploaded stays referenced from here.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -115,7 +117,10 @@ class InvoiceRecord(Base):
     """One extracted invoice: the SCHEMA.md object as extracted, and its review state."""
 
     __tablename__ = "invoices"
-    __table_args__ = (UniqueConstraint("job_id", "position"),)
+    __table_args__ = (
+        UniqueConstraint("job_id", "position"),
+        Index("ix_invoices_match_date_total", "match_date", "match_total"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[str] = mapped_column(
@@ -129,6 +134,14 @@ class InvoiceRecord(Base):
     reviewed: Mapped[bool] = mapped_column(Boolean, default=False)
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     reviewed_by: Mapped[str | None] = mapped_column(String(128), default=None)
+    # Duplicate and supplier matching (``matching/``): normalised keys of the values the user sees.
+    match_number: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    match_date: Mapped[date | None] = mapped_column(Date, default=None)
+    match_total: Mapped[str | None] = mapped_column(String(40), default=None)
+    match_vat: Mapped[str | None] = mapped_column(String(40), default=None)
+    match_name: Mapped[str | None] = mapped_column(String(128), default=None)
+    match_iban: Mapped[str | None] = mapped_column(String(40), default=None)
+    supplier_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
 
     fields: Mapped[list[FieldRecord]] = relationship(
         back_populates="invoice", cascade="all, delete-orphan", order_by="FieldRecord.id"
@@ -210,3 +223,36 @@ class SellerKey(Base):
     seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(8))  # "vat", "iban" or "name"
     value: Mapped[str] = mapped_column(String(200), index=True)
+
+
+class Supplier(Base):
+    """A known supplier of the installation: built from invoices, edited or imported (CSV)."""
+
+    __tablename__ = "suppliers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    name_key: Mapped[str] = mapped_column(String(128), index=True)
+    vat_id: Mapped[str | None] = mapped_column(String(40), default=None, unique=True)
+    iban: Mapped[str | None] = mapped_column(String(40), default=None)
+    address: Mapped[str | None] = mapped_column(Text, default=None)
+    country: Mapped[str | None] = mapped_column(String(2), default=None)
+    account: Mapped[int] = mapped_column(Integer, unique=True)  # DATEV creditor account
+    source: Mapped[str] = mapped_column(String(16))  # invoice | import | edit
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class DuplicateConfirmation(Base):
+    """A clerk's word that an invoice is not a duplicate of an earlier one (never deleted)."""
+
+    __tablename__ = "duplicate_confirmations"
+    __table_args__ = (UniqueConstraint("invoice_id", "other_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(
+        ForeignKey("invoices.id", ondelete="CASCADE"), index=True
+    )
+    other_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"))
+    author: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

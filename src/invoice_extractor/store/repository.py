@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
 
 from ..errors import BadRequest, NotFound, SessionFull, StorageError
 from ..model import Invoice
@@ -33,6 +34,8 @@ from .pages import PageImages
 from .review_facts import review_facts
 from .sellers import SellerBook
 from .sessions import SessionAdmin
+
+Hook = Callable[[Session, list[tuple[InvoiceRecord, Invoice]]], None] | None
 
 
 def token_hash(token: str) -> str:
@@ -202,7 +205,9 @@ class Store:
                 )
             )
 
-    def finish(self, job: Job, worker: str, invoices: list[Invoice], seconds: float) -> bool:
+    def finish(
+        self, job: Job, worker: str, invoices: list[Invoice], seconds: float, hook: Hook = None
+    ) -> bool:
         """Store the job's invoices and mark it done, once: a second run replaces, never adds.
 
         The conditional UPDATE comes first and is the guard: only the worker holding the job can
@@ -225,8 +230,11 @@ class Store:
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
                 return False  # another worker took the job over (our lease ran out)
             db.execute(delete(InvoiceRecord).where(InvoiceRecord.job_id == job.id))
-            for position, invoice in enumerate(invoices):
-                db.add(_record(job, position, invoice))
+            records = [_record(job, position, invoice) for position, invoice in enumerate(invoices)]
+            db.add_all(records)
+            if hook is not None:  # the matcher's checks, in this transaction
+                db.flush()
+                hook(db, list(zip(records, invoices, strict=True)))
             return True
 
     # -- invoices, fields and edits -----------------------------------------------------------

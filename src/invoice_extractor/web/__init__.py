@@ -21,12 +21,15 @@ from . import errors, security
 from .api import api
 from .auth import CookieKeptOnErrors, csrf_token, refuse_cross_site
 from .context import Services
+from .einvoice_export import einvoice_api
 from .health import health
 from .manage import manage
 from .matching_api import matching_api
 from .matching_pages import matching_pages
 from .pages import STATIC_MAX_AGE, pages
 from .sellers import sellers
+from .supplier_api import supplier_api
+from .supplier_pages import supplier_pages
 
 
 def create_app(settings: Settings | None = None, *, queue: JobQueue | None = None) -> Flask:
@@ -65,6 +68,9 @@ def create_app(settings: Settings | None = None, *, queue: JobQueue | None = Non
     app.register_blueprint(pages)
     app.register_blueprint(matching_pages)
     app.register_blueprint(sellers)
+    app.register_blueprint(einvoice_api)
+    app.register_blueprint(supplier_api)
+    app.register_blueprint(supplier_pages)
     errors.register(app)
     security.register(app)
     worker_queue.start()

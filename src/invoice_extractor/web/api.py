@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from ..errors import BadRequest
+from ..matching.service import recheck
 from ..store.models import JobState, ReviewSession, StoredFile
 from ..store.seller_teaching import edit_and_learn
 from .auth import author, check_csrf, remember_owner
@@ -112,8 +113,9 @@ def patch_invoice(session_id: str, invoice_id: int) -> Response:
     if set(changes) & set(view.corrected):
         store.admin.reground(session_id, invoice_id, changes, store.settings.max_pages)
         view = store.invoice(session_id, invoice_id)
-    if changes:
-        view = recheck_after_edit(session_id, invoice_id) or view
+    if changes:  # duplicates and supplier checks, then the PO check, on the corrected values
+        recheck(store, session_id, invoice_id)
+        view = recheck_after_edit(session_id, invoice_id) or store.invoice(session_id, invoice_id)
     return jsonify({**view.to_json(), "learned": learned})
 
 

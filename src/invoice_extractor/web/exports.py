@@ -8,16 +8,20 @@ from typing import TYPE_CHECKING
 from flask import Response
 
 from ..errors import BadRequest
+from ..export.bills_csv import bills_to_csv
 from ..export.csv_export import Review, invoices_to_csv, line_items_to_csv
+from ..export.datev import DatevOptions, invoices_to_datev
 from ..export.json_export import invoices_to_json
 from ..export.xlsx_export import invoices_to_xlsx
+from ..matching.service import supplier_accounts
 from ..matching.views import MatchState, match_states
+from ..store.models import utcnow
 from .context import services
 
 if TYPE_CHECKING:
     from ..store.repository import InvoiceView
 
-FORMATS = ("csv", "xlsx", "json")
+FORMATS = ("csv", "xlsx", "json", "datev", "bills-xero", "bills-quickbooks")
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -40,8 +44,26 @@ def export(session_id: str, fmt: str, kind: str, ids: list[int] | None) -> Respo
     states = match_states(services().store, [view.id for view in views])
     reviews = [_review(view, states.get(view.id)) for view in views]
     stem = f"invoices-{session_id[:8]}" + ("-items" if kind == "items" else "")
-    if fmt == "json":
-        body: str | bytes = invoices_to_json(invoices, reviews)
+    if fmt == "datev":
+        body: str | bytes = invoices_to_datev(
+            invoices,
+            supplier_accounts(services().store, [v.id for v in views]),
+            DatevOptions.of(services().store.settings),
+            utcnow(),
+        )
+        mimetype, fmt, stem = "text/csv; charset=windows-1252", "csv", f"EXTF_{stem}"
+    elif fmt.startswith("bills-"):
+        settings = services().store.settings
+        layout = fmt.removeprefix("bills-")
+        body = bills_to_csv(
+            invoices,
+            layout,
+            date_format=settings.bills_date_format,
+            account_code=settings.bills_account_code,
+        )
+        mimetype, fmt, stem = "text/csv", "csv", f"bills-{layout}-{session_id[:8]}"
+    elif fmt == "json":
+        body = invoices_to_json(invoices, reviews)
         mimetype = "application/json"
     elif fmt == "xlsx":
         body, mimetype = invoices_to_xlsx(invoices, reviews), _XLSX

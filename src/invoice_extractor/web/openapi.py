@@ -14,6 +14,8 @@ from .matching_openapi import matching_paths
 from .openapi_manage import manage_paths
 from .seller_openapi import MODELS as SELLER_MODELS
 from .seller_openapi import seller_paths
+from .supplier_openapi import MODELS as SUPPLIER_MODELS
+from .supplier_openapi import supplier_paths
 
 _REF = "#/components/schemas/{model}"
 
@@ -154,7 +156,17 @@ def _paths() -> dict[str, Any]:
                     {
                         "name": "format",
                         "in": "query",
-                        "schema": {"type": "string", "enum": ["csv", "xlsx", "json"]},
+                        "schema": {
+                            "type": "string",
+                            "enum": [
+                                "csv",
+                                "xlsx",
+                                "json",
+                                "datev",
+                                "bills-xero",
+                                "bills-quickbooks",
+                            ],
+                        },
                     },
                     {
                         "name": "kind",
@@ -165,6 +177,7 @@ def _paths() -> dict[str, Any]:
                 "responses": {"200": {"description": "The export file"}, **_ERRORS},
             }
         },
+        **supplier_paths(_json, _ref, _ERRORS, _SESSION, _INVOICE),
     }
 
 
@@ -182,6 +195,7 @@ def openapi_document() -> dict[str, Any]:
         schemas.ErrorResponse,
         *matching_schemas.MODELS,
         *SELLER_MODELS,
+        *SUPPLIER_MODELS,
     ]
     _, definitions = models_json_schema([(m, "serialization") for m in models], ref_template=_REF)
     return {

@@ -133,3 +133,65 @@ class ErrorBody(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorBody
+
+
+class DuplicateMatch(BaseModel):
+    """Another invoice of the installation this one duplicates (or that duplicates it)."""
+
+    invoice_id: int
+    relation: str = Field(description="earlier (this one is the copy) or later")
+    reason: str = Field(description="file, number (seller + invoice number) or date_total")
+    fields: list[str]
+    invoice_number: str | None
+    issue_date: str | None
+    total: str | None
+    seller: str | None
+    uploaded_at: str
+    session_created_at: str
+    same_session: bool
+    url: str | None = Field(description="Its review page, where the viewer owns its session")
+
+
+class Duplicates(BaseModel):
+    duplicates: list[DuplicateMatch]
+
+
+class NotDuplicate(BaseModel):
+    of: int | None = Field(None, description="The earlier invoice; default: every one matched")
+
+
+class NotDuplicateResult(BaseModel):
+    invoice: StoredInvoice
+    duplicates: list[DuplicateMatch]
+
+
+class SupplierInfo(BaseModel):
+    id: int
+    name: str
+    vat_id: str | None
+    vat_id_valid: bool | None = Field(description="false: the VAT id fails its checksum")
+    iban: str | None
+    address: str | None
+    country: str | None
+    account: int = Field(description="DATEV creditor account")
+    source: str = Field(description="invoice, import or edit")
+    invoice_count: int
+    last_seen: str | None
+
+
+class Suppliers(BaseModel):
+    suppliers: list[SupplierInfo]
+
+
+class SupplierPatch(BaseModel):
+    name: str | None = None
+    vat_id: str | None = None
+    iban: str | None = None
+    address: str | None = None
+    country: str | None = None
+    account: str | None = None
+
+
+class SupplierImport(BaseModel):
+    added: int
+    updated: int

@@ -10,7 +10,16 @@ from xml.etree.ElementTree import Element
 
 from ...ids import normalize_iban, normalize_vat_id
 from ...model import DocumentType, Invoice, LineItem, Party, Payment, TaxLine
-from .xmltree import amount, cii_date, find, find_all, local, one_line_address, text
+from .xmltree import (
+    allowances_and_charges,
+    amount,
+    cii_date,
+    find,
+    find_all,
+    local,
+    one_line_address,
+    text,
+)
 
 CII_ROOT = "CrossIndustryInvoice"
 ZUGFERD1_ROOT = "CrossIndustryDocument"
@@ -152,6 +161,11 @@ def _line(node: Element) -> LineItem:
     quantity = find(node, f"{_LINE_DELIVERY}/BilledQuantity")
     # BT-146 as written; a price per basis quantity (BT-149) is not converted.
     price = amount(node, f"{_LINE_AGREEMENT}/NetPriceProductTradePrice/ChargeAmount")
+    allowances, charges = allowances_and_charges(
+        find_all(settlement, "SpecifiedTradeAllowanceCharge"),
+        "ChargeIndicator/Indicator",
+        "ActualAmount",
+    )
     return LineItem(
         description=text(node, "SpecifiedTradeProduct/Name"),
         quantity=amount(node, f"{_LINE_DELIVERY}/BilledQuantity"),
@@ -159,4 +173,6 @@ def _line(node: Element) -> LineItem:
         unit_price=price,
         amount=amount(settlement, f"{_LINE_SUM}/LineTotalAmount"),
         tax_rate=amount(settlement, f"ApplicableTradeTax/{_RATE}"),
+        allowances=allowances,
+        charges=charges,
     )

@@ -7,7 +7,16 @@ from xml.etree.ElementTree import Element
 
 from ...ids import normalize_iban, normalize_vat_id
 from ...model import DocumentType, Invoice, LineItem, Party, Payment, TaxLine
-from .xmltree import amount, find, find_all, iso_date, local, one_line_address, text
+from .xmltree import (
+    allowances_and_charges,
+    amount,
+    find,
+    find_all,
+    iso_date,
+    local,
+    one_line_address,
+    text,
+)
 
 UBL_ROOTS = ("Invoice", "CreditNote")
 
@@ -112,6 +121,9 @@ def _tax(node: Element) -> TaxLine:
 def _line(node: Element, credit: bool) -> LineItem:
     quantity_tag = "CreditedQuantity" if credit else "InvoicedQuantity"
     quantity = find(node, quantity_tag)
+    allowances, charges = allowances_and_charges(
+        find_all(node, "AllowanceCharge"), "ChargeIndicator", "Amount"
+    )
     return LineItem(
         description=text(node, "Item/Name"),
         quantity=amount(node, quantity_tag),
@@ -119,4 +131,6 @@ def _line(node: Element, credit: bool) -> LineItem:
         unit_price=amount(node, "Price/PriceAmount"),
         amount=amount(node, "LineExtensionAmount"),
         tax_rate=amount(node, "Item/ClassifiedTaxCategory/Percent"),
+        allowances=allowances,
+        charges=charges,
     )

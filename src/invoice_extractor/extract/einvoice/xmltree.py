@@ -121,3 +121,17 @@ def iso_date(node: Element | None, path: str) -> date | None:
         return date.fromisoformat(raw[:10]) if raw else None
     except ValueError:
         return None
+
+
+def allowances_and_charges(
+    items: list[Element], indicator: str, value: str
+) -> tuple[Decimal | None, Decimal | None]:
+    """The sums of allowances and of charges among ``items`` (each an allowance-or-charge element
+    whose ``indicator`` path reads ``true`` for a charge), None where there is none."""
+    sums: dict[bool, Decimal] = {}
+    for item in items:
+        flag = (text(item, indicator) or "").lower() == "true"
+        found = amount(item, value)
+        if found is not None:
+            sums[flag] = sums.get(flag, Decimal(0)) + found
+    return sums.get(False), sums.get(True)

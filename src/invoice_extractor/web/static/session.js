@@ -124,6 +124,11 @@
       const notes = el("td", {}, warned ? warned + (warned === 1 ? " warning" : " warnings") : "");
       const dup = duplicates["invoice:" + inv.id];
       if (dup) notes.append(el("span", { class: "note dup" }, "⚠ Duplicate? " + dup));
+      if (inv.warnings.some((w) => w.startsWith("DUPLICATE:"))) {
+        // The matcher's DUPLICATE warning: a badge linking to the invoice's duplicates page.
+        notes.append(" ", el("a", { class: "state state-failed badge-duplicate",
+          href: reviewBase + inv.id + "/duplicates" }, "duplicate"));
+      }
       tr.append(cell(box), cell(el("a", { href: reviewBase + inv.id }, inv.file)),
         el("td", {}, inv.invoice_number || ""), el("td", {}, inv.issue_date || ""),
         el("td", {}, (inv.seller && inv.seller.name) || ""),

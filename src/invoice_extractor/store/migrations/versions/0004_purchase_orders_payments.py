@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_purchase_orders_payments"
-down_revision = "0002_seller_memory"
+down_revision = "0003_suppliers"
 branch_labels = None
 depends_on = None
 

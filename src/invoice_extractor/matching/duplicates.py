@@ -1,0 +1,183 @@
+"""Duplicate invoices across every session of the installation.
+
+An invoice is a duplicate of an earlier one when it comes from the same file (same bytes, same
+place in it), or from the same seller with the same invoice number (normalised: case, spaces and
+punctuation ignored), or from the same seller on the same date for the same total. A re-saved or
+re-scanned copy has other bytes but the same number, or the same date and total, so it is still
+found. Each lookup is one indexed query (``files.sha256``, ``invoices.match_number``,
+``invoices (match_date, match_total)``); the few rows it returns are compared by seller here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from difflib import SequenceMatcher
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from ..model import Invoice
+from ..store.models import DuplicateConfirmation, InvoiceRecord, StoredFile
+from .suppliers import iban_key, name_key, vat_key
+
+_NOT_ALNUM = re.compile(r"[^0-9A-Z]+")
+_NAME_SIMILARITY = 0.85  # OCR of a re-scan may misread a letter or two of the seller's name
+_CENT = Decimal("0.01")
+
+
+def number_key(number: str | None) -> str | None:
+    """``INV 2024/001`` and ``inv-2024-001`` -> ``INV2024001``."""
+    if not number:
+        return None
+    return _NOT_ALNUM.sub("", number.upper())[:64] or None
+
+
+def total_key(total: Decimal | None) -> str | None:
+    if total is None:
+        return None
+    try:
+        return format(total.quantize(_CENT), "f")[:40]
+    except InvalidOperation:  # absurd magnitudes: not a usable key
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """What an invoice is looked up by (its ``invoices.match_*`` columns)."""
+
+    number: str | None
+    date: date | None
+    total: str | None
+    vat: str | None
+    name: str | None
+    iban: str | None
+
+    @classmethod
+    def of(cls, invoice: Invoice) -> Keys:
+        return cls(
+            number_key(invoice.invoice_number),
+            invoice.issue_date,
+            total_key(invoice.total),
+            vat_key(invoice.seller.vat_id),
+            name_key(invoice.seller.name),
+            iban_key(invoice.payment.iban),
+        )
+
+    @classmethod
+    def of_record(cls, row: InvoiceRecord) -> Keys:
+        return cls(
+            row.match_number,
+            row.match_date,
+            row.match_total,
+            row.match_vat,
+            row.match_name,
+            row.match_iban,
+        )
+
+    def write(self, row: InvoiceRecord) -> None:
+        row.match_number, row.match_date, row.match_total = self.number, self.date, self.total
+        row.match_vat, row.match_name, row.match_iban = self.vat, self.name, self.iban
+
+
+def same_seller(a: Keys, b: Keys) -> bool:
+    """Both VAT ids known: they decide. Else the IBAN, else the name (near enough for OCR)."""
+    if a.vat and b.vat:
+        return a.vat == b.vat
+    if a.iban and b.iban and a.iban == b.iban:
+        return True
+    if a.name and b.name:
+        return a.name == b.name or SequenceMatcher(None, a.name, b.name).ratio() >= (
+            _NAME_SIMILARITY
+        )
+    return False
+
+
+_OCR_FOLD = str.maketrans("OQDILSBZG", "001115828")
+
+
+def numbers_agree(a: str | None, b: str | None) -> bool:
+    """Whether two invoice numbers may be one read twice: either is missing, or they are equal
+    once the letters OCR confuses with digits are folded (``1NV-2O24-00l`` = ``INV-2024-001``).
+    Two clearly different numbers are two invoices, however alike their date and total."""
+    return a is None or b is None or a.translate(_OCR_FOLD) == b.translate(_OCR_FOLD)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """Another invoice this one duplicates (or is duplicated by): why, and by which fields."""
+
+    other_id: int
+    reason: str  # file | number | date_total
+    fields: tuple[str, ...]
+
+    @property
+    def description(self) -> str:
+        return _REASONS[self.reason]
+
+
+_REASONS = {
+    "file": "the same file",
+    "number": "the same seller and invoice number",
+    "date_total": "the same seller, date and total",
+}
+_FIELDS = {
+    "file": ("file",),
+    "number": ("seller.name", "invoice_number"),
+    "date_total": ("seller.name", "issue_date", "total"),
+}
+
+
+def find(db: Session, record: InvoiceRecord, keys: Keys, sha256: str) -> list[Match]:
+    """Every other invoice of the installation ``record`` duplicates, by the first reason that
+    holds for each, without the pairs a clerk confirmed are not duplicates."""
+    found: dict[int, str] = {}
+    same_file = (
+        select(InvoiceRecord.id)
+        .join(StoredFile, StoredFile.id == InvoiceRecord.file_id)
+        .where(
+            StoredFile.sha256 == sha256,
+            InvoiceRecord.position == record.position,
+            InvoiceRecord.id != record.id,
+        )
+    )
+    for other_id in db.scalars(same_file):
+        found.setdefault(other_id, "file")
+    if keys.number:
+        query = select(InvoiceRecord).where(
+            InvoiceRecord.match_number == keys.number, InvoiceRecord.id != record.id
+        )
+        for other in db.scalars(query):
+            if same_seller(keys, Keys.of_record(other)):
+                found.setdefault(other.id, "number")
+    if keys.date and keys.total:
+        query = select(InvoiceRecord).where(
+            InvoiceRecord.match_date == keys.date,
+            InvoiceRecord.match_total == keys.total,
+            InvoiceRecord.id != record.id,
+        )
+        for other in db.scalars(query):
+            theirs = Keys.of_record(other)
+            if same_seller(keys, theirs) and numbers_agree(keys.number, theirs.number):
+                found.setdefault(other.id, "date_total")
+    confirmed = confirmed_pairs(db, record.id) if found else set()
+    return [
+        Match(other_id, reason, _FIELDS[reason])
+        for other_id, reason in sorted(found.items())
+        if other_id not in confirmed
+    ]
+
+
+def confirmed_pairs(db: Session, invoice_id: int) -> set[int]:
+    """The invoices a clerk said ``invoice_id`` does not duplicate (either way round)."""
+    rows = db.execute(
+        select(DuplicateConfirmation.invoice_id, DuplicateConfirmation.other_id).where(
+            or_(
+                DuplicateConfirmation.invoice_id == invoice_id,
+                DuplicateConfirmation.other_id == invoice_id,
+            )
+        )
+    )
+    return {b if a == invoice_id else a for a, b in rows}

@@ -7,6 +7,7 @@ queued jobs are simply there, and a job whose worker died is taken again once it
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import socket
@@ -18,13 +19,16 @@ from .runner import run_job
 
 log = logging.getLogger(__name__)
 
+_queues = itertools.count(1)  # two queues in one process must not share worker names
+
 
 class InProcessQueue:
     def __init__(self, store: Store, workers: int, poll_seconds: float = 1.0) -> None:
         self.store = store
         self.workers = workers
         self.poll_seconds = poll_seconds
-        self.prefix = f"{socket.gethostname()}:{os.getpid()}"
+        # HOST:PID:qN: the heartbeat renews the leases under this prefix, and only those.
+        self.prefix = f"{socket.gethostname()}:{os.getpid()}:q{next(_queues)}"
         self._wake = threading.Condition()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []

@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -21,7 +20,6 @@ from invoice_extractor.jobs import runner
 from invoice_extractor.jobs.celery import worker as celery_worker
 from invoice_extractor.jobs.celery.sweep import sweep_once
 from invoice_extractor.jobs.inprocess import InProcessQueue
-from invoice_extractor.settings import Settings
 from invoice_extractor.store.job_queries import requeue_expired
 from invoice_extractor.store.models import Job, JobState, utcnow
 from invoice_extractor.store.repository import Store
@@ -31,16 +29,8 @@ JOB_SECONDS = 2.5 * LEASE
 
 
 @pytest.fixture
-def store(web_settings: Settings) -> Iterator[Store]:
-    settings = web_settings.model_copy(
-        update={"job_lease_seconds": LEASE, "queue_url": "redis://127.0.0.1:1/0"}
-    )
-    store = Store(settings)
-    store.migrate()
-    celery_worker.configure(settings)
-    yield store
-    celery_worker.process_store().db.dispose()
-    store.db.dispose()
+def store(job_store: Store) -> Store:
+    return job_store
 
 
 @pytest.fixture
@@ -75,6 +65,7 @@ def _wait_done(store: Store, job_ids: list[int], timeout: float) -> list[Job]:
         time.sleep(0.1)
 
 
+@pytest.mark.job_settings(job_lease_seconds=LEASE)
 def test_a_long_in_process_job_keeps_its_lease_and_runs_once(
     store: Store, runs: Counter[str], invoice_pdf: Any
 ) -> None:
@@ -102,6 +93,7 @@ def test_a_long_in_process_job_keeps_its_lease_and_runs_once(
     assert store.count_invoices(session_id) == 1
 
 
+@pytest.mark.job_settings(job_lease_seconds=LEASE)
 def test_a_job_whose_worker_died_runs_once_more_and_counts_once(
     store: Store, runs: Counter[str], invoice_pdf: Any
 ) -> None:
@@ -125,6 +117,7 @@ def test_a_job_whose_worker_died_runs_once_more_and_counts_once(
     assert store.count_invoices(session_id) == 1
 
 
+@pytest.mark.job_settings(job_lease_seconds=LEASE)
 def test_a_long_celery_job_keeps_its_lease_against_redelivery_and_the_sweep(
     store: Store, runs: Counter[str], invoice_pdf: Any
 ) -> None:

@@ -17,10 +17,10 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..errors import StorageError
+from ..errors import DatabaseUnavailable, StorageError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -69,14 +69,19 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A unit of work: committed when the block ends, rolled back on error. A database on a
-        full disk is a ``StorageError`` (507), not an internal error."""
+        full disk is a ``StorageError`` (507), one that does not answer ``DatabaseUnavailable``
+        (503): both are worth retrying, neither is an internal error."""
         try:
             with self._sessions() as session, session.begin():
                 yield session
-        except OperationalError as exc:
-            if not is_disk_full(exc):
+        except (OperationalError, InterfaceError) as exc:
+            if is_disk_full(exc):
+                raise StorageError("the database cannot take the write: its disk is full") from exc
+            raise DatabaseUnavailable(f"the database does not answer: {_reason(exc)}") from exc
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
                 raise
-            raise StorageError("the database cannot take the write: its disk is full") from exc
+            raise DatabaseUnavailable(f"the database does not answer: {_reason(exc)}") from exc
 
     def migrate(self, lock_dir: Path) -> None:
         """Bring the schema to the newest migration; concurrent processes wait for each other."""
@@ -100,7 +105,11 @@ class Database:
 _DISK_FULL_SQLSTATE = "53100"  # PostgreSQL's disk_full
 
 
-def is_disk_full(exc: OperationalError) -> bool:
+def _reason(exc: DBAPIError) -> str:
+    return " ".join(str(exc.orig).split())[:300]
+
+
+def is_disk_full(exc: DBAPIError) -> bool:
     """SQLite's "database or disk is full", PostgreSQL's disk_full, or ENOSPC from the driver."""
     orig = exc.orig
     if getattr(orig, "sqlstate", None) == _DISK_FULL_SQLSTATE:

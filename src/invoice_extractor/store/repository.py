@@ -18,6 +18,7 @@ from ..validate import strip_check_warnings, validate
 from .blobs import BlobStore
 from .corrections import checked_invoice, set_path
 from .db import Database
+from .invoice_rows import NOT_EDITABLE, insert_invoices
 from .job_queries import claimable
 from .models import (
     Edit,
@@ -185,6 +186,21 @@ class Store:
                 .values(state=state, updated_at=utcnow())
             )
 
+    def release(self, job_id: int, worker: str) -> None:
+        """Back to queued, this attempt not counted: the store, not the job, was the problem."""
+        with self.db.session() as db:
+            db.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.worker == worker, Job.state.in_(JobState.running()))
+                .values(
+                    state=JobState.QUEUED,
+                    worker=None,
+                    lease_until=None,
+                    attempts=Job.attempts - 1,
+                    updated_at=utcnow(),
+                )
+            )
+
     def fail(self, job_id: int, worker: str | None, error: str) -> None:
         with self.db.session() as db:
             query = update(Job).where(Job.id == job_id)
@@ -219,8 +235,7 @@ class Store:
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
                 return False  # another worker took the job over (our lease ran out)
             db.execute(delete(InvoiceRecord).where(InvoiceRecord.job_id == job.id))
-            for position, invoice in enumerate(invoices):
-                db.add(_record(job, position, invoice))
+            insert_invoices(db, job, invoices)
             return True
 
     # -- invoices, fields and edits -----------------------------------------------------------
@@ -277,7 +292,7 @@ class Store:
             fields = {f.path: f for f in record.fields}
             data = _corrected_data(record)
             for path, value in changes.items():
-                if path.split(".", 1)[0] in _NOT_EDITABLE:
+                if path.split(".", 1)[0] in NOT_EDITABLE:
                     raise BadRequest(f"{path!r} is not an editable field")
                 set_path(data, path, value)
             checked_invoice(data, changes)
@@ -315,50 +330,6 @@ class Store:
                 )
             db.flush()
             return _view(record)
-
-
-def _record(job: Job, position: int, invoice: Invoice) -> InvoiceRecord:
-    data = invoice.to_json_dict()
-    record = InvoiceRecord(
-        session_id=job.session_id,
-        file_id=job.file_id,
-        job_id=job.id,
-        position=position,
-        data=data,
-        status=invoice.status.value,
-    )
-    for path, value in _scalar_paths(data):
-        evidence = invoice.evidence.get(path)
-        record.fields.append(
-            FieldRecord(
-                path=path,
-                value=value,
-                confidence=evidence.confidence if evidence is not None else None,
-            )
-        )
-    return record
-
-
-# What the extraction says about itself, not about the invoice: never edited by a reviewer.
-_NOT_EDITABLE = frozenset(
-    {"evidence", "sources", "warnings", "file", "pages", "status", "extractor", "error"}
-)
-
-
-def _scalar_paths(data: dict[str, Any], prefix: str = "") -> Iterable[tuple[str, str | None]]:
-    """Every editable scalar of the SCHEMA object as (field path, value as printed in JSON)."""
-    for key, value in data.items():
-        if not prefix and key in _NOT_EDITABLE:
-            continue
-        path = f"{prefix}{key}"
-        if isinstance(value, dict):
-            yield from _scalar_paths(value, path + ".")
-        elif isinstance(value, list):
-            for i, item in enumerate(value):
-                if isinstance(item, dict):
-                    yield from _scalar_paths(item, f"{path}.{i}.")
-        else:
-            yield path, None if value is None else str(value)
 
 
 def _corrected_data(record: InvoiceRecord) -> dict[str, Any]:

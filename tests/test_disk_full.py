@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
@@ -178,3 +179,21 @@ def test_a_celery_job_on_a_full_disk_is_deferred_not_failed(
     assert outcome.startswith("deferred: the database cannot take the write")
     assert _state(job_store, job_id) == (JobState.QUEUED, 0, None)
     _no_tracebacks(caplog)
+
+
+def test_a_new_session_from_the_page_on_a_full_database_is_a_507_page_without_a_cookie(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = client.get("/").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert csrf is not None
+    _full_database(monkeypatch)
+    response = client.post(
+        "/sessions",
+        data={"csrf_token": csrf.group(1)},
+        headers={"Accept": "text/html", "Sec-Fetch-Site": "same-origin"},
+    )
+    assert response.status_code == 507
+    assert response.mimetype == "text/html"
+    assert "its disk is full" in response.get_data(as_text=True)
+    assert "Set-Cookie" not in response.headers

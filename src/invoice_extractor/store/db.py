@@ -31,11 +31,13 @@ class Database:
     def __init__(self, url: str, *, connect_retries: int = 10, retry_seconds: float = 1.0) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        kwargs: dict[str, Any] = {}
         if self.is_sqlite:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
-            kwargs.update(pool_size=10, max_overflow=20)
+            # A server that restarted leaves dead pooled connections: test each on checkout (a
+            # file database has no such failure, and the ping would cost every transaction).
+            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
         self.engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)

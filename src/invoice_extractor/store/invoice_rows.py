@@ -5,9 +5,9 @@ fields costs two statements, not a few hundred flushed objects)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from ..model import Invoice
@@ -35,7 +35,10 @@ def insert_invoices(db: Session, job: Job, invoices: list[Invoice]) -> None:
         }
         for position, (invoice, data) in enumerate(zip(invoices, datas, strict=True))
     ]
-    returning = insert(InvoiceRecord).returning(InvoiceRecord.id, sort_by_parameter_order=True)
+    # Core statements on the tables: the ORM's per-row bookkeeping is what this module avoids.
+    invoices_table = cast(Table, InvoiceRecord.__table__)
+    fields_table = cast(Table, FieldRecord.__table__)
+    returning = insert(invoices_table).returning(invoices_table.c.id, sort_by_parameter_order=True)
     ids = db.scalars(returning, rows).all()
     fields = [
         {
@@ -48,7 +51,7 @@ def insert_invoices(db: Session, job: Job, invoices: list[Invoice]) -> None:
         for path, value in scalar_paths(data)
     ]
     if fields:
-        db.execute(insert(FieldRecord), fields)
+        db.execute(insert(fields_table), fields)
 
 
 def _confidence(invoice: Invoice, path: str) -> float | None:

@@ -9,21 +9,49 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, or_, select, update
+from sqlalchemy import BindParameter, ColumnElement, bindparam, case, func, or_, select, update
 
 from .db import Database
-from .models import Job, JobState, utcnow
+from .models import Job, JobState, UTCDateTime, utcnow
 
 # Upper bounds (seconds) of the extraction-time histogram; +Inf is implied.
 SECONDS_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 
 
-def claimable(now: datetime) -> ColumnElement[bool]:
+def claimable(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
     """Queued, or running under a worker whose lease ran out (it died)."""
     return or_(
         Job.state == JobState.QUEUED,
         Job.state.in_(JobState.running()) & (Job.lease_until < now),
+    )
+
+
+def claim_statement(*, oldest: bool, skip_locked: bool) -> Any:
+    """The claim as one UPDATE ... RETURNING, built once (building a statement costs more CPU
+    than running it): of the job ``:job_id``, or (``oldest``) of the oldest claimable one,
+    skipping rows other claimers hold (``skip_locked``, PostgreSQL). Parameters: ``now``,
+    ``lease``, ``claimer`` (and ``job_id``). Of two workers racing for a row one gets it back."""
+    now = bindparam("now", type_=UTCDateTime())
+    if oldest:
+        first = select(Job.id).where(claimable(now)).order_by(Job.id).limit(1).correlate(None)
+        if skip_locked:
+            first = first.with_for_update(skip_locked=True)
+        which = Job.id == first.scalar_subquery()
+    else:
+        which = Job.id == bindparam("job_id")
+    return (
+        update(Job)
+        .where(which, claimable(now))
+        .values(
+            state=JobState.READING,
+            worker=bindparam("claimer"),
+            lease_until=bindparam("lease", type_=UTCDateTime()),
+            attempts=Job.attempts + 1,
+            updated_at=now,
+        )
+        .returning(Job)
     )
 
 

@@ -19,7 +19,7 @@ from .blobs import BlobStore
 from .corrections import checked_invoice, set_path
 from .db import Database
 from .invoice_rows import NOT_EDITABLE, insert_invoices
-from .job_queries import claimable
+from .job_queries import claim_statement
 from .models import (
     Edit,
     FieldRecord,
@@ -64,6 +64,8 @@ class Store:
             raise StorageError(f"cannot create DATA_DIR {settings.data_dir}: {exc}") from exc
         self.db = Database(settings.database)
         self.blobs = BlobStore(settings.data_dir / "blobs")
+        self._claim_next = claim_statement(oldest=True, skip_locked=not self.db.is_sqlite)
+        self._claim_one = claim_statement(oldest=False, skip_locked=False)
         self.pages = PageImages(
             self.blobs, settings.data_dir / "cache" / "pages", settings.render_dpi
         )
@@ -140,32 +142,18 @@ class Store:
 
     def claim_next(self, worker: str) -> Job | None:
         """Take the oldest queued job, or one whose worker's lease ran out (it died)."""
-        with self.db.session() as db:
-            ids = db.scalars(select(Job.id).where(claimable(utcnow())).order_by(Job.id).limit(5))
-            candidates = ids.all()
-        claimed = (self.claim(job_id, worker) for job_id in candidates)
-        return next((job for job in claimed if job is not None), None)
+        return self._claim(self._claim_next, {}, worker)
 
     def claim(self, job_id: int, worker: str) -> Job | None:
-        """Take this job if it is queued or its worker's lease ran out; None if it is not. The
-        conditional UPDATE is the claim: of two workers racing, one gets rowcount 1."""
+        """Take this job if it is queued or its worker's lease ran out; None if it is not."""
+        return self._claim(self._claim_one, {"job_id": job_id}, worker)
+
+    def _claim(self, statement: Any, params: dict[str, Any], worker: str) -> Job | None:
         now = utcnow()
         lease = now + timedelta(seconds=self.settings.job_lease_seconds)
+        values = {**params, "now": now, "lease": lease, "claimer": worker}
         with self.db.session() as db:
-            result = db.execute(
-                update(Job)
-                .where(Job.id == job_id, claimable(now))
-                .values(
-                    state=JobState.READING,
-                    worker=worker,
-                    lease_until=lease,
-                    attempts=Job.attempts + 1,
-                    updated_at=now,
-                )
-            )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                return None
-            return db.get(Job, job_id)
+            return db.scalars(statement, values).first()
 
     def renew(self, worker_prefix: str, job_ids: Sequence[int]) -> None:
         if not job_ids:

@@ -19,6 +19,13 @@ NOT_EDITABLE = frozenset(
 )
 
 
+# Core statements on the tables, built once: the ORM's per-row bookkeeping (and building a
+# statement per call) is what this module avoids.
+_INVOICES = cast(Table, InvoiceRecord.__table__)
+_INSERT_INVOICES = insert(_INVOICES).returning(_INVOICES.c.id, sort_by_parameter_order=True)
+_INSERT_FIELDS = insert(cast(Table, FieldRecord.__table__))
+
+
 def insert_invoices(db: Session, job: Job, invoices: list[Invoice]) -> None:
     """The job's invoices and their fields, in order (``position``)."""
     if not invoices:
@@ -35,11 +42,7 @@ def insert_invoices(db: Session, job: Job, invoices: list[Invoice]) -> None:
         }
         for position, (invoice, data) in enumerate(zip(invoices, datas, strict=True))
     ]
-    # Core statements on the tables: the ORM's per-row bookkeeping is what this module avoids.
-    invoices_table = cast(Table, InvoiceRecord.__table__)
-    fields_table = cast(Table, FieldRecord.__table__)
-    returning = insert(invoices_table).returning(invoices_table.c.id, sort_by_parameter_order=True)
-    ids = db.scalars(returning, rows).all()
+    ids = db.scalars(_INSERT_INVOICES, rows).all()
     fields = [
         {
             "invoice_id": invoice_id,
@@ -51,7 +54,7 @@ def insert_invoices(db: Session, job: Job, invoices: list[Invoice]) -> None:
         for path, value in scalar_paths(data)
     ]
     if fields:
-        db.execute(insert(fields_table), fields)
+        db.execute(_INSERT_FIELDS, fields)
 
 
 def _confidence(invoice: Invoice, path: str) -> float | None:

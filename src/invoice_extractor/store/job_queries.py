@@ -11,10 +11,20 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, bindparam, case, func, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    bindparam,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 
 from .db import Database
-from .models import Job, JobState, UTCDateTime, utcnow
+from .models import InvoiceRecord, Job, JobState, StoredFile, UTCDateTime, utcnow
 
 # Upper bounds (seconds) of the extraction-time histogram; +Inf is implied.
 SECONDS_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
@@ -53,6 +63,48 @@ def claim_statement(*, oldest: bool, skip_locked: bool) -> Any:
         )
         .returning(Job)
     )
+
+
+# The writes every job makes, built once (parameters: job_id, holder, now; state; took).
+_held = (Job.id == bindparam("job_id")) & (Job.worker == bindparam("holder"))
+SET_STATE = (
+    update(Job)
+    .where(_held)
+    .values(state=bindparam("state"), updated_at=bindparam("now", type_=UTCDateTime()))
+)
+MARK_DONE = (
+    update(Job)
+    .where(_held, Job.state != JobState.DONE)
+    .values(
+        state=JobState.DONE,
+        finished_at=bindparam("now", type_=UTCDateTime()),
+        lease_until=None,
+        seconds=bindparam("took"),
+        error=None,
+        updated_at=bindparam("now", type_=UTCDateTime()),
+    )
+)
+DELETE_INVOICES = delete(InvoiceRecord).where(InvoiceRecord.job_id == bindparam("job_id"))
+
+
+# A status poll, the most frequent request: each file with its job, and the invoice count.
+FILE_JOBS = (
+    select(
+        StoredFile.id.label("file_id"),
+        StoredFile.name,
+        StoredFile.size,
+        StoredFile.sha256,
+        Job.id.label("job_id"),
+        Job.state,
+        Job.error,
+        Job.attempts,
+        Job.seconds,
+    )
+    .join(Job, Job.file_id == StoredFile.id)
+    .where(StoredFile.session_id == bindparam("session_id"))
+    .order_by(StoredFile.id)
+)
+COUNT_INVOICES = select(func.count()).where(InvoiceRecord.session_id == bindparam("session_id"))
 
 
 def requeue_expired(db: Database) -> list[int]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 
 from ..errors import BadRequest, NotFound, SessionFull, StorageError
 from ..model import Invoice
@@ -19,7 +19,14 @@ from .blobs import BlobStore
 from .corrections import checked_invoice, set_path
 from .db import Database
 from .invoice_rows import NOT_EDITABLE, insert_invoices
-from .job_queries import claim_statement
+from .job_queries import (
+    COUNT_INVOICES,
+    DELETE_INVOICES,
+    FILE_JOBS,
+    MARK_DONE,
+    SET_STATE,
+    claim_statement,
+)
 from .models import (
     Edit,
     FieldRecord,
@@ -133,6 +140,14 @@ class Store:
             )
             return [(f, j) for f, j in rows]
 
+    def file_jobs(self, session_id: str) -> tuple[list[dict[str, Any]], int]:
+        """Each file of the session with its job's state (as plain rows, no ORM objects: a
+        status poll is the most frequent request), and the session's invoice count."""
+        params = {"session_id": session_id}
+        with self.db.session() as db:
+            rows = [dict(row._mapping) for row in db.execute(FILE_JOBS, params)]
+            return rows, db.scalar(COUNT_INVOICES, params) or 0
+
     def file(self, session_id: str, file_id: int) -> StoredFile:
         with self.db.session() as db:
             row = db.get(StoredFile, file_id)
@@ -168,11 +183,8 @@ class Store:
 
     def set_state(self, job_id: int, worker: str, state: JobState) -> None:
         with self.db.session() as db:
-            db.execute(
-                update(Job)
-                .where(Job.id == job_id, Job.worker == worker)
-                .values(state=state, updated_at=utcnow())
-            )
+            params = {"job_id": job_id, "holder": worker, "state": state, "now": utcnow()}
+            db.execute(SET_STATE, params)
 
     def release(self, job_id: int, worker: str) -> None:
         """Back to queued, this attempt not counted: the store, not the job, was the problem."""
@@ -208,21 +220,11 @@ class Store:
         SQLite) covers the replacement of the invoice rows in the same transaction.
         """
         with self.db.session() as db:
-            claimed = db.execute(
-                update(Job)
-                .where(Job.id == job.id, Job.worker == worker, Job.state != JobState.DONE)
-                .values(
-                    state=JobState.DONE,
-                    finished_at=utcnow(),
-                    lease_until=None,
-                    seconds=seconds,
-                    error=None,
-                    updated_at=utcnow(),
-                )
-            )
+            params = {"job_id": job.id, "holder": worker, "now": utcnow(), "took": seconds}
+            claimed = db.execute(MARK_DONE, params)
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
                 return False  # another worker took the job over (our lease ran out)
-            db.execute(delete(InvoiceRecord).where(InvoiceRecord.job_id == job.id))
+            db.execute(DELETE_INVOICES, {"job_id": job.id})
             insert_invoices(db, job, invoices)
             return True
 

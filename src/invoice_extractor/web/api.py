@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from ..errors import BadRequest
-from ..store.models import JobState, ReviewSession, StoredFile
+from ..store.models import JobState, ReviewSession
 from .auth import author, check_csrf, remember_owner
 from .context import owned, services
 from .exports import export, parse_ids
@@ -65,7 +65,7 @@ def upload(session_id: str) -> tuple[Response, int]:
 @api.get("/sessions/<session_id>/jobs")
 def jobs(session_id: str) -> Response:
     owned(session_id)
-    return jsonify(jobs=[_job_json(f, j) for f, j in services().store.files(session_id)])
+    return jsonify(jobs=services().store.file_jobs(session_id)[0])
 
 
 @api.get("/sessions/<session_id>/invoices")
@@ -141,27 +141,12 @@ def export_session(session_id: str) -> Response:
 
 
 def session_summary(row: ReviewSession) -> dict[str, Any]:
-    store = services().store
-    files = store.files(row.id)
-    states = [j.state for _, j in files]
+    files, invoices = services().store.file_jobs(row.id)
+    states = [f["state"] for f in files]
     return {
         "id": row.id,
         "created_at": row.created_at.isoformat(),
-        "files": [_job_json(f, j) for f, j in files],
+        "files": files,
         "counts": {state.value: states.count(state) for state in JobState},
-        "invoices": store.count_invoices(row.id),
-    }
-
-
-def _job_json(stored: StoredFile, job: Any) -> dict[str, Any]:
-    return {
-        "file_id": stored.id,
-        "name": stored.name,
-        "size": stored.size,
-        "sha256": stored.sha256,
-        "job_id": job.id,
-        "state": job.state,
-        "error": job.error,
-        "attempts": job.attempts,
-        "seconds": job.seconds,
+        "invoices": invoices,
     }

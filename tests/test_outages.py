@@ -2,7 +2,8 @@
 going away mid-run and coming back, and every job uploaded is done exactly once.
 
 Each test stops only services of its own: a private ``redis-server`` on a free port, and for the
-database a private PostgreSQL cluster (``helpers_postgres``), never the shared ones.
+database a private PostgreSQL cluster (``helpers_postgres``), never the shared ones. A web
+request meeting a database that does not answer is a 503 ``database_unavailable``.
 """
 
 from __future__ import annotations
@@ -10,14 +11,20 @@ from __future__ import annotations
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import psycopg
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from helpers_cluster import Cluster, RedisServer, heavy_invoice
 from helpers_postgres import PrivatePostgres
 from helpers_server import Api, Server
+
+if TYPE_CHECKING:
+    from flask.testing import FlaskClient
 
 needs_redis = pytest.mark.skipif(not RedisServer.available(), reason="redis-server not installed")
 UPLOADS = 24
@@ -111,3 +118,20 @@ def test_the_worker_rides_out_a_postgres_outage_mid_run(tmp_path: Path) -> None:
         finally:
             cluster.close()
             engine.dispose()
+
+
+def test_a_database_that_does_not_answer_is_a_503_not_an_internal_error(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def flush(self: Session, objects: object = None) -> None:
+        lost = psycopg.OperationalError("server closed the connection unexpectedly")
+        raise OperationalError("INSERT", {}, lost)
+
+    monkeypatch.setattr(Session, "flush", flush)
+    response = client.post("/api/v1/sessions")
+    assert response.status_code == 503
+    error = response.get_json()["error"]
+    assert error["code"] == "database_unavailable"
+    assert error["message"] == (
+        "the database does not answer: server closed the connection unexpectedly"
+    )

@@ -12,10 +12,11 @@ import logging
 import os
 import socket
 import threading
+import time
 
 from ..store.models import Job
 from ..store.repository import Store
-from .runner import RETRY_DELAYS, RETRYABLE, release_quietly, run_job
+from .runner import RETRY_DELAYS, RETRYABLE, count_run, release_quietly, run_job
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class InProcessQueue:
     def _work(self, name: str) -> None:
         failures = 0  # in a row, of the store: the back-off grows with them
         while not self._stop.is_set():
+            cpu_started = time.thread_time()
             try:
                 job = self._claim(name)
             except RETRYABLE as exc:  # database away or full: wait longer each time
@@ -85,6 +87,7 @@ class InProcessQueue:
                     self._wake.wait(self.poll_seconds)
                 continue
             self._run(name, job)
+            count_run("inprocess", cpu_started)
 
     def _run(self, name: str, job: Job) -> None:
         with self._lock:

@@ -22,7 +22,7 @@ from celery import signals  # type: ignore[import-untyped]
 from ... import metrics
 from ...settings import Settings
 from ...store.repository import Store
-from ..runner import RETRYABLE, release_quietly, run_job
+from ..runner import RETRYABLE, count_run, release_quietly, run_job
 from .config import QUEUE_NAME, TASK_NAME, make_app
 from .sweep import Sweeper
 
@@ -88,6 +88,7 @@ def execute(job_id: int) -> str:
     store = process_store()
     prefix = f"{socket.gethostname()}:{os.getpid()}"
     worker = f"{prefix}:c{next(_runs)}"
+    cpu_started = time.thread_time()
     try:
         job = store.claim(job_id, worker)
     except RETRYABLE as exc:  # the job stays queued in the database; the sweep sends it again
@@ -106,6 +107,7 @@ def execute(job_id: int) -> str:
     except RETRYABLE as exc:
         release_quietly(store, job, worker, exc)
         return f"deferred: {exc}"
+    count_run("celery", cpu_started)
     return f"ran (attempt {job.attempts})"
 
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Table, insert
 
 from ..model import Invoice
 from .models import FieldRecord, InvoiceRecord, Job
@@ -26,7 +25,7 @@ _INSERT_INVOICES = insert(_INVOICES).returning(_INVOICES.c.id, sort_by_parameter
 _INSERT_FIELDS = insert(cast(Table, FieldRecord.__table__))
 
 
-def insert_invoices(db: Session, job: Job, invoices: list[Invoice]) -> None:
+def insert_invoices(db: Connection, job: Job, invoices: list[Invoice]) -> None:
     """The job's invoices and their fields, in order (``position``)."""
     if not invoices:
         return

@@ -167,8 +167,9 @@ class Store:
         now = utcnow()
         lease = now + timedelta(seconds=self.settings.job_lease_seconds)
         values = {**params, "now": now, "lease": lease, "claimer": worker}
-        with self.db.session() as db:
-            return db.scalars(statement, values).first()
+        with self.db.transaction() as conn:
+            row = conn.execute(statement, values).first()
+        return None if row is None else Job(**row._mapping)  # detached: read, never flushed
 
     def renew(self, worker_prefix: str, job_ids: Sequence[int]) -> None:
         if not job_ids:
@@ -182,9 +183,9 @@ class Store:
             )
 
     def set_state(self, job_id: int, worker: str, state: JobState) -> None:
-        with self.db.session() as db:
+        with self.db.transaction() as conn:
             params = {"job_id": job_id, "holder": worker, "state": state, "now": utcnow()}
-            db.execute(SET_STATE, params)
+            conn.execute(SET_STATE, params)
 
     def release(self, job_id: int, worker: str) -> None:
         """Back to queued, this attempt not counted: the store, not the job, was the problem."""
@@ -219,13 +220,12 @@ class Store:
         mark it done, and the write lock it takes (a row lock on PostgreSQL, the database lock on
         SQLite) covers the replacement of the invoice rows in the same transaction.
         """
-        with self.db.session() as db:
+        with self.db.transaction() as conn:
             params = {"job_id": job.id, "holder": worker, "now": utcnow(), "took": seconds}
-            claimed = db.execute(MARK_DONE, params)
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            if conn.execute(MARK_DONE, params).rowcount != 1:
                 return False  # another worker took the job over (our lease ran out)
-            db.execute(DELETE_INVOICES, {"job_id": job.id})
-            insert_invoices(db, job, invoices)
+            conn.execute(DELETE_INVOICES, {"job_id": job.id})
+            insert_invoices(conn, job, invoices)
             return True
 
     # -- invoices, fields and edits -----------------------------------------------------------

@@ -1,8 +1,9 @@
 """The hostile files of issue 15, at full size: time and peak RSS of the CLI and of the web server.
 
 Builds, in a temporary directory: a 14400 pt page (30000 px a side at 150 dpi uncapped), a
-200000 pt page, a 1 GiB content stream, a factur-x.xml of 2 GiB in the EmbeddedFiles name tree
-and one in an /AF array, an 88-megapixel PNG and a 30000 x 30000 PNG. Then
+200000 pt page, three 1 GiB content streams (Flate; LZW; Flate then RunLength), a factur-x.xml
+of 2 GiB in the EmbeddedFiles name tree and one in an /AF array, an 88-megapixel PNG and a
+30000 x 30000 PNG. Then
 
 - the CLI (``invoice-extractor extract``) on each file, and on the four bombs together;
 - a real server (``invoice-extractor serve``, in-process workers): every file uploaded to one
@@ -49,6 +50,8 @@ def build(directory: Path) -> list[Path]:
         "attachment-name-tree.pdf": attachment_bomb_pdf(2 * GIB, via_af=False),
         "attachment-af.pdf": attachment_bomb_pdf(2 * GIB, via_af=True),
         "content-1gib.pdf": content_bomb_pdf(GIB),
+        "content-lzw-1gib.pdf": content_bomb_pdf(GIB, "lzw"),
+        "content-flate-rl-1gib.pdf": content_bomb_pdf(GIB, "flate-runlength"),
         "png-88mp.png": blank_png(9400, 9400),
         "png-30000px.png": blank_png(30000, 30000, rows=1),
     }

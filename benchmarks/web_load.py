@@ -7,13 +7,22 @@ as the browser does) and poll their session until every job is done. Prints erro
 throughput, API latencies and the server's peak RSS. Exits 1 on errors or when ``--deadline``
 passes. Only loopback traffic.
 
-    /work/venv/bin/python benchmarks/web_load.py [--gunicorn] [--clients 20] [--invoices 200]
+CPU per invoice, web against CLI, in the same run: the server's CPU time (every process of its
+group, from /proc) over the load, after one warm-up upload, divided by the invoices; and the
+CLI's (``invoice-extractor extract`` on the same files) as the difference between a run on every
+file and a run on one, divided by the invoices less one, so that neither side pays its start-up.
+The ratio is the figure of issue 15 (target <= 1.5). The job path alone (claim to stored result,
+the worker threads' CPU from ``/metrics``) is printed beside it.
+
+    .venv/bin/python benchmarks/web_load.py [--gunicorn] [--clients 20] [--invoices 200]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -28,7 +37,9 @@ from fpdf import FPDF
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from helpers_server import (
     RUNNING_STATES,
+    Api,
     Server,
+    executable,
     peak_rss_kib,
     start_gunicorn,
     start_serve,
@@ -199,6 +210,67 @@ def latency_line(name: str, values: list[float]) -> str:
     )
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of these live processes so far (/proc/PID/stat)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+def cli_cpu_seconds(paths: list[Path]) -> float:
+    """User + system CPU seconds of one ``invoice-extractor extract`` run on ``paths``."""
+    cmd = [executable("invoice-extractor"), "extract", "--format", "json", *map(str, paths)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    if status != 0:
+        raise RuntimeError(f"invoice-extractor extract exited with {status}")
+    return usage.ru_utime + usage.ru_stime
+
+
+def cli_cpu_per_invoice(batches: list[list[tuple[str, bytes]]], directory: Path) -> float:
+    paths = []
+    for batch in batches:
+        for name, data in batch:
+            path = directory / name
+            path.write_bytes(data)
+            paths.append(path)
+    one = cli_cpu_seconds(paths[:1])
+    every = cli_cpu_seconds(paths)
+    return (every - one) / max(1, len(paths) - 1)
+
+
+def job_path_counters(base: str) -> tuple[float, float]:
+    """(CPU seconds, runs) of the job path so far, from ``/metrics`` (every queue summed)."""
+    text = requests.get(f"{base}/metrics", timeout=30).text
+    totals = {
+        "invoice_extractor_job_cpu_seconds_total": 0.0,
+        "invoice_extractor_jobs_run_total": 0.0,
+    }
+    for line in text.splitlines():
+        name = line.split("{", 1)[0].split(" ", 1)[0]
+        if name in totals:
+            totals[name] += float(line.rsplit(" ", 1)[1])
+    return (
+        totals["invoice_extractor_job_cpu_seconds_total"],
+        totals["invoice_extractor_jobs_run_total"],
+    )
+
+
+def warm_up(server: Server) -> None:
+    """One invoice through the server, so that the measured load pays no first-use costs."""
+    api = Api(server.url)
+    session_id, token = api.create_session()
+    name, data = make_invoice(99, 0)
+    api.upload(session_id, token, [(name, data)])
+    api.wait_done(session_id, token, timeout=120)
+
+
 def start_server(args: argparse.Namespace, data_dir: Path) -> Server:
     env = {"WORKERS": str(args.workers), "JOB_LEASE_SECONDS": str(args.lease)}
     if args.gunicorn:
@@ -229,11 +301,21 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="web-load-") as tmp:
         server = start_server(args, Path(tmp) / "data")
         try:
+            warm_up(server)
+            jobs_before = job_path_counters(server.url)
+            cpu_before = cpu_seconds(server.group_pids())
             _, wall = run_clients(server.url, batches, stats, hard_stop, args.poll)
             pids = server.group_pids()
+            web_cpu = (cpu_seconds(pids) - cpu_before) / args.invoices
+            jobs_after = job_path_counters(server.url)
+            runs = max(1.0, jobs_after[1] - jobs_before[1])
+            job_cpu = (jobs_after[0] - jobs_before[0]) / runs
             peaks = peak_rss_kib(pids)
         finally:
             server.stop()
+        cli_dir = Path(tmp) / "cli"
+        cli_dir.mkdir()
+        cli_cpu = cli_cpu_per_invoice(batches, cli_dir)
 
     timed_out = stats.clients_done < args.clients and time.monotonic() >= hard_stop
     mode = "gunicorn -w 4 app:app" if args.gunicorn else "invoice-extractor serve"
@@ -259,6 +341,15 @@ def main(argv: list[str] | None = None) -> int:
         )
     else:
         print("server peak RSS  not readable from /proc")
+    print(
+        f"CPU per invoice  web {web_cpu * 1000:.1f} ms, CLI {cli_cpu * 1000:.1f} ms: "
+        f"ratio {web_cpu / cli_cpu:.2f} (target <= 1.5)"
+    )
+    print(
+        f"  of which jobs  {job_cpu * 1000:.1f} ms per run (claim to stored result, "
+        f"/metrics): ratio {job_cpu / cli_cpu:.2f} to the CLI; the rest is the HTTP requests "
+        f"(uploads, {len(stats.status)} status polls)"
+    )
     if timed_out:
         print(f"DEADLINE of {args.deadline:.0f} s passed before every client finished")
         return 1

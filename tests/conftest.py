@@ -219,6 +219,37 @@ def web_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Set
             conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
+@pytest.fixture
+def job_store(request: pytest.FixtureRequest, web_settings: Settings) -> Iterator[Any]:
+    """A migrated ``Store`` on ``web_settings`` that is also the store of the Celery task in this
+    process (``worker.execute``); a test may change settings with ``@pytest.mark.job_settings``
+    (applied without validation, so a lease may be shorter than the setting allows)."""
+    from invoice_extractor.jobs.celery import worker as celery_worker
+    from invoice_extractor.store.repository import Store
+
+    marker = request.node.get_closest_marker("job_settings")
+    changes = {"queue_url": "redis://127.0.0.1:1/0", **(marker.kwargs if marker else {})}
+    settings = web_settings.model_copy(update=changes)
+    store = Store(settings)
+    store.migrate()
+    celery_worker.configure(settings)
+    yield store
+    celery_worker.process_store().db.dispose()
+    store.db.dispose()
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[Any]:
+    """A ``helpers_cluster.Cluster`` on a throwaway Redis and a fresh PostgreSQL schema."""
+    from helpers_cluster import running_cluster
+
+    problem = _postgres_problem()
+    if problem is not None:
+        pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({problem}); CI starts it")
+    with running_cluster(tmp_path) as cluster:
+        yield cluster
+
+
 class MakeWebApp(Protocol):
     def __call__(self, **overrides: Any) -> Flask: ...
 

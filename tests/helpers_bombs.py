@@ -6,6 +6,7 @@ in little memory and a second or so per GiB.
 
 from __future__ import annotations
 
+import base64
 import io
 import struct
 import zlib
@@ -53,12 +54,99 @@ def huge_page_pdf(side_pt: float) -> bytes:
     return _saved(pdf)
 
 
-def content_bomb_pdf(inflated: int) -> bytes:
-    """One A4 page whose content stream inflates to ``inflated`` bytes (no-op operators)."""
+def content_bomb_pdf(inflated: int, encoding: str = "flate") -> bytes:
+    """One A4 page whose content stream decodes to about ``inflated`` bytes of no-op content.
+
+    ``encoding``: ``flate``; ``lzw`` (a run of spaces, LZW's best case: about 1400:1); or a chain
+    whose last stage is the bomb: ``flate-runlength`` (Flate, then RunLength 64:1),
+    ``ascii85-flate`` and ``asciihex-flate`` (a text encoding of the Flate bomb)."""
     pdf = pikepdf.new()
     pdf.add_blank_page(page_size=(595, 842))
-    pdf.pages[0].obj.Contents = _flate_stream(pdf, deflated(b"q Q\n", inflated))
+    if encoding == "flate":
+        raw, filters = deflated(b"q Q\n", inflated), ["/FlateDecode"]
+    elif encoding == "lzw":
+        raw, filters = lzw_spaces(inflated), ["/LZWDecode"]
+    elif encoding == "flate-runlength":
+        runs = deflated(b"\x81 ", inflated // 64)  # each pair: 128 spaces
+        raw, filters = runs, ["/FlateDecode", "/RunLengthDecode"]
+    elif encoding == "ascii85-flate":
+        raw = base64.a85encode(deflated(b"q Q\n", inflated), wrapcol=72) + b"~>"
+        filters = ["/ASCII85Decode", "/FlateDecode"]
+    elif encoding == "asciihex-flate":
+        raw, filters = (
+            deflated(b"q Q\n", inflated).hex().encode() + b">",
+            ["/ASCIIHexDecode", "/FlateDecode"],
+        )
+    else:
+        raise ValueError(f"unknown encoding {encoding!r}")
+    return content_pdf(raw, filters)
+
+
+def content_pdf(raw: bytes, filters: list[str]) -> bytes:
+    """One A4 page whose content stream is ``raw``, encoded with ``filters`` (in decoding order)."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(595, 842))
+    stream = pikepdf.Stream(pdf, raw)
+    stream.Filter = pikepdf.Array([pikepdf.Name(name) for name in filters])
+    pdf.pages[0].obj.Contents = stream
     return _saved(pdf)
+
+
+def lzw_encode(data: bytes) -> bytes:
+    """A plain LZW encoder (PDF's: codes of 9 to 12 bits, early change 1), for small inputs."""
+    table = {bytes([n]): n for n in range(256)}
+    codes = [256]
+    current = b""
+    for value in data:
+        grown = current + bytes([value])
+        if grown in table:
+            current = grown
+            continue
+        codes.append(table[current])
+        if len(table) + 2 < 4095:
+            table[grown] = len(table) + 2
+        else:  # table full: start again
+            codes.append(256)
+            table = {bytes([n]): n for n in range(256)}
+        current = bytes([value])
+    if current:
+        codes.append(table[current])
+    codes.append(257)
+    return _pack_codes(codes)
+
+
+def _pack_codes(codes: list[int]) -> bytes:
+    """Codes at the width the decoder reads them: it adds an entry per code after the first since
+    a clear, and widens when the next entry (plus early change) would not fit."""
+    out = bytearray()
+    buffer = held = 0
+    size, width, first = 258, 9, True
+    for code in codes:
+        buffer, held = (buffer << width) | code, held + width
+        while held >= 8:
+            held -= 8
+            out.append((buffer >> held) & 0xFF)
+        buffer &= (1 << held) - 1
+        if code == 256:
+            size, width, first = 258, 9, True
+            continue
+        if not first:
+            size += 1
+        first = False
+        if width < 12 and size + 1 >= 1 << width:
+            width += 1
+    if held:
+        out.append((buffer << (8 - held)) & 0xFF)
+    return bytes(out)
+
+
+def lzw_spaces(size: int) -> bytes:
+    """About ``size`` spaces as LZW, built without the spaces: after each clear the codes are 32
+    (one space), then 258, 259, ... each one space longer than the last, until the table is
+    full."""
+    cycle = [256, 32, *range(258, 4094)]
+    per_cycle = 1 + sum(range(2, 4094 - 256))
+    return _pack_codes(cycle * max(1, size // per_cycle) + [257])
 
 
 def attachment_bomb_pdf(

@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import func, select, update
 
-from helpers_cluster import Cluster, RedisServer, heavy_invoice, postgres_problem, running_cluster
+from helpers_cluster import Cluster, RedisServer, heavy_invoice
 from helpers_server import Api, free_port
 from invoice_extractor.jobs.celery import worker as celery_worker
 from invoice_extractor.jobs.celery.config import TASK_NAME, make_app, visibility_timeout
@@ -35,14 +33,8 @@ needs_redis = pytest.mark.skipif(not RedisServer.available(), reason="redis-serv
 
 
 @pytest.fixture
-def store(web_settings: Settings) -> Iterator[Store]:
-    settings = web_settings.model_copy(update={"queue_url": "redis://127.0.0.1:1/0"})
-    store = Store(settings)
-    store.migrate()
-    celery_worker.configure(settings)
-    yield store
-    celery_worker.process_store().db.dispose()
-    store.db.dispose()
+def store(job_store: Store) -> Store:
+    return job_store
 
 
 def _upload(store: Store, pdf: bytes, count: int = 1) -> list[int]:
@@ -151,15 +143,6 @@ def test_the_celery_configuration_acknowledges_late() -> None:
 
 
 # --- a real cluster -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[Cluster]:
-    problem = postgres_problem()
-    if problem is not None:
-        pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({problem}); CI starts it")
-    with running_cluster(tmp_path) as cluster:
-        yield cluster
 
 
 def _running_on(cluster: Cluster, pids: set[int], started_within: float = 3600.0) -> list[int]:

@@ -267,3 +267,23 @@ def test_a_worker_survives_a_failed_write_of_a_result(
     # Settled: the second job done, the first failed or (once its 5 s lease ran out) done.
     jobs = _wait_states(store, session_id, timeout=15)
     assert [job.id for job in jobs] == ids and jobs[1].state == JobState.DONE
+
+
+def test_each_job_run_counts_its_cpu_for_metrics(
+    make_store: MakeStore, queues: list[InProcessQueue], invoice_pdf: InvoicePdf
+) -> None:
+    from invoice_extractor import metrics
+
+    metrics.reset()
+    store = make_store()
+    session_id, _ = _jobs(store, 2, invoice_pdf())
+    queue = InProcessQueue(store, workers=1, poll_seconds=0.1)
+    queues.append(queue)
+    queue.start()
+    assert all(job.state == JobState.DONE for job in _wait_states(store, session_id))
+    queue.stop()
+    totals = metrics.totals()
+    labels = (("queue", "inprocess"),)
+    assert totals[("jobs_run_total", labels)] == 2
+    assert 0 < totals[("job_cpu_seconds_total", labels)] < 60
+    metrics.reset()

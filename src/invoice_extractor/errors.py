@@ -130,6 +130,13 @@ class StorageError(InvoiceExtractorError):
     code = "storage_error"
 
 
+class DatabaseUnavailable(InvoiceExtractorError):
+    """The database does not answer (restarting, network down): worth trying again later."""
+
+    status = 503
+    code = "database_unavailable"
+
+
 # --- errors of the web layer: each carries the HTTP status it is answered with ----------------
 
 

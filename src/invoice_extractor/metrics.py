@@ -34,6 +34,8 @@ Key = tuple[str, Labels]
 KNOWN: dict[str, str] = {
     "llm_requests_total": "LLM requests sent, by provider and outcome (ok, error).",
     "llm_retries_total": "LLM requests repeated after a retryable error, by provider and reason.",
+    "job_cpu_seconds_total": "CPU seconds of the threads running jobs, claim to stored result.",
+    "jobs_run_total": "Job runs (claimed and run to their end), by queue.",
 }
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 

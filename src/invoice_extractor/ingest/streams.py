@@ -1,7 +1,8 @@
 """Bounded reads of PDF streams (pikepdf): a small file must not decode to gigabytes.
 
-A Flate stream is inflated in chunks and given up as soon as it passes its limit, so an attachment
-or a content stream that inflates to gigabytes costs its limit, not its size. Page content (and
+Every filter of a stream's chain (Flate, LZW, ASCIIHex, ASCII85, RunLength: ``filters``) is
+decoded in chunks and given up as soon as it passes its limit, so an attachment or a content
+stream that decodes to gigabytes costs its limit, not its size. Page content (and
 the form XObjects it draws) is measured this way before PDFium parses a page.
 """
 
@@ -9,17 +10,16 @@ from __future__ import annotations
 
 import io
 import logging
-import zlib
 from collections.abc import Iterator
 from typing import Any
 
 import pikepdf
 
 from ..errors import PageTooComplex
+from .filters import UnsupportedFilter, decode_chain
 
 log = logging.getLogger(__name__)
 
-_CHUNK = 1024 * 1024
 # A page's content (with its form XObjects) beyond this is a bomb, not an invoice: busy vector
 # drawings stay well below it.
 MAX_PAGE_CONTENT_BYTES = 32 * 1024 * 1024
@@ -37,25 +37,41 @@ def _filters(stream: Any) -> list[str]:
     return [str(item) for item in found] if isinstance(found, pikepdf.Array) else [str(found)]
 
 
+def _params(stream: Any, count: int) -> list[Any]:
+    """One ``/DecodeParms`` dictionary (or None) per filter."""
+    found = stream.get("/DecodeParms")
+    if isinstance(found, pikepdf.Array):
+        params = list(found)
+    else:
+        params = [found] * (1 if found is not None else 0)
+    return (params + [None] * count)[:count]
+
+
+def _option(params: Any, key: str, default: int) -> int:
+    if not isinstance(params, pikepdf.Dictionary):
+        return default
+    value = params.get(key)
+    return int(value) if isinstance(value, int) else default
+
+
 def _chunks(stream: Any) -> Iterator[bytes]:
-    """The decoded stream in chunks: Flate (or no filter) streamed; any other chain decoded by
-    qpdf at once (those filters are rare in content and attachments)."""
+    """The decoded stream in chunks, every filter of a chain streamed (``filters``), so that a
+    reader stops at its limit whatever the filters; a filter no decoder exists for is a
+    ``pikepdf.PdfError`` (what qpdf would say)."""
     filters = _filters(stream)
-    if not filters:
-        yield bytes(stream.read_raw_bytes())
-        return
-    if filters != ["/FlateDecode"]:
-        yield bytes(stream.read_bytes())
-        return
-    inflater = zlib.decompressobj()
-    pending = bytes(stream.read_raw_bytes())
+    params = _params(stream, len(filters))
+    early = [_option(p, "/EarlyChange", 1) for p in params]
     try:
-        while pending:
-            yield inflater.decompress(pending, _CHUNK)
-            pending = inflater.unconsumed_tail
-        yield inflater.flush()
-    except zlib.error:  # a damaged tail: what inflated so far is what a reader gets
-        return
+        yield from decode_chain(bytes(stream.read_raw_bytes()), filters, early)
+    except UnsupportedFilter as exc:
+        raise pikepdf.PdfError(str(exc)) from exc
+
+
+def _predicted(stream: Any) -> bool:
+    """A PNG or TIFF predictor on a filter: its bytes are undone by qpdf, not here (a predictor
+    never makes the data larger, so the streamed size still bounds it)."""
+    filters = _filters(stream)
+    return any(_option(p, "/Predictor", 1) > 1 for p in _params(stream, len(filters)))
 
 
 def read_bounded(stream: Any, limit: int) -> bytes:
@@ -67,6 +83,8 @@ def read_bounded(stream: Any, limit: int) -> bytes:
         if size > limit:
             raise TooLarge(f"more than {limit} bytes")
         parts.append(chunk)
+    if _predicted(stream):
+        return bytes(stream.read_bytes())
     return b"".join(parts)
 
 

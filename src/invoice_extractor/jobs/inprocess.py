@@ -7,16 +7,20 @@ queued jobs are simply there, and a job whose worker died is taken again once it
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import socket
 import threading
+import time
 
 from ..store.models import Job
 from ..store.repository import Store
-from .runner import run_job
+from .runner import RETRY_DELAYS, RETRYABLE, count_run, release_quietly, run_job
 
 log = logging.getLogger(__name__)
+
+_queues = itertools.count(1)  # two queues in one process must not share worker names
 
 
 class InProcessQueue:
@@ -24,7 +28,8 @@ class InProcessQueue:
         self.store = store
         self.workers = workers
         self.poll_seconds = poll_seconds
-        self.prefix = f"{socket.gethostname()}:{os.getpid()}"
+        # HOST:PID:qN: the heartbeat renews the leases under this prefix, and only those.
+        self.prefix = f"{socket.gethostname()}:{os.getpid()}:q{next(_queues)}"
         self._wake = threading.Condition()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -62,25 +67,40 @@ class InProcessQueue:
         return alive == expected and not self._stop.is_set(), detail
 
     def _work(self, name: str) -> None:
+        failures = 0  # in a row, of the store: the back-off grows with them
         while not self._stop.is_set():
+            cpu_started = time.thread_time()
             try:
                 job = self._claim(name)
-            except Exception:  # database briefly unavailable: wait and try again
+            except RETRYABLE as exc:  # database away or full: wait longer each time
+                delay = RETRY_DELAYS[min(failures, len(RETRY_DELAYS) - 1)]
+                failures += 1
+                log.warning("%s: cannot claim jobs (%s); trying again in %.0f s", name, exc, delay)
+                self._stop.wait(delay)
+                continue
+            except Exception:
                 log.exception("claiming a job failed")
                 job = None
+            failures = 0
             if job is None:
                 with self._wake:
                     self._wake.wait(self.poll_seconds)
                 continue
+            self._run(name, job)
+            count_run("inprocess", cpu_started)
+
+    def _run(self, name: str, job: Job) -> None:
+        with self._lock:
+            self._running[job.id] = name
+        try:
+            run_job(self.store, job, name, wait=self._stop.wait)
+        except RETRYABLE as exc:
+            release_quietly(self.store, job, name, exc)
+        except Exception:  # the worker outlives any one job; its lease makes it run again
+            log.exception("job %s could not be completed; it will be retried", job.id)
+        finally:
             with self._lock:
-                self._running[job.id] = name
-            try:
-                run_job(self.store, job, name)
-            except Exception:  # the worker outlives any one job; its lease makes it run again
-                log.exception("job %s could not be completed; it will be retried", job.id)
-            finally:
-                with self._lock:
-                    self._running.pop(job.id, None)
+                self._running.pop(job.id, None)
 
     def _claim(self, name: str) -> Job | None:
         job = self.store.claim_next(name)
@@ -100,5 +120,7 @@ class InProcessQueue:
                 ids = list(self._running)
             try:
                 self.store.renew(self.prefix, ids)
+            except RETRYABLE as exc:  # the lease may run out; a takeover is then correct
+                log.warning("renewing job leases failed: %s", exc)
             except Exception:
                 log.exception("renewing job leases failed")

@@ -2,27 +2,84 @@
 
 Every run is keyed by the worker that claimed the job: if its lease ran out and another worker took
 over, this run's result is dropped (``Store.finish`` checks), so a job that runs twice writes once.
+
+A store that cannot take a write (full disk) or a database that does not answer is not the job's
+fault: the step that failed is tried again with back-off while the worker keeps the job (and its
+lease), one warning line per try; only when that lasts too long does the error reach the worker
+loop, which releases the job to the queue (``Store.release``) without counting the attempt.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
-from ..errors import InvoiceExtractorError
+from .. import metrics
+from ..errors import DatabaseUnavailable, InvoiceExtractorError, StorageError
 from ..ingest.loader import load_bytes
 from ..matching.purchase_orders import check_job
 from ..matching.service import on_stored
+from ..model import Invoice
 from ..pipeline import extract_document
 from ..store.models import Job, JobState
 from ..store.repository import Store
 
 log = logging.getLogger(__name__)
 
+RETRYABLE = (StorageError, DatabaseUnavailable)
+# Seconds between tries of a step the store refused; after the last the job goes back to the queue.
+RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
 
-def run_job(store: Store, job: Job, worker: str) -> None:
-    settings = store.settings
+T = TypeVar("T")
+Wait = Callable[[float], bool]
+"""Sleeps up to that many seconds; True when the worker is stopping (then no more tries)."""
+
+
+def _sleep(seconds: float) -> bool:
+    time.sleep(seconds)
+    return False
+
+
+def run_job(store: Store, job: Job, worker: str, wait: Wait = _sleep) -> None:
+    """Run the job; raises one of ``RETRYABLE`` when the store stayed unusable through the
+    back-off (the caller releases the job), never records such an error as the job's."""
     started = time.perf_counter()
+    outcome = _retrying(job.id, wait, lambda: _extract(store, job, worker))
+    if isinstance(outcome, str):
+        _retrying(job.id, wait, lambda: store.fail(job.id, worker, outcome))
+        return
+    # Written once or not at all: a job is never done without its invoices.
+    seconds = time.perf_counter() - started
+    # The duplicate and supplier checks run in the transaction that stores the invoices: no
+    # reader sees the job done before its invoices carry their DUPLICATE / SUPPLIER warnings.
+    hook = on_stored(store)
+    if _retrying(job.id, wait, lambda: store.finish(job, worker, outcome, seconds, hook)):
+        _check_purchase_orders(store, job.id)
+
+
+def count_run(queue: str, cpu_started: float) -> None:
+    """One job run and the CPU its thread spent on it since ``cpu_started`` (``thread_time``):
+    what ``/metrics`` reports as the job path's cost, beside the requests'."""
+    labels = {"queue": queue}
+    metrics.inc("job_cpu_seconds_total", labels, max(0.0, time.thread_time() - cpu_started))
+    metrics.inc("jobs_run_total", labels)
+
+
+def release_quietly(store: Store, job: Job, worker: str, exc: Exception) -> None:
+    """After ``run_job`` raised one of ``RETRYABLE``: back to the queue, not counted as a failed
+    attempt; when even that write fails, the job's lease runs out and it is taken again."""
+    log.warning("job %s goes back to the queue: %s", job.id, exc)
+    try:
+        store.release(job.id, worker)
+    except RETRYABLE as again:
+        log.warning("job %s is left to its lease (%s)", job.id, again)
+
+
+def _extract(store: Store, job: Job, worker: str) -> list[Invoice] | str:
+    """The job's invoices, or the message it failed with."""
+    settings = store.settings
     try:
         stored = store.file(job.session_id, job.file_id)
         data = store.blobs.get(stored.sha256)
@@ -36,25 +93,30 @@ def run_job(store: Store, job: Job, worker: str) -> None:
         store.set_state(job.id, worker, JobState.EXTRACTING)
         # Without EXTRACTOR set, the web uses auto when an LLM key is configured.
         web = settings.web_extractor
-        invoices = extract_document(
+        return extract_document(
             document,
             settings=settings,
             extractor=None if web == settings.extractor else web,
             memory=store.sellers,
         )
+    except RETRYABLE:
+        raise
     except InvoiceExtractorError as exc:
-        store.fail(job.id, worker, str(exc))
-        return
+        return str(exc)
     except Exception as exc:  # a bug on one file must not kill the worker
         log.exception("job %s failed", job.id)
-        store.fail(job.id, worker, f"internal error: {type(exc).__name__}: {exc}")
-        return
-    # A failed write (database briefly gone) propagates: the worker loop logs it and the job's
-    # lease runs out, so it is retried; it must never be recorded as done without its invoices.
-    # The duplicate and supplier checks run in the transaction that stores the invoices: no
-    # reader sees the job done before its invoices carry their DUPLICATE / SUPPLIER warnings.
-    if store.finish(job, worker, invoices, time.perf_counter() - started, on_stored(store)):
-        _check_purchase_orders(store, job.id)
+        return f"internal error: {type(exc).__name__}: {exc}"
+
+
+def _retrying(job_id: int, wait: Wait, step: Callable[[], T]) -> T:
+    for delay in RETRY_DELAYS:
+        try:
+            return step()
+        except RETRYABLE as exc:
+            log.warning("job %s: %s; trying again in %.0f s", job_id, exc, delay)
+            if wait(delay):
+                raise
+    return step()  # the last try: its error goes to the caller
 
 
 def _check_purchase_orders(store: Store, job_id: int) -> None:

@@ -16,11 +16,11 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..errors import StorageError
+from ..errors import DatabaseUnavailable, StorageError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -31,11 +31,13 @@ class Database:
     def __init__(self, url: str, *, connect_retries: int = 10, retry_seconds: float = 1.0) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        kwargs: dict[str, Any] = {}
         if self.is_sqlite:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
-            kwargs.update(pool_size=10, max_overflow=20)
+            # A server that restarted leaves dead pooled connections: test each on checkout (a
+            # file database has no such failure, and the ping would cost every transaction).
+            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
         self.engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -69,14 +71,17 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A unit of work: committed when the block ends, rolled back on error. A database on a
-        full disk is a ``StorageError`` (507), not an internal error."""
-        try:
-            with self._sessions() as session, session.begin():
-                yield session
-        except OperationalError as exc:
-            if not is_disk_full(exc):
-                raise
-            raise StorageError("the database cannot take the write: its disk is full") from exc
+        full disk is a ``StorageError`` (507), one that does not answer ``DatabaseUnavailable``
+        (503): both are worth retrying, neither is an internal error."""
+        with _mapped_errors(), self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A Core transaction, errors mapped as in ``session``: for the few statements every job
+        runs (claim, state, result), where an ORM session's bookkeeping costs more than the SQL."""
+        with _mapped_errors(), self.engine.begin() as connection:
+            yield connection
 
     def migrate(self, lock_dir: Path) -> None:
         """Bring the schema to the newest migration; concurrent processes wait for each other."""
@@ -97,10 +102,28 @@ class Database:
         self.engine.dispose()
 
 
+@contextmanager
+def _mapped_errors() -> Iterator[None]:
+    try:
+        yield
+    except (OperationalError, InterfaceError) as exc:
+        if is_disk_full(exc):
+            raise StorageError("the database cannot take the write: its disk is full") from exc
+        raise DatabaseUnavailable(f"the database does not answer: {_reason(exc)}") from exc
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        raise DatabaseUnavailable(f"the database does not answer: {_reason(exc)}") from exc
+
+
 _DISK_FULL_SQLSTATE = "53100"  # PostgreSQL's disk_full
 
 
-def is_disk_full(exc: OperationalError) -> bool:
+def _reason(exc: DBAPIError) -> str:
+    return " ".join(str(exc.orig).split())[:300]
+
+
+def is_disk_full(exc: DBAPIError) -> bool:
     """SQLite's "database or disk is full", PostgreSQL's disk_full, or ENOSPC from the driver."""
     orig = exc.orig
     if getattr(orig, "sqlstate", None) == _DISK_FULL_SQLSTATE:

@@ -9,22 +9,102 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    bindparam,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 
 from .db import Database
-from .models import Job, JobState, utcnow
+from .models import InvoiceRecord, Job, JobState, StoredFile, UTCDateTime, utcnow
 
 # Upper bounds (seconds) of the extraction-time histogram; +Inf is implied.
 SECONDS_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 
 
-def claimable(now: datetime) -> ColumnElement[bool]:
+def claimable(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
     """Queued, or running under a worker whose lease ran out (it died)."""
     return or_(
         Job.state == JobState.QUEUED,
         Job.state.in_(JobState.running()) & (Job.lease_until < now),
     )
+
+
+def claim_statement(*, oldest: bool, skip_locked: bool) -> Any:
+    """The claim as one UPDATE ... RETURNING, built once (building a statement costs more CPU
+    than running it): of the job ``:job_id``, or (``oldest``) of the oldest claimable one,
+    skipping rows other claimers hold (``skip_locked``, PostgreSQL). Parameters: ``now``,
+    ``lease``, ``claimer`` (and ``job_id``). Of two workers racing for a row one gets it back."""
+    now = bindparam("now", type_=UTCDateTime())
+    if oldest:
+        first = select(Job.id).where(claimable(now)).order_by(Job.id).limit(1).correlate(None)
+        if skip_locked:
+            first = first.with_for_update(skip_locked=True)
+        which = Job.id == first.scalar_subquery()
+    else:
+        which = Job.id == bindparam("job_id")
+    return (
+        update(Job)
+        .where(which, claimable(now))
+        .values(
+            state=JobState.READING,
+            worker=bindparam("claimer"),
+            lease_until=bindparam("lease", type_=UTCDateTime()),
+            attempts=Job.attempts + 1,
+            updated_at=now,
+        )
+        .returning(Job)
+    )
+
+
+# The writes every job makes, built once (parameters: job_id, holder, now; state; took).
+_held = (Job.id == bindparam("job_id")) & (Job.worker == bindparam("holder"))
+SET_STATE = (
+    update(Job)
+    .where(_held)
+    .values(state=bindparam("state"), updated_at=bindparam("now", type_=UTCDateTime()))
+)
+MARK_DONE = (
+    update(Job)
+    .where(_held, Job.state != JobState.DONE)
+    .values(
+        state=JobState.DONE,
+        finished_at=bindparam("now", type_=UTCDateTime()),
+        lease_until=None,
+        seconds=bindparam("took"),
+        error=None,
+        updated_at=bindparam("now", type_=UTCDateTime()),
+    )
+)
+DELETE_INVOICES = delete(InvoiceRecord).where(InvoiceRecord.job_id == bindparam("job_id"))
+
+
+# A status poll, the most frequent request: each file with its job, and the invoice count.
+FILE_JOBS = (
+    select(
+        StoredFile.id.label("file_id"),
+        StoredFile.name,
+        StoredFile.size,
+        StoredFile.sha256,
+        Job.id.label("job_id"),
+        Job.state,
+        Job.error,
+        Job.attempts,
+        Job.seconds,
+    )
+    .join(Job, Job.file_id == StoredFile.id)
+    .where(StoredFile.session_id == bindparam("session_id"))
+    .order_by(StoredFile.id)
+)
+COUNT_INVOICES = select(func.count()).where(InvoiceRecord.session_id == bindparam("session_id"))
 
 
 def requeue_expired(db: Database) -> list[int]:

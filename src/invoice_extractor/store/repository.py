@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import BadRequest, NotFound, SessionFull, StorageError
@@ -19,7 +19,15 @@ from ..validate import strip_check_warnings, validate
 from .blobs import BlobStore
 from .corrections import checked_changes, set_path
 from .db import Database
-from .job_queries import claimable
+from .invoice_rows import NOT_EDITABLE, insert_invoices
+from .job_queries import (
+    COUNT_INVOICES,
+    DELETE_INVOICES,
+    FILE_JOBS,
+    MARK_DONE,
+    SET_STATE,
+    claim_statement,
+)
 from .models import (
     Edit,
     FieldRecord,
@@ -70,6 +78,8 @@ class Store:
             raise StorageError(f"cannot create DATA_DIR {settings.data_dir}: {exc}") from exc
         self.db = Database(settings.database)
         self.blobs = BlobStore(settings.data_dir / "blobs")
+        self._claim_next = claim_statement(oldest=True, skip_locked=not self.db.is_sqlite)
+        self._claim_one = claim_statement(oldest=False, skip_locked=False)
         self.pages = PageImages(
             self.blobs, settings.data_dir / "cache" / "pages", settings.render_dpi
         )
@@ -139,6 +149,14 @@ class Store:
             )
             return [(f, j) for f, j in rows]
 
+    def file_jobs(self, session_id: str) -> tuple[list[dict[str, Any]], int]:
+        """Each file of the session with its job's state (as plain rows, no ORM objects: a
+        status poll is the most frequent request), and the session's invoice count."""
+        params = {"session_id": session_id}
+        with self.db.session() as db:
+            rows = [dict(row._mapping) for row in db.execute(FILE_JOBS, params)]
+            return rows, db.scalar(COUNT_INVOICES, params) or 0
+
     def file(self, session_id: str, file_id: int) -> StoredFile:
         with self.db.session() as db:
             row = db.get(StoredFile, file_id)
@@ -148,32 +166,19 @@ class Store:
 
     def claim_next(self, worker: str) -> Job | None:
         """Take the oldest queued job, or one whose worker's lease ran out (it died)."""
-        with self.db.session() as db:
-            ids = db.scalars(select(Job.id).where(claimable(utcnow())).order_by(Job.id).limit(5))
-            candidates = ids.all()
-        claimed = (self.claim(job_id, worker) for job_id in candidates)
-        return next((job for job in claimed if job is not None), None)
+        return self._claim(self._claim_next, {}, worker)
 
     def claim(self, job_id: int, worker: str) -> Job | None:
-        """Take this job if it is queued or its worker's lease ran out; None if it is not. The
-        conditional UPDATE is the claim: of two workers racing, one gets rowcount 1."""
+        """Take this job if it is queued or its worker's lease ran out; None if it is not."""
+        return self._claim(self._claim_one, {"job_id": job_id}, worker)
+
+    def _claim(self, statement: Any, params: dict[str, Any], worker: str) -> Job | None:
         now = utcnow()
         lease = now + timedelta(seconds=self.settings.job_lease_seconds)
-        with self.db.session() as db:
-            result = db.execute(
-                update(Job)
-                .where(Job.id == job_id, claimable(now))
-                .values(
-                    state=JobState.READING,
-                    worker=worker,
-                    lease_until=lease,
-                    attempts=Job.attempts + 1,
-                    updated_at=now,
-                )
-            )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                return None
-            return db.get(Job, job_id)
+        values = {**params, "now": now, "lease": lease, "claimer": worker}
+        with self.db.transaction() as conn:
+            row = conn.execute(statement, values).first()
+        return None if row is None else Job(**row._mapping)  # detached: read, never flushed
 
     def renew(self, worker_prefix: str, job_ids: Sequence[int]) -> None:
         if not job_ids:
@@ -187,11 +192,23 @@ class Store:
             )
 
     def set_state(self, job_id: int, worker: str, state: JobState) -> None:
+        with self.db.transaction() as conn:
+            params = {"job_id": job_id, "holder": worker, "state": state, "now": utcnow()}
+            conn.execute(SET_STATE, params)
+
+    def release(self, job_id: int, worker: str) -> None:
+        """Back to queued, this attempt not counted: the store, not the job, was the problem."""
         with self.db.session() as db:
             db.execute(
                 update(Job)
-                .where(Job.id == job_id, Job.worker == worker)
-                .values(state=state, updated_at=utcnow())
+                .where(Job.id == job_id, Job.worker == worker, Job.state.in_(JobState.running()))
+                .values(
+                    state=JobState.QUEUED,
+                    worker=None,
+                    lease_until=None,
+                    attempts=Job.attempts - 1,
+                    updated_at=utcnow(),
+                )
             )
 
     def fail(self, job_id: int, worker: str | None, error: str) -> None:
@@ -214,27 +231,18 @@ class Store:
         mark it done, and the write lock it takes (a row lock on PostgreSQL, the database lock on
         SQLite) covers the replacement of the invoice rows in the same transaction.
         """
-        with self.db.session() as db:
-            claimed = db.execute(
-                update(Job)
-                .where(Job.id == job.id, Job.worker == worker, Job.state != JobState.DONE)
-                .values(
-                    state=JobState.DONE,
-                    finished_at=utcnow(),
-                    lease_until=None,
-                    seconds=seconds,
-                    error=None,
-                    updated_at=utcnow(),
-                )
-            )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        with self.db.transaction() as conn:
+            params = {"job_id": job.id, "holder": worker, "now": utcnow(), "took": seconds}
+            if conn.execute(MARK_DONE, params).rowcount != 1:
                 return False  # another worker took the job over (our lease ran out)
-            db.execute(delete(InvoiceRecord).where(InvoiceRecord.job_id == job.id))
-            records = [_record(job, position, invoice) for position, invoice in enumerate(invoices)]
-            db.add_all(records)
+            conn.execute(DELETE_INVOICES, {"job_id": job.id})
+            insert_invoices(conn, job, invoices)
             if hook is not None:  # the matcher's checks, in this transaction
-                db.flush()
-                hook(db, list(zip(records, invoices, strict=True)))
+                with Session(bind=conn) as db:
+                    query = select(InvoiceRecord).where(InvoiceRecord.job_id == job.id)
+                    records = list(db.scalars(query.order_by(InvoiceRecord.position)))
+                    hook(db, list(zip(records, invoices, strict=True)))
+                    db.flush()
             return True
 
     # -- invoices, fields and edits -----------------------------------------------------------
@@ -289,7 +297,7 @@ class Store:
             if record is None or record.session_id != session_id:
                 raise NotFound("no such invoice")
             fields = {f.path: f for f in record.fields}
-            refused = [p for p in changes if p.split(".", 1)[0] in _NOT_EDITABLE]
+            refused = [p for p in changes if p.split(".", 1)[0] in NOT_EDITABLE]
             if refused:
                 raise BadRequest(f"{refused[0]!r} is not an editable field")
             changes = checked_changes(_corrected_data(record), changes)
@@ -327,50 +335,6 @@ class Store:
                 )
             db.flush()
             return _view(record)
-
-
-def _record(job: Job, position: int, invoice: Invoice) -> InvoiceRecord:
-    data = invoice.to_json_dict()
-    record = InvoiceRecord(
-        session_id=job.session_id,
-        file_id=job.file_id,
-        job_id=job.id,
-        position=position,
-        data=data,
-        status=invoice.status.value,
-    )
-    for path, value in _scalar_paths(data):
-        evidence = invoice.evidence.get(path)
-        record.fields.append(
-            FieldRecord(
-                path=path,
-                value=value,
-                confidence=evidence.confidence if evidence is not None else None,
-            )
-        )
-    return record
-
-
-# What the extraction says about itself, not about the invoice: never edited by a reviewer.
-_NOT_EDITABLE = frozenset(
-    {"evidence", "sources", "warnings", "file", "pages", "status", "extractor", "error"}
-) | {"learned_from"}
-
-
-def _scalar_paths(data: dict[str, Any], prefix: str = "") -> Iterable[tuple[str, str | None]]:
-    """Every editable scalar of the SCHEMA object as (field path, value as printed in JSON)."""
-    for key, value in data.items():
-        if not prefix and key in _NOT_EDITABLE:
-            continue
-        path = f"{prefix}{key}"
-        if isinstance(value, dict):
-            yield from _scalar_paths(value, path + ".")
-        elif isinstance(value, list):
-            for i, item in enumerate(value):
-                if isinstance(item, dict):
-                    yield from _scalar_paths(item, f"{path}.{i}.")
-        else:
-            yield path, None if value is None else str(value)
 
 
 def _corrected_data(record: InvoiceRecord) -> dict[str, Any]:

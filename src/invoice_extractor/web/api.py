@@ -76,7 +76,7 @@ def upload(session_id: str) -> tuple[Response, int]:
 @api.get("/sessions/<session_id>/jobs")
 def jobs(session_id: str) -> Response:
     owned(session_id)
-    return jsonify(jobs=[_job_json(f, j) for f, j in services().store.files(session_id)])
+    return jsonify(jobs=services().store.file_jobs(session_id)[0])
 
 
 @api.get("/sessions/<session_id>/invoices")
@@ -166,7 +166,7 @@ def session_summary(row: ReviewSession) -> dict[str, Any]:
     return {
         "id": row.id,
         "created_at": row.created_at.isoformat(),
-        "files": [_job_json(f, j) for f, j in files],
+        "files": files,
         "counts": {state.value: states.count(state) for state in JobState},
         "invoices": store.count_invoices(row.id),
         "name": row.name,

@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from types import TracebackType
 from typing import Any
 
@@ -21,7 +22,7 @@ from celery import signals  # type: ignore[import-untyped]
 from ... import metrics
 from ...settings import Settings
 from ...store.repository import Store
-from ..runner import run_job
+from ..runner import RETRYABLE, count_run, release_quietly, run_job
 from .config import QUEUE_NAME, TASK_NAME, make_app
 from .sweep import Sweeper
 
@@ -31,6 +32,7 @@ _settings: Settings | None = None
 _stores: dict[int, Store] = {}  # by pid: a forked pool process never uses its parent's engine
 _lock = threading.Lock()
 _runs = itertools.count(1)
+CLAIM_PAUSE = 4.0  # seconds a pool process waits after the database refused a claim
 
 
 def configure(settings: Settings) -> None:
@@ -76,7 +78,8 @@ class LeaseKeeper:
         while not self._stop.wait(interval):
             try:
                 self.store.renew(self.prefix, [self.job_id])
-            except Exception as exc:  # the database is away: the lease may run out; so be it
+            except Exception as exc:  # the database is away: the lease may run out; a takeover is
+                # then correct (this run's result is dropped)
                 log.warning("renewing the lease of job %s failed: %s", self.job_id, exc)
 
 
@@ -85,15 +88,26 @@ def execute(job_id: int) -> str:
     store = process_store()
     prefix = f"{socket.gethostname()}:{os.getpid()}"
     worker = f"{prefix}:c{next(_runs)}"
-    job = store.claim(job_id, worker)
+    cpu_started = time.thread_time()
+    try:
+        job = store.claim(job_id, worker)
+    except RETRYABLE as exc:  # the job stays queued in the database; the sweep sends it again
+        log.warning("job %s not claimed: %s", job_id, exc)
+        time.sleep(CLAIM_PAUSE)  # the next messages would fail the same way: not at once
+        return f"deferred: {exc}"
     if job is None:
         return "nothing to do: done, failed or held by a live worker"
     if job.attempts > store.settings.job_max_attempts:
         reason = f"gave up after {job.attempts - 1} attempts: the worker stopped each time"
         store.fail(job.id, worker, reason)
         return reason
-    with LeaseKeeper(store, prefix, job.id):
-        run_job(store, job, worker)
+    try:
+        with LeaseKeeper(store, prefix, job.id):
+            run_job(store, job, worker)
+    except RETRYABLE as exc:
+        release_quietly(store, job, worker, exc)
+        return f"deferred: {exc}"
+    count_run("celery", cpu_started)
     return f"ran (attempt {job.attempts})"
 
 

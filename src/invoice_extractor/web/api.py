@@ -76,7 +76,7 @@ def upload(session_id: str) -> tuple[Response, int]:
 @api.get("/sessions/<session_id>/jobs")
 def jobs(session_id: str) -> Response:
     owned(session_id)
-    return jsonify(jobs=services().store.file_jobs(session_id)[0])
+    return jsonify(jobs=[_file_row(f) for f in services().store.file_jobs(session_id)[0]])
 
 
 @api.get("/sessions/<session_id>/invoices")
@@ -160,21 +160,26 @@ def export_session(session_id: str) -> Response:
 
 def session_summary(row: ReviewSession) -> dict[str, Any]:
     store = services().store
-    files = store.files(row.id)
-    states = [j.state for _, j in files]
+    files, invoices = store.file_jobs(row.id)  # plain rows: a status poll is the commonest call
+    states = [f["state"] for f in files]
     seen = store.admin.duplicates(owner_hashes(), row.id)
     return {
         "id": row.id,
         "created_at": row.created_at.isoformat(),
-        "files": files,
+        "files": [_file_row(f) for f in files],
         "counts": {state.value: states.count(state) for state in JobState},
-        "invoices": store.count_invoices(row.id),
+        "invoices": invoices,
         "name": row.name,
         "rejected": [
             {"id": r.id, "name": r.name, "reason": r.reason} for r in store.admin.rejected(row.id)
         ],
         "duplicates": {key: found.describe() for key, found in seen.items()},
     }
+
+
+def _file_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A file's row of ``Store.file_jobs`` with its failure reason as shown beside its name."""
+    return {**row, "reason": (row["error"] or "").removeprefix(f"{row['name']}: ") or None}
 
 
 def _job_json(stored: StoredFile, job: Any) -> dict[str, Any]:

@@ -132,3 +132,10 @@ def test_right_aligned_values_under_a_row_of_total_headings(make_pdf: MakePdf) -
 def test_a_compound_naming_a_number_is_no_party_name() -> None:
     assert not _name_like("Art-Nr-Lief.") and not _name_like("Kunden-Nr.")
     assert _name_like("MUSTER-KUNDE GMBH") and _name_like("Coca-Cola Ltd")
+
+
+def test_a_label_beside_the_letterhead_is_no_party(make_pdf: MakePdf) -> None:
+    page = [(50, 60, "Acme Trading Ltd", 16), (330, 120, "Invoice No:", 10)]
+    page += [(450, 120, "INV-2024-0042", 10), (330, 300, "Total", 10), (460, 300, "EUR 9.00", 10)]
+    invoice = extract_one(make_pdf([page], "label.pdf"))
+    assert invoice.seller.name == "Acme Trading Ltd" and invoice.buyer.name != "No"

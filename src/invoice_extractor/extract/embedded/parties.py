@@ -226,6 +226,8 @@ def letterheads(index: PageIndex, exclude: set[str]) -> list[NameHit]:
                 if _name_like(first):
                     options.append(NameHit(first, cell.words[:n], 1.0))
                 continue
+            if _is_label(_clean(text)) or text.rstrip().endswith(":"):
+                continue  # "Invoice No:" is a label, not "No" once its title word is gone
             text = _TITLE_WORDS.sub("", _clean(text)).strip(" -–|:")
             if not _name_like(text) or _is_label(text) or fold(text) in exclude:
                 continue

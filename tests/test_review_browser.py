@@ -5,6 +5,7 @@ list (rename, delete, retry), contrast and labels. Screenshots go to ``tests/art
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -171,12 +172,12 @@ def test_trust_marks_a_save_that_clears_a_warning_and_marks_that_survive_a_reloa
     expect(row.locator(".to-check")).to_have_text("⚠ 1 field")
     _review(page, "wrong-line.pdf")
     expect(page.locator("#to-check-title")).to_have_text("⚠ 1 field to check")
-    expect(page.locator("#to-check .chip")).to_have_text("Seller name · 88%")
+    expect(page.locator("#to-check .chip")).to_have_text(re.compile(r"^Seller name · \d+%$"))
     expect(page.locator('label[for="f-seller.vat_id"]')).to_contain_text("Seller VAT ID")
     expect(page.locator('label[for="f-tax_total"]')).to_contain_text("BT-110")
     seller = page.locator('[data-field="seller.name"]')
     expect(seller).to_have_class("field to-check")
-    expect(page.locator("#c-seller\\.name")).to_have_text("⚠ check 88%")
+    expect(page.locator("#c-seller\\.name")).to_have_text(re.compile(r"^⚠ check \d+%$"))
     amount_note = page.locator("#m-line_items\\.0\\.amount")
     expect(amount_note).to_contain_text("Line 1: 2 x 50.00 = 100.00, printed 90.00")
     expect(amount_note.locator("code")).to_have_text("line_items.N")
@@ -438,7 +439,7 @@ def test_contrast_labels_and_the_keyboard_help(page: Page) -> None:
     assert contrast(style["border"], style["bg"]) >= 3, style
     assert contrast(style["outline"], style["bg"]) >= 3, style
     conf = page.locator("#c-seller\\.name")
-    expect(conf).to_have_attribute("aria-label", "confidence: check 88%")
+    expect(conf).to_have_attribute("aria-label", re.compile(r"^confidence: check \d+%$"))
     unnamed = page.evaluate(
         """() => [...document.querySelectorAll('input, button, a, select')].filter((n) => {
           if (n.type === 'hidden' || n.closest('[hidden]')) return false;

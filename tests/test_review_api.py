@@ -293,3 +293,21 @@ def test_fields_to_check_are_the_fields_the_validator_finds_uncertain(new_api: N
         assert not [c for c in fixed["checks"] if c["code"] == "UNCERTAIN"]
     with using_model(replace(model, ok_threshold=0.5)):
         assert api.get(f"/invoices/{invoice['id']}").get_json()["to_check"] == []
+
+
+def test_marking_reviewed_confirms_every_value_and_the_status_says_so(new_api: NewApi) -> None:
+    """A clerk who marks an invoice reviewed confirmed its values: nothing is uncertain any more,
+    and the status is what the remaining checks say (ok here), in the API and the exports."""
+    model = active_model()
+    if model is None:
+        pytest.skip("no ranker model packaged")
+    with using_model(replace(model, ok_threshold=0.999)):
+        api, invoice = _one_invoice(new_api, invoice_pdf("R-1"))
+        assert invoice["status"] == "needs_review" and invoice["to_check"]
+        done = api.patch(invoice["id"], {"reviewed": True}).get_json()
+        assert done["to_check"] == [] and done["status"] == "ok"
+        assert done["review_state"] == "reviewed"
+        assert all(ev["confidence"] == 1.0 for ev in done["evidence"].values())
+        exported = api.get("/export?format=json").get_json()
+        row = next(r for r in exported if r["invoice_number"] == "R-1")
+        assert row["status"] == "ok" and row["reviewed"] is True

@@ -349,6 +349,10 @@ def _corrected_data(record: InvoiceRecord) -> dict[str, Any]:
                     evidence[row.path] = row.evidence
             elif isinstance(evidence.get(row.path), dict):
                 evidence[row.path]["confidence"] = 1.0  # a person confirmed it
+    if record.reviewed:  # marked reviewed: a person confirmed every value as it stands
+        for item in evidence.values():
+            if isinstance(item, dict):
+                item["confidence"] = 1.0
     return data
 
 
@@ -364,8 +368,9 @@ def _view(record: InvoiceRecord) -> InvoiceView:
     data = _corrected_data(record)
     invoice = Invoice.model_validate(data)
     corrected = tuple(r.path for r in record.fields if r.is_corrected)
-    if corrected:
-        # The checks speak about the values the user sees: rerun them on the corrected invoice.
+    if corrected or record.reviewed:
+        # The checks speak about the values the user sees (and confirmed): rerun them, so a
+        # reviewed invoice is no longer uncertain and its status says what the checks still find.
         invoice = validate(strip_check_warnings(invoice))
     return InvoiceView(
         record.id, record.file_id, record.reviewed, corrected, invoice, record.reviewed_at

@@ -56,7 +56,7 @@ def run_job(store: Store, job: Job, worker: str, wait: Wait = _sleep) -> None:
     # reader sees the job done before its invoices carry their DUPLICATE / SUPPLIER warnings.
     hook = on_stored(store)
     if _retrying(job.id, wait, lambda: store.finish(job, worker, outcome, seconds, hook)):
-        _check_purchase_orders(store, job.id)
+        _check_purchase_orders(store, job.id, wait)
 
 
 def count_run(queue: str, cpu_started: float) -> None:
@@ -119,9 +119,12 @@ def _retrying(job_id: int, wait: Wait, step: Callable[[], T]) -> T:
     return step()  # the last try: its error goes to the caller
 
 
-def _check_purchase_orders(store: Store, job_id: int) -> None:
-    """The PO match of the job's new invoices; the invoices are stored whatever it does."""
+def _check_purchase_orders(store: Store, job_id: int, wait: Wait) -> None:
+    """The PO match of the job's new invoices; the invoices are stored whatever it does. A store
+    that stays unusable (an outage) skips it with one warning: a later import checks again."""
     try:
-        check_job(store, job_id)
+        _retrying(job_id, wait, lambda: check_job(store, job_id))
+    except RETRYABLE as exc:
+        log.warning("job %s: purchase-order check skipped (%s)", job_id, exc)
     except Exception:
         log.exception("purchase-order check of job %s failed", job_id)

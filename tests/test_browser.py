@@ -17,21 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from helpers_review import CHROMIUM, CHROMIUM_ARGS
 from helpers_server import CORPUS, REPO_ROOT, Server, start_serve
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 DOCUMENTS = (
     "zugferd-corpus/EN16931_Rabatte.visual.pdf",
     "4d-writepro-facturx/facturxSample_AlphaCars_de.visual.pdf",

@@ -92,7 +92,7 @@ def derive_subtotal(
     for value, terms in wanted:
         if value <= 0 or (value == total and tax):
             continue
-        words = _printed_above(indexes, value, decimal_sep, total_ev)
+        words = _printed_before(indexes, value, decimal_sep, total_ev)
         if words is not None:
             found = evidence_of(words, sure * _DERIVED_SHARE)
         elif terms:
@@ -106,7 +106,7 @@ def derive_subtotal(
         return
 
 
-def _printed_above(
+def _printed_before(
     indexes: list[PageIndex], value: Decimal, decimal_sep: str | None, total: Evidence
 ) -> list[Word] | None:
     """The last printing of ``value`` as money before the total: above the total's line (the

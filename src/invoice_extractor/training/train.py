@@ -103,7 +103,7 @@ def format_cross_validation(cv: CrossValidation, *, verbose: bool = False) -> st
     lines.append("status ok by threshold (all checks | identifier checksums set aside):")
     lines.append("  threshold   ok   right  precision |   ok   right  precision")
     readings = {p[0]: p for p in cv.ok_curve(printed_ids=False)}
-    for t, n_ok, n_right, n in cv.ok_curve():
+    for t, n_ok, n_right, _ in cv.ok_curve():
         if t in (0.5, 0.7, 0.8, 0.9, 0.95, 0.99) or t == threshold:
             _, r_ok, r_right, _ = readings[t]
             mark = "  <- chosen" if t == threshold else ""

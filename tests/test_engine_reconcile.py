@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from invoice_extractor.extract.embedded.engine import contested
 from invoice_extractor.extract.embedded.fields import Candidate
+from invoice_extractor.extract.embedded.taxes import FoundTax, adding_up
 from invoice_extractor.findings import explain
 from invoice_extractor.scoring import CaseScore, FieldResult
 from invoice_extractor.training.crossval import CrossValidation, HeldOut
@@ -134,3 +135,30 @@ def test_the_ok_threshold_is_chosen_on_readings_with_the_printed_ids_set_aside()
     threshold = cv.ok_threshold()
     assert with_ids[threshold] == (0, 0)  # the documents' own ids keep them needs_review
     assert readings[threshold] == (40, 40) and threshold < 0.99
+
+
+def _tax(rate: str, base: str, amount: str) -> FoundTax:
+    return FoundTax(Decimal(rate), Decimal(base), Decimal(amount), [])
+
+
+def test_the_tax_lines_that_add_up_are_the_breakdown() -> None:
+    # "2,00% sur 100,00 EUR -2,00" proves itself like a tax line, but the breakdown is the set
+    # whose amounts make BT-110 and whose bases make BT-109.
+    allowance = _tax("2.00", "100.00", "2.00")
+    breakdown = [
+        _tax("20.00", "11.00", "2.20"),
+        _tax("0", "62.00", "0"),
+        _tax("10.00", "27.00", "2.70"),
+    ]
+    kept = adding_up([allowance, *breakdown], Decimal("4.90"), Decimal("100.00"))
+    assert kept == breakdown
+
+
+def test_tax_lines_that_add_up_in_two_ways_are_all_kept() -> None:
+    found = [
+        _tax("10.00", "10.00", "1.00"),
+        _tax("10.00", "10.00", "1.00"),
+        _tax("5", "20", "1.00"),
+    ]
+    assert adding_up(found, Decimal("1.00"), None) == found
+    assert adding_up(found, None, None) == found  # no total to add up to

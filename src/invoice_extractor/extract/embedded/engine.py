@@ -28,7 +28,7 @@ from .lexicon import CREDIT_TITLES, alternation
 from .patterns import find_bics, find_ibans, find_vat_ids, labelled_iban
 from .ranker import RankerModel, active_model
 from .seller_memory import Recalled, recall
-from .taxes import find_tax_lines
+from .taxes import adding_up, find_tax_lines
 from .text import fold
 from .totals import AMOUNT_FIELDS, choose
 
@@ -135,7 +135,9 @@ class EmbeddedExtractor:
     def _tax_lines(
         self, ctx: DocumentContext, invoice: Invoice, evidence: dict[str, Evidence]
     ) -> None:
-        taxes = find_tax_lines(ctx.indexes, ctx.decimal_sep)
+        net = invoice.tax_exclusive_total if invoice.tax_exclusive_total is not None else None
+        net = net if net is not None else invoice.subtotal
+        taxes = adding_up(find_tax_lines(ctx.indexes, ctx.decimal_sep), invoice.tax_total, net)
         for n, tax in enumerate(taxes):
             category = "S" if tax.rate > 0 else None
             invoice.tax_lines.append(

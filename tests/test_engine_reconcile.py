@@ -162,3 +162,20 @@ def test_tax_lines_that_add_up_in_two_ways_are_all_kept() -> None:
     ]
     assert adding_up(found, Decimal("1.00"), None) == found
     assert adding_up(found, None, None) == found  # no total to add up to
+
+
+def test_a_qualifier_in_brackets_after_a_label_is_part_of_it(make_pdf: MakePdf) -> None:
+    # "(inkl. USt.)" holds a tax label of its own; the value after it is the label's total.
+    rows = (
+        ("Rechnungssumme Netto (exkl. USt.)", "193,83"),
+        ("Summe Umsatzsteuer", "21,31"),
+        ("Rechnungssumme Brutto (inkl. USt.)", "215,14"),
+    )
+    page = HEAD + [
+        item
+        for n, (label, value) in enumerate(rows)
+        for item in ((60, 300 + 16 * n, label, 10), (480, 300 + 16 * n, value, 10))
+    ]
+    invoice = extract_one(make_pdf([page], "qualified.pdf"))
+    assert invoice.total == Decimal("215.14")
+    assert invoice.evidence["total"].text == "215,14"

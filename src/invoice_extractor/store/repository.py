@@ -25,6 +25,7 @@ from .job_queries import (
     COUNT_INVOICES,
     DELETE_INVOICES,
     FILE_JOBS,
+    FILE_ROW,
     INSERT_FILE,
     INSERT_JOB,
     MARK_DONE,
@@ -161,11 +162,12 @@ class Store:
             return rows, db.scalar(COUNT_INVOICES, params) or 0
 
     def file(self, session_id: str, file_id: int) -> StoredFile:
-        with self.db.session() as db:
-            row = db.get(StoredFile, file_id)
-            if row is None or row.session_id != session_id:
-                raise NotFound("no such file")
-            return row
+        """The file's row (detached: read, never flushed); every job and page image reads one."""
+        with self.db.transaction() as conn:
+            row = conn.execute(FILE_ROW, {"file_id": file_id}).first()
+        if row is None or row.session_id != session_id:
+            raise NotFound("no such file")
+        return StoredFile(**row._mapping)
 
     def claim_next(self, worker: str) -> Job | None:
         """Take the oldest queued job, or one whose worker's lease ran out (it died)."""

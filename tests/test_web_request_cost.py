@@ -118,3 +118,31 @@ def test_bearer_calls_leave_the_cookie_alone_and_browser_calls_still_refresh_it(
     by_cookie = client.get(base)  # the browser's own poll: its permanent cookie is renewed
     assert by_cookie.status_code == 200
     assert any(c.startswith("invoice_extractor=") for c in by_cookie.headers.getlist("Set-Cookie"))
+
+
+def test_a_job_updates_its_new_invoice_row_once_for_the_matcher(
+    quiet_app: Flask, invoice_pdf: InvoicePdf
+) -> None:
+    """The duplicate keys and the supplier go in one UPDATE (the job's own INSERT aside)."""
+    from invoice_extractor.jobs.runner import run_job
+
+    client = quiet_app.test_client()
+    base, auth = _new_session(client)
+    _upload(client, base, auth, invoice_pdf("J-1"), "j.pdf")
+    store = quiet_app.extensions["invoice_extractor"].store
+    updates: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("UPDATE invoices SET"):
+            updates.append(statement.split(" WHERE ", 1)[0])
+
+    event.listen(store.db.engine, "before_cursor_execute", seen)
+    try:
+        job = store.claim_next("test:1:q1:w0")
+        assert job is not None
+        run_job(store, job, "test:1:q1:w0")
+    finally:
+        event.remove(store.db.engine, "before_cursor_execute", seen)
+    keyed = [u for u in updates if "match_number" in u or "supplier_id" in u]
+    assert len(keyed) == 1, updates
+    assert "match_number" in keyed[0] and "supplier_id" in keyed[0]

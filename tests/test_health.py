@@ -5,6 +5,7 @@ counters summed over processes), on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import math
+import os
 import re
 import subprocess
 import sys
@@ -198,6 +199,26 @@ def test_counters_ignore_bad_names_and_never_raise(tmp_path: Path) -> None:
     metrics.inc("llm_requests_total", {"provider": "x", "outcome": "error"})
     assert metrics.totals() == {
         ("llm_requests_total", (("outcome", "error"), ("provider", "x"))): 1
+    }
+    metrics.configure(None)
+    metrics.reset()
+
+
+def test_several_counters_at_once_write_the_file_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job counts its CPU and its run: one replacement of the process's file, not two."""
+    metrics.configure(tmp_path / "m")
+    metrics.reset()
+    replaced: list[object] = []
+    real_replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda a, b: (replaced.append(b), real_replace(a, b)))
+    labels = {"queue": "q"}
+    metrics.inc_many([("job_cpu_seconds_total", labels, 0.5), ("jobs_run_total", labels, 1.0)])
+    assert len(replaced) == 1
+    assert metrics.totals() == {
+        ("job_cpu_seconds_total", (("queue", "q"),)): 0.5,
+        ("jobs_run_total", (("queue", "q"),)): 1.0,
     }
     metrics.configure(None)
     metrics.reset()

@@ -8,7 +8,6 @@ settings, no evaluation cases).
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import logging
 import re
@@ -22,6 +21,7 @@ from .errors import ConfigurationError
 from .evaluation import SUBSETS, find_cases, format_report, run_eval
 from .export.csv_export import invoices_to_csv
 from .export.json_export import invoices_to_json
+from .gc_tuning import tune_for_batches
 from .matching.commands import add_parsers as add_supplier_commands
 from .model import Invoice, Status
 from .progress import ProgressBar
@@ -217,7 +217,7 @@ def _extract(args: argparse.Namespace, settings: Settings) -> int:
     # Imported on use: --help and usage errors answer without loading the extraction stack.
     from . import pipeline
 
-    _tune_gc()
+    tune_for_batches()
     paths: list[Path] = [Path(name) for name in args.files]
     out: Path | None = args.out
     if out is not None:
@@ -245,13 +245,6 @@ def _extract(args: argparse.Namespace, settings: Settings) -> int:
             )
     succeeded = any(inv.status != Status.FAILED for invoices in results for inv in invoices)
     return 0 if succeeded else 1
-
-
-def _tune_gc() -> None:
-    # A batch allocates many short-lived objects and few cycles: the modules loaded so far are
-    # kept out of every collection, and collections run less often (measured: about 5% of a run).
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 20)
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:

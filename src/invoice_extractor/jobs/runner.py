@@ -63,8 +63,8 @@ def count_run(queue: str, cpu_started: float) -> None:
     """One job run and the CPU its thread spent on it since ``cpu_started`` (``thread_time``):
     what ``/metrics`` reports as the job path's cost, beside the requests'."""
     labels = {"queue": queue}
-    metrics.inc("job_cpu_seconds_total", labels, max(0.0, time.thread_time() - cpu_started))
-    metrics.inc("jobs_run_total", labels)
+    cpu = max(0.0, time.thread_time() - cpu_started)
+    metrics.inc_many([("job_cpu_seconds_total", labels, cpu), ("jobs_run_total", labels, 1.0)])
 
 
 def release_quietly(store: Store, job: Job, worker: str, exc: Exception) -> None:

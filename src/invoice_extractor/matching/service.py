@@ -74,10 +74,12 @@ def _check_one(db: Session, record: InvoiceRecord, invoice: Invoice, flag_new: b
         if any((old_keys.number, old_keys.date, old_keys.name, old_keys.vat))
         else set()
     )
-    keys = Keys.of(invoice)
-    keys.write(record)
     previous = record.supplier_id
     supplier, created = suppliers.link(db, invoice)
+    # The keys and the supplier after the supplier lookup: one UPDATE of the invoice, not an
+    # autoflush of the keys by that lookup and a second UPDATE for the supplier.
+    keys = Keys.of(invoice)
+    keys.write(record)
     record.supplier_id = supplier.id if supplier is not None else None
     db.flush()
     found: list[str] = []

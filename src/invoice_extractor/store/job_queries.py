@@ -18,6 +18,7 @@ from sqlalchemy import (
     case,
     delete,
     func,
+    insert,
     or_,
     select,
     update,
@@ -105,6 +106,11 @@ FILE_JOBS = (
     .order_by(StoredFile.id)
 )
 COUNT_INVOICES = select(func.count()).where(InvoiceRecord.session_id == bindparam("session_id"))
+FILE_ROW = select(*StoredFile.__table__.columns).where(StoredFile.id == bindparam("file_id"))
+COUNT_FILES = select(func.count()).where(StoredFile.session_id == bindparam("session_id"))
+# An upload: its file row and queued job (parameters: session_id, name, sha256, size; file_id).
+INSERT_FILE = insert(StoredFile).returning(StoredFile.id)
+INSERT_JOB = insert(Job).values(state=JobState.QUEUED).returning(Job.id)
 
 
 def requeue_expired(db: Database) -> list[int]:

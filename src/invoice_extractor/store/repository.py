@@ -21,9 +21,13 @@ from .corrections import checked_changes, set_path
 from .db import Database
 from .invoice_rows import NOT_EDITABLE, insert_invoices
 from .job_queries import (
+    COUNT_FILES,
     COUNT_INVOICES,
     DELETE_INVOICES,
     FILE_JOBS,
+    FILE_ROW,
+    INSERT_FILE,
+    INSERT_JOB,
     MARK_DONE,
     SET_STATE,
     claim_statement,
@@ -41,6 +45,7 @@ from .models import (
 from .pages import PageImages
 from .review_facts import review_facts
 from .sellers import SellerBook
+from .session_status import SessionStatus, owned_row, session_status
 from .sessions import SessionAdmin
 
 Hook = Callable[[Session, list[tuple[InvoiceRecord, Invoice]]], None] | None
@@ -101,12 +106,12 @@ class Store:
 
     def owned_session(self, session_id: str, tokens: Iterable[str]) -> ReviewSession:
         """The session if one of ``tokens`` owns it; otherwise NotFound, never "forbidden"."""
-        hashes = {token_hash(t) for t in tokens if t}
-        with self.db.session() as db:
-            row = db.get(ReviewSession, session_id)
-            if row is None or row.owner_hash not in hashes:
-                raise NotFound("no such session")
-            return row
+        with self.db.transaction() as conn:
+            return owned_row(conn, session_id, {token_hash(t) for t in tokens if t})
+
+    def session_status(self, session_id: str, tokens: Iterable[str]) -> SessionStatus:
+        """What a status poll shows, if one of ``tokens`` owns the session (else NotFound)."""
+        return session_status(self.db, session_id, [token_hash(t) for t in tokens if t])
 
     # -- uploads and jobs ---------------------------------------------------------------------
 
@@ -115,28 +120,27 @@ class Store:
         limit = self.settings.max_invoices_per_session
         if not limit:
             return
-        with self.db.session() as db:
-            count = db.scalar(select(func.count()).where(StoredFile.session_id == session_id))
-        if (count or 0) + adding > limit:
+        with self.db.transaction() as conn:
+            count = conn.scalar(COUNT_FILES, {"session_id": session_id}) or 0
+        if count + adding > limit:
             raise SessionFull(
-                f"this session holds at most {limit} invoices; it has {count or 0}, "
+                f"this session holds at most {limit} invoices; it has {count}, "
                 f"this upload would add {adding}"
             )
 
     def add_upload(self, session_id: str, name: str, data: bytes) -> tuple[StoredFile, Job]:
+        """The file's row and its queued job (both detached: read, never flushed)."""
         limit = self.settings.max_invoices_per_session
-        with self.db.session() as db:
-            if limit:
-                count = db.scalar(select(func.count()).where(StoredFile.session_id == session_id))
-                if (count or 0) >= limit:
-                    raise SessionFull(f"this session holds its limit of {limit} invoices")
+        params = {"session_id": session_id}
+        with self.db.transaction() as conn:
+            if limit and (conn.scalar(COUNT_FILES, params) or 0) >= limit:
+                raise SessionFull(f"this session holds its limit of {limit} invoices")
             digest = self.blobs.put(data)  # before the row: a row never points at no bytes
             stored = StoredFile(session_id=session_id, name=name, sha256=digest, size=len(data))
-            db.add(stored)
-            db.flush()
-            job = Job(session_id=session_id, file_id=stored.id, state=JobState.QUEUED)
-            db.add(job)
-            db.flush()
+            values = {**params, "name": name, "sha256": digest, "size": len(data)}
+            stored.id = conn.execute(INSERT_FILE, values).scalar_one()
+            job = Job(session_id=session_id, file_id=stored.id, state=JobState.QUEUED, attempts=0)
+            job.id = conn.execute(INSERT_JOB, {**params, "file_id": stored.id}).scalar_one()
             return stored, job
 
     def files(self, session_id: str) -> list[tuple[StoredFile, Job]]:
@@ -158,11 +162,12 @@ class Store:
             return rows, db.scalar(COUNT_INVOICES, params) or 0
 
     def file(self, session_id: str, file_id: int) -> StoredFile:
-        with self.db.session() as db:
-            row = db.get(StoredFile, file_id)
-            if row is None or row.session_id != session_id:
-                raise NotFound("no such file")
-            return row
+        """The file's row (detached: read, never flushed); every job and page image reads one."""
+        with self.db.transaction() as conn:
+            row = conn.execute(FILE_ROW, {"file_id": file_id}).first()
+        if row is None or row.session_id != session_id:
+            raise NotFound("no such file")
+        return StoredFile(**row._mapping)
 
     def claim_next(self, worker: str) -> Job | None:
         """Take the oldest queued job, or one whose worker's lease ran out (it died)."""

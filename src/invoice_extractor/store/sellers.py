@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select, text
+from sqlalchemy import Connection, delete, or_, select, text
 from sqlalchemy.orm import Session
 
 from ..errors import BadRequest
@@ -64,8 +64,9 @@ class SellerBook:
     # -- the engine's SellerMemory ------------------------------------------------------------
 
     def layouts(self, clues: SellerClues) -> Sequence[SellerLayout]:
-        with self.db.session() as db:
-            return _candidates(db, clues)
+        # Every job asks: plain rows on one connection, no ORM object per known seller.
+        with self.db.transaction() as conn:
+            return _candidates(conn, clues)
 
     def remember(self, lesson: Lesson) -> None:
         with self.db.session() as db:
@@ -131,17 +132,20 @@ class SellerBook:
         return len(layouts)
 
 
-def _candidates(db: Session, clues: SellerClues) -> list[SellerLayout]:
+def _candidates(db: Session | Connection, clues: SellerClues) -> list[SellerLayout]:
     """Sellers sharing an identifier or the name with the page; when none of them is the
     page's seller, the most recent ones, for the fingerprint."""
     keyed = _keyed(db, clues)
     if keyed and recognise(clues, keyed) is not None:
         return keyed
-    recent = select(SellerRecord).order_by(SellerRecord.updated_at.desc())
-    return [_layout(r) for r in db.scalars(recent.limit(MAX_FINGERPRINT_SCAN))]
+    recent = _LAYOUTS.order_by(SellerRecord.updated_at.desc()).limit(MAX_FINGERPRINT_SCAN)
+    return [SellerLayout.from_json(layout, id_) for id_, layout in db.execute(recent)]
 
 
-def _keyed(db: Session, clues: SellerClues) -> list[SellerLayout]:
+_LAYOUTS = select(SellerRecord.id, SellerRecord.layout)
+
+
+def _keyed(db: Session | Connection, clues: SellerClues) -> list[SellerLayout]:
     wanted = [("vat", v) for v in clues.vat_ids] + [("iban", v) for v in clues.ibans]
     if clues.name:
         wanted.append(("name", clues.name))
@@ -153,7 +157,8 @@ def _keyed(db: Session, clues: SellerClues) -> list[SellerLayout]:
     ids = set(db.scalars(keyed))
     if not ids:
         return []
-    return [_layout(r) for r in db.scalars(select(SellerRecord).where(SellerRecord.id.in_(ids)))]
+    rows = db.execute(_LAYOUTS.where(SellerRecord.id.in_(ids)))
+    return [SellerLayout.from_json(layout, id_) for id_, layout in rows]
 
 
 def _layout(row: SellerRecord) -> SellerLayout:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 
 from ..errors import BadRequest, NotFound
 from .blobs import BlobStore
@@ -150,49 +150,9 @@ class SessionAdmin:
             )
 
     def duplicates(self, owner_hashes: Iterable[str], session_id: str) -> dict[str, Duplicate]:
-        """For each file (``file:ID``) and invoice (``invoice:ID``) of ``session_id``: an earlier
-        upload in a session of the same owners with the same bytes, or an invoice with the same
-        seller and number. One query each; the matcher will replace this across the install."""
-        sessions = {
-            s.id: s.name or f"session of {s.created_at:%Y-%m-%d %H:%M}"
-            for s in self.owned(owner_hashes)
-        }
-        with self.db.session() as db:
-            files = list(
-                db.execute(
-                    select(StoredFile.id, StoredFile.session_id, StoredFile.sha256, StoredFile.name)
-                    .where(StoredFile.session_id.in_(sessions))
-                    .order_by(StoredFile.id)
-                )
-            )
-            invoices = list(
-                db.execute(
-                    select(InvoiceRecord.id, InvoiceRecord.session_id, InvoiceRecord.data)
-                    .where(InvoiceRecord.session_id.in_(sessions))
-                    .order_by(InvoiceRecord.id)
-                )
-            )
-        found: dict[str, Duplicate] = {}
-        first_by_hash: dict[str, tuple[str, str]] = {}
-        for file_id, owner, sha256, name in files:
-            if sha256 in first_by_hash and owner == session_id:
-                other_session, other_name = first_by_hash[sha256]
-                found[f"file:{file_id}"] = Duplicate(
-                    other_session, sessions[other_session], other_name, "same file"
-                )
-            first_by_hash.setdefault(sha256, (owner, name))
-        first_by_key: dict[tuple[str, str], tuple[str, str]] = {}
-        for invoice_id, owner, data in invoices:
-            key = _identity(data)
-            if key is None:
-                continue
-            if key in first_by_key and owner == session_id:
-                other_session, other_name = first_by_key[key]
-                found[f"invoice:{invoice_id}"] = Duplicate(
-                    other_session, sessions[other_session], other_name, "same seller and number"
-                )
-            first_by_key.setdefault(key, (owner, str(data.get("file", ""))))
-        return found
+        """The duplicate notices of ``session_id`` (see ``duplicates_on``)."""
+        with self.db.transaction() as conn:
+            return duplicates_on(conn, owner_hashes, session_id)
 
     def _drop_unused(self, hashes: set[str]) -> None:
         with self.db.session() as db:
@@ -203,10 +163,71 @@ class SessionAdmin:
                 image.unlink(missing_ok=True)
 
 
-def _identity(data: dict[str, object]) -> tuple[str, str] | None:
-    seller = data.get("seller")
-    name = seller.get("name") if isinstance(seller, dict) else None
-    number = data.get("invoice_number")
+# Built once; the seller name, number and file name read inside the database, so that no
+# invoice's whole JSON is fetched and parsed for a notice (this runs on every status poll).
+_OWNED = (
+    select(ReviewSession.id, ReviewSession.name, ReviewSession.created_at)
+    .where(ReviewSession.owner_hash.in_(bindparam("hashes", expanding=True)))
+    .order_by(ReviewSession.created_at.desc())
+)
+_FILES = (
+    select(StoredFile.id, StoredFile.session_id, StoredFile.sha256, StoredFile.name)
+    .where(StoredFile.session_id.in_(bindparam("sessions", expanding=True)))
+    .order_by(StoredFile.id)
+)
+_INVOICES = (
+    select(
+        InvoiceRecord.id,
+        InvoiceRecord.session_id,
+        InvoiceRecord.data[("seller", "name")].as_string(),
+        InvoiceRecord.data["invoice_number"].as_string(),
+        InvoiceRecord.data["file"].as_string(),
+    )
+    .where(InvoiceRecord.session_id.in_(bindparam("sessions", expanding=True)))
+    .order_by(InvoiceRecord.id)
+)
+
+
+def duplicates_on(
+    conn: Connection, owner_hashes: Iterable[str], session_id: str
+) -> dict[str, Duplicate]:
+    """For each file (``file:ID``) and invoice (``invoice:ID``) of ``session_id``: an earlier
+    upload in a session of the same owners with the same bytes, or an invoice with the same
+    seller and number. One query each; the matcher does this across the installation."""
+    hashes = list(owner_hashes)
+    if not hashes:
+        return {}
+    sessions = {
+        sid: name or f"session of {created:%Y-%m-%d %H:%M}"
+        for sid, name, created in conn.execute(_OWNED, {"hashes": hashes})
+    }
+    if not sessions:
+        return {}
+    params = {"sessions": list(sessions)}
+    found: dict[str, Duplicate] = {}
+    first_by_hash: dict[str, tuple[str, str]] = {}
+    for file_id, owner, sha256, name in conn.execute(_FILES, params):
+        if sha256 in first_by_hash and owner == session_id:
+            other_session, other_name = first_by_hash[sha256]
+            found[f"file:{file_id}"] = Duplicate(
+                other_session, sessions[other_session], other_name, "same file"
+            )
+        first_by_hash.setdefault(sha256, (owner, name))
+    first_by_key: dict[tuple[str, str], tuple[str, str]] = {}
+    for invoice_id, owner, seller, number, file_name in conn.execute(_INVOICES, params):
+        key = _identity(seller, number)
+        if key is None:
+            continue
+        if key in first_by_key and owner == session_id:
+            other_session, other_name = first_by_key[key]
+            found[f"invoice:{invoice_id}"] = Duplicate(
+                other_session, sessions[other_session], other_name, "same seller and number"
+            )
+        first_by_key.setdefault(key, (owner, file_name or ""))
+    return found
+
+
+def _identity(name: object, number: object) -> tuple[str, str] | None:
     if not isinstance(name, str) or not isinstance(number, str) or not name or not number:
         return None
     return " ".join(name.lower().split()), number.strip().lower()

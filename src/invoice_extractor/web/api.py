@@ -8,9 +8,9 @@ from flask import Blueprint, Response, jsonify, request, url_for
 
 from ..errors import BadRequest
 from ..matching.service import recheck
-from ..store.models import JobState, ReviewSession, StoredFile
+from ..store.models import JobState
 from ..store.seller_teaching import edit_and_learn
-from .auth import author, check_csrf, remember_owner
+from .auth import author, check_csrf, remember_owner, request_tokens
 from .context import owned, services
 from .exports import export, parse_ids
 from .matching_api import recheck_after_edit
@@ -45,8 +45,7 @@ def create_session() -> tuple[Response, int]:
 
 @api.get("/sessions/<session_id>")
 def get_session(session_id: str) -> Response:
-    row = owned(session_id)
-    return jsonify(session_summary(row))
+    return jsonify(session_summary(session_id))  # checks the ownership too
 
 
 @api.post("/sessions/<session_id>/files")
@@ -158,41 +157,23 @@ def export_session(session_id: str) -> Response:
     )
 
 
-def session_summary(row: ReviewSession) -> dict[str, Any]:
-    store = services().store
-    files, invoices = store.file_jobs(row.id)  # plain rows: a status poll is the commonest call
-    states = [f["state"] for f in files]
-    seen = store.admin.duplicates(owner_hashes(), row.id)
+def session_summary(session_id: str) -> dict[str, Any]:
+    """The session as a status poll shows it (NotFound unless this request owns it): read on
+    one connection as plain rows, since a poll every second per open page is the commonest call."""
+    status = services().store.session_status(session_id, request_tokens())
+    states = [f["state"] for f in status.files]
     return {
-        "id": row.id,
-        "created_at": row.created_at.isoformat(),
-        "files": [_file_row(f) for f in files],
+        "id": status.id,
+        "created_at": status.created_at.isoformat(),
+        "files": [_file_row(f) for f in status.files],
         "counts": {state.value: states.count(state) for state in JobState},
-        "invoices": invoices,
-        "name": row.name,
-        "rejected": [
-            {"id": r.id, "name": r.name, "reason": r.reason} for r in store.admin.rejected(row.id)
-        ],
-        "duplicates": {key: found.describe() for key, found in seen.items()},
+        "invoices": status.invoices,
+        "name": status.name,
+        "rejected": status.rejected,
+        "duplicates": {key: found.describe() for key, found in status.duplicates.items()},
     }
 
 
 def _file_row(row: dict[str, Any]) -> dict[str, Any]:
     """A file's row of ``Store.file_jobs`` with its failure reason as shown beside its name."""
     return {**row, "reason": (row["error"] or "").removeprefix(f"{row['name']}: ") or None}
-
-
-def _job_json(stored: StoredFile, job: Any) -> dict[str, Any]:
-    return {
-        "file_id": stored.id,
-        "name": stored.name,
-        "size": stored.size,
-        "sha256": stored.sha256,
-        "job_id": job.id,
-        "state": job.state,
-        "error": job.error,
-        # The reason as shown beside the file's name: without the name again in front.
-        "reason": (job.error or "").removeprefix(f"{stored.name}: ") or None,
-        "attempts": job.attempts,
-        "seconds": job.seconds,
-    }

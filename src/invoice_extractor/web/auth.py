@@ -16,7 +16,7 @@ import secrets
 from urllib.parse import urlsplit
 
 from flask import Flask, request, session
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from werkzeug.wrappers import Response
 
 from ..errors import CsrfFailed
@@ -95,7 +95,14 @@ def refuse_cross_site() -> None:
 
 class CookieKeptOnErrors(SecureCookieSessionInterface):
     """The signed-cookie session, never written on an error answer: an error page (which renders
-    a CSRF token) must not replace the cookie a browser holds with a new, empty one."""
+    a CSRF token) must not replace the cookie a browser holds with a new, empty one. Nor resent
+    by a request that never read it (an API call with a bearer token): re-signing the cookie of
+    a permanent session on every such call is work with no effect but a later expiry."""
+
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        if not session.modified and not session.accessed:
+            return False
+        return super().should_set_cookie(app, session)
 
     def save_session(self, app: Flask, session: object, response: Response) -> None:
         if response.status_code >= 400:

@@ -59,7 +59,7 @@ def session_page(session_id: str) -> str:
     row = owned(session_id)
     store = services().store
     views = store.invoices(session_id)
-    initial = {"session": session_summary(row), "invoices": [v.to_json() for v in views]}
+    initial = {"session": session_summary(session_id), "invoices": [v.to_json() for v in views]}
     return render_template(
         "session.html", line=summarise(row, views), initial=initial, session_id=session_id
     )

@@ -15,6 +15,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from ..gc_tuning import tune_for_batches
 from ..settings import Settings
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,9 @@ class _Server(BaseApplication):  # type: ignore[misc]
     def load(self) -> Any:
         from . import create_app
 
-        return create_app(self.settings)
+        app = create_app(self.settings)
+        tune_for_batches()  # in the worker process, with everything it loaded at start
+        return app
 
 
 def serve(settings: Settings, host: str = "0.0.0.0", threads: int = 8) -> None:

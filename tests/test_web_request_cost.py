@@ -1,0 +1,148 @@
+"""What the commonest requests cost the server, counted rather than timed: a status poll and an
+upload read on as few connections as their answers need, with no ORM session, and an API call
+with a bearer token leaves the browser's session cookie alone (no re-signing per call)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from invoice_extractor.settings import Settings
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from flask.testing import FlaskClient
+
+    from conftest import InvoicePdf
+
+
+class _HeldQueue:
+    """Takes the jobs and runs none: the requests alone are measured."""
+
+    def start(self) -> None: ...
+
+    def submit(self, job_id: int) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@pytest.fixture
+def quiet_app(web_settings: Settings) -> Iterator[Flask]:
+    from invoice_extractor.web import create_app
+
+    app = create_app(web_settings, queue=_HeldQueue())
+    yield app
+    app.extensions["invoice_extractor"].store.db.dispose()
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.transactions = 0
+        self.orm_sessions = 0
+
+    def begin(self, *_: Any) -> None:
+        self.transactions += 1
+
+    def orm_begin(self, *_: Any) -> None:
+        self.orm_sessions += 1
+
+
+@pytest.fixture
+def counted(quiet_app: Flask) -> Iterator[_Counter]:
+    engine = quiet_app.extensions["invoice_extractor"].store.db.engine
+    counter = _Counter()
+    event.listen(engine, "begin", counter.begin)
+    event.listen(Session, "after_begin", counter.orm_begin)
+    yield counter
+    event.remove(engine, "begin", counter.begin)
+    event.remove(Session, "after_begin", counter.orm_begin)
+
+
+def _new_session(client: FlaskClient) -> tuple[str, dict[str, str]]:
+    created = client.post("/api/v1/sessions")
+    assert created.status_code == 201
+    body = created.get_json()
+    return f"/api/v1/sessions/{body['id']}", {"Authorization": f"Bearer {body['token']}"}
+
+
+def _upload(client: FlaskClient, base: str, auth: dict[str, str], data: bytes, name: str) -> None:
+    answer = client.post(
+        f"{base}/files",
+        data={"files": (io.BytesIO(data), name)},
+        headers=auth,
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 202, answer.get_data(as_text=True)
+
+
+def test_a_status_poll_reads_on_one_connection_without_the_orm(
+    quiet_app: Flask, counted: _Counter, invoice_pdf: InvoicePdf
+) -> None:
+    client = quiet_app.test_client()
+    base, auth = _new_session(client)
+    for n in range(3):
+        _upload(client, base, auth, invoice_pdf(f"P-{n}"), f"p{n}.pdf")
+    counted.transactions = counted.orm_sessions = 0
+    summary = client.get(base, headers=auth)
+    assert summary.status_code == 200
+    assert len(summary.get_json()["files"]) == 3
+    assert (counted.transactions, counted.orm_sessions) == (1, 0)
+
+
+def test_an_upload_takes_three_short_transactions_without_the_orm(
+    quiet_app: Flask, counted: _Counter, invoice_pdf: InvoicePdf
+) -> None:
+    """Ownership, the file and job rows, the duplicate notice (MAX_INVOICES_PER_SESSION unset:
+    no capacity check)."""
+    client = quiet_app.test_client()
+    base, auth = _new_session(client)
+    counted.transactions = counted.orm_sessions = 0
+    _upload(client, base, auth, invoice_pdf("U-1"), "u.pdf")
+    assert (counted.transactions, counted.orm_sessions) == (3, 0)
+
+
+def test_bearer_calls_leave_the_cookie_alone_and_browser_calls_still_refresh_it(
+    quiet_app: Flask,
+) -> None:
+    client = quiet_app.test_client()
+    base, auth = _new_session(client)  # sets the browser's cookie (it owns the session too)
+    assert client.get_cookie("invoice_extractor") is not None
+    by_token = client.get(base, headers=auth)
+    assert by_token.status_code == 200
+    assert not by_token.headers.getlist("Set-Cookie")
+    by_cookie = client.get(base)  # the browser's own poll: its permanent cookie is renewed
+    assert by_cookie.status_code == 200
+    assert any(c.startswith("invoice_extractor=") for c in by_cookie.headers.getlist("Set-Cookie"))
+
+
+def test_a_job_updates_its_new_invoice_row_once_for_the_matcher(
+    quiet_app: Flask, invoice_pdf: InvoicePdf
+) -> None:
+    """The duplicate keys and the supplier go in one UPDATE (the job's own INSERT aside)."""
+    from invoice_extractor.jobs.runner import run_job
+
+    client = quiet_app.test_client()
+    base, auth = _new_session(client)
+    _upload(client, base, auth, invoice_pdf("J-1"), "j.pdf")
+    store = quiet_app.extensions["invoice_extractor"].store
+    updates: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("UPDATE invoices SET"):
+            updates.append(statement.split(" WHERE ", 1)[0])
+
+    event.listen(store.db.engine, "before_cursor_execute", seen)
+    try:
+        job = store.claim_next("test:1:q1:w0")
+        assert job is not None
+        run_job(store, job, "test:1:q1:w0")
+    finally:
+        event.remove(store.db.engine, "before_cursor_execute", seen)
+    keyed = [u for u in updates if "match_number" in u or "supplier_id" in u]
+    assert len(keyed) == 1, updates
+    assert "match_number" in keyed[0] and "supplier_id" in keyed[0]

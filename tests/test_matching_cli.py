@@ -62,6 +62,7 @@ def test_books_uses_the_supplier_account(
     assert code == 0, err
     lines = out_file.read_bytes().decode("cp1252").split("\r\n")
     assert lines[2].startswith(
-        '1133,48;"S";"EUR";;;;3400;70500;9;1503;"RE-2024-0815";140424;;"Nordlicht Bürotechnik GmbH";'
+        '1133,48;"S";"EUR";;;;3400;70500;9;1503;"RE-2024-0815";140424;;'
+        '"Nordlicht Bürotechnik GmbH";'
     )
     assert lines[2].count(";") == 124  # all 125 columns of the layout

@@ -18,9 +18,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import JSON, ColumnElement, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from ..errors import NotFound
@@ -264,9 +265,11 @@ _OrderFound = tuple[PurchaseOrder, list[Any]]
 def _find_order(
     db: Session, invoice: Invoice, invoice_id: int, row: InvoiceMatch, settings: Settings
 ) -> tuple[_OrderFound | None, list[str]]:
+    dialect = db.get_bind().dialect.name
     if row.po_number_key:
-        by_number = PurchaseOrder.number_key == row.po_number_key
-        found = _orders_with_billed(db, invoice_id, by_number, limit=1)
+        query = _order_by_number(dialect)  # built once: no expression building per invoice
+        params = {"invoice_id": invoice_id, "number_key": row.po_number_key}
+        found = _orders_with_billed(db, query, params)
         if found:
             return found[0], []
         if db.scalar(select(PurchaseOrder.id).limit(1)) is not None:
@@ -282,36 +285,50 @@ def _find_order(
     if vat:
         supplier.append(PurchaseOrder.supplier_vat_id == vat)
     condition = and_(or_(*supplier), PurchaseOrder.net_cents.between(low, high))
-    candidates = _orders_with_billed(db, invoice_id, condition, limit=20)
+    query = _orders_query(dialect, condition, limit=20)
+    candidates = _orders_with_billed(db, query, {"invoice_id": invoice_id})
     if not candidates:
         return None, []
     target = cents(net)
     return min(candidates, key=lambda found: (abs(found[0].net_cents - target), found[0].id)), []
 
 
-def _orders_with_billed(
-    db: Session, invoice_id: int, condition: ColumnElement[bool], *, limit: int
-) -> list[_OrderFound]:
+@cache
+def _order_by_number(dialect: str) -> Select[PurchaseOrder, Any]:
+    return _orders_query(dialect, PurchaseOrder.number_key == bindparam("number_key"), limit=1)
+
+
+def _orders_query(
+    dialect: str, condition: ColumnElement[bool], *, limit: int
+) -> Select[PurchaseOrder, Any]:
     """The orders meeting ``condition``, each with its lines and the ``billed`` maps of its
-    invoices other than ``invoice_id`` (a correlated JSON array): one round trip."""
-    if db.get_bind().dialect.name == "sqlite":
+    invoices other than the ``invoice_id`` parameter (a correlated JSON array): one round trip."""
+    if dialect == "sqlite":
         aggregate = func.json_group_array(func.json(InvoiceMatch.billed), type_=JSON)
     else:
         aggregate = func.json_agg(InvoiceMatch.billed, type_=JSON)
     billed = (
         select(aggregate)
-        .where(InvoiceMatch.order_id == PurchaseOrder.id, InvoiceMatch.invoice_id != invoice_id)
+        .where(
+            InvoiceMatch.order_id == PurchaseOrder.id,
+            InvoiceMatch.invoice_id != bindparam("invoice_id"),
+        )
         .correlate(PurchaseOrder)
         .scalar_subquery()
     )
-    query = (
+    return (
         select(PurchaseOrder, billed)
         .where(condition)
         .order_by(PurchaseOrder.id)
         .limit(limit)
         .options(joinedload(PurchaseOrder.lines))
     )
-    result = db.execute(query).unique(lambda found: found[0].id)
+
+
+def _orders_with_billed(
+    db: Session, query: Select[PurchaseOrder, Any], params: dict[str, Any]
+) -> list[_OrderFound]:
+    result = db.execute(query, params).unique(lambda found: found[0].id)
     return [(order, others if isinstance(others, list) else []) for order, others in result]
 
 

@@ -129,8 +129,10 @@ def _explain(store: Store) -> None:
     sqlite = store.db.is_sqlite
     queries = {
         "PO by number": "SELECT * FROM purchase_orders WHERE number_key = 'PO02500'",
-        "billed before": "SELECT billed FROM invoice_matches WHERE order_id = 7 "
-        "AND invoice_id != 1",
+        "order + billed before": "SELECT p.id, (SELECT "
+        + ("json_group_array(json(m.billed))" if sqlite else "json_agg(m.billed)")
+        + " FROM invoice_matches m WHERE m.order_id = p.id AND m.invoice_id != 1) "
+        "FROM purchase_orders p WHERE p.number_key = 'PO02500'",
         "PO by supplier + amount": "SELECT * FROM purchase_orders WHERE "
         "supplier_key = 'supplier 5' AND net_cents BETWEEN 10000 AND 20000",
         "unpaid by amount": "SELECT * FROM invoice_matches WHERE amount_cents IN "

@@ -26,9 +26,11 @@ from invoice_extractor.export.cii import (
     fmt_amount,
     fmt_decimal,
     invoice_to_cii,
+    line_tax,
     split_address,
     tax_breakdown,
 )
+from invoice_extractor.export.document_charges import document_allowance_charges
 from invoice_extractor.export.facturx import (
     Syntax,
     convert,
@@ -591,9 +593,13 @@ def _read(xml: bytes) -> Invoice:
 def test_cii_round_trips_through_the_reader(sample: str) -> None:
     invoice = SAMPLES[sample]()
     expected = invoice.model_copy(deep=True)
-    for item in expected.line_items:  # the writer's two defaults
+    breakdown = tax_breakdown(invoice)
+    for item in expected.line_items:  # the writer's defaults: unit, the rate's category
         item.unit = item.unit or "C62"
         item.tax_rate = D("19") if item.tax_rate is None else item.tax_rate
+        item.tax_category = item.tax_category or line_tax(item, breakdown)[0]
+    # Sums without entries get one entry each (single rate), completed as written.
+    expected.allowance_charges = document_allowance_charges(invoice, breakdown)
     assert _differences(expected, _read(invoice_to_cii(invoice))) == []
 
 
@@ -633,11 +639,16 @@ def _as_written(invoice: Invoice) -> Invoice:
         if line.category == "O":
             line.rate = None
     single = expected.tax_lines[0] if len(expected.tax_lines) == 1 else None
+    breakdown = tax_breakdown(invoice)
     for item in expected.line_items:
         if item.quantity is not None:
             item.unit = item.unit or "C62"
+        item.tax_category, rate = line_tax(item, breakdown)
         if item.tax_rate is None and single is not None and single.category != "O":
             item.tax_rate = single.rate
+        if item.tax_rate is None and item.tax_category in _ZERO_RATED:
+            item.tax_rate = rate
+    expected.allowance_charges = document_allowance_charges(invoice, breakdown)
     return expected
 
 

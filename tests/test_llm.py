@@ -91,6 +91,7 @@ def test_the_response_schema_is_the_invoice_model_less_its_bookkeeping() -> None
         "unit_price",
         "amount",
         "tax_rate",
+        "tax_category",
         "allowances",
         "charges",
     }

@@ -75,6 +75,9 @@ def test_every_rule_has_a_sentence_of_its_own() -> None:
     """No rule falls through to the generic form (its text repeated): each is explained."""
     samples = {
         "BR-CO-10": "BR-CO-10: sum of line_items amounts != subtotal (90.00 != 100.00)",
+        "BR-CO-11": "BR-CO-11: sum of allowance_charges allowance amounts != allowances "
+        "(15.00 != 12.00)",
+        "BR-CO-12": "BR-CO-12: sum of allowance_charges charge amounts != charges (4.00 != 6.00)",
         "BR-CO-13": "BR-CO-13: subtotal - allowances != tax_exclusive_total (100 - 5 != 96)",
         "BR-CO-14": "BR-CO-14: sum of tax_lines amounts != tax_total (18.00 != 19.00)",
         "BR-CO-15": "BR-CO-15: tax_exclusive_total + tax_total != total (1 + 2 != 4)",

@@ -53,9 +53,24 @@ def add_commands(commands: Any) -> None:
     stmt.add_argument("--mapping", type=Path, metavar="JSON", help="column mapping of a CSV")
     stmt.add_argument("--format", choices=("camt", "mt940", "csv"), help="default: detected")
     stmt.set_defaults(handler=_payments_import)
-    pay_commands.add_parser("match", help="match unmatched transactions again").set_defaults(
-        handler=_payments_match
+    match = pay_commands.add_parser(
+        "match",
+        help="match unmatched transactions again; or TRANSACTION INVOICE: match one by hand",
+        description="Without arguments, run the automatic matcher on every unmatched "
+        "transaction. With a transaction id and an invoice id (as `unmatched` and the API list "
+        "them), link the two by hand: the invoice is paid on the booking date.",
     )
+    match.add_argument("transaction", type=int, nargs="?", metavar="TRANSACTION")
+    match.add_argument("invoice", type=int, nargs="?", metavar="INVOICE")
+    match.set_defaults(handler=_payments_match)
+    unmatch = pay_commands.add_parser(
+        "unmatch",
+        help="unlink a transaction from its invoice by hand",
+        description="The invoice is unpaid again and the automatic matcher leaves the "
+        "transaction alone (until it is matched by hand).",
+    )
+    unmatch.add_argument("transaction", type=int, metavar="TRANSACTION")
+    unmatch.set_defaults(handler=_payments_unmatch)
     pay_commands.add_parser("unmatched", help="transactions paying no invoice").set_defaults(
         handler=_payments_unmatched
     )
@@ -132,9 +147,23 @@ def _payments_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _payments_match(args: argparse.Namespace, settings: Settings) -> int:
+    from .matching.payment_links import match_by_hand
     from .matching.payments import rematch
 
-    return _run(settings, lambda store: {"matched": rematch(store)})
+    if args.transaction is None:
+        return _run(settings, lambda store: {"matched": rematch(store)})
+    if args.invoice is None:
+        print(
+            f"{PROG}: error: payments match TRANSACTION needs the INVOICE it pays", file=sys.stderr
+        )
+        return 2
+    return _run(settings, lambda store: match_by_hand(store, args.transaction, args.invoice))
+
+
+def _payments_unmatch(args: argparse.Namespace, settings: Settings) -> int:
+    from .matching.payment_links import unmatch_by_hand
+
+    return _run(settings, lambda store: unmatch_by_hand(store, args.transaction))
 
 
 def _payments_unmatched(args: argparse.Namespace, settings: Settings) -> int:

@@ -63,7 +63,9 @@ def _sum_rule(m: re.Match[str]) -> tuple[tuple[str, ...], str]:
 
 
 def _lines_sum(m: re.Match[str]) -> tuple[tuple[str, ...], str]:
-    what = "line amounts" if m["table"] == "line_items" else "tax lines"
+    what = {"line_items": "line amounts", "tax_lines": "tax lines"}.get(m["table"])
+    if what is None:  # BR-CO-11 / BR-CO-12: the document-level allowance or charge entries
+        what = f"document-level {m['kind']} entries"
     return (m["field"],), (
         f"The {what} add up to {m['sum']}, but the {label(m['field']).lower()} reads {m['actual']}"
     )
@@ -132,6 +134,15 @@ _FORMS: tuple[tuple[str, re.Pattern[str], _Explainer], ...] = (
         "BR-CO-14",
         re.compile(
             rf"BR-CO-14: sum of (?P<table>tax_lines) amounts != (?P<field>tax_total) "
+            rf"\((?P<sum>{_NUM}) != (?P<actual>{_NUM})\)"
+        ),
+        _lines_sum,
+    ),
+    (
+        "",  # BR-CO-11 / BR-CO-12
+        re.compile(
+            r"(?P<code>BR-CO-1[12]): sum of (?P<table>allowance_charges) "
+            r"(?P<kind>allowance|charge) amounts != (?P<field>allowances|charges) "
             rf"\((?P<sum>{_NUM}) != (?P<actual>{_NUM})\)"
         ),
         _lines_sum,

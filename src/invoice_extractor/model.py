@@ -46,6 +46,9 @@ class Party(_Strict):
     address: str | None = None  # BG-5 / BG-8 joined on one line
     country: str | None = None  # BT-40 / BT-55, ISO 3166-1 alpha-2
     email: str | None = None  # BT-43 / BT-58
+    identifier: str | None = None  # BT-29 / BT-46, e.g. a GLN
+    identifier_scheme: str | None = None  # BT-29-1 / BT-46-1, ISO 6523 ICD ("0088" GLN)
+    legal_registration_id: str | None = None  # BT-30 / BT-47 (trade register number)
 
 
 class Payment(_Strict):
@@ -59,6 +62,8 @@ class TaxLine(_Strict):
     base: Amount | None = None  # BT-116
     amount: Amount | None = None  # BT-117
     category: str | None = None  # BT-118 (S, Z, E, AE, K, G, O, L, M)
+    exemption_reason: str | None = None  # BT-120, why the category carries no VAT
+    exemption_reason_code: str | None = None  # BT-121, a VATEX code ("VATEX-EU-IC")
 
 
 class LineItem(_Strict):
@@ -68,8 +73,22 @@ class LineItem(_Strict):
     unit_price: Amount | None = None  # BT-146
     amount: Amount | None = None  # BT-131, line net amount
     tax_rate: Amount | None = None  # BT-152
+    tax_category: str | None = None  # BT-151, VAT category code of the line
     allowances: Amount | None = None  # BT-136, the line's allowances (discounts) summed
     charges: Amount | None = None  # BT-141, the line's charges summed
+
+
+class AllowanceCharge(_Strict):
+    """A document-level allowance (BG-20, ``charge`` false) or charge (BG-21, ``charge`` true)."""
+
+    charge: bool = False  # the ChargeIndicator: false an allowance, true a charge
+    amount: Amount | None = None  # BT-92 / BT-99
+    base: Amount | None = None  # BT-93 / BT-100, the amount the percentage applies to
+    percentage: Amount | None = None  # BT-94 / BT-101
+    reason: str | None = None  # BT-97 / BT-104
+    reason_code: str | None = None  # BT-98 (UNTDID 5189) / BT-105 (UNTDID 7161)
+    tax_category: str | None = None  # BT-95 / BT-102
+    tax_rate: Amount | None = None  # BT-96 / BT-103, percent
 
 
 class Evidence(_Strict):
@@ -99,6 +118,10 @@ class Invoice(_Strict):
     seller: Party = Field(default_factory=Party)
     buyer: Party = Field(default_factory=Party)
     payment: Payment = Field(default_factory=Payment)
+    delivery_date: date | None = None  # BT-72, actual delivery date
+    delivery_country: str | None = None  # BT-80, deliver-to country, ISO 3166-1 alpha-2
+    invoicing_period_start: date | None = None  # BT-73
+    invoicing_period_end: date | None = None  # BT-74
     subtotal: Amount | None = None  # BT-106
     allowances: Amount | None = None  # BT-107
     charges: Amount | None = None  # BT-108
@@ -109,6 +132,8 @@ class Invoice(_Strict):
     amount_due: Amount | None = None  # BT-115
     tax_lines: list[TaxLine] = Field(default_factory=list)
     line_items: list[LineItem] = Field(default_factory=list)
+    # BG-20 / BG-21, each entry; ``allowances`` and ``charges`` are their sums (BT-107 / BT-108).
+    allowance_charges: list[AllowanceCharge] = Field(default_factory=list)
     evidence: dict[str, Evidence] = Field(default_factory=dict)
     # Field path -> the backend that gave it, where backends were combined (``auto``).
     sources: dict[str, str] = Field(default_factory=dict)

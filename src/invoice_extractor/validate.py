@@ -14,11 +14,31 @@ from invoice_extractor.extract.embedded.ranker import active_model
 from invoice_extractor.ids import check_vat_id, is_valid_bic, is_valid_iban
 from invoice_extractor.model import DocumentType, Invoice, Status
 
-__all__ = ["MATCH_RULES", "RULES", "review_threshold", "uncertain_fields", "validate"]
+__all__ = [
+    "MATCH_RULES",
+    "RULES",
+    "document_allowances",
+    "document_charges",
+    "review_threshold",
+    "uncertain_fields",
+    "validate",
+]
 
 RULES: tuple[tuple[str, str], ...] = (
     ("BR-CO-10", "Sum of line_items amounts equals subtotal."),
-    ("BR-CO-13", "tax_exclusive_total equals subtotal - allowances + charges."),
+    (
+        "BR-CO-11",
+        "allowances equals the sum of the document-level allowance entries (allowance_charges).",
+    ),
+    (
+        "BR-CO-12",
+        "charges equals the sum of the document-level charge entries (allowance_charges).",
+    ),
+    (
+        "BR-CO-13",
+        "tax_exclusive_total equals subtotal - allowances + charges (the entries' sums where the "
+        "invoice gives no total).",
+    ),
     ("BR-CO-14", "tax_total equals the sum of tax_lines amounts."),
     ("BR-CO-15", "total equals tax_exclusive_total + tax_total."),
     ("BR-CO-16", "amount_due equals total - prepaid."),
@@ -116,13 +136,45 @@ def _br_co_10(inv: Invoice) -> Iterator[str]:
         )
 
 
+def _entries_sum(inv: Invoice, charge: bool) -> Decimal | None:
+    """The sum of the document-level allowance (or charge) entries; None without any."""
+    amounts = [e.amount for e in inv.allowance_charges if e.charge is charge]
+    if not amounts or any(a is None for a in amounts):
+        return None
+    return sum((a for a in amounts if a is not None), _ZERO)
+
+
+def document_allowances(inv: Invoice) -> Decimal | None:
+    """BT-107: the invoice's sum, else the sum of its allowance entries (BG-20)."""
+    return inv.allowances if inv.allowances is not None else _entries_sum(inv, False)
+
+
+def document_charges(inv: Invoice) -> Decimal | None:
+    """BT-108: the invoice's sum, else the sum of its charge entries (BG-21)."""
+    return inv.charges if inv.charges is not None else _entries_sum(inv, True)
+
+
+def _br_co_11_12(inv: Invoice) -> Iterator[str]:
+    for rule, kind, charge, stated in (
+        ("BR-CO-11", "allowance", False, inv.allowances),
+        ("BR-CO-12", "charge", True, inv.charges),
+    ):
+        entries = _entries_sum(inv, charge)
+        if stated is not None and entries is not None and not _close(entries, stated):
+            field = "charges" if charge else "allowances"
+            yield (
+                f"{rule}: sum of allowance_charges {kind} amounts != {field} "
+                f"({_fmt(entries)} != {_fmt(stated)})"
+            )
+
+
 def _br_co_13(inv: Invoice) -> Iterator[str]:
     if inv.subtotal is None or inv.tax_exclusive_total is None:
         return
     expr = _terms(
         ("subtotal", inv.subtotal),
-        ("-", "allowances", inv.allowances),
-        ("+", "charges", inv.charges),
+        ("-", "allowances", document_allowances(inv)),
+        ("+", "charges", document_charges(inv)),
     )
     yield from _sum_rule("BR-CO-13", expr, "tax_exclusive_total", inv.tax_exclusive_total)
 
@@ -293,6 +345,7 @@ def _uncertain(inv: Invoice) -> Iterator[str]:
 
 _CHECKS: tuple[Callable[[Invoice], Iterator[str]], ...] = (
     _br_co_10,
+    _br_co_11_12,
     _br_co_13,
     _br_co_14,
     _br_co_15,

@@ -15,16 +15,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import overload
+from decimal import ROUND_HALF_UP, Decimal
 
 from lxml import etree
 
 from ..model import DocumentType, Invoice, LineItem, Party, TaxLine
+from .document_charges import document_allowance_charges, write_cii_entries
+from .xml_values import LINE_REASON_CODES, fmt_amount, fmt_decimal, sub
 
 __all__ = [
     "DEFAULT_UNIT",
     "GUIDELINE_ID",
+    "LINE_REASON_CODES",
     "RAM",
     "RSM",
     "UDT",
@@ -51,34 +53,12 @@ _NSMAP = {"rsm": RSM, "ram": RAM, "udt": UDT, "qdt": QDT}
 DEFAULT_UNIT = "C62"  # UN/ECE rec 20 "one": the unit of a quantity given without one
 
 _CENT = Decimal("0.01")
-_MAX_DECIMALS = Decimal("0.0001")
 _ZERO = Decimal(0)
 _ZERO_RATED = frozenset({"Z", "E", "AE", "K", "G"})  # categories whose rate is 0 (BR-Z-5 ...)
 _Element = etree._Element
 
 
 # --- shared with ubl.py: formats, address, tax breakdown ------------------------------------
-
-
-def fmt_amount(value: Decimal) -> str:
-    """A money amount with exactly 2 decimals (EN 16931 allows no more), rounded half-up."""
-    return format(_quantize(value, _CENT), "f")
-
-
-def fmt_decimal(value: Decimal) -> str:
-    """A price, quantity or rate: at least 2 and at most 4 decimals (``2`` -> ``2.00``)."""
-    value = _quantize(value, _MAX_DECIMALS).normalize()
-    exponent = value.as_tuple().exponent  # an int for finite numbers
-    if isinstance(exponent, int) and exponent > -2:
-        value = _quantize(value, _CENT)
-    return format(value, "f")
-
-
-def _quantize(value: Decimal, step: Decimal) -> Decimal:
-    try:
-        return value.quantize(step, rounding=ROUND_HALF_UP)
-    except InvalidOperation:  # more digits than the context holds: written as it is
-        return value
 
 
 def type_code(invoice: Invoice) -> str:
@@ -134,9 +114,17 @@ def tax_breakdown(invoice: Invoice) -> list[TaxLine]:
 def line_tax(item: LineItem, breakdown: list[TaxLine]) -> tuple[str | None, Decimal | None]:
     """BT-151 and BT-152 of a line: category and rate, from the line's rate and the breakdown.
 
-    A line without a rate takes the only breakdown line's; a category the breakdown does not
-    settle is ``S`` for a positive rate and unknown (``None``) otherwise.
+    A line's own category stands (with rate 0 for Z/E/AE/K/G when it has none); a line without
+    a rate takes the only breakdown line's; a category the breakdown does not settle is ``S``
+    for a positive rate and unknown (``None``) otherwise.
     """
+    if item.tax_category is not None:
+        if item.tax_rate is not None or item.tax_category == "O":
+            return item.tax_category, item.tax_rate
+        if item.tax_category in _ZERO_RATED:
+            return item.tax_category, _ZERO
+        rates = {line.rate for line in breakdown if line.category == item.tax_category}
+        return item.tax_category, rates.pop() if len(rates) == 1 else None
     if item.tax_rate is None:
         if len(breakdown) == 1:
             return breakdown[0].category, breakdown[0].rate
@@ -172,11 +160,6 @@ def _rate_of(base: Decimal, tax: Decimal) -> Decimal:
 # --- the CII document -----------------------------------------------------------------------
 
 
-LINE_REASON_CODES = {False: "95", True: "ZZZ"}
-"""Reason codes of a line's allowances (UNTDID 5189 95, discount) and charges (UNTDID 7161 ZZZ,
-mutually defined): the model keeps the amounts, not the reasons."""
-
-
 def invoice_to_cii(invoice: Invoice) -> bytes:
     """The invoice as Factur-X EN16931 CII XML (UTF-8, with declaration), in XSD order."""
     root = etree.Element(f"{{{RSM}}}CrossIndustryInvoice", nsmap=_NSMAP)
@@ -200,7 +183,13 @@ def invoice_to_cii(invoice: Invoice) -> bytes:
     if invoice.po_number:
         order = sub(agreement, "ram:BuyerOrderReferencedDocument")
         sub(order, "ram:IssuerAssignedID", invoice.po_number)
-    sub(transaction, "ram:ApplicableHeaderTradeDelivery")  # required, may stay empty
+    delivery = sub(transaction, "ram:ApplicableHeaderTradeDelivery")  # required, may be empty
+    if invoice.delivery_country:  # BT-80
+        ship_to = sub(delivery, "ram:ShipToTradeParty")
+        sub(sub(ship_to, "ram:PostalTradeAddress"), "ram:CountryID", invoice.delivery_country)
+    if invoice.delivery_date:  # BT-72
+        event = sub(delivery, "ram:ActualDeliverySupplyChainEvent")
+        _date(event, "ram:OccurrenceDateTime", invoice.delivery_date)
     _settlement(sub(transaction, "ram:ApplicableHeaderTradeSettlement"), invoice, breakdown)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
@@ -230,7 +219,14 @@ def _line_item(parent: _Element, number: int, item: LineItem, breakdown: list[Ta
 
 def _party(parent: _Element, tag: str, party: Party) -> None:
     node = sub(parent, tag)
+    if party.identifier and party.identifier_scheme:  # BT-29 with its scheme: a GlobalID
+        sub(node, "ram:GlobalID", party.identifier).set("schemeID", party.identifier_scheme)
+    else:
+        sub(node, "ram:ID", party.identifier)
     sub(node, "ram:Name", party.name)
+    if party.legal_registration_id:  # BT-30 / BT-47
+        legal = sub(node, "ram:SpecifiedLegalOrganization")
+        sub(legal, "ram:ID", party.legal_registration_id)
     if party.email:
         contact = sub(node, "ram:DefinedTradeContact")
         sub(sub(contact, "ram:EmailURIUniversalCommunication"), "ram:URIID", party.email)
@@ -262,7 +258,12 @@ def _settlement(node: _Element, invoice: Invoice, breakdown: list[TaxLine]) -> N
         institution = sub(means, "ram:PayeeSpecifiedCreditorFinancialInstitution")
         sub(institution, "ram:BICID", payment.bic)
     for line in breakdown:
-        _trade_tax(node, category=line.category, rate=line.rate, base=line.base, amount=line.amount)
+        _trade_tax(node, category=line.category, rate=line.rate, line=line)
+    if invoice.invoicing_period_start or invoice.invoicing_period_end:  # BG-14
+        period = sub(node, "ram:BillingSpecifiedPeriod")
+        _date(period, "ram:StartDateTime", invoice.invoicing_period_start)
+        _date(period, "ram:EndDateTime", invoice.invoicing_period_end)
+    write_cii_entries(node, document_allowance_charges(invoice, breakdown))
     if payment.terms or invoice.due_date:
         terms = sub(node, "ram:SpecifiedTradePaymentTerms")
         sub(terms, "ram:Description", payment.terms)
@@ -285,41 +286,22 @@ def _trade_tax(
     *,
     category: str | None,
     rate: Decimal | None,
-    base: Decimal | None = None,
-    amount: Decimal | None = None,
+    line: TaxLine | None = None,
 ) -> None:
-    """A ``ram:ApplicableTradeTax``: with amounts in the breakdown, without on a line."""
+    """A ``ram:ApplicableTradeTax``: a breakdown ``line`` with its amounts and exemption
+    reasons, or a line item's category and rate alone."""
     tax = sub(parent, "ram:ApplicableTradeTax")
-    sub(tax, "ram:CalculatedAmount", _amount(amount))
+    sub(tax, "ram:CalculatedAmount", _amount(line.amount if line else None))
     sub(tax, "ram:TypeCode", "VAT")
-    sub(tax, "ram:BasisAmount", _amount(base))
+    sub(tax, "ram:ExemptionReason", line.exemption_reason if line else None)
+    sub(tax, "ram:BasisAmount", _amount(line.base if line else None))
     sub(tax, "ram:CategoryCode", category)
+    sub(tax, "ram:ExemptionReasonCode", line.exemption_reason_code if line else None)
     if category != "O":  # "not subject to VAT" carries no rate (BR-O-05)
         sub(tax, "ram:RateApplicablePercent", _dec(rate))
 
 
-# --- small builders (sub is shared with ubl.py) ---------------------------------------------
-
-
-@overload
-def sub(parent: _Element, tag: str) -> _Element: ...
-@overload
-def sub(parent: _Element, tag: str, text: str) -> _Element: ...
-@overload
-def sub(parent: _Element, tag: str, text: str | None) -> _Element | None: ...
-def sub(parent: _Element, tag: str, text: str | None = "") -> _Element | None:
-    """Append ``prefix:name`` (a prefix of the root's namespace map) to ``parent``.
-
-    With ``text=None`` (a value the invoice does not have) nothing is added and ``None`` comes
-    back, so optional values need no ``if`` at the call site; ``""`` makes an element to fill.
-    """
-    if text is None:
-        return None
-    prefix, name = tag.split(":")
-    node = etree.SubElement(parent, f"{{{parent.nsmap[prefix]}}}{name}")
-    if text:
-        node.text = text
-    return node
+# --- small builders ------------------------------------------------------------------------
 
 
 def _amount(value: Decimal | None) -> str | None:

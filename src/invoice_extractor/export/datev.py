@@ -7,13 +7,16 @@ invoice: the gross amount of that rate on the expense account (``Konto``, debit 
 note credits, ``H``) against the supplier's creditor account (``Gegenkonto``), with the tax key
 (``BU-Schlüssel``) of the rate, so DATEV books the input VAT itself. Semicolons, decimal commas,
 dates as ``TTMM`` (``Belegdatum``) and ``TTMMJJ`` (the due date in ``Belegfeld 2``), Windows-1252
-text, CRLF line ends. The columns written are the first 14 of the layout; DATEV reads them by
-position and leaves the rest empty.
+text, CRLF line ends. Every row has all 125 columns of the layout (DATEV reads them by position);
+beyond the first 14 the booking fills the seller's VAT id (``Beleginfo - Art/Inhalt 1``), the
+delivery date (``Leistungsdatum``), the due date (``Fälligkeit``, ``TTMMJJJJ``) and the VAT rate
+(``Steuersatz``); the others stay empty.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,23 +24,10 @@ from decimal import Decimal
 
 from ..model import DocumentType, Invoice
 from ..settings import Settings
+from .datev_columns import BUCHUNGSSTAPEL_COLUMNS
 
-COLUMNS: tuple[str, ...] = (
-    "Umsatz (ohne Soll/Haben-Kz)",
-    "Soll/Haben-Kennzeichen",
-    "WKZ Umsatz",
-    "Kurs",
-    "Basis-Umsatz",
-    "WKZ Basis-Umsatz",
-    "Konto",
-    "Gegenkonto (ohne BU-Schlüssel)",
-    "BU-Schlüssel",
-    "Belegdatum",
-    "Belegfeld 1",
-    "Belegfeld 2",
-    "Skonto",
-    "Buchungstext",
-)
+COLUMNS: tuple[str, ...] = BUCHUNGSSTAPEL_COLUMNS
+"""All 125 columns of the layout, in order (``datev_columns``)."""
 
 # Input-VAT keys of DATEV's standard charts (SKR03 / SKR04) by (EN 16931 category, rate).
 TAX_KEYS: Mapping[tuple[str, Decimal], str] = {
@@ -108,7 +98,24 @@ def invoices_to_datev(
     ]
     dates = [i.issue_date for i in invoices if i.issue_date is not None] or [created.date()]
     lines = [_header(options, created, min(dates), max(dates)), _row(list(COLUMNS)), *bookings]
-    return ("\r\n".join(lines) + "\r\n").encode("cp1252", errors="replace")
+    return _cp1252("\r\n".join(lines) + "\r\n")
+
+
+def _cp1252(text: str) -> bytes:
+    """Windows-1252, as DATEV reads it: a character it lacks becomes its base letters where it
+    has them ("Ș" -> "S", "ő" -> "o"), else "?"."""
+    try:
+        return text.encode("cp1252")
+    except UnicodeEncodeError:
+        pass
+    out = bytearray()
+    for char in text:
+        try:
+            out += char.encode("cp1252")
+        except UnicodeEncodeError:
+            base = unicodedata.normalize("NFKD", char).encode("cp1252", errors="ignore")
+            out += base or b"?"
+    return bytes(out)
 
 
 def _header(options: DatevOptions, created: datetime, first: date, last: date) -> str:
@@ -150,40 +157,44 @@ def _header(options: DatevOptions, created: datetime, first: date, last: date) -
 
 def _bookings(invoice: Invoice, account: int, options: DatevOptions) -> list[str]:
     """One booking per tax line (gross = base + tax), else one of the total."""
-    parts: list[tuple[Decimal, str]] = [
-        (line.base + line.amount, tax_key(line.category, line.rate))
+    parts: list[tuple[Decimal, str, Decimal | None]] = [
+        (line.base + line.amount, tax_key(line.category, line.rate), line.rate)
         for line in invoice.tax_lines
         if line.base is not None and line.amount is not None
     ]
     if not parts and invoice.total is not None:
-        parts = [(invoice.total, tax_key("S", single_rate(invoice)))]
+        rate = single_rate(invoice)
+        parts = [(invoice.total, tax_key("S", rate), rate)]
     credit = invoice.document_type is DocumentType.CREDIT_NOTE
     rows = []
-    for gross, key in parts:
+    for gross, key, rate in parts:
         if gross == 0:
             continue
         side = "H" if credit != (gross < 0) else "S"
-        rows.append(
-            _row(
-                [
-                    _amount(abs(gross)),
-                    side,
-                    (invoice.currency or "EUR").upper()[:3],
-                    "",
-                    "",
-                    "",
-                    options.expense_account,
-                    account,
-                    _Bare(key),
-                    _Bare(invoice.issue_date.strftime("%d%m") if invoice.issue_date else ""),
-                    _BELEGFELD.sub("", invoice.invoice_number or "")[:36],
-                    _Bare(invoice.due_date.strftime("%d%m%y") if invoice.due_date else ""),
-                    "",
-                    (invoice.seller.name or "")[:60],
-                ]
-            )
-        )
+        values: dict[str, str | int] = {
+            "Umsatz (ohne Soll/Haben-Kz)": _amount(abs(gross)),
+            "Soll/Haben-Kennzeichen": side,
+            "WKZ Umsatz": (invoice.currency or "EUR").upper()[:3],
+            "Konto": options.expense_account,
+            "Gegenkonto (ohne BU-Schlüssel)": account,
+            "BU-Schlüssel": _Bare(key),
+            "Belegdatum": _date(invoice.issue_date, "%d%m"),
+            "Belegfeld 1": _BELEGFELD.sub("", invoice.invoice_number or "")[:36],
+            "Belegfeld 2": _date(invoice.due_date, "%d%m%y"),
+            "Buchungstext": (invoice.seller.name or "")[:60],
+            "Leistungsdatum": _date(invoice.delivery_date, "%d%m%Y"),
+            "Fälligkeit": _date(invoice.due_date, "%d%m%Y"),
+            "Steuersatz": _amount(rate) if rate is not None else "",
+        }
+        if invoice.seller.vat_id:
+            values["Beleginfo - Art 1"] = "USt-IdNr. Lieferant"
+            values["Beleginfo - Inhalt 1"] = invoice.seller.vat_id[:210]
+        rows.append(_row([values.get(column, "") for column in COLUMNS]))
     return rows
+
+
+def _date(value: date | None, layout: str) -> _Bare:
+    return _Bare(value.strftime(layout) if value else "")
 
 
 def _amount(value: Decimal) -> _Bare:

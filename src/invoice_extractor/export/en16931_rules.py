@@ -23,7 +23,7 @@ from lxml import etree
 
 from ..ids import vat_id_country
 from ..model import Invoice
-from ..validate import validate
+from ..validate import document_allowances, document_charges, validate
 from .cii import tax_breakdown
 
 Syntax = Literal["cii", "ubl"]
@@ -36,12 +36,22 @@ _SVRL = "http://purl.oclc.org/dsdl/svrl"
 _CENT = Decimal("0.01")
 _SAXON_LOCK = threading.Lock()
 # The BR-CO sums of ``validate`` (the fallback): the other checks are not EN 16931 rules.
-_CODE_RULES = ("BR-CO-10", "BR-CO-13", "BR-CO-14", "BR-CO-15", "BR-CO-16", "BR-CO-17")
+_CODE_RULES = (
+    "BR-CO-10",
+    "BR-CO-11",
+    "BR-CO-12",
+    "BR-CO-13",
+    "BR-CO-14",
+    "BR-CO-15",
+    "BR-CO-16",
+    "BR-CO-17",
+)
 
 
 def completed(invoice: Invoice) -> Invoice:
     """A copy with what EN 16931 derives filled in where the invoice lacks it."""
     out = invoice.model_copy(deep=True)
+    out.allowances, out.charges = document_allowances(out), document_charges(out)
     if out.tax_exclusive_total is None and out.subtotal is not None:
         out.tax_exclusive_total = (
             out.subtotal - (out.allowances or Decimal(0)) + (out.charges or Decimal(0))
@@ -115,7 +125,7 @@ def _code_rules(invoice: Invoice) -> list[str]:
         at_rate = [i.amount for i in invoice.line_items if i.tax_rate in (line.rate, None)]
         if invoice.line_items and all(a is not None for a in at_rate):
             net = sum((a for a in at_rate if a is not None), Decimal(0))
-            net += (invoice.charges or Decimal(0)) - (invoice.allowances or Decimal(0))
+            net += _adjustment_at(invoice, line.rate)
             if abs(net - line.base) > _CENT:
                 errors.append(
                     f"BR-S-08: the base at {line.rate} % ({line.base}) is not the sum of its "
@@ -129,3 +139,18 @@ def _code_rules(invoice: Invoice) -> list[str]:
                     f"not {line.amount}"
                 )
     return errors
+
+
+def _adjustment_at(invoice: Invoice, rate: Decimal) -> Decimal:
+    """Charges less allowances at ``rate``: the entries at that rate (BT-96 / BT-103), or the
+    document's sums when it has no entries."""
+    if not invoice.allowance_charges:
+        return (invoice.charges or Decimal(0)) - (invoice.allowances or Decimal(0))
+    return sum(
+        (
+            (entry.amount or Decimal(0)) * (1 if entry.charge else -1)
+            for entry in invoice.allowance_charges
+            if entry.tax_rate in (rate, None)
+        ),
+        Decimal(0),
+    )

@@ -24,6 +24,7 @@ from .cii import (
     tax_breakdown,
     type_code,
 )
+from .document_charges import document_allowance_charges, write_ubl_entries
 
 __all__ = ["CAC", "CBC", "invoice_to_ubl"]
 
@@ -50,14 +51,26 @@ def invoice_to_ubl(invoice: Invoice) -> bytes:
     sub(root, f"cbc:{kind}TypeCode", type_code(invoice))
     sub(root, "cbc:DocumentCurrencyCode", currency)
     sub(root, "cbc:BuyerReference", invoice.buyer_reference)
+    if invoice.invoicing_period_start or invoice.invoicing_period_end:  # BG-14
+        period = sub(root, "cac:InvoicePeriod")
+        sub(period, "cbc:StartDate", _iso(invoice.invoicing_period_start))
+        sub(period, "cbc:EndDate", _iso(invoice.invoicing_period_end))
     if invoice.po_number:
         sub(sub(root, "cac:OrderReference"), "cbc:ID", invoice.po_number)
     _party(sub(root, "cac:AccountingSupplierParty"), invoice.seller)
     _party(sub(root, "cac:AccountingCustomerParty"), invoice.buyer)
+    if invoice.delivery_date or invoice.delivery_country:
+        delivery = sub(root, "cac:Delivery")
+        sub(delivery, "cbc:ActualDeliveryDate", _iso(invoice.delivery_date))  # BT-72
+        if invoice.delivery_country:  # BT-80
+            address = sub(sub(delivery, "cac:DeliveryLocation"), "cac:Address")
+            country = sub(address, "cac:Country")
+            sub(country, "cbc:IdentificationCode", invoice.delivery_country)
     _payment(root, invoice, due_date=invoice.due_date if credit else None)
     if invoice.payment.terms:
         sub(sub(root, "cac:PaymentTerms"), "cbc:Note", invoice.payment.terms)
     breakdown = tax_breakdown(invoice)
+    write_ubl_entries(root, document_allowance_charges(invoice, breakdown), currency)
     _tax_total(root, invoice, breakdown)
 
     totals = sub(root, "cac:LegalMonetaryTotal")
@@ -78,6 +91,10 @@ def invoice_to_ubl(invoice: Invoice) -> bytes:
 
 def _party(parent: _Element, party: Party) -> None:
     node = sub(parent, "cac:Party")
+    if party.identifier:  # BT-29 / BT-46
+        identifier = sub(sub(node, "cac:PartyIdentification"), "cbc:ID", party.identifier)
+        if party.identifier_scheme:
+            identifier.set("schemeID", party.identifier_scheme)
     if party.address or party.country:
         address = split_address(party.address)
         lines = iter(address.lines)
@@ -95,8 +112,10 @@ def _party(parent: _Element, party: Party) -> None:
             tax_scheme = sub(node, "cac:PartyTaxScheme")
             sub(tax_scheme, "cbc:CompanyID", value)
             sub(sub(tax_scheme, "cac:TaxScheme"), "cbc:ID", scheme)
-    if party.name is not None:
-        sub(sub(node, "cac:PartyLegalEntity"), "cbc:RegistrationName", party.name)
+    if party.name is not None or party.legal_registration_id:
+        legal = sub(node, "cac:PartyLegalEntity")
+        sub(legal, "cbc:RegistrationName", party.name)
+        sub(legal, "cbc:CompanyID", party.legal_registration_id)  # BT-30 / BT-47
     if party.email:
         sub(sub(node, "cac:Contact"), "cbc:ElectronicMail", party.email)
 
@@ -127,7 +146,7 @@ def _tax_total(root: _Element, invoice: Invoice, breakdown: list[TaxLine]) -> No
         subtotal = sub(total, "cac:TaxSubtotal")
         _money(subtotal, "cbc:TaxableAmount", line.base, invoice.currency)
         _money(subtotal, "cbc:TaxAmount", line.amount, invoice.currency)
-        _category(subtotal, "cac:TaxCategory", line.category, line.rate)
+        _category(subtotal, "cac:TaxCategory", line.category, line.rate, exemption=line)
 
 
 def _line(
@@ -160,11 +179,21 @@ def _line(
             price.set("currencyID", currency)
 
 
-def _category(parent: _Element, tag: str, category: str | None, rate: Decimal | None) -> None:
+def _category(
+    parent: _Element,
+    tag: str,
+    category: str | None,
+    rate: Decimal | None,
+    exemption: TaxLine | None = None,
+) -> None:
+    """A tax category; in the breakdown with the line's exemption reasons (BT-120 / BT-121)."""
     node = sub(parent, tag)
     sub(node, "cbc:ID", category)
     if category != "O":  # "not subject to VAT" carries no rate (BR-O-05)
         sub(node, "cbc:Percent", _dec(rate))
+    if exemption is not None:
+        sub(node, "cbc:TaxExemptionReasonCode", exemption.exemption_reason_code)
+        sub(node, "cbc:TaxExemptionReason", exemption.exemption_reason)
     sub(sub(node, "cac:TaxScheme"), "cbc:ID", "VAT")
 
 

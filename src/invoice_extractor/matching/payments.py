@@ -7,7 +7,7 @@ names the invoice number (or carries an ISO 11649 ``RF`` creditor reference buil
 the counterparty's IBAN is the invoice's. The best-scoring invoice wins (reference 2, IBAN 1);
 a tie leaves the transaction unmatched, to be matched by hand rather than guessed. Every unmatched
 transaction is tried again on each import, so a payment booked before its invoice arrived is
-matched later.
+matched later; one a person matched or unmatched (``payment_links``) is left as they decided.
 """
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ def match_unmatched(db: Session, window_days: int) -> int:
             BankTransaction.reference,
             BankTransaction.counterparty_iban,
         )
-        .where(BankTransaction.invoice_id.is_(None))
+        .where(BankTransaction.invoice_id.is_(None), BankTransaction.manual_match.is_(None))
         .order_by(BankTransaction.booking_date, BankTransaction.id)
     ).all()
     buckets = _unpaid_by_amount(db, {t.amount_cents for t in pending})
@@ -263,6 +263,7 @@ def transaction_json(row: BankTransaction, session_id: str | None = None) -> dic
         "invoice_id": row.invoice_id,
         "session_id": session_id,
         "match_reason": row.match_reason,
+        "manual_match": row.manual_match,
     }
 
 

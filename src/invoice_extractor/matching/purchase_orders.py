@@ -18,10 +18,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import JSON, ColumnElement, Select, and_, bindparam, func, or_, select
+from sqlalchemy.orm import Session, joinedload
 
 from ..errors import NotFound
 from ..model import Invoice, Status
@@ -133,13 +134,22 @@ def _chunks(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
 
 def check_job(store: Store, job_id: int) -> None:
     """The PO check of every invoice a job just stored (called by the job runner), in one
-    transaction: a new invoice has no corrections yet, so its stored JSON is what the user sees."""
+    transaction: a new invoice has no corrections yet, so its stored JSON is what the user sees.
+    The invoices and their match rows come in one query, each order with its lines and what its
+    other invoices billed in another: four round trips for a one-invoice job, with the writes."""
     with store.db.session() as db:
-        records = db.scalars(select(InvoiceRecord).where(InvoiceRecord.job_id == job_id))
-        for record in records:
+        rows = db.execute(_with_match_rows().where(InvoiceRecord.job_id == job_id)).all()
+        for record, match in rows:
             invoice = Invoice.model_validate(record.data)
-            result = po_check(db, record.id, record.session_id, invoice, store.settings)
+            result = _check(db, match, record.id, record.session_id, invoice, store.settings)
             _set_warnings(record, result.warnings)
+
+
+def _with_match_rows() -> Select[InvoiceRecord, InvoiceMatch]:
+    """Stored invoices, each with its match row (None before its first check)."""
+    return select(InvoiceRecord, InvoiceMatch).outerjoin(
+        InvoiceMatch, InvoiceMatch.invoice_id == InvoiceRecord.id
+    )
 
 
 def _check_if_there(store: Store, session_id: str, invoice_id: int) -> None:
@@ -153,10 +163,12 @@ def check_stored(store: Store, session_id: str, invoice_id: int) -> PoResult:
     its match row, and its PO-MISMATCH warnings (replacing earlier ones) and status."""
     invoice = store.invoice(session_id, invoice_id).invoice
     with store.db.session() as db:
-        result = po_check(db, invoice_id, session_id, invoice, store.settings)
-        record = db.get(InvoiceRecord, invoice_id)
-        if record is not None:
-            _set_warnings(record, result.warnings)
+        found = db.execute(_with_match_rows().where(InvoiceRecord.id == invoice_id)).first()
+        if found is None:  # gone since it was read (its job re-ran, its session ended)
+            raise NotFound(f"no invoice {invoice_id}")
+        record, match = found
+        result = _check(db, match, invoice_id, session_id, invoice, store.settings)
+        _set_warnings(record, result.warnings)
     return result
 
 
@@ -200,20 +212,31 @@ def po_check(
 ) -> PoResult:
     """Match ``invoice`` (stored as ``invoice_id``) to its purchase order, record its match row
     (search keys for the payment matcher too) and return the status and PO-MISMATCH warnings."""
-    row = db.get(InvoiceMatch, invoice_id) or InvoiceMatch(
-        invoice_id=invoice_id, payment_status="unpaid", billed={}
-    )
+    return _check(db, db.get(InvoiceMatch, invoice_id), invoice_id, session_id, invoice, settings)
+
+
+def _check(
+    db: Session,
+    match: InvoiceMatch | None,
+    invoice_id: int,
+    session_id: str,
+    invoice: Invoice,
+    settings: Settings,
+) -> PoResult:
+    """``po_check`` with the invoice's match row already read (None: it has none yet)."""
+    row = match or InvoiceMatch(invoice_id=invoice_id, payment_status="unpaid", billed={})
     _keys(row, session_id, invoice, settings)
-    order, warnings = _find_order(db, invoice, row, settings)
-    if order is None:
+    found, warnings = _find_order(db, invoice, invoice_id, row, settings)
+    if found is None:
         row.order_id, row.po_match, row.billed = None, NO_PO, {}
         db.add(row)
         return PoResult(NO_PO, None, warnings)
-    earlier = _billed_before(db, order.id, invoice_id)
-    status, billed, found = compare(invoice, order, earlier, settings)
+    order, billed_by_others = found
+    earlier = _summed(billed_by_others)
+    status, billed, found_warnings = compare(invoice, order, earlier, settings)
     row.order_id, row.po_match, row.billed = order.id, status, billed
     db.add(row)
-    return PoResult(status, order.number, warnings + found)
+    return PoResult(status, order.number, warnings + found_warnings)
 
 
 def _keys(row: InvoiceMatch, session_id: str, invoice: Invoice, settings: Settings) -> None:
@@ -235,15 +258,20 @@ def _keys(row: InvoiceMatch, session_id: str, invoice: Invoice, settings: Settin
     )
 
 
+_OrderFound = tuple[PurchaseOrder, list[Any]]
+"""An order (its lines loaded) and the ``billed`` maps of its other invoices."""
+
+
 def _find_order(
-    db: Session, invoice: Invoice, row: InvoiceMatch, settings: Settings
-) -> tuple[PurchaseOrder | None, list[str]]:
-    with_lines = joinedload(PurchaseOrder.lines)  # one query for the order and its lines
+    db: Session, invoice: Invoice, invoice_id: int, row: InvoiceMatch, settings: Settings
+) -> tuple[_OrderFound | None, list[str]]:
+    dialect = db.get_bind().dialect.name
     if row.po_number_key:
-        query = select(PurchaseOrder).where(PurchaseOrder.number_key == row.po_number_key)
-        order = db.scalars(query.options(with_lines)).unique().first()
-        if order is not None:
-            return order, []
+        query = _order_by_number(dialect)  # built once: no expression building per invoice
+        params = {"invoice_id": invoice_id, "number_key": row.po_number_key}
+        found = _orders_with_billed(db, query, params)
+        if found:
+            return found[0], []
         if db.scalar(select(PurchaseOrder.id).limit(1)) is not None:
             return None, [f"{_PREFIX} po_number {invoice.po_number} is not a known purchase order"]
         return None, []
@@ -256,21 +284,58 @@ def _find_order(
     supplier = [PurchaseOrder.supplier_key == row.seller_key] if row.seller_key else []
     if vat:
         supplier.append(PurchaseOrder.supplier_vat_id == vat)
-    query = select(PurchaseOrder).where(or_(*supplier), PurchaseOrder.net_cents.between(low, high))
-    candidates = list(db.scalars(query.options(selectinload(PurchaseOrder.lines)).limit(20)))
+    condition = and_(or_(*supplier), PurchaseOrder.net_cents.between(low, high))
+    query = _orders_query(dialect, condition, limit=20)
+    candidates = _orders_with_billed(db, query, {"invoice_id": invoice_id})
     if not candidates:
         return None, []
     target = cents(net)
-    return min(candidates, key=lambda po: (abs(po.net_cents - target), po.id)), []
+    return min(candidates, key=lambda found: (abs(found[0].net_cents - target), found[0].id)), []
 
 
-def _billed_before(db: Session, order_id: int, invoice_id: int) -> dict[str, Decimal]:
+@cache
+def _order_by_number(dialect: str) -> Select[PurchaseOrder, Any]:
+    return _orders_query(dialect, PurchaseOrder.number_key == bindparam("number_key"), limit=1)
+
+
+def _orders_query(
+    dialect: str, condition: ColumnElement[bool], *, limit: int
+) -> Select[PurchaseOrder, Any]:
+    """The orders meeting ``condition``, each with its lines and the ``billed`` maps of its
+    invoices other than the ``invoice_id`` parameter (a correlated JSON array): one round trip."""
+    if dialect == "sqlite":
+        aggregate = func.json_group_array(func.json(InvoiceMatch.billed), type_=JSON)
+    else:
+        aggregate = func.json_agg(InvoiceMatch.billed, type_=JSON)
+    billed = (
+        select(aggregate)
+        .where(
+            InvoiceMatch.order_id == PurchaseOrder.id,
+            InvoiceMatch.invoice_id != bindparam("invoice_id"),
+        )
+        .correlate(PurchaseOrder)
+        .scalar_subquery()
+    )
+    return (
+        select(PurchaseOrder, billed)
+        .where(condition)
+        .order_by(PurchaseOrder.id)
+        .limit(limit)
+        .options(joinedload(PurchaseOrder.lines))
+    )
+
+
+def _orders_with_billed(
+    db: Session, query: Select[PurchaseOrder, Any], params: dict[str, Any]
+) -> list[_OrderFound]:
+    result = db.execute(query, params).unique(lambda found: found[0].id)
+    return [(order, others if isinstance(others, list) else []) for order, others in result]
+
+
+def _summed(billed_by_others: list[Any]) -> dict[str, Decimal]:
     """What the other invoices of the order billed: quantity per order line, and ``net``."""
     totals: dict[str, Decimal] = defaultdict(Decimal)
-    query = select(InvoiceMatch.billed).where(
-        InvoiceMatch.order_id == order_id, InvoiceMatch.invoice_id != invoice_id
-    )
-    for billed in db.scalars(query):
-        for key, value in (billed or {}).items():
+    for billed in billed_by_others:
+        for key, value in (billed if isinstance(billed, dict) else {}).items():
             totals[key] += Decimal(value)
     return totals

@@ -145,3 +145,6 @@ class BankTransaction(Base):
         ForeignKey("invoices.id", ondelete="SET NULL"), default=None, index=True
     )
     match_reason: Mapped[str | None] = mapped_column(String(255), default=None)
+    # A person's decision (migration 0007): "matched" to ``invoice_id`` or "unmatched"; either
+    # way the automatic matcher leaves the transaction alone. None: the matcher decides.
+    manual_match: Mapped[str | None] = mapped_column(String(10), default=None)

@@ -13,6 +13,7 @@ import logging
 from flask import Blueprint, Request, Response, jsonify, request
 
 from ..errors import BadRequest, NotFound
+from ..matching.payment_links import match_by_hand, unmatch_by_hand
 from ..matching.payments import import_statement, overdue, rematch, transactions
 from ..matching.purchase_orders import check_stored, import_orders
 from ..matching.views import MatchState, get_order, list_orders, match_states
@@ -93,6 +94,25 @@ def match_again() -> Response:
 def bank_transactions() -> Response:
     unmatched = request.args.get("unmatched", "").lower() in ("1", "true", "yes")
     return jsonify(transactions=transactions(services().store, unmatched=unmatched))
+
+
+@matching_api.post("/payments/transactions/<int:transaction_id>/match")
+def match_transaction(transaction_id: int) -> Response:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest('send {"session_id": ..., "invoice_id": ...} as JSON')
+    session_id, invoice_id = body.get("session_id"), body.get("invoice_id")
+    if not isinstance(session_id, str) or type(invoice_id) is not int:
+        raise BadRequest("session_id (a string) and invoice_id (an integer) are required")
+    owned(session_id)
+    store = services().store
+    store.invoice(session_id, invoice_id)  # 404 unless it is this session's
+    return jsonify(match_by_hand(store, transaction_id, invoice_id))
+
+
+@matching_api.post("/payments/transactions/<int:transaction_id>/unmatch")
+def unmatch_transaction(transaction_id: int) -> Response:
+    return jsonify(unmatch_by_hand(services().store, transaction_id))
 
 
 @matching_api.get("/payments/overdue")

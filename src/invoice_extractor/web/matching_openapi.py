@@ -103,6 +103,26 @@ def matching_paths(json_body: JsonBody, errors: dict[str, Any]) -> dict[str, Any
                 "responses": {"200": json_body(m.Transactions, "Transactions")},
             }
         },
+        "/payments/transactions/{transaction_id}/match": {
+            "post": {
+                "summary": "Match a transaction by hand to an invoice of your session (it is paid "
+                "on the booking date; what either side was linked to before is freed)",
+                "parameters": [_in_path("transaction_id", "integer")],
+                "requestBody": {
+                    "required": True,
+                    "content": json_body(m.ManualMatch, "")["content"],
+                },
+                "responses": {"200": json_body(m.TransactionBody, "Matched"), **errors},
+            }
+        },
+        "/payments/transactions/{transaction_id}/unmatch": {
+            "post": {
+                "summary": "Unmatch a transaction by hand: its invoice is unpaid again, and the "
+                "automatic matcher leaves the transaction alone",
+                "parameters": [_in_path("transaction_id", "integer")],
+                "responses": {"200": json_body(m.TransactionBody, "Unmatched"), **errors},
+            }
+        },
         "/payments/overdue": {
             "get": {
                 "summary": "Unpaid invoices past their due date, in every session",

@@ -8,13 +8,15 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from ..errors import ImportRefused
+from ..errors import BadRequest, ImportRefused
+from ..matching.payment_links import match_by_hand, unmatch_by_hand, unpaid_invoices
 from ..matching.payments import import_statement, overdue, transactions
 from ..matching.purchase_orders import import_orders
 from ..matching.views import MatchState, list_orders, match_states
 from .auth import check_csrf
-from .context import services
+from .context import owned, services
 from .matching_api import uploaded
+from .supplier_api import owned_session_ids
 
 matching_pages = Blueprint("matching_pages", __name__, template_folder="templates")
 
@@ -60,6 +62,7 @@ def payments_page(error: str | None = None, status: int = 200) -> tuple[str, int
     every = transactions(store, limit=200)
     return render_template(
         "payments.html",
+        candidates=unpaid_invoices(store, owned_session_ids()),
         unmatched=[t for t in every if t["invoice_id"] is None],
         matched=[t for t in every if t["invoice_id"] is not None],
         overdue=overdue(store),
@@ -88,3 +91,22 @@ def import_statement_page() -> BaseResponse | tuple[str, int]:
         "matching_pages.payments_page", imported=result.transactions, matched=result.matched
     )
     return redirect(target, code=303)
+
+
+@matching_pages.post("/payments/transactions/<int:transaction_id>/match")
+def match_transaction_page(transaction_id: int) -> BaseResponse:
+    """The clerk's choice of an invoice (``SESSION:INVOICE`` of one of their sessions)."""
+    session_id, _, invoice = (request.form.get("invoice") or "").rpartition(":")
+    if not session_id or not invoice.isdigit():
+        raise BadRequest("choose the invoice the transaction pays")
+    owned(session_id)
+    store = services().store
+    store.invoice(session_id, int(invoice))  # 404 unless it is this session's
+    match_by_hand(store, transaction_id, int(invoice))
+    return redirect(url_for("matching_pages.payments_page"), code=303)
+
+
+@matching_pages.post("/payments/transactions/<int:transaction_id>/unmatch")
+def unmatch_transaction_page(transaction_id: int) -> BaseResponse:
+    unmatch_by_hand(services().store, transaction_id)
+    return redirect(url_for("matching_pages.payments_page"), code=303)

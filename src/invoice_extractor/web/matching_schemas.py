@@ -56,6 +56,18 @@ class TransactionBody(BaseModel):
     invoice_id: int | None = Field(description="The invoice it pays; null when unmatched.")
     session_id: str | None
     match_reason: str | None
+    manual_match: str | None = Field(
+        default=None,
+        description="matched | unmatched: a person decided (the automatic matcher leaves it); "
+        "null: the automatic matcher decides.",
+    )
+
+
+class ManualMatch(BaseModel):
+    """Match a transaction by hand to one invoice of a session the caller owns."""
+
+    session_id: str
+    invoice_id: int
 
 
 class Transactions(BaseModel):
@@ -111,6 +123,8 @@ MODELS: tuple[type[BaseModel], ...] = (
     PurchaseOrderBody,
     OrdersImported,
     Transactions,
+    TransactionBody,
+    ManualMatch,
     StatementImported,
     Rematched,
     Overdue,

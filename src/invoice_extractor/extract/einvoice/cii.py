@@ -9,7 +9,7 @@ from __future__ import annotations
 from xml.etree.ElementTree import Element
 
 from ...ids import normalize_iban, normalize_vat_id
-from ...model import DocumentType, Invoice, LineItem, Party, Payment, TaxLine
+from ...model import AllowanceCharge, DocumentType, Invoice, LineItem, Party, Payment, TaxLine
 from .xmltree import (
     allowances_and_charges,
     amount,
@@ -29,6 +29,8 @@ _DOC = "ExchangedDocument|HeaderExchangedDocument"
 _TX = "SupplyChainTradeTransaction|SpecifiedSupplyChainTradeTransaction"
 _AGREEMENT = f"{_TX}/ApplicableHeaderTradeAgreement|ApplicableSupplyChainTradeAgreement"
 _SETTLEMENT = f"{_TX}/ApplicableHeaderTradeSettlement|ApplicableSupplyChainTradeSettlement"
+_DELIVERY = f"{_TX}/ApplicableHeaderTradeDelivery|ApplicableSupplyChainTradeDelivery"
+_PERIOD = "BillingSpecifiedPeriod"
 _SUMMATION = (
     "SpecifiedTradeSettlementHeaderMonetarySummation|SpecifiedTradeSettlementMonetarySummation"
 )
@@ -59,6 +61,7 @@ def syntax(root: Element) -> str:
 def read_cii(root: Element, name: str) -> Invoice:
     settlement = find(root, _SETTLEMENT)
     agreement = find(root, _AGREEMENT)
+    delivery = find(root, _DELIVERY)
     currency = text(settlement, "InvoiceCurrencyCode")
     summation = find(settlement, _SUMMATION)
     type_code = text(root, f"{_DOC}/TypeCode")
@@ -84,6 +87,12 @@ def read_cii(root: Element, name: str) -> Invoice:
         seller=_party(find(agreement, "SellerTradeParty")),
         buyer=_party(find(agreement, "BuyerTradeParty")),
         payment=_payment(settlement),
+        delivery_date=cii_date(
+            delivery, "ActualDeliverySupplyChainEvent/OccurrenceDateTime/DateTimeString"
+        ),
+        delivery_country=text(delivery, "ShipToTradeParty/PostalTradeAddress/CountryID"),
+        invoicing_period_start=cii_date(settlement, f"{_PERIOD}/StartDateTime/DateTimeString"),
+        invoicing_period_end=cii_date(settlement, f"{_PERIOD}/EndDateTime/DateTimeString"),
         subtotal=amount(summation, "LineTotalAmount", currency),
         allowances=amount(summation, "AllowanceTotalAmount", currency),
         charges=amount(summation, "ChargeTotalAmount", currency),
@@ -99,6 +108,7 @@ def read_cii(root: Element, name: str) -> Invoice:
             # A line holding only a note ("Positions from delivery 51112:") is no item.
             if (item := _line(node)).description or item.amount is not None
         ],
+        allowance_charges=_allowance_charges(settlement),
     )
     return invoice
 
@@ -118,7 +128,7 @@ def _party(node: Element | None) -> Party:
         elif scheme == "FC" and tax is None:
             tax = value
     address = find(node, "PostalTradeAddress")
-
+    global_id = find(node, "GlobalID")
     return Party(
         name=text(node, "Name"),
         vat_id=vat,
@@ -130,6 +140,11 @@ def _party(node: Element | None) -> Party:
         ),
         country=text(address, "CountryID"),
         email=text(node, "URIUniversalCommunication/URIID"),
+        identifier=text(node, "ID") or text(node, "GlobalID"),
+        identifier_scheme=None
+        if text(node, "ID") or global_id is None
+        else global_id.get("schemeID"),
+        legal_registration_id=text(node, "SpecifiedLegalOrganization/ID"),
     )
 
 
@@ -153,7 +168,37 @@ def _tax(node: Element) -> TaxLine:
         base=amount(node, "BasisAmount"),
         amount=amount(node, "CalculatedAmount"),
         category=text(node, "CategoryCode"),
+        exemption_reason=text(node, "ExemptionReason"),
+        exemption_reason_code=text(node, "ExemptionReasonCode"),
     )
+
+
+def _allowance_charges(settlement: Element | None) -> list[AllowanceCharge]:
+    """BG-20 / BG-21; an EXTENDED profile's logistics service charge (freight) is a charge."""
+    entries = [
+        AllowanceCharge(
+            charge=(text(node, "ChargeIndicator/Indicator") or "").lower() == "true",
+            amount=amount(node, "ActualAmount"),
+            base=amount(node, "BasisAmount"),
+            percentage=amount(node, "CalculationPercent"),
+            reason=text(node, "Reason"),
+            reason_code=text(node, "ReasonCode"),
+            tax_category=text(node, "CategoryTradeTax/CategoryCode"),
+            tax_rate=amount(node, f"CategoryTradeTax/{_RATE}"),
+        )
+        for node in find_all(settlement, "SpecifiedTradeAllowanceCharge")
+    ]
+    entries += [
+        AllowanceCharge(
+            charge=True,
+            amount=amount(node, "AppliedAmount"),
+            reason=text(node, "Description"),
+            tax_category=text(node, "AppliedTradeTax/CategoryCode"),
+            tax_rate=amount(node, f"AppliedTradeTax/{_RATE}"),
+        )
+        for node in find_all(settlement, "SpecifiedLogisticsServiceCharge")
+    ]
+    return entries
 
 
 def _line(node: Element) -> LineItem:
@@ -173,6 +218,7 @@ def _line(node: Element) -> LineItem:
         unit_price=price,
         amount=amount(settlement, f"{_LINE_SUM}/LineTotalAmount"),
         tax_rate=amount(settlement, f"ApplicableTradeTax/{_RATE}"),
+        tax_category=text(settlement, "ApplicableTradeTax/CategoryCode"),
         allowances=allowances,
         charges=charges,
     )

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from xml.etree.ElementTree import Element
 
 from ...ids import normalize_iban, normalize_vat_id
-from ...model import DocumentType, Invoice, LineItem, Party, Payment, TaxLine
+from ...model import AllowanceCharge, DocumentType, Invoice, LineItem, Party, Payment, TaxLine
 from .xmltree import (
     allowances_and_charges,
     amount,
@@ -59,6 +59,10 @@ def read_ubl(root: Element, name: str) -> Invoice:
             bic=text(means, "PayeeFinancialAccount/FinancialInstitutionBranch/ID"),
             terms=text(root, "PaymentTerms/Note"),
         ),
+        delivery_date=iso_date(root, "Delivery/ActualDeliveryDate"),
+        delivery_country=text(root, "Delivery/DeliveryLocation/Address/Country/IdentificationCode"),
+        invoicing_period_start=iso_date(root, "InvoicePeriod/StartDate"),
+        invoicing_period_end=iso_date(root, "InvoicePeriod/EndDate"),
         subtotal=amount(totals, "LineExtensionAmount"),
         allowances=amount(totals, "AllowanceTotalAmount"),
         charges=amount(totals, "ChargeTotalAmount"),
@@ -69,6 +73,21 @@ def read_ubl(root: Element, name: str) -> Invoice:
         amount_due=amount(totals, "PayableAmount"),
         tax_lines=[_tax(t) for t in find_all(tax_total, "TaxSubtotal")],
         line_items=[_line(li, credit) for li in find_all(root, line_tag)],
+        allowance_charges=[_allowance_charge(node) for node in find_all(root, "AllowanceCharge")],
+    )
+
+
+def _allowance_charge(node: Element) -> AllowanceCharge:
+    """A document-level ``cac:AllowanceCharge`` (BG-20 / BG-21)."""
+    return AllowanceCharge(
+        charge=(text(node, "ChargeIndicator") or "").lower() == "true",
+        amount=amount(node, "Amount"),
+        base=amount(node, "BaseAmount"),
+        percentage=amount(node, "MultiplierFactorNumeric"),
+        reason=text(node, "AllowanceChargeReason"),
+        reason_code=text(node, "AllowanceChargeReasonCode"),
+        tax_category=text(node, "TaxCategory/ID"),
+        tax_rate=amount(node, "TaxCategory/Percent"),
     )
 
 
@@ -86,7 +105,7 @@ def _party(node: Element | None) -> Party:
     }
     vat = schemes.get("VAT")
     address = find(node, "PostalAddress")
-
+    identification = find(node, "PartyIdentification/ID")
     return Party(
         name=text(node, "PartyName/Name") or text(node, "PartyLegalEntity/RegistrationName"),
         vat_id=_normalized(normalize_vat_id, vat),
@@ -102,6 +121,9 @@ def _party(node: Element | None) -> Party:
         ),
         country=text(address, "Country/IdentificationCode"),
         email=text(node, "Contact/ElectronicMail") or text(node, "EndpointID"),
+        identifier=text(node, "PartyIdentification/ID"),
+        identifier_scheme=identification.get("schemeID") if identification is not None else None,
+        legal_registration_id=text(node, "PartyLegalEntity/CompanyID"),
     )
 
 
@@ -115,6 +137,8 @@ def _tax(node: Element) -> TaxLine:
         base=amount(node, "TaxableAmount"),
         amount=amount(node, "TaxAmount"),
         category=text(node, "TaxCategory/ID"),
+        exemption_reason=text(node, "TaxCategory/TaxExemptionReason"),
+        exemption_reason_code=text(node, "TaxCategory/TaxExemptionReasonCode"),
     )
 
 
@@ -131,6 +155,7 @@ def _line(node: Element, credit: bool) -> LineItem:
         unit_price=amount(node, "Price/PriceAmount"),
         amount=amount(node, "LineExtensionAmount"),
         tax_rate=amount(node, "Item/ClassifiedTaxCategory/Percent"),
+        tax_category=text(node, "Item/ClassifiedTaxCategory/ID"),
         allowances=allowances,
         charges=charges,
     )

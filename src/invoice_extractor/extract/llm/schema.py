@@ -41,6 +41,8 @@ _FIELD_HINTS = {
     "rate": "VAT rate in percent (19.00)",
     "tax_rate": "VAT rate in percent (19.00)",
     "category": "VAT category code: S, Z, E, AE, K, G, O, L or M",
+    "tax_category": "VAT category code: S, Z, E, AE, K, G, O, L or M",
+    "charge": "false for an allowance (discount), true for a charge (freight, surcharge)",
     "unit": "UN/ECE Rec. 20 unit code where one is printed or obvious (C62, HUR), else null",
 }
 

@@ -38,13 +38,17 @@ class Word:
 
 @dataclass(slots=True)
 class Line:
-    """Words on one visual row, left to right."""
+    """Words on one visual row, left to right. Not changed once built: its text is joined once."""
 
     words: list[Word]
+    # The rules ask for a line's text tens of times per page: joined on first use, then kept.
+    _text: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def text(self) -> str:
-        return " ".join(w.text for w in self.words)
+        if self._text is None:
+            self._text = " ".join(w.text for w in self.words)
+        return self._text
 
     @property
     def x0(self) -> float:
@@ -81,7 +85,11 @@ class Page:
 
     @property
     def text(self) -> str:
-        return "\n".join(line.text for line in self.lines)
+        # Asked for by several rules per page; the lines are not changed once read.
+        cached = self.cache.get("text")
+        if not isinstance(cached, str):
+            cached = self.cache["text"] = "\n".join(line.text for line in self.lines)
+        return cached
 
 
 class DocumentKind(StrEnum):

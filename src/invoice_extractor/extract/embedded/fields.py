@@ -15,6 +15,7 @@ from typing import Generic, TypeVar
 from ...ingest.document import Line, Page, Word
 from .labels import LABEL_RES, may_hold_label
 from .text import Cell, fold, split_cells
+from .values import joined
 
 T = TypeVar("T")
 # A parser gets the words after a label and returns the value and the words it used.
@@ -68,6 +69,7 @@ class PageIndex:
     offsets: list[list[int]] = field(default_factory=list)  # start offset of each word per line
     cells: list[list[Cell]] = field(default_factory=list)
     _label_memo: dict[tuple[str, tuple[str, ...]], list[LabelHit]] = field(default_factory=dict)
+    _joined_memo: dict[tuple[int, bool], tuple[str, list[int]]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, page: Page) -> PageIndex:
@@ -91,6 +93,15 @@ class PageIndex:
     @property
     def lines(self) -> list[Line]:
         return self.page.lines
+
+    def joined(self, line_index: int, glue_commas: bool = False) -> tuple[str, list[int]]:
+        """``values.joined`` of a line's words. Memoised: the amount, VAT id, IBAN, tax and
+        date rules each read every line."""
+        key = (line_index, glue_commas)
+        found = self._joined_memo.get(key)
+        if found is None:
+            found = self._joined_memo[key] = joined(self.page.lines[line_index].words, glue_commas)
+        return found
 
     def word_range(self, line_index: int, start: int, end: int) -> tuple[int, int]:
         """Character span [start, end) of the folded line -> word index range."""

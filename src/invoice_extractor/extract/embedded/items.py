@@ -19,7 +19,7 @@ from .fields import PageIndex
 from .labels import LABEL_RES
 from .lexicon import TABLE_HEADINGS
 from .text import fold
-from .values import is_money, joined, words_in_span
+from .values import is_money, words_in_span
 
 _HEADER_WORDS = TABLE_HEADINGS
 _KIND_OF = {word: kind for kind, words in _HEADER_WORDS.items() for word in words}
@@ -120,8 +120,9 @@ def _compound_kind(key: str) -> str | None:
     return _TAILS[m.group(1)] if m else None
 
 
-def _numbers(line: Line, decimal_sep: str | None) -> list[Number]:
-    text, starts = joined(line.words)
+def _numbers(index: PageIndex, line_index: int, decimal_sep: str | None) -> list[Number]:
+    line = index.lines[line_index]
+    text, starts = index.joined(line_index)
     result = []
     for m in find_amounts(text, decimal_sep):
         used = words_in_span(line.words, starts, m.start, m.end)
@@ -203,7 +204,7 @@ def extract_items(indexes: list[PageIndex], decimal_sep: str | None) -> Table:
         header_y, header_line = -1e9, -2
         for i, line in enumerate(lines):
             size = max(line.words[0].height, 4.0)
-            numbers = _numbers(line, decimal_sep)
+            numbers = _numbers(index, i, decimal_sep)
             columns = page_columns[i] if not any(n.money for n in numbers) else []
             in_band = (
                 header_line == i - 1

@@ -152,10 +152,10 @@ def _geometry(
 def _shape(text: str, row: dict[str, float]) -> None:
     n = max(len(text), 1)
     row["chars"] = float(min(len(text), 80))
-    row["digit_share"] = sum(c.isdigit() for c in text) / n
+    row["digit_share"] = sum(map(str.isdigit, text)) / n
     alpha = [c for c in text if c.isalpha()]
     row["alpha_share"] = len(alpha) / n
-    row["upper_share"] = sum(c.isupper() for c in alpha) / max(len(alpha), 1)
+    row["upper_share"] = sum(map(str.isupper, alpha)) / max(len(alpha), 1)
 
 
 def _key(value: object) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import statistics
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ...ingest.document import Word
 from .fields import LabelHit, PageIndex
@@ -93,9 +94,11 @@ def _clean(text: str) -> str:
     return _SUB_LABEL.sub("", text).strip(" :,;-–|")
 
 
+# The party rules test the same cell texts again and again (letterhead, window, blocks).
+@lru_cache(maxsize=8192)
 def _name_like(text: str) -> bool:
-    letters = sum(c.isalpha() for c in text)
-    digits = sum(c.isdigit() for c in text)
+    letters = sum(map(str.isalpha, text))
+    digits = sum(map(str.isdigit, text))
     return (
         2 <= len(text) <= 80
         and letters >= 2
@@ -108,6 +111,7 @@ def _name_like(text: str) -> bool:
     )
 
 
+@lru_cache(maxsize=8192)
 def _is_label(text: str) -> bool:
     folded = fold(text)
     return any(

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 __all__ = [
     "AmountMatch",
@@ -262,6 +263,7 @@ def _prefixes_next(
     return _has_decimals(n_value) or not _has_decimals(value)
 
 
+@lru_cache(maxsize=16384)  # asked of every word of a document: the same words recur
 def detect_currency(text: str) -> str | None:
     """Return the ISO 4217 code of the first specific currency marker in ``text``.
 

@@ -90,11 +90,13 @@ class NameHit:
     score: float
 
 
+# The party rules test the same cell texts again and again (letterhead, window, blocks):
+# these pure tests of a text are memoised.
+@lru_cache(maxsize=8192)
 def _clean(text: str) -> str:
     return _SUB_LABEL.sub("", text).strip(" :,;-–|")
 
 
-# The party rules test the same cell texts again and again (letterhead, window, blocks).
 @lru_cache(maxsize=8192)
 def _name_like(text: str) -> bool:
     letters = sum(map(str.isalpha, text))
@@ -247,7 +249,8 @@ def letterheads(index: PageIndex, exclude: set[str]) -> list[NameHit]:
     return options
 
 
-def _sender_parts(text: str) -> list[str] | None:
+@lru_cache(maxsize=8192)
+def _sender_parts(text: str) -> tuple[str, ...] | None:
     """The parts of a one-line sender address, or None if the text is not one."""
     parts = _SENDER_SPLIT.split(text)
     if (
@@ -255,7 +258,7 @@ def _sender_parts(text: str) -> list[str] | None:
         and ":" not in parts[0]
         and any(_POSTCODE_CITY.search(p) or _STREET.search(p) for p in parts[1:])
     ):
-        return parts
+        return tuple(parts)
     return None
 
 

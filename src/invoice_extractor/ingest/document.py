@@ -41,8 +41,11 @@ class Line:
     """Words on one visual row, left to right. Not changed once built: its text is joined once."""
 
     words: list[Word]
-    # The rules ask for a line's text tens of times per page: joined on first use, then kept.
+    # The rules ask for a line's text and box tens of times per page: made on first use, kept.
     _text: str | None = field(default=None, init=False, repr=False, compare=False)
+    _bbox: tuple[float, float, float, float] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def text(self) -> str:
@@ -52,23 +55,31 @@ class Line:
 
     @property
     def x0(self) -> float:
-        return min(w.x0 for w in self.words)
+        return self.bbox[0]
 
     @property
     def x1(self) -> float:
-        return max(w.x1 for w in self.words)
+        return self.bbox[2]
 
     @property
     def y0(self) -> float:
-        return min(w.y0 for w in self.words)
+        return self.bbox[1]
 
     @property
     def y1(self) -> float:
-        return max(w.y1 for w in self.words)
+        return self.bbox[3]
 
     @property
     def bbox(self) -> tuple[float, float, float, float]:
-        return (self.x0, self.y0, self.x1, self.y1)
+        if self._bbox is None:
+            words = self.words
+            self._bbox = (
+                min(w.x0 for w in words),
+                min(w.y0 for w in words),
+                max(w.x1 for w in words),
+                max(w.y1 for w in words),
+            )
+        return self._bbox
 
 
 @dataclass(slots=True)

@@ -101,7 +101,12 @@ class PageIndex:
         key = (line_index, glue_commas)
         found = self._joined_memo.get(key)
         if found is None:
-            found = self._joined_memo[key] = joined(self.page.lines[line_index].words, glue_commas)
+            words = self.page.lines[line_index].words
+            if glue_commas and all(w.text != "," for w in words[1:]):
+                found = self.joined(line_index)  # no comma to glue: the same text
+            else:
+                found = joined(words, glue_commas)
+            self._joined_memo[key] = found
         return found
 
     def word_range(self, line_index: int, start: int, end: int) -> tuple[int, int]:

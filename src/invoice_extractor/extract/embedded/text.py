@@ -49,7 +49,7 @@ def split_cells(line: Line, line_index: int, gap_factor: float = 1.2) -> list[Ce
     for word in line.words:
         if current:
             prev = current[-1]
-            size = max(min(prev.height, word.height), 1.0)
+            size = max(min(prev.y1 - prev.y0, word.y1 - word.y0), 1.0)  # the smaller height
             if word.x0 - prev.x1 > size * gap_factor:
                 cells.append(Cell(current, line_index))
                 current = []

@@ -94,7 +94,14 @@ _CONTINUES = re.compile(r"(?:&|\band|-|,)\s*$", re.I)
 
 def is_receipt(index: PageIndex) -> bool:
     """A till receipt: several of its typical words (cashier, change, rounding, GST, ...), or a
-    tall narrow slip with one of them."""
+    tall narrow slip with one of them. Kept with the page: the context and the totals ask."""
+    cached = index.page.cache.get("receipt")
+    if not isinstance(cached, bool):
+        cached = index.page.cache["receipt"] = _is_receipt(index)
+    return cached
+
+
+def _is_receipt(index: PageIndex) -> bool:
     found = {m.group(1) for text in index.folded for m in _RECEIPT_MARKERS.finditer(text)}
     words = index.page.words
     if len(found) >= MIN_MARKERS or not found or not words:

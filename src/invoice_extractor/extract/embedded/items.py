@@ -100,12 +100,13 @@ def _page_columns(index: PageIndex) -> list[list[Column]]:
 def _header_columns(line: Line) -> list[Column]:
     columns: list[Column] = []
     words = line.words
+    folded = [fold(word.text) for word in words]  # each word is read as key, pair and previous
     for i, word in enumerate(words):
-        key = fold(word.text).strip("()[],;:.#/")
-        pair = key + " " + fold(words[i + 1].text).strip("()[],;:.") if i + 1 < len(words) else ""
+        key = folded[i].strip("()[],;:.#/")
+        pair = key + " " + folded[i + 1].strip("()[],;:.") if i + 1 < len(words) else ""
         kind = _KIND_OF.get(pair) or _KIND_OF.get(key) or _compound_kind(key)
         if kind is not None and i > 0 and columns and columns[-1].kind == "code":
-            prev = fold(words[i - 1].text).strip("()[],;:.")
+            prev = folded[i - 1].strip("()[],;:.")
             if _KIND_OF.get(prev + " " + key) == "code":
                 continue  # "CODE ARTICLE": the second word belongs to the code column
         if kind is not None:

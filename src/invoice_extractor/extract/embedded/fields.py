@@ -7,6 +7,7 @@ is a ``Candidate`` with its evidence words and a score; the engine chooses among
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -111,9 +112,9 @@ class PageIndex:
 
     def word_range(self, line_index: int, start: int, end: int) -> tuple[int, int]:
         """Character span [start, end) of the folded line -> word index range."""
-        starts = self.offsets[line_index]
-        first = max(i for i, s in enumerate(starts) if s <= start)
-        last = max(i for i, s in enumerate(starts) if s < end)
+        starts = self.offsets[line_index]  # ascending, the first is 0
+        first = bisect.bisect_right(starts, start) - 1  # the last word starting at or before
+        last = bisect.bisect_left(starts, end) - 1  # the last word starting before the end
         return first, last + 1
 
     def labels(self, field_name: str, rivals: tuple[str, ...] = ()) -> list[LabelHit]:

@@ -149,7 +149,10 @@ def _guarded(
     registry.get(backend_name)  # an unknown backend is a usage error, not a per-file failure
     try:
         document = load()
-        return extract_document(document, settings=settings, extractor=extractor, memory=memory)
+        try:
+            return extract_document(document, settings=settings, extractor=extractor, memory=memory)
+        finally:
+            document.drop_caches()
     except InvoiceExtractorError as exc:
         return [Invoice.failed(name, str(exc), extractor=backend_name)]
     except Exception as exc:  # a bug on one file must not stop the batch; log it with its trace

@@ -3,8 +3,9 @@
 Runs ``invoice-extractor extract`` (one fresh process for the whole batch, process start included)
 on the documents of ``invoice-extractor eval``'s default subsets, beside a reference process that
 only pulls the text and per-character boxes out of the same files with pypdfium2. Each is run
-``--repeat`` times pinned to one core; the medians are reported (the machine is shared and noisy),
-with their ratio and the peak RSS of the extractor.
+``--repeat`` times pinned to one core, the two taking turns; the medians are reported (the machine
+is shared and noisy), with their ratio and the peak RSS of the extractor. On a busy machine the
+CPU-time ratio is the steadier figure.
 
     python benchmarks/engine_speed.py [CORPUS] [--repeat 5] [--core 0]
 
@@ -67,7 +68,8 @@ def _run(command: list[str], core: int) -> Run:
 
 
 def _median(runs: list[Run], attribute: str) -> float:
-    return statistics.median(getattr(run, attribute) for run in runs)
+    values: list[float] = [getattr(run, attribute) for run in runs]
+    return statistics.median(values)
 
 
 def main() -> int:
@@ -84,8 +86,11 @@ def main() -> int:
     script = str(Path(sys.executable).with_name("invoice-extractor"))
     extractor = [script, "extract", "--quiet", *files]
     reference = [sys.executable, "-c", _REFERENCE, *files]
-    reference_runs = [_run(reference, args.core) for _ in range(args.repeat)]
-    extractor_runs = [_run(extractor, args.core) for _ in range(args.repeat)]
+    reference_runs: list[Run] = []
+    extractor_runs: list[Run] = []
+    for _ in range(args.repeat):  # interleaved: a busy spell of the machine slows both alike
+        reference_runs.append(_run(reference, args.core))
+        extractor_runs.append(_run(extractor, args.core))
     print(f"{len(files)} documents, {args.repeat} runs each on core {args.core} (medians)")
     print(f"{'':10} {'wall s':>8} {'cpu s':>8}")
     for label, runs in (("reference", reference_runs), ("extract", extractor_runs)):

@@ -22,7 +22,7 @@ from .ingest.document import Document, DocumentKind
 from .ingest.loader import display_name, load_bytes, load_file
 from .model import Invoice, Status
 from .settings import Settings
-from .validate import validate
+from .validate import validate_in_place
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def _extract_document(
     is_xml = document.kind is DocumentKind.XML
     if is_xml or (extractor in (None, "auto") and invoice_xml(document) is not None):
         # An XML file is read as an e-invoice whatever was asked: it has no page to read.
-        return [validate(_read_einvoice(document, settings, memory))]
+        return [validate_in_place(_read_einvoice(document, settings, memory))]
     backend = registry.get(extractor or settings.extractor)
     if not any(page.words for page in document.pages) and not getattr(
         backend, "reads_images", False
@@ -72,7 +72,7 @@ def _extract_document(
         invoice.file = document.name
         invoice.pages = pages
         invoice.warnings.extend(w for w in refused if w not in invoice.warnings)
-        results.append(validate(invoice))
+        results.append(validate_in_place(invoice))
     return results
 
 
@@ -149,7 +149,10 @@ def _guarded(
     registry.get(backend_name)  # an unknown backend is a usage error, not a per-file failure
     try:
         document = load()
-        return extract_document(document, settings=settings, extractor=extractor, memory=memory)
+        try:
+            return extract_document(document, settings=settings, extractor=extractor, memory=memory)
+        finally:
+            document.drop_caches()
     except InvoiceExtractorError as exc:
         return [Invoice.failed(name, str(exc), extractor=backend_name)]
     except Exception as exc:  # a bug on one file must not stop the batch; log it with its trace

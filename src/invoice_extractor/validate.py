@@ -366,7 +366,13 @@ def validate(invoice: Invoice) -> Invoice:
     ``failed`` stays failed; otherwise the status is ``needs_review`` if there is any warning,
     else ``ok``.
     """
-    out = invoice.model_copy(deep=True)
+    return validate_in_place(invoice.model_copy(deep=True))
+
+
+def validate_in_place(invoice: Invoice) -> Invoice:
+    """``validate`` without the copy, for an invoice nobody else holds (the pipeline's, just
+    extracted): the checks only read it; its warnings list is replaced and its status set."""
+    out = invoice
     warnings = list(out.warnings)
     for check in _CHECKS:
         try:

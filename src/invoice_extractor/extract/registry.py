@@ -20,16 +20,33 @@ ExtractorFactory = Callable[[], Extractor]
 def _register_defaults(reg: PluginRegistry[Extractor]) -> None:
     from .einvoice.backend import EInvoiceExtractor
     from .embedded.engine import EmbeddedExtractor
-    from .llm.auto import AutoExtractor
-    from .llm.gemini import GeminiExtractor
-    from .llm.openai_compat import OpenAIExtractor
 
     reg.register("embedded", EmbeddedExtractor)
     reg.register("einvoice", EInvoiceExtractor)
     # The LLM backends register without their SDK or key: they decline when used, not here.
-    reg.register("gemini", GeminiExtractor)
-    reg.register("openai", OpenAIExtractor)
-    reg.register("auto", AutoExtractor)
+    # Their modules are imported when one is first asked for: a run of the offline engine
+    # does not pay for them.
+    reg.register("gemini", _gemini)
+    reg.register("openai", _openai)
+    reg.register("auto", _auto)
+
+
+def _gemini() -> Extractor:
+    from .llm.gemini import GeminiExtractor
+
+    return GeminiExtractor()
+
+
+def _openai() -> Extractor:
+    from .llm.openai_compat import OpenAIExtractor
+
+    return OpenAIExtractor()
+
+
+def _auto() -> Extractor:
+    from .llm.auto import AutoExtractor
+
+    return AutoExtractor()
 
 
 _REGISTRY: PluginRegistry[Extractor] = PluginRegistry(

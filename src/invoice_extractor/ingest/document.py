@@ -38,33 +38,48 @@ class Word:
 
 @dataclass(slots=True)
 class Line:
-    """Words on one visual row, left to right."""
+    """Words on one visual row, left to right. Not changed once built: its text is joined once."""
 
     words: list[Word]
+    # The rules ask for a line's text and box tens of times per page: made on first use, kept.
+    _text: str | None = field(default=None, init=False, repr=False, compare=False)
+    _bbox: tuple[float, float, float, float] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def text(self) -> str:
-        return " ".join(w.text for w in self.words)
+        if self._text is None:
+            self._text = " ".join(w.text for w in self.words)
+        return self._text
 
     @property
     def x0(self) -> float:
-        return min(w.x0 for w in self.words)
+        return self.bbox[0]
 
     @property
     def x1(self) -> float:
-        return max(w.x1 for w in self.words)
+        return self.bbox[2]
 
     @property
     def y0(self) -> float:
-        return min(w.y0 for w in self.words)
+        return self.bbox[1]
 
     @property
     def y1(self) -> float:
-        return max(w.y1 for w in self.words)
+        return self.bbox[3]
 
     @property
     def bbox(self) -> tuple[float, float, float, float]:
-        return (self.x0, self.y0, self.x1, self.y1)
+        if self._bbox is None:
+            words = self.words
+            self._bbox = (
+                min(w.x0 for w in words),
+                min(w.y0 for w in words),
+                max(w.x1 for w in words),
+                max(w.y1 for w in words),
+            )
+        return self._bbox
 
 
 @dataclass(slots=True)
@@ -81,7 +96,11 @@ class Page:
 
     @property
     def text(self) -> str:
-        return "\n".join(line.text for line in self.lines)
+        # Asked for by several rules per page; the lines are not changed once read.
+        cached = self.cache.get("text")
+        if not isinstance(cached, str):
+            cached = self.cache["text"] = "\n".join(line.text for line in self.lines)
+        return cached
 
 
 class DocumentKind(StrEnum):
@@ -107,3 +126,10 @@ class Document:
     @property
     def page_count(self) -> int:
         return len(self.pages)
+
+    def drop_caches(self) -> None:
+        """Forget the pages' derived views. They point back at their pages (a page index holds
+        its page), so a document done with is freed at once rather than by the cycle collector,
+        which would otherwise walk every word of every document read so far."""
+        for page in self.pages:
+            page.cache.clear()

@@ -13,20 +13,22 @@ def build_lines(words: list[Word]) -> list[Line]:
     """
     if not words:
         return []
-    ordered = sorted(words, key=lambda w: (w.cy, w.x0))
+    # Centres and heights are computed inline (Word.cy, Word.height): this runs on every word.
+    ordered = sorted(words, key=lambda w: ((w.y0 + w.y1) / 2, w.x0))
     rows: list[list[Word]] = []
     centre = height = 0.0
     for word in ordered:
-        h = max(word.height, 1.0)
-        if rows and abs(word.cy - centre) <= min(height, h) * 0.5:
+        cy = (word.y0 + word.y1) / 2
+        h = max(word.y1 - word.y0, 1.0)
+        if rows and abs(cy - centre) <= min(height, h) * 0.5:
             row = rows[-1]
             row.append(word)
             # Running mean keeps the row centre stable against one taller word.
-            centre += (word.cy - centre) / len(row)
+            centre += (cy - centre) / len(row)
             height = max(height, h)
         else:
             rows.append([word])
-            centre, height = word.cy, h
+            centre, height = cy, h
     lines = []
     for row in rows:
         row.sort(key=lambda w: w.x0)

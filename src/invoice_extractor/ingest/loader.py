@@ -8,7 +8,6 @@ from pathlib import Path
 
 from ..errors import CorruptFile, EmptyFile, FileTooLarge, InputError, UnsupportedInput
 from .document import Document, DocumentKind
-from .image import image_format, is_image, read_image
 from .ocr import registry
 from .ocr.scanned import ocr_scanned_pages
 from .pdf import is_pdf, read_pdf
@@ -37,6 +36,9 @@ def sniff_kind(data: bytes) -> str | None:
         return "pdf"
     if is_xml(data):
         return "xml"
+    # Pillow and the OCR stack are loaded only for a file that is neither PDF nor XML.
+    from .image import is_image
+
     if is_image(data):
         return "image"
     return None
@@ -62,18 +64,25 @@ def load_bytes(
     elif kind == "xml":
         # An e-invoice XML file: no pages, the XML itself is the document's attachment.
         document = Document(name=name, kind=DocumentKind.XML, attachments={name: data})
-    elif kind == "image":
-        engine = registry.resolve(ocr_engine)
-        document = read_image(data, name, max_pages=max_pages, engine=engine)
-    elif image_format(data) is not None:
-        raise CorruptFile(f"{name}: the image is damaged and cannot be read", file=name)
     else:
-        raise UnsupportedInput(
-            f"{name}: not a PDF, XML or image (unsupported file type)", file=name
-        )
+        document = _read_image(data, name, kind, max_pages=max_pages, ocr_engine=ocr_engine)
     document.sha256 = hashlib.sha256(data).hexdigest()
     document.data = data
     return document
+
+
+def _read_image(
+    data: bytes, name: str, kind: str | None, *, max_pages: int, ocr_engine: str | None
+) -> Document:
+    """An image file read by OCR; anything else that is not a PDF or XML is refused."""
+    from .image import image_format, read_image
+
+    if kind == "image":
+        engine = registry.resolve(ocr_engine)
+        return read_image(data, name, max_pages=max_pages, engine=engine)
+    if image_format(data) is not None:
+        raise CorruptFile(f"{name}: the image is damaged and cannot be read", file=name)
+    raise UnsupportedInput(f"{name}: not a PDF, XML or image (unsupported file type)", file=name)
 
 
 def load_file(

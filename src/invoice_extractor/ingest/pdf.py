@@ -14,17 +14,19 @@ import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
-from PIL import Image
 
 from ..errors import CorruptFile, EmptyFile, EncryptedPdf, PageTooLarge, TooManyPages
 from .attachments import xml_attachments
 from .document import Document, DocumentKind, Page, Word
 from .layout import build_lines
 from .streams import check_page_content
+
+if TYPE_CHECKING:  # Pillow is loaded when an image is read or a page rendered, not before
+    from PIL import Image
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from .candidates import RANKED_FIELDS, FieldCandidates
@@ -113,15 +114,9 @@ def field_features(
             _shape(text, row)
             if isinstance(cand.value, str) and KINDS.get(field) == "name":
                 row["legal_form"] = float(LEGAL_FORM.search(text) is not None)
-                row["repeated"] = float(min(page_text.count(fold(cand.value)), 5))
                 folded = fold(cand.value)
-                # A heading or a field label read as a name ("SELLER TRADE NAME", "Invoice").
-                row["label_words_inside"] = float(
-                    sum(LABEL_RES[f].search(folded) is not None for f in _FIELD_LABELS)
-                )
-                row["party_word_inside"] = float(
-                    any(LABEL_RES[f].search(folded) is not None for f in _PARTY_LABELS)
-                )
+                row["repeated"] = float(min(page_text.count(folded), 5))
+                row["label_words_inside"], row["party_word_inside"] = _labels_inside(folded)
         rank = ordered.get(_key(cand.value), 0)
         row["value_rank"] = float(rank)
         row["value_is_max"] = float(rank == 0)
@@ -152,10 +147,19 @@ def _geometry(
 def _shape(text: str, row: dict[str, float]) -> None:
     n = max(len(text), 1)
     row["chars"] = float(min(len(text), 80))
-    row["digit_share"] = sum(c.isdigit() for c in text) / n
+    row["digit_share"] = sum(map(str.isdigit, text)) / n
     alpha = [c for c in text if c.isalpha()]
     row["alpha_share"] = len(alpha) / n
-    row["upper_share"] = sum(c.isupper() for c in alpha) / max(len(alpha), 1)
+    row["upper_share"] = sum(map(str.isupper, alpha)) / max(len(alpha), 1)
+
+
+@lru_cache(maxsize=8192)  # a name is proposed for both parties, often by several rules
+def _labels_inside(folded: str) -> tuple[float, float]:
+    """How many field labels a name holds, and whether it holds a party heading: a heading or
+    a field label read as a name ("SELLER TRADE NAME", "Invoice")."""
+    fields = sum(LABEL_RES[f].search(folded) is not None for f in _FIELD_LABELS)
+    party = any(LABEL_RES[f].search(folded) is not None for f in _PARTY_LABELS)
+    return float(fields), float(party)
 
 
 def _key(value: object) -> str:

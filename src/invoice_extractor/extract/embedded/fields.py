@@ -7,14 +7,16 @@ is a ``Candidate`` with its evidence words and a score; the engine chooses among
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from ...ingest.document import Line, Page, Word
-from .labels import LABEL_RES, may_hold_label
+from .labels import LABEL_ANCHORS, LABEL_RES, anchors_in
 from .text import Cell, fold, split_cells
+from .values import joined
 
 T = TypeVar("T")
 # A parser gets the words after a label and returns the value and the words it used.
@@ -68,6 +70,8 @@ class PageIndex:
     offsets: list[list[int]] = field(default_factory=list)  # start offset of each word per line
     cells: list[list[Cell]] = field(default_factory=list)
     _label_memo: dict[tuple[str, tuple[str, ...]], list[LabelHit]] = field(default_factory=dict)
+    _joined_memo: dict[tuple[int, bool], tuple[str, list[int]]] = field(default_factory=dict)
+    _anchor_lines: dict[str, list[int]] | None = None  # label anchor -> lines it stands on
 
     @classmethod
     def build(cls, page: Page) -> PageIndex:
@@ -92,11 +96,25 @@ class PageIndex:
     def lines(self) -> list[Line]:
         return self.page.lines
 
+    def joined(self, line_index: int, glue_commas: bool = False) -> tuple[str, list[int]]:
+        """``values.joined`` of a line's words. Memoised: the amount, VAT id, IBAN, tax and
+        date rules each read every line."""
+        key = (line_index, glue_commas)
+        found = self._joined_memo.get(key)
+        if found is None:
+            words = self.page.lines[line_index].words
+            if glue_commas and all(w.text != "," for w in words[1:]):
+                found = self.joined(line_index)  # no comma to glue: the same text
+            else:
+                found = joined(words, glue_commas)
+            self._joined_memo[key] = found
+        return found
+
     def word_range(self, line_index: int, start: int, end: int) -> tuple[int, int]:
         """Character span [start, end) of the folded line -> word index range."""
-        starts = self.offsets[line_index]
-        first = max(i for i, s in enumerate(starts) if s <= start)
-        last = max(i for i, s in enumerate(starts) if s < end)
+        starts = self.offsets[line_index]  # ascending, the first is 0
+        first = bisect.bisect_right(starts, start) - 1  # the last word starting at or before
+        last = bisect.bisect_left(starts, end) - 1  # the last word starting before the end
         return first, last + 1
 
     def labels(self, field_name: str, rivals: tuple[str, ...] = ()) -> list[LabelHit]:
@@ -110,9 +128,8 @@ class PageIndex:
     def _find_labels(self, field_name: str, rivals: tuple[str, ...]) -> Iterator[LabelHit]:
         pattern = LABEL_RES[field_name]
         blockers = [LABEL_RES["not_a_value"], *(LABEL_RES[r] for r in rivals)]
-        for i, text in enumerate(self.folded):
-            if not may_hold_label(field_name, text):
-                continue  # none of the field's label words is on the line: skip its regex
+        for i in self._lines_with_anchor(field_name):
+            text = self.folded[i]
             spans = None
             for m in pattern.finditer(text):
                 if spans is None:
@@ -136,6 +153,20 @@ class PageIndex:
                     max(w.y1 for w in words),
                     self._tail(i, last - 1, m.end()),
                 )
+
+    def _lines_with_anchor(self, field_name: str) -> Iterable[int]:
+        """The lines that may hold a label of the field, in order (``labels.may_hold_label``):
+        the others would only run its regex for nothing. Which anchor stands on which line is
+        found once per page for every field."""
+        anchors = LABEL_ANCHORS[field_name]
+        if anchors is None:
+            return range(len(self.folded))
+        if self._anchor_lines is None:
+            self._anchor_lines = {}
+            for i, text in enumerate(self.folded):
+                for anchor in anchors_in(text):
+                    self._anchor_lines.setdefault(anchor, []).append(i)
+        return sorted({i for anchor in anchors for i in self._anchor_lines.get(anchor, ())})
 
     def _tail(self, line_index: int, word_index: int, label_end: int) -> Word | None:
         word = self.page.lines[line_index].words[word_index]

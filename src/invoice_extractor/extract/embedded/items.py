@@ -19,7 +19,7 @@ from .fields import PageIndex
 from .labels import LABEL_RES
 from .lexicon import TABLE_HEADINGS
 from .text import fold
-from .values import is_money, joined, words_in_span
+from .values import is_money, words_in_span
 
 _HEADER_WORDS = TABLE_HEADINGS
 _KIND_OF = {word: kind for kind, words in _HEADER_WORDS.items() for word in words}
@@ -100,12 +100,13 @@ def _page_columns(index: PageIndex) -> list[list[Column]]:
 def _header_columns(line: Line) -> list[Column]:
     columns: list[Column] = []
     words = line.words
+    folded = [fold(word.text) for word in words]  # each word is read as key, pair and previous
     for i, word in enumerate(words):
-        key = fold(word.text).strip("()[],;:.#/")
-        pair = key + " " + fold(words[i + 1].text).strip("()[],;:.") if i + 1 < len(words) else ""
+        key = folded[i].strip("()[],;:.#/")
+        pair = key + " " + folded[i + 1].strip("()[],;:.") if i + 1 < len(words) else ""
         kind = _KIND_OF.get(pair) or _KIND_OF.get(key) or _compound_kind(key)
         if kind is not None and i > 0 and columns and columns[-1].kind == "code":
-            prev = fold(words[i - 1].text).strip("()[],;:.")
+            prev = folded[i - 1].strip("()[],;:.")
             if _KIND_OF.get(prev + " " + key) == "code":
                 continue  # "CODE ARTICLE": the second word belongs to the code column
         if kind is not None:
@@ -120,8 +121,9 @@ def _compound_kind(key: str) -> str | None:
     return _TAILS[m.group(1)] if m else None
 
 
-def _numbers(line: Line, decimal_sep: str | None) -> list[Number]:
-    text, starts = joined(line.words)
+def _numbers(index: PageIndex, line_index: int, decimal_sep: str | None) -> list[Number]:
+    line = index.lines[line_index]
+    text, starts = index.joined(line_index)
     result = []
     for m in find_amounts(text, decimal_sep):
         used = words_in_span(line.words, starts, m.start, m.end)
@@ -203,7 +205,7 @@ def extract_items(indexes: list[PageIndex], decimal_sep: str | None) -> Table:
         header_y, header_line = -1e9, -2
         for i, line in enumerate(lines):
             size = max(line.words[0].height, 4.0)
-            numbers = _numbers(line, decimal_sep)
+            numbers = _numbers(index, i, decimal_sep)
             columns = page_columns[i] if not any(n.money for n in numbers) else []
             in_band = (
                 header_line == i - 1

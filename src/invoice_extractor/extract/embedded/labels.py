@@ -145,7 +145,8 @@ _ANCHOR_SETS = {f: None if a is None else frozenset(a) for f, a in LABEL_ANCHORS
 
 
 @lru_cache(maxsize=8192)
-def _anchors_in(folded_line: str) -> frozenset[str]:
+def anchors_in(folded_line: str) -> frozenset[str]:
+    """The label anchors (of any field) that stand in the line."""
     return frozenset(a for a in _EVERY_ANCHOR if a in folded_line)
 
 
@@ -153,4 +154,4 @@ def may_hold_label(field_name: str, folded_line: str) -> bool:
     """A cheap test before the field's regex: False only if no label of it can be on the line.
     The anchors present on a line are found once for all fields."""
     anchors = _ANCHOR_SETS[field_name]
-    return anchors is None or not anchors.isdisjoint(_anchors_in(folded_line))
+    return anchors is None or not anchors.isdisjoint(anchors_in(folded_line))

@@ -10,13 +10,24 @@ from .text import fold
 _MARKERS = FREQUENT_WORDS
 
 
+def _languages_of_markers() -> dict[str, tuple[str, ...]]:
+    """Marker word -> the languages it marks, in the order of ``_MARKERS`` (on a tie in the
+    counts the language counted first wins): one look-up per word instead of one per language."""
+    languages: dict[str, tuple[str, ...]] = {}
+    for lang, markers in _MARKERS.items():
+        for marker in markers:
+            languages[marker] = (*languages.get(marker, ()), lang)
+    return languages
+
+
+_LANGUAGES_OF = _languages_of_markers()
+
+
 def detect_language(words: list[str]) -> str | None:
     counts: Counter[str] = Counter()
     for word in words:
-        key = fold(word).strip(".,:;()")
-        for lang, markers in _MARKERS.items():
-            if key in markers:
-                counts[lang] += 1
+        for lang in _LANGUAGES_OF.get(fold(word).strip(".,:;()"), ()):
+            counts[lang] += 1
     if not counts:
         return None
     return counts.most_common(1)[0][0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import statistics
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ...ingest.document import Word
 from .fields import LabelHit, PageIndex
@@ -89,13 +90,17 @@ class NameHit:
     score: float
 
 
+# The party rules test the same cell texts again and again (letterhead, window, blocks):
+# these pure tests of a text are memoised.
+@lru_cache(maxsize=8192)
 def _clean(text: str) -> str:
     return _SUB_LABEL.sub("", text).strip(" :,;-–|")
 
 
+@lru_cache(maxsize=8192)
 def _name_like(text: str) -> bool:
-    letters = sum(c.isalpha() for c in text)
-    digits = sum(c.isdigit() for c in text)
+    letters = sum(map(str.isalpha, text))
+    digits = sum(map(str.isdigit, text))
     return (
         2 <= len(text) <= 80
         and letters >= 2
@@ -108,6 +113,7 @@ def _name_like(text: str) -> bool:
     )
 
 
+@lru_cache(maxsize=8192)
 def _is_label(text: str) -> bool:
     folded = fold(text)
     return any(
@@ -243,7 +249,8 @@ def letterheads(index: PageIndex, exclude: set[str]) -> list[NameHit]:
     return options
 
 
-def _sender_parts(text: str) -> list[str] | None:
+@lru_cache(maxsize=8192)
+def _sender_parts(text: str) -> tuple[str, ...] | None:
     """The parts of a one-line sender address, or None if the text is not one."""
     parts = _SENDER_SPLIT.split(text)
     if (
@@ -251,7 +258,7 @@ def _sender_parts(text: str) -> list[str] | None:
         and ":" not in parts[0]
         and any(_POSTCODE_CITY.search(p) or _STREET.search(p) for p in parts[1:])
     ):
-        return parts
+        return tuple(parts)
     return None
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ...ids import check_vat_id, is_valid_bic, is_valid_iban, normalize_iban, normalize_vat_id
 from ...ingest.document import Word
 from .fields import PageIndex
-from .values import joined, words_in_span
+from .values import words_in_span
 
 _VAT = re.compile(
     r"(?<![A-Z0-9])(?:ATU|CHE|[A-Z]{2})[ \-.]?[0-9A-Z](?:[ \-.]?[0-9A-Z]){7,13}(?![A-Z0-9])"
@@ -41,7 +41,7 @@ def find_vat_ids(index: PageIndex) -> list[IdHit]:
             after_label.setdefault(hit.line_index, rest[0])
     hits: list[IdHit] = []
     for i, line in enumerate(index.lines):
-        text, starts = joined(line.words)
+        text, starts = index.joined(i)
         for m in _VAT.finditer(text):
             value, end = _vat_prefix(m.group(0))
             checked = check_vat_id(value)
@@ -81,7 +81,7 @@ def _vat_prefix(text: str) -> tuple[str, int]:
 def find_ibans(index: PageIndex) -> list[IdHit]:
     hits: list[IdHit] = []
     for i, line in enumerate(index.lines):
-        text, starts = joined(line.words)
+        text, starts = index.joined(i)
         upper = text.upper()
         for m in _IBAN.finditer(upper):
             # The pattern is greedy over spaced groups: shrink until the checksum holds.

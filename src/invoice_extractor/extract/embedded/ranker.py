@@ -149,15 +149,22 @@ def leaf_sum(trees: Sequence[Tree], row: Sequence[float]) -> float:
 
 def compile_trees(trees: Sequence[Tree]) -> Callable[[Sequence[float]], float]:
     """The trees as one Python function of nested comparisons: ten times faster than walking
-    them, and the ranker scores thousands of candidates per corpus run. The source is made only
-    of ints and floats from the model file (each checked by type), never of its text."""
+    them, and the ranker scores thousands of candidates per corpus run. The features the trees
+    test are read into local variables once (a local is cheaper to test than ``r[i]``, and the
+    source is shorter to compile); the leaves are added in the trees' order, so the sum is the
+    same float as ``leaf_sum``'s. The source is made only of ints and floats from the model file
+    (each checked by type), never of its text."""
+    used = sorted({int(node[0]) for tree in trees for node in _splits(tree)})
     lines = ["def leaf_sum(r):", "    s = 0.0"]
+    if used:  # the trailing commas make one-feature models unpack too
+        names = ", ".join(f"f{i}" for i in used)
+        lines.append(f"    {names}, = {', '.join(f'r[{i}]' for i in used)},")
 
     def emit(node: Tree, depth: int) -> None:
         pad = "    " * depth
         if isinstance(node, list):
             feature, threshold = int(node[0]), float(node[1])
-            lines.append(f"{pad}if r[{feature}] <= {threshold!r}:")
+            lines.append(f"{pad}if f{feature} <= {threshold!r}:")
             emit(node[2], depth + 1)
             lines.append(f"{pad}else:")
             emit(node[3], depth + 1)
@@ -171,6 +178,16 @@ def compile_trees(trees: Sequence[Tree]) -> Callable[[Sequence[float]], float]:
     exec(compile("\n".join(lines), "<ranker trees>", "exec"), namespace)
     function: Callable[[Sequence[float]], float] = namespace["leaf_sum"]
     return function
+
+
+def _splits(node: Tree) -> Iterator[list[Any]]:
+    """Every split node of a tree."""
+    pending = [node]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            yield node
+            pending += (node[2], node[3])
 
 
 def platt(points: Sequence[tuple[float, bool]]) -> Calibration:

@@ -18,7 +18,7 @@ from .fields import Candidate, PageIndex
 from .labels import LABEL_RES
 from .lexicon import RECEIPT_WORDS, alternation
 from .parties import LEGAL_FORM
-from .values import joined, words_in_span
+from .values import words_in_span
 
 _SHORT_STAMP = re.compile(r"(?<!\d)(\d{1,2})\s*([A-Za-z]{3,9})\.?\s*(\d{2})\s+\d{1,2}:\d{2}(?!\d)")
 _TIME_AFTER = re.compile(r"^\W{0,3}\d{1,2}[:.]\d{2}(?:[:.]\d{2})?\s*(?:[ap]\.?m\.?)?(?!\d)", re.I)
@@ -32,7 +32,7 @@ def transaction_date(indexes: list[PageIndex], order: DateOrder) -> Candidate[da
     first: Candidate[date] | None = None
     for page_no, index in enumerate(indexes):
         for i, line in enumerate(index.lines):
-            text, starts = joined(line.words, glue_commas=True)
+            text, starts = index.joined(i, glue_commas=True)
             for match in find_dates(text, order):
                 if _blocked(index.folded[i], text[: match.start]):
                     continue
@@ -94,7 +94,14 @@ _CONTINUES = re.compile(r"(?:&|\band|-|,)\s*$", re.I)
 
 def is_receipt(index: PageIndex) -> bool:
     """A till receipt: several of its typical words (cashier, change, rounding, GST, ...), or a
-    tall narrow slip with one of them."""
+    tall narrow slip with one of them. Kept with the page: the context and the totals ask."""
+    cached = index.page.cache.get("receipt")
+    if not isinstance(cached, bool):
+        cached = index.page.cache["receipt"] = _is_receipt(index)
+    return cached
+
+
+def _is_receipt(index: PageIndex) -> bool:
     found = {m.group(1) for text in index.folded for m in _RECEIPT_MARKERS.finditer(text)}
     words = index.page.words
     if len(found) >= MIN_MARKERS or not found or not words:

@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from ...ingest.document import Word
 from .amounts import AmountMatch, find_amounts
 from .fields import PageIndex
-from .values import is_money, joined, words_in_span
+from .values import is_money, words_in_span
 
 _PERCENT = re.compile(r"(?<![\d.,])(\d{1,2}(?:[.,]\d{1,3})?)\s?%")
 _CENT = Decimal("0.01")
@@ -40,8 +40,8 @@ def find_tax_lines(indexes: list[PageIndex], decimal_sep: str | None) -> list[Fo
     found: list[FoundTax] = []
     seen: set[tuple[Decimal, Decimal, Decimal]] = set()
     for index in indexes:
-        for line in index.lines:
-            text, starts = joined(line.words)
+        for i, line in enumerate(index.lines):
+            text, starts = index.joined(i)
             if "%" not in text:
                 continue
             rates = [Decimal(m.group(1).replace(",", ".")) for m in _PERCENT.finditer(text)]

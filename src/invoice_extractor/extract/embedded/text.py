@@ -13,11 +13,26 @@ from ...ingest.document import Line, Word
 _DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212", "-"))
 
 
+class _CombiningMarks(dict[int, int | None]):
+    """A ``str.translate`` table that deletes combining marks and keeps every other character,
+    filled in as characters are met (there are a million code points, a page uses a few)."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        self[code] = kept
+        return kept
+
+
+_DROP_COMBINING = _CombiningMarks()
+
+
 @lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Case-, accent- and dash-insensitive key: ``Rechnungsempfänger`` -> ``rechnungsempfanger``."""
+    if text.isascii():  # no dash, accent or case rule beyond lower case applies: the fast path
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_DASHES))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return decomposed.translate(_DROP_COMBINING)
 
 
 @dataclass(slots=True)
@@ -34,7 +49,7 @@ def split_cells(line: Line, line_index: int, gap_factor: float = 1.2) -> list[Ce
     for word in line.words:
         if current:
             prev = current[-1]
-            size = max(min(prev.height, word.height), 1.0)
+            size = max(min(prev.y1 - prev.y0, word.y1 - word.y0), 1.0)  # the smaller height
             if word.x0 - prev.x1 > size * gap_factor:
                 cells.append(Cell(current, line_index))
                 current = []

@@ -52,16 +52,21 @@ def joined(words: list[Word], glue_commas: bool = False) -> tuple[str, list[int]
     to the word before it ("August 3 , 2014").
     """
     starts: list[int] = []
-    text = ""
+    parts: list[str] = []
+    length = 0
     prev: Word | None = None
     for word in words:
-        if prev is not None and not (glue_commas and word.text == ","):
-            wide = word.x0 - prev.x1 > max(min(prev.height, word.height), 1.0) * 0.6
-            text += "  " if wide else " "
-        starts.append(len(text))
-        text += word.text
+        text = word.text
+        if prev is not None and not (glue_commas and text == ","):
+            size = min(prev.y1 - prev.y0, word.y1 - word.y0)  # the smaller height
+            space = "  " if word.x0 - prev.x1 > max(size, 1.0) * 0.6 else " "
+            parts.append(space)
+            length += len(space)
+        starts.append(length)
+        parts.append(text)
+        length += len(text)
         prev = word
-    return text, starts
+    return "".join(parts), starts
 
 
 def words_in_span(words: list[Word], starts: list[int], start: int, end: int) -> list[Word]:

@@ -11,9 +11,12 @@ that state it), a slip is also at most ``SLIP_MM`` wide: a typed page in large t
 
 from __future__ import annotations
 
-from PIL import Image
+from typing import TYPE_CHECKING
 
 from .base import OcrEngine, OcrWord
+
+if TYPE_CHECKING:  # Pillow is loaded when an image is read or a page rendered, not before
+    from PIL import Image
 
 SLIP_WIDTH = 48.0
 """Pages whose ink is at most this many text-line heights wide are read as slips ..."""

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
-
-from PIL import Image
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from ...errors import ExtractionError
+
+if TYPE_CHECKING:  # Pillow is loaded when an image is read or a page rendered, not before
+    from PIL import Image
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-
-from PIL import Image
+from typing import TYPE_CHECKING
 
 from ..document import Page, Word
 from .base import EngineChoice, OcrEngine, OcrWord
 from .repair import repair_lines, snap_rows
+
+if TYPE_CHECKING:  # Pillow is loaded when an image is read or a page rendered, not before
+    from PIL import Image
 
 GOOD_CONFIDENCE = 0.65
 """A reading whose character-weighted mean confidence reaches this is kept without trying other
@@ -175,6 +177,8 @@ def _read(
     """One reading: turn, deskew, crop to the ink, enlarge by ``scale``, OCR; the words come
     back in pixels of the turned and deskewed page. (Deskewing the pixels, not the boxes of words
     read on the tilted page: tesseract misreads digits on a page tilted by 3 degrees.)"""
+    import PIL.Image
+
     from . import cleanup  # numpy: loaded only when a page is OCR'd
 
     image = cleanup.rotate(grey, turn)
@@ -185,7 +189,7 @@ def _read(
     crop = image.crop(box)
     if scale != 1.0:
         size = (max(1, round(crop.width * scale)), max(1, round(crop.height * scale)))
-        crop = crop.resize(size, Image.Resampling.BICUBIC)
+        crop = crop.resize(size, PIL.Image.Resampling.BICUBIC)
     left, top = box[0], box[1]
     words = []
     for w in engine.recognize(crop):
@@ -206,12 +210,14 @@ def _read(
 
 def fit(image: Image.Image, dpi: tuple[float, float]) -> tuple[Image.Image, tuple[float, float]]:
     """``image`` reduced to ``MAX_SIDE`` when larger, with its resolution scaled alike."""
+    import PIL.Image
+
     side = max(image.size)
     if side <= MAX_SIDE:
         return image, dpi
     scale = MAX_SIDE / side
     size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    return image.resize(size, Image.Resampling.LANCZOS), (dpi[0] * scale, dpi[1] * scale)
+    return image.resize(size, PIL.Image.Resampling.LANCZOS), (dpi[0] * scale, dpi[1] * scale)
 
 
 def ocr_page(

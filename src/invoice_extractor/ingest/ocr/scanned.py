@@ -34,11 +34,14 @@ _UNUSABLE = frozenset({"Co", "Cn", "Cc", "Cs"})  # private use, unassigned, cont
 
 def garbage_share(page: Page) -> float:
     """The share of the page's characters that no reader can use."""
-    chars = [c for w in page.words for c in w.text]
-    if not chars:
+    text = "".join(w.text for w in page.words)
+    if not text:
         return 1.0
-    bad = sum(c == "\ufffd" or unicodedata.category(c) in _UNUSABLE for c in chars)
-    return bad / len(chars)
+    # Each distinct character is classified once: a page has thousands of a few dozen.
+    bad = sum(
+        text.count(c) for c in set(text) if c == "\ufffd" or unicodedata.category(c) in _UNUSABLE
+    )
+    return bad / len(text)
 
 
 def pages_to_ocr(document: Document, data: bytes) -> list[int]:

@@ -169,10 +169,14 @@ def test_trust_marks_a_save_that_clears_a_warning_and_marks_that_survive_a_reloa
     _new_session(page)
     _upload(page, ("wrong-line.pdf", invoice_pdf("B-7", printed_amount="90.00"), PDF), done=1)
     row = page.locator("#invoices tbody tr", has_text="wrong-line.pdf")
-    expect(row.locator(".to-check")).to_have_text("⚠ 1 field")
+    # The party names are what the model is least sure of on this page (how many of them clear
+    # the threshold is the model's figure, not the test's).
+    expect(row.locator(".to-check")).to_have_text(re.compile(r"^⚠ [12] fields?$"))
     _review(page, "wrong-line.pdf")
-    expect(page.locator("#to-check-title")).to_have_text("⚠ 1 field to check")
-    expect(page.locator("#to-check .chip")).to_have_text(re.compile(r"^Seller name · \d+%$"))
+    expect(page.locator("#to-check-title")).to_have_text(re.compile(r"^⚠ [12] fields? to check$"))
+    expect(page.locator("#to-check .chip", has_text="Seller name")).to_have_text(
+        re.compile(r"^Seller name · \d+%$")
+    )
     expect(page.locator('label[for="f-seller.vat_id"]')).to_contain_text("Seller VAT ID")
     expect(page.locator('label[for="f-tax_total"]')).to_contain_text("BT-110")
     seller = page.locator('[data-field="seller.name"]')
@@ -201,8 +205,13 @@ def test_trust_marks_a_save_that_clears_a_warning_and_marks_that_survive_a_reloa
     page.evaluate("window.__same_document = true")
     page.locator('input[data-path="line_items.0.amount"]').fill("100.00")
     page.locator('input[data-path="seller.name"]').fill("Acme Trading Limited")
+    buyer_to_check = page.locator('[data-field="buyer.name"].to-check').count() == 1
+    if buyer_to_check:
+        page.locator('input[data-path="buyer.name"]').fill("Kunde AG Berlin")
     page.locator("#save").click()
-    expect(page.locator("#message")).to_have_text("Saved 2 correction(s).")
+    expect(page.locator("#message")).to_have_text(
+        f"Saved {3 if buyer_to_check else 2} correction(s)."
+    )
     assert page.evaluate("window.__same_document === true"), "the page was reloaded"
     expect(page.locator("#warnings li")).to_have_count(0)
     expect(amount_note).to_be_empty()

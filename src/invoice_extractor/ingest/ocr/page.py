@@ -228,7 +228,8 @@ def ocr_page(
     dpi_x, dpi_y = scan if reading.turn % 180 == 0 else (scan[1], scan[0])
     sx, sy = 72.0 / dpi_x, 72.0 / dpi_y
     words = [
-        Word(w.text, w.x0 * sx, w.y0 * sy, w.x1 * sx, w.y1 * sy, number) for w in reading.words
+        Word(w.text, w.x0 * sx, w.y0 * sy, w.x1 * sx, w.y1 * sy, number, w.confidence)
+        for w in reading.words
     ]
     # The rows are built here, not by ``build_lines``: OCR knows stacked rows apart, which a
     # grouping by centres would merge.

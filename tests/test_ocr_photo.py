@@ -16,7 +16,9 @@ import pytest
 from PIL import Image, ImageDraw
 
 from conftest import MakePdf
+from helpers_bombs import blank_png
 from invoice_extractor import pipeline
+from invoice_extractor.errors import CorruptFile, FileTooLarge
 from invoice_extractor.ingest.document import Word
 from invoice_extractor.ingest.image import frame_png
 from invoice_extractor.ingest.loader import load_bytes
@@ -176,3 +178,24 @@ def test_a_german_scan_is_read_again_with_the_german_pack(make_pdf: MakePdf) -> 
         load_bytes(encode(scan), "rechnung.png", **LIMITS), settings=Settings()
     )
     assert invoice.invoice_number == "RE-2024-117" and invoice.total == Decimal("119.00")
+
+
+# --- bounded resources and damaged photos -------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_a_90_megapixel_photo_is_refused_before_it_is_decoded() -> None:
+    data = blank_png(11_000, 8_200, rows=1)  # 90.2 megapixels stated, a few bytes of pixels
+    with pytest.raises(
+        FileTooLarge,
+        match="the image has too many pixels, more than the limit of 64 megapixels",
+    ):
+        load_bytes(data, "huge.png", **LIMITS)
+
+
+def test_a_photo_damaged_in_its_middle_fails_with_a_clear_reason(make_pdf: MakePdf) -> None:
+    data = bytearray(encode(invoice_scan(make_pdf), "PNG"))
+    middle = len(data) // 2
+    data[middle : middle + 64] = bytes(64)  # a block of zeros: the compressed pixels break
+    with pytest.raises(CorruptFile, match="the image is damaged and cannot be read"):
+        load_bytes(bytes(data), "damaged.png", **LIMITS)

@@ -18,6 +18,9 @@ class Word:
     x1: float
     y1: float
     page: int = 1  # 1-based page number
+    confidence: float = 1.0
+    """How sure the reader is of ``text``, 0..1: 1.0 from a text layer, the OCR engine's own
+    confidence (the mean over its characters) for words read by OCR."""
 
     @property
     def bbox(self) -> tuple[float, float, float, float]:

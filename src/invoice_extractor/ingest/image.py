@@ -16,7 +16,7 @@ from PIL import Image, UnidentifiedImageError
 from ..errors import ConfigurationError, CorruptFile, FileTooLarge, NoTextLayer, TooManyPages
 from .document import Document, DocumentKind
 from .ocr.base import OcrEngine
-from .ocr.page import DEFAULT_DPI, DEFAULT_OPTIONS, MAX_SIDE, Options, ocr_page
+from .ocr.page import DEFAULT_DPI, DEFAULT_OPTIONS, MAX_SIDE, Options, ocr_page, prepare
 from .pdf import render_scale
 
 FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "TIFF": "TIFF", "WEBP": "WebP"}
@@ -190,10 +190,11 @@ def read_image(
 def frame_png(data: bytes, name: str, number: int, dpi: int) -> bytes:
     """Frame ``number`` (1-based) as PNG at ``dpi``: the picture the review page shows, scaled so
     that PDF points map to pixels as for a rendered PDF page (points x dpi / 72, within the same
-    pixel caps)."""
+    pixel caps). A photographed page is shown as OCR read it: cut out and warped flat
+    (``ocr.page.prepare``), so the words' boxes fall on it."""
     for index, (frame, stated) in enumerate(_frames(data, name, max_pages=10_000), 1):
         if index == number:
-            dpi_x, dpi_y = stated or (DEFAULT_DPI, DEFAULT_DPI)
+            frame, (dpi_x, dpi_y) = prepare(frame, stated or (DEFAULT_DPI, DEFAULT_DPI))
             width_pt, height_pt = frame.width * 72 / dpi_x, frame.height * 72 / dpi_y
             scale = render_scale(width_pt, height_pt, dpi)  # capped as a PDF page's render
             size = (max(1, round(width_pt * scale)), max(1, round(height_pt * scale)))

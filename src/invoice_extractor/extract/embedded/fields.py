@@ -178,7 +178,7 @@ class PageIndex:
         if not any(c.isalnum() for c in text):
             return None
         share = (word.x1 - word.x0) * len(text) / max(len(word.text), 1)
-        return Word(text, word.x1 - share, word.y0, word.x1, word.y1, word.page)
+        return Word(text, word.x1 - share, word.y0, word.x1, word.y1, word.page, word.confidence)
 
     def lead(self, hit: LabelHit) -> int:
         """How many words stand before the label in its cell."""

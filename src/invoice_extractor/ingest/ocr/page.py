@@ -44,6 +44,8 @@ class Options:
     contrast: bool = True
     orientation: bool = True
     deskew: bool = True
+    perspective: bool = True
+    light: bool = True
 
 
 DEFAULT_OPTIONS = Options()
@@ -125,6 +127,10 @@ def read_image(
     from . import cleanup  # numpy: loaded only when a page is OCR'd
 
     grey = cleanup.grey(image)
+    if options.light:
+        from .photo import flatten_light
+
+        grey = flatten_light(grey)
     if options.contrast:
         grey = cleanup.stretch_contrast(grey)
     box = cleanup.content_box(grey)
@@ -220,6 +226,19 @@ def fit(image: Image.Image, dpi: tuple[float, float]) -> tuple[Image.Image, tupl
     return image.resize(size, PIL.Image.Resampling.LANCZOS), (dpi[0] * scale, dpi[1] * scale)
 
 
+def prepare(
+    image: Image.Image, dpi: tuple[float, float], options: Options = DEFAULT_OPTIONS
+) -> tuple[Image.Image, tuple[float, float]]:
+    """``image`` as OCR reads it and the review page shows it: reduced to ``MAX_SIDE``, and a
+    photographed page cut out of its photo and warped flat; with its resolution."""
+    image, dpi = fit(image, dpi)
+    if options.perspective:
+        from .photo import flatten_page  # numpy: loaded only when a page is OCR'd
+
+        image = flatten_page(image)
+    return image, dpi
+
+
 def ocr_page(
     image: Image.Image,
     number: int,
@@ -229,12 +248,13 @@ def ocr_page(
 ) -> Page:
     """Page ``number`` (1-based) read from ``image`` scanned at ``dpi`` (x, y); None when the
     resolution is unknown (a photo: the paper's size is unknown), read as ``DEFAULT_DPI``."""
-    image, scan = fit(image, dpi or (DEFAULT_DPI, DEFAULT_DPI))
+    image, scan = prepare(image, dpi or (DEFAULT_DPI, DEFAULT_DPI), options)
     reading = read_image(image, engine, options, min(scan) if dpi else None)
     dpi_x, dpi_y = scan if reading.turn % 180 == 0 else (scan[1], scan[0])
     sx, sy = 72.0 / dpi_x, 72.0 / dpi_y
     words = [
-        Word(w.text, w.x0 * sx, w.y0 * sy, w.x1 * sx, w.y1 * sy, number) for w in reading.words
+        Word(w.text, w.x0 * sx, w.y0 * sy, w.x1 * sx, w.y1 * sy, number, w.confidence)
+        for w in reading.words
     ]
     # The rows are built here, not by ``build_lines``: OCR knows stacked rows apart, which a
     # grouping by centres would merge.

@@ -67,7 +67,7 @@ def snap_rows(words: list[Word]) -> list[Line]:
     lines = []
     for r in order:
         top, bottom = em_band(*bands[r], "".join(w.text for w in rows[r]))
-        words = [Word(w.text, w.x0, top, w.x1, bottom, w.page) for w in rows[r]]
+        words = [Word(w.text, w.x0, top, w.x1, bottom, w.page, w.confidence) for w in rows[r]]
         lines.append(Line(sorted(words, key=lambda w: w.x0)))
     return lines
 
@@ -122,6 +122,7 @@ def _join_decimals(words: list[Word]) -> list[Word]:
                 word.x1,
                 max(prev.y1, word.y1),
                 word.page,
+                min(prev.confidence, word.confidence),
             )
         else:
             out.append(word)
@@ -153,6 +154,7 @@ def _join_dates(words: list[Word]) -> list[Word]:
                     parts[-1].x1,
                     max(w.y1 for w in parts),
                     parts[0].page,
+                    min(w.confidence for w in parts),
                 )
                 k = end
                 break
@@ -174,15 +176,23 @@ def _split_date_times(words: list[Word]) -> list[Word]:
             text = text.replace("!", "I").replace("|", "I")  # "JIAWE!" -> "JIAWEI"
         if text == "s" and out and out[-1].text[-1:] in "'’":  # "Nando’ s" -> "Nando’s"
             prev = out.pop()
-            word = Word(prev.text + text, prev.x0, prev.y0, word.x1, word.y1, word.page)
+            word = Word(
+                prev.text + text,
+                prev.x0,
+                prev.y0,
+                word.x1,
+                word.y1,
+                word.page,
+                min(prev.confidence, word.confidence),
+            )
             text = word.text
         if text != word.text:
-            word = Word(text, word.x0, word.y0, word.x1, word.y1, word.page)
+            word = Word(text, word.x0, word.y0, word.x1, word.y1, word.page, word.confidence)
         m = _DATE_TIME.match(word.text)
         if m is None:
             out.append(word)
             continue
         cut = word.x0 + (word.x1 - word.x0) * len(m[1]) / len(word.text)
-        out.append(Word(m[1], word.x0, word.y0, cut, word.y1, word.page))
-        out.append(Word(m[2], cut, word.y0, word.x1, word.y1, word.page))
+        out.append(Word(m[1], word.x0, word.y0, cut, word.y1, word.page, word.confidence))
+        out.append(Word(m[2], cut, word.y0, word.x1, word.y1, word.page, word.confidence))
     return out

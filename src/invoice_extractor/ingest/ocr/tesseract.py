@@ -19,6 +19,9 @@ from .base import OcrFailed, OcrWord
 
 PREFERRED_LANGUAGES = ("eng",)
 """Packs used when installed, in this order (the first one installed leads)."""
+DETECT_LANGUAGE = True
+"""Without languages asked for, a page whose English reading shows another language
+(``languages.guess``) is read again with that language's pack first, when it is installed."""
 
 TIMEOUT_SECONDS = 120
 
@@ -70,6 +73,19 @@ class TesseractEngine:
         languages = self.languages
         if not languages:
             raise OcrFailed("tesseract is not installed (or has none of its language packs)")
+        words = self._read(image, languages)
+        if self._languages or not DETECT_LANGUAGE:
+            return words
+        from .languages import guess
+
+        language = guess(w.text for w in words)
+        if language is None or language in languages:
+            return words
+        if language not in installed_languages(self.binary):
+            return words
+        return self._read(image, (language, *languages))
+
+    def _read(self, image: Image.Image, languages: Sequence[str]) -> list[OcrWord]:
         buffer = io.BytesIO()
         # Uncompressed: tesseract decodes it at once, and PNG encoding would cost more than OCR.
         image.save(buffer, format="BMP" if image.mode in {"L", "RGB"} else "PNG")

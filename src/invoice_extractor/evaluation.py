@@ -82,11 +82,17 @@ def _images(root: Path) -> Iterable[Path]:
     return [*folder.glob("*.jpg"), *folder.glob("*.png")]
 
 
+def _all_images(root: Path) -> Iterable[Path]:
+    # Scans and photos anywhere under the folder (a folder of synthetic receipts).
+    return [p for p in root.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png")]
+
+
 _FINDERS: dict[str, Callable[[Path], Iterable[Path]]] = {
     "einvoice": _einvoice,
     "i2d": lambda root: (root / "invoice2data").glob("*.pdf"),
     "parsee": lambda root: (root / "parsee-invoices").glob("*.pdf"),
     "sroie": _images,
+    "images": _all_images,
     "plain": _plain,
     "facturx": _facturx,
     "xml": lambda root: root.rglob("*" + EMBEDDED_XML_SUFFIX),

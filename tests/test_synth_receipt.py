@@ -32,11 +32,11 @@ def test_a_receipt_prints_its_truth_in_six_languages() -> None:
     languages = set()
     for index in range(0, 36, 3):
         receipt = draw_receipt(1, index)
-        text = "\n".join(f"{row.left} {row.right}" for row in receipt.rows)
+        text = " ".join(" ".join(f"{row.left} {row.right}" for row in receipt.rows).split())
         truth = receipt.truth
         languages.add(truth["extra"]["language"])
         assert truth["seller_name"] in text
-        assert truth["extra"]["date_as_printed"] in text
+        assert " ".join(truth["extra"]["date_as_printed"].split()) in text
         assert truth["total"].replace(".", "") in text.replace(".", "").replace(",", "")
         assert truth["_meta"]["seller_group"] == f"receipt-1-{index // 3}"
     assert languages == {"en", "de", "fr", "es", "it", "nl"}

@@ -59,6 +59,18 @@ def _cents(value: Decimal) -> Decimal:
     return value.quantize(_CENT, rounding=ROUND_HALF_UP)
 
 
+def _wrapped(text: str, *, big: bool) -> list[Row]:
+    """A centred text on as many rows as the slip's width needs (big type is wider)."""
+    width = int(WIDTH / 1.4) if big else WIDTH
+    rows: list[str] = []
+    for word in text.split():
+        if rows and len(rows[-1]) + 1 + len(word) <= width:
+            rows[-1] += " " + word
+        else:
+            rows.append(word)
+    return [Row(row, big=big, centred=True) for row in rows]
+
+
 def _header(rng: random.Random, seller: Seller, words: ReceiptWording) -> list[Row]:
     """The merchant block; ``rng`` is the merchant's, so its receipts share one header."""
     party = seller.party
@@ -72,7 +84,7 @@ def _header(rng: random.Random, seller: Seller, words: ReceiptWording) -> list[R
     slogan_top = rng.random() < 0.3
     if slogan_top:
         rows.append(Row(rng.choice(words.slogans), centred=True))
-    rows.append(Row(party.name, big=rng.random() < 0.3, centred=True))
+    rows += _wrapped(party.name, big=rng.random() < 0.3)
     rows += [Row(party.street, centred=True), Row(party.town, centred=True)]
     if rng.random() < 0.5:
         rows.append(Row(f"{words.phone} {seller.phone}", centred=True))

@@ -87,8 +87,8 @@ _REG_LABEL = re.compile(
     r"(?i)\b(?:co(?:mpany)?\.?\s*-?\s*(?:reg(?:istration)?\.?\s*)?(?:no|number)\b|"
     r"reg\.?\s*no\b|co\.?\s*-?\s*reg\b)"
 )
-# "SDN BHD" as OCR misreads it on slips: "SON BHD", "SIN BHD", "S0N BHD".
-_SDN = re.compile(r"\bS[OIl0](N\.?\s*BHD\b)", re.I)
+# "SDN BHD" as OCR misreads it on slips: "SON BHD", "SIN BHD", "S0N BHD", "SDNBHD".
+_SDN = re.compile(r"\bS(?:[OIl0]N\.?\s*|DN\.?)BHD\b", re.I)
 _LEADING_NUMBER = re.compile(r"^\d+\s+")
 _CONTINUES = re.compile(r"(?:&|\band|-|,)\s*$", re.I)
 
@@ -127,7 +127,7 @@ def merchant(index: PageIndex, plausible: Callable[[str], bool]) -> tuple[str, l
             break
         if _REG_LABEL.search(line.text):
             continue  # "Company No: 002643278-A" names no company
-        text = _SDN.sub(r"SD\1", _REG_NO.sub("", line.text)).strip(" :,;-")
+        text = _SDN.sub("SDN BHD", _REG_NO.sub("", line.text)).strip(" :,;-")
         if ":" in text and LEGAL_FORM.search(text.split(":", 1)[1]):
             text = _LABEL_PREFIX.sub("", text)
         # At the very top a name may start with a number ("99 Speed Mart"), as addresses do.
@@ -148,7 +148,18 @@ def merchant(index: PageIndex, plausible: Callable[[str], bool]) -> tuple[str, l
             and above is not None
             and not LEGAL_FORM.search(above[1])
         ):
-            return f"{above[1]} {text}", [*above[2], *words]
+            name, words = f"{above[1]} {text}", [*above[2], *words]
+            # A capitals name in three lines from the top of the slip ("AIK HUAT HARDWARE /
+            # ENTERPRISE (SETIA / ALAM) SDN BHD"); a brand line repeats the name's words.
+            first = top[0]
+            if (
+                first[0] == k - 2
+                and first[1].isupper()
+                and name.isupper()
+                and not set(first[1].split()) & set(name.split())
+            ):
+                return f"{first[1]} {name}", [*first[2], *words]
+            return name, words
         return text, words
     k, text, words = top[0]
     lines = page.lines

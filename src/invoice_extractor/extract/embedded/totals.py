@@ -132,12 +132,13 @@ def paid_totals(
     payments: dict[str, list[Candidate[Decimal]]],
     decimal_sep: str | None,
 ) -> list[Candidate[Decimal]]:
-    """The total where a receipt prints it without a label we can read ("YAtal Sales : 32.70"):
-    the amount, on one of the lines just above the payment lines, that is what was tendered less
-    the change."""
-    paid = {
-        t.value - c.value for t in payments.get("tendered", []) for c in payments.get("change", [])
-    }
+    """The total where a receipt prints it without a total label we can read ("YAtal Sales :
+    32.70", "ZU ZAHLEN 189,04"): the amount, on one of the lines just above the payment lines,
+    that is what was tendered less the change (or what the card paid)."""
+    tendered = [t.value for t in payments.get("tendered", [])]
+    change = [c.value for c in payments.get("change", [])]
+    # Tendered less the change; a card pays the total exactly.
+    paid = {t - c for t in tendered for c in change} if change else set(tendered)
     found: list[Candidate[Decimal]] = []
     for index in indexes:
         first = min((h.line_index for h in _line_hits(index, PAYMENT_FIELDS)), default=None)
@@ -236,6 +237,10 @@ def choose(
     receipt the payment lines vote too: the total is what was tendered less the change."""
     payments = payments or {}
     roundings = [Decimal(0), *(c.value for c in payments.get("rounding", []))]
+    # Cash is counted exactly: where a total candidate is what was tendered less the change,
+    # the total is among those (a VAT table's row adds up too, but nobody paid it).
+    proven = [c for c in found["total"] if paid_fit(c.value, payments)]
+    found = {**found, "total": proven or found["total"]}
     Option = Candidate[Decimal] | None
     best_head: tuple[Option, Option, Option, Option] = (None, None, None, None)
     best_score, consistent = -9.0, False

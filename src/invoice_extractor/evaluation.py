@@ -92,10 +92,10 @@ _FINDERS: dict[str, Callable[[Path], Iterable[Path]]] = {
     "i2d": lambda root: (root / "invoice2data").glob("*.pdf"),
     "parsee": lambda root: (root / "parsee-invoices").glob("*.pdf"),
     "sroie": _images,
-    "images": _all_images,
     "plain": _plain,
     "facturx": _facturx,
     "xml": lambda root: root.rglob("*" + EMBEDDED_XML_SUFFIX),
+    "images": _all_images,
 }
 EXACT_SUBSETS: frozenset[str] = frozenset({"facturx", "xml"})
 SUBSETS: tuple[str, ...] = tuple(_FINDERS)

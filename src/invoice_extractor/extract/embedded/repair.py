@@ -22,7 +22,7 @@ from .values import parse_amount_words
 _CENT = Decimal("0.01")
 # Digit pairs OCR confuses (their glyphs differ by one stroke or a closed loop).
 _CONFUSED = frozenset(
-    frozenset(p) for p in ("38", "08", "68", "98", "56", "58", "17", "06", "09", "35", "14")
+    frozenset(p) for p in ("38", "08", "68", "98", "56", "58", "17", "06", "09", "35")
 )
 # Letters read for digits inside a number: "1O.00", "l2.50", "S.90", "B.20".
 _LETTER_DIGITS = str.maketrans(

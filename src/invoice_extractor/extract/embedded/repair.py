@@ -56,6 +56,8 @@ def misreading(printed: str, expected: Decimal) -> str | None:
     dropped decimal point, one confused digit, or letters read for digits."""
     if expected <= 0:
         return None
+    # The number itself, without a currency beside it ("EUR 4290", "USD"'s D is no 0).
+    printed = " ".join(t for t in printed.split() if any(c.isdigit() for c in t))
     digits = re.sub(r"\D", "", printed.translate(_LETTER_DIGITS))
     want = format(expected.quantize(_CENT), "f").replace(".", "")
     if printed.translate(_LETTER_DIGITS) != printed and digits.lstrip("0") == want.lstrip("0"):

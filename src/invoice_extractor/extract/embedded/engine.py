@@ -89,7 +89,9 @@ class EmbeddedExtractor:
         unread = unread_amounts(ctx.indexes, ctx.decimal_sep, AMOUNT_FIELDS) if ocr else {}
         totals = choose({f: [*c, *unread.get(f, [])] for f, c in amounts.items()}, payments)
         if ocr:
-            invoice.warnings += [warning(r) for r in apply_repairs(totals, unread, payments)]
+            invoice.warnings += [
+                warning(r) for r in apply_repairs(totals, unread, payments, ctx.indexes)
+            ]
         for name, cand in totals.chosen.items():
             put(name, cand)
         if invoice.prepaid is not None and invoice.prepaid < 0:

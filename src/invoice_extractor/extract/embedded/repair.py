@@ -105,15 +105,25 @@ def _expectations(
     return out
 
 
+def _tokens(indexes: list[PageIndex]) -> list[str]:
+    return [w.text for index in indexes for w in index.page.words]
+
+
 def repair_totals(
-    chosen: dict[str, Candidate[Decimal]], payments: dict[str, list[Candidate[Decimal]]]
+    chosen: dict[str, Candidate[Decimal]],
+    payments: dict[str, list[Candidate[Decimal]]],
+    tokens: list[str],
 ) -> list[Repair]:
-    """The one repair the failing sum rules prove, or none when none or several fit."""
+    """The one repair the failing sum rules prove, or none when none or several fit. A value
+    the page prints twice alike (a tax in the totals and again in the VAT summary) is two
+    readings that agree: it is not the misread one, and nothing is repaired."""
     found: list[Repair] = []
     for field, expected, rule in _expectations(chosen, payments):
         cand = chosen.get(field)
         if cand is None or not cand.words:
             continue
+        if any(tokens.count(w.text) > 1 for w in cand.words if any(c.isdigit() for c in w.text)):
+            return []
         how = misreading(_printed(cand), expected)
         if how is not None:
             found.append(Repair(field, _printed(cand), expected.quantize(_CENT), rule, how))
@@ -147,6 +157,7 @@ def apply_repairs(
     totals: Totals,
     unread: dict[str, list[Candidate[Decimal]]],
     payments: dict[str, list[Candidate[Decimal]]],
+    indexes: list[PageIndex],
 ) -> list[Repair]:
     """Replace the misread totals in ``totals`` by their repaired values; what was repaired.
     A value read with letters as digits is chosen only where a sum rule makes it win."""
@@ -155,7 +166,7 @@ def apply_repairs(
         for field, cand in totals.chosen.items()
         if any(cand is u for u in unread.get(field, []))
     ]
-    for fix in repair_totals(totals.chosen, payments):
+    for fix in repair_totals(totals.chosen, payments, _tokens(indexes)):
         old = totals.chosen[fix.field]
         totals.chosen[fix.field] = replace(old, value=fix.value)
         repairs.append(fix)

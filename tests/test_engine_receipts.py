@@ -154,3 +154,17 @@ def test_a_text_layer_is_never_repaired() -> None:
     page.source = "text"
     invoice = EmbeddedExtractor().extract(Document("a.pdf", DocumentKind.PDF, [page]), [1])
     assert not any(w.startswith("OCR-REPAIR") for w in invoice.warnings)
+
+
+def test_a_merchant_named_like_a_payment_word_is_no_payment_line() -> None:
+    # "Resto" is the Italian change and "Bar" the German cash: at the top they name the shop.
+    invoice = slip(
+        Row("12.03.2024 14:05"),
+        Row("Pizza", "9,50"),
+        Row("Vino", "4,00"),
+        Row("TOTALE", "13,50"),
+        Row("CONTANTI", "20,00"),
+        Row("RESTO", "6,50"),
+        head=(Row("Bar Resto 2000", centred=True), Row("Via Roma 12", centred=True), Row("")),
+    )
+    assert invoice.total == Decimal("13.50")

@@ -102,12 +102,18 @@ def collect(
 
 
 def _line_hits(index: PageIndex, names: tuple[str, ...]) -> list[LabelHit]:
-    """Labels of ``names`` that head their line with a number after them."""
+    """Labels of ``names`` that head their line with a number after them, below the first
+    total label where the page has one: a till pays what it summed, so "Resto Le Midi, 12 rue
+    ..." or "Bar Centrale 5" at the top is the merchant, not a payment."""
+    totals = [h.line_index for f in ("total", "amount_due") for h in index.labels(f)]
+    after = min(totals, default=-1)
     return [
         hit
         for name in names
         for hit in index.labels(name)
-        if hit.start == 0 and any(c.isdigit() for c in index.folded[hit.line_index])
+        if hit.start == 0
+        and hit.line_index > after
+        and any(c.isdigit() for c in index.folded[hit.line_index])
     ]
 
 

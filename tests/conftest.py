@@ -364,8 +364,9 @@ class InvoicePdf(Protocol):
 
 @pytest.fixture
 def invoice_pdf(make_pdf: MakePdf) -> InvoicePdf:
-    """The bytes of a one-page invoice the embedded engine reads completely: seller, number, date
-    2024-03-05, one line item (2 x 50.00), subtotal 100.00, VAT 19.00, total 119.00 EUR."""
+    """The bytes of a one-page invoice the embedded engine reads completely: seller, buyer
+    (Kunde AG), number, date 2024-03-05, one line item (2 x 50.00), subtotal 100.00, VAT 19.00,
+    total 119.00 EUR."""
 
     def stack(y: float, *pairs: tuple[str, str]) -> list[TextItem]:
         return [
@@ -381,6 +382,9 @@ def invoice_pdf(make_pdf: MakePdf) -> InvoicePdf:
         ]
         page: list[str | TextItem] = [
             (50.0, 60.0, seller, 16.0),
+            (50.0, 120.0, "Bill to:", 10.0),
+            (50.0, 136.0, "Kunde AG", 10.0),
+            (50.0, 152.0, "Hauptstrasse 5, 10115 Berlin", 10.0),
             *stack(120, ("Invoice No:", number), ("Date:", "2024-03-05")),
             *[
                 (x, 230.0 + 20 * n, text, 10.0)

@@ -46,8 +46,8 @@ def invoice_pdf(
     printed_amount: str = "100.00",
     pages: int = 1,
 ) -> bytes:
-    """Consulting 2 x 50.00 printed as ``printed_amount``; subtotal 100.00, VAT 19.00, total
-    119.00 EUR, on the last of ``pages`` pages."""
+    """Acme's invoice to Kunde AG: consulting 2 x 50.00 printed as ``printed_amount``; subtotal
+    100.00, VAT 19.00, total 119.00 EUR, on the last of ``pages`` pages."""
     pdf = FPDF(unit="pt", format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_creation_date(datetime(2024, 3, 5, tzinfo=UTC))  # the same invoice, the same bytes
@@ -58,6 +58,8 @@ def invoice_pdf(
 
     pdf.add_page()
     text(50, 60, seller, 16)
+    for n, line in enumerate(("Bill to:", "Kunde AG", "Hauptstrasse 5, 10115 Berlin")):
+        text(50, 120 + 16 * n, line)
     for n, (label, value) in enumerate((("Invoice No:", number), ("Date:", "2024-03-05"))):
         text(330, 120 + 16 * n, label)
         text(460, 120 + 16 * n, value)

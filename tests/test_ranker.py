@@ -165,12 +165,17 @@ def _evidence(confidence: float) -> Evidence:
 
 
 def test_low_confidence_needs_review_and_a_confirmation_clears_it() -> None:
-    inv = Invoice(
-        file="x",
-        invoice_number="INV-1",
-        total=Decimal("10"),
-        evidence={"invoice_number": _evidence(0.99), "total": _evidence(0.4)},
+    inv = Invoice.model_validate(
+        {
+            "file": "x",
+            "invoice_number": "INV-1",
+            "issue_date": "2024-03-05",
+            "seller": {"name": "ACME GmbH"},
+            "buyer": {"name": "Kunde AG"},
+            "total": "10",
+        }
     )
+    inv.evidence = {"invoice_number": _evidence(0.99), "total": _evidence(0.4)}
     with using_model(_model((0.0,), threshold=0.9)):
         checked = validate(inv)
         assert checked.status.value == "needs_review"

@@ -85,6 +85,7 @@ def test_every_rule_has_a_sentence_of_its_own() -> None:
         "VAT": "VAT: buyer.vat_id FR00 fails its checksum",
         "BIC": "BIC: payment.bic XX is not a valid BIC",
         "BR-DATES": "BR-DATES: due_date 2024-01-01 is before issue_date 2024-02-01",
+        "MISSING": "MISSING: invoice_number, total not found",
         "UNCERTAIN": "UNCERTAIN: total (0.50) below the review threshold 0.90",
     }
     assert set(samples) == {rule for rule, _ in RULES}
@@ -287,8 +288,9 @@ def test_fields_to_check_are_the_fields_the_validator_finds_uncertain(new_api: N
         assert invoice["review_threshold"] == 0.95
         assert [t["path"] for t in invoice["to_check"]] == uncertain[0]["fields"]
         assert all(t["confidence"] < 0.95 for t in invoice["to_check"])
-        path = invoice["to_check"][0]["path"]
-        fixed = api.patch(invoice["id"], {"fields": {path: "Acme Trading Limited"}}).get_json()
+        printed = {"seller.name": "Acme Trading Limited", "buyer.name": "Kunde AG Berlin"}
+        corrections = {t["path"]: printed[t["path"]] for t in invoice["to_check"]}
+        fixed = api.patch(invoice["id"], {"fields": corrections}).get_json()
         assert fixed["to_check"] == [] and fixed["status"] == "ok"
         assert not [c for c in fixed["checks"] if c["code"] == "UNCERTAIN"]
     with using_model(replace(model, ok_threshold=0.5)):

@@ -200,17 +200,45 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
 
 @pytest.mark.parametrize(("fields", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_rules(fields: dict[str, Any], expected: list[str]) -> None:
+    # Each rule on its own: these partial invoices lack mandatory fields (MISSING, tested below).
     result = validate(make(**fields))
-    assert result.warnings == expected
+    assert [w for w in result.warnings if not w.startswith("MISSING:")] == expected
+    assert result.status is Status.NEEDS_REVIEW
+
+
+@pytest.mark.parametrize(
+    ("document_type", "dropped", "expected"),
+    [
+        ("invoice", (), None),
+        ("invoice", ("invoice_number",), "MISSING: invoice_number not found"),
+        ("invoice", ("buyer",), "MISSING: buyer.name not found"),
+        ("credit_note", ("issue_date", "total"), "MISSING: issue_date, total not found"),
+        # A till receipt names no buyer and often no number; its date, seller and total it does.
+        ("receipt", ("invoice_number", "buyer"), None),
+        ("receipt", ("seller",), "MISSING: seller.name not found"),
+    ],
+)
+def test_missing_mandatory_fields(
+    document_type: str, dropped: tuple[str, ...], expected: str | None
+) -> None:
+    fields = {k: v for k, v in _full().items() if k not in dropped}
+    result = validate(make(**fields, document_type=document_type))
+    missing = [w for w in result.warnings if w.startswith("MISSING:")]
+    assert missing == ([expected] if expected else [])
     assert result.status is (Status.NEEDS_REVIEW if expected else Status.OK)
+
+
+def test_missing_is_not_reported_on_a_failed_file() -> None:
+    assert validate(make(status=Status.FAILED, error="corrupt")).warnings == []
 
 
 def _full() -> dict[str, Any]:
     return {
+        "invoice_number": "2024-001",
         "issue_date": "2024-02-01",
         "due_date": "2024-03-01",
-        "seller": {"vat_id": "DE136695976"},
-        "buyer": {"vat_id": "FR40303265045"},
+        "seller": {"name": "ACME GmbH", "vat_id": "DE136695976"},
+        "buyer": {"name": "Kunde SARL", "vat_id": "FR40303265045"},
         "payment": {"iban": "DE89370400440532013000", "bic": "DEUTDEFF"},
         "line_items": [item("2", "25.00", "50.00"), item("1", "50.00", "50.00")],
         "subtotal": "100.00",

@@ -103,6 +103,11 @@ def _uncertain(m: re.Match[str]) -> tuple[tuple[str, ...], str]:
     return tuple(p for p, _ in found), f"Read with low confidence, check on the page: {names}"
 
 
+def _missing(m: re.Match[str]) -> tuple[tuple[str, ...], str]:
+    paths = tuple(re.findall(_PATH, m["list"]))
+    return paths, f"Not found on the page, enter it: {', '.join(label(p) for p in paths)}"
+
+
 def _not_found(m: re.Match[str]) -> tuple[tuple[str, ...], str]:
     return (m["path"],), f"{label(m['path'])} {m['value']} was not found on the page"
 
@@ -184,6 +189,7 @@ _FORMS: tuple[tuple[str, re.Pattern[str], _Explainer], ...] = (
         _ocr_repair,
     ),
     ("UNCERTAIN", re.compile(r"UNCERTAIN: (?P<list>.+) below the review threshold .+"), _uncertain),
+    ("MISSING", re.compile(r"MISSING: (?P<list>.+) not found"), _missing),
     (
         "NOT_FOUND",
         re.compile(rf"not found on page: (?P<path>{_PATH}) (?P<value>'.*')"),

@@ -32,6 +32,7 @@ class Status(StrEnum):
 class DocumentType(StrEnum):
     INVOICE = "invoice"  # UNTDID 1001 code 380
     CREDIT_NOTE = "credit_note"  # 381
+    RECEIPT = "receipt"  # a till receipt: a simplified invoice (380) without buyer or number
 
 
 class _Strict(BaseModel):

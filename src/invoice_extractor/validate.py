@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from invoice_extractor.extract.embedded.ranker import active_model
 from invoice_extractor.ids import check_vat_id, is_valid_bic, is_valid_iban
-from invoice_extractor.model import Invoice, Status
+from invoice_extractor.model import DocumentType, Invoice, Status
 
 __all__ = ["MATCH_RULES", "RULES", "review_threshold", "uncertain_fields", "validate"]
 
@@ -32,6 +32,11 @@ RULES: tuple[tuple[str, str], ...] = (
     ("VAT", "seller.vat_id and buyer.vat_id pass their country's checksum, where one is known."),
     ("BIC", "payment.bic is a well-formed 8 or 11 character BIC with a valid country."),
     ("BR-DATES", "due_date is not before issue_date."),
+    (
+        "MISSING",
+        "An invoice's number, issue date, seller, buyer and total were found (EN 16931 BR-02, "
+        "BR-03, BR-06, BR-07, BR-14); a till receipt's date, seller and total.",
+    ),
     (
         "UNCERTAIN",
         "Every field found is at least as sure as the engine's review threshold (calibrated on "
@@ -236,6 +241,27 @@ def _dates(inv: Invoice) -> Iterator[str]:
         )
 
 
+# What every invoice prints (EN 16931 BR-02, BR-03, BR-06, BR-07, BR-14), and what a till
+# receipt (a simplified invoice) prints of it. A reading without one of them is no reading a
+# person may skip, however sure its other values are.
+REQUIRED_FIELDS: tuple[str, ...] = (
+    "invoice_number",
+    "issue_date",
+    "seller.name",
+    "buyer.name",
+    "total",
+)
+RECEIPT_REQUIRED_FIELDS: tuple[str, ...] = ("issue_date", "seller.name", "total")
+
+
+def _missing(inv: Invoice) -> Iterator[str]:
+    receipt = inv.document_type is DocumentType.RECEIPT
+    required = RECEIPT_REQUIRED_FIELDS if receipt else REQUIRED_FIELDS
+    absent = [path for path in required if inv.get_path(path) is None]
+    if absent and inv.status is not Status.FAILED:
+        yield f"MISSING: {', '.join(absent)} not found"
+
+
 def review_threshold() -> float | None:
     """The confidence below which a field needs a look: the engine's calibrated ``ok``
     threshold (None without a model: then no field is judged by its confidence)."""
@@ -275,6 +301,7 @@ _CHECKS: tuple[Callable[[Invoice], Iterator[str]], ...] = (
     _line_items,
     _identifiers,
     _dates,
+    _missing,
     _uncertain,
 )
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from ...ingest.document import Document, Word
 from ...model import DocumentType, Evidence, Invoice, LineItem, TaxLine
+from .adjustments import settle_adjustments
 from .amounts import detect_currency
 from .candidates import FieldCandidates, collect_candidates
 from .context import DocumentContext
@@ -28,7 +29,7 @@ from .patterns import find_bics, find_ibans, find_vat_ids, labelled_iban
 from .ranker import RankerModel, active_model
 from .repair import apply_repairs, unread_amounts, warning
 from .seller_memory import Recalled, recall
-from .taxes import find_tax_lines
+from .taxes import adding_up, find_tax_lines
 from .text import fold
 from .totals import AMOUNT_FIELDS, choose, collect_payments, paid_totals
 
@@ -58,11 +59,15 @@ class EmbeddedExtractor:
         model = active_model()
         recalled = rank_candidates(ctx, found, model)
 
+        def confidence(path: str, cand: Candidate[Any]) -> float:
+            # A value the seller's memory placed has no rival: the clerk settled it.
+            return cand.score if path in recalled.learned else contested(cand, found.get(path, []))
+
         def put(path: str, cand: Candidate[Any] | None) -> None:
             if cand is None or not cand.words:
                 return
             _set(invoice, path, cand.value)
-            evidence[path] = evidence_of(cand.words, cand.score)
+            evidence[path] = evidence_of(cand.words, confidence(path, cand))
 
         number = best(found["invoice_number"])
         put("invoice_number", number)
@@ -76,10 +81,10 @@ class EmbeddedExtractor:
         seller, buyer = _pair_parties(found["seller.name"], found["buyer.name"])
         if seller is not None:
             invoice.seller.name = seller.value
-            evidence["seller.name"] = evidence_of(seller.words, seller.score)
+            evidence["seller.name"] = evidence_of(seller.words, confidence("seller.name", seller))
         if buyer is not None:
             invoice.buyer.name = buyer.value
-            evidence["buyer.name"] = evidence_of(buyer.words, buyer.score)
+            evidence["buyer.name"] = evidence_of(buyer.words, confidence("buyer.name", buyer))
         self._identifiers(ctx, invoice, evidence)
         recalled.identify(ctx, invoice, evidence)
         amounts = {f: found[f] for f in AMOUNT_FIELDS}
@@ -112,6 +117,7 @@ class EmbeddedExtractor:
         table = extract_items(ctx.indexes, ctx.decimal_sep)
         reconcile_subtotal(invoice, table, evidence)
         derive_subtotal(invoice, table, ctx.indexes, ctx.decimal_sep, evidence)
+        settle_adjustments(invoice, ctx.indexes, ctx.decimal_sep, evidence)
         for n, item in enumerate(table.items):
             invoice.line_items.append(
                 LineItem(
@@ -127,6 +133,8 @@ class EmbeddedExtractor:
         first_text = ctx.pages[0].text if ctx.pages else ""
         if _CREDIT.search(first_text[:600]):
             invoice.document_type = DocumentType.CREDIT_NOTE
+        elif ctx.receipt:
+            invoice.document_type = DocumentType.RECEIPT
         invoice.evidence = evidence
         invoice.learned_from = {p: how for p, how in recalled.learned.items() if p in evidence}
         if model is not None:
@@ -136,7 +144,9 @@ class EmbeddedExtractor:
     def _tax_lines(
         self, ctx: DocumentContext, invoice: Invoice, evidence: dict[str, Evidence]
     ) -> None:
-        taxes = find_tax_lines(ctx.indexes, ctx.decimal_sep)
+        net = invoice.tax_exclusive_total if invoice.tax_exclusive_total is not None else None
+        net = net if net is not None else invoice.subtotal
+        taxes = adding_up(find_tax_lines(ctx.indexes, ctx.decimal_sep), invoice.tax_total, net)
         for n, tax in enumerate(taxes):
             category = "S" if tax.rate > 0 else None
             invoice.tax_lines.append(
@@ -221,6 +231,20 @@ def rank_candidates(
             # null says "not found" honestly (measured: no loss under cross-validation).
             found[name] = [c for c in cands if c.score >= MIN_NAME_PROBABILITY]
     return recalled
+
+
+def contested(chosen: Candidate[Any], candidates: list[Candidate[Any]]) -> float:
+    """The chosen candidate's probability, discounted by the best candidate of another value.
+    Two readings the ranker both believes (a labelled PO number and another in a sentence, a
+    due date in a column and one in the payment terms) call for a look, which the winner's
+    probability alone cannot show."""
+    key = _value_key(chosen.value)
+    rival = max((c.score for c in candidates if _value_key(c.value) != key), default=0.0)
+    return chosen.score * (1.0 - rival)
+
+
+def _value_key(value: object) -> object:
+    return fold(" ".join(value.split())) if isinstance(value, str) else value
 
 
 def _pair_parties(

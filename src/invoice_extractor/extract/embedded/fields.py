@@ -168,6 +168,7 @@ class PageIndex:
         words = self.page.lines[hit.line_index].words[hit.end :]
         while words and _PUNCT_ONLY.match(words[0].text):
             words = words[1:]
+        words = _past_qualifier(words)
         if hit.tail is not None:
             words = [hit.tail, *words]
         if max_gap is not None and words and words[0].x0 - hit.x1 > max_gap:
@@ -195,6 +196,28 @@ class PageIndex:
                 cell = next(c for c in self.cells[j] if words[0] in c.words)
                 start = cell.words.index(words[0])
                 yield cell.words[start:] if cell.x0 >= left else words
+
+
+def _past_qualifier(words: list[Word]) -> list[Word]:
+    """The words after a parenthesised qualifier of the label ("Rechnungssumme Brutto (inkl.
+    USt.) 215,14", "Total (EUR) 99.00"): a few words in brackets that hold no number but a
+    percentage qualify the label; the value follows them."""
+    if not words or not words[0].text.startswith("("):
+        return words
+    for n, word in enumerate(words[:_QUALIFIER_WORDS]):
+        if word.text.rstrip(":").endswith(")"):
+            inside = " ".join(w.text for w in words[: n + 1])
+            if _NUMBER_NOT_PERCENT.search(inside):
+                return words
+            rest = words[n + 1 :]
+            while rest and _PUNCT_ONLY.match(rest[0].text):
+                rest = rest[1:]
+            return rest
+    return words
+
+
+_QUALIFIER_WORDS = 5
+_NUMBER_NOT_PERCENT = re.compile(r"\d(?![\d.,]*\s?%)")
 
 
 def find_labelled(

@@ -6,7 +6,9 @@ rate with a zero amount. That needs no header words, so it reads any language's 
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -67,3 +69,31 @@ def _first_match(
                 if _matches(base.value, rate, amount.value):
                     return rate, base, amount
     return None
+
+
+MAX_LINES = 14  # a breakdown prints a few rates; the subsets of more lines are not tried
+
+
+def adding_up(
+    taxes: list[FoundTax], tax_total: Decimal | None, net: Decimal | None
+) -> list[FoundTax]:
+    """The breakdown whose amounts add up to BT-110 (BR-CO-14) and, where the net total is
+    known, whose bases add up to BT-109. A line proved by its own numbers may still be no tax
+    line ("5,00% sur 100,00 EUR -5,00" is an allowance): where all the lines do not add up and
+    exactly one subset of them does, that subset is the breakdown; otherwise every line stays
+    and the check says what does not fit."""
+    if tax_total is None or not taxes or len(taxes) > MAX_LINES or _adds_up(taxes, tax_total, net):
+        return taxes
+    fitting = [
+        subset
+        for size in range(1, len(taxes))
+        for subset in itertools.combinations(taxes, size)
+        if _adds_up(subset, tax_total, net)
+    ]
+    return list(fitting[0]) if len(fitting) == 1 else taxes
+
+
+def _adds_up(taxes: Sequence[FoundTax], tax_total: Decimal, net: Decimal | None) -> bool:
+    amounts = sum((t.amount for t in taxes), Decimal(0))
+    bases = sum((t.base for t in taxes), Decimal(0))
+    return abs(amounts - tax_total) <= _CENT and (net is None or abs(bases - net) <= _CENT)

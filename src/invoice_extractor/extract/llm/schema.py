@@ -34,7 +34,7 @@ _KIND_HINTS: dict[type, str] = {
     date: "ISO 8601 date YYYY-MM-DD",
 }
 _FIELD_HINTS = {
-    "document_type": "credit_note for a credit note, else invoice",
+    "document_type": "credit_note for a credit note, receipt for a till receipt, else invoice",
     "currency": "ISO 4217 code (EUR, USD, GBP)",
     "country": "ISO 3166-1 alpha-2 code",
     "address": "the whole address on one line",

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from .fields import Candidate, PageIndex
-from .totals import Totals
+from .totals import Totals, paid_amounts
 from .values import parse_amount_words
 
 _CENT = Decimal("0.01")
@@ -97,9 +97,8 @@ def _expectations(
             (net_name, total.value - tax.value, rule),
             ("tax_total", total.value - net.value, rule),
         ]
-    paid = [
-        t.value - c.value for t in payments.get("tendered", []) for c in payments.get("change", [])
-    ]
+    # Cash and change only: a card line may pay part of a total.
+    paid = sorted(paid_amounts(payments)) if payments.get("change") else []
     if total is not None and paid and not any(abs(p - total.value) <= _CENT for p in paid):
         out += [("total", p, "tendered - change = total") for p in paid]
     return out

@@ -141,10 +141,7 @@ def paid_totals(
     """The total where a receipt prints it without a total label we can read ("YAtal Sales :
     32.70", "ZU ZAHLEN 189,04"): the amount, on one of the lines just above the payment lines,
     that is what was tendered less the change (or what the card paid)."""
-    tendered = [t.value for t in payments.get("tendered", [])]
-    change = [c.value for c in payments.get("change", [])]
-    # Tendered less the change; a card pays the total exactly.
-    paid = {t - c for t in tendered for c in change} if change else set(tendered)
+    paid = paid_amounts(payments)
     found: list[Candidate[Decimal]] = []
     for index in indexes:
         first = min((h.line_index for h in _line_hits(index, PAYMENT_FIELDS)), default=None)
@@ -158,16 +155,20 @@ def paid_totals(
     return found
 
 
+def paid_amounts(payments: dict[str, list[Candidate[Decimal]]]) -> set[Decimal]:
+    """What was paid: each tendered amount less each change; with no change printed, what was
+    tendered (a card pays the total exactly)."""
+    tendered = [t.value for t in payments.get("tendered", [])]
+    change = [c.value for c in payments.get("change", [])]
+    return {t - c for t in tendered for c in change} if change else set(tendered)
+
+
 def paid_fit(total: Decimal, payments: dict[str, list[Candidate[Decimal]]]) -> float:
     """How well a total agrees with the payment lines: tendered - change = total, to the cent
     (cash is counted exactly; a sum may be a cent off where the till rounded its taxes)."""
-    tendered = [c.value for c in payments.get("tendered", [])]
-    change = [c.value for c in payments.get("change", [])]
-    if any(t - c == total for t in tendered for c in change):
-        return _PAID_FIT
-    if not change and any(t == total for t in tendered):
-        return _CARD_FIT
-    return 0.0
+    if total not in paid_amounts(payments):
+        return 0.0
+    return _PAID_FIT if payments.get("change") else _CARD_FIT
 
 
 def _in_heading_band(index: PageIndex, line_index: int) -> bool:

@@ -229,3 +229,35 @@ def test_the_prefilter_never_skips_a_line_with_a_label(line: str) -> None:
         if regex.search(folded):
             assert may_hold_label(field_name, folded), (field_name, line)
     assert not may_hold_label("iban", fold("Menge 2 Stück"))
+
+
+@pytest.mark.parametrize(
+    ("field", "text"),
+    [
+        ("tendered", "BAR 50,00"),
+        ("tendered", "EC-Karte 12,90"),
+        ("tendered", "ESPECES 20,00"),
+        ("tendered", "EFECTIVO 20,00"),
+        ("tendered", "CONTANTI 20,00"),
+        ("tendered", "PIN 12,90"),
+        ("tendered", "CASH 20.00"),
+        ("change", "RÜCKGELD 7,10"),
+        ("change", "RENDU 7,10"),
+        ("change", "CAMBIO 7,10"),
+        ("change", "RESTO 7,10"),
+        ("change", "WISSELGELD 7,10"),
+        ("change", "CHANGE 7.10"),
+        ("rounding", "Rundung 0,02"),
+        ("total", "SUMME 12,90"),
+        ("total", "TOTAL TTC 12,90"),
+        ("total", "IMPORTE 12,90"),
+        ("total", "TOTALE 12,90"),
+        ("total", "TOTAAL 12,90"),
+        ("amount_due", "ZU ZAHLEN 12,90"),
+        ("tax_total", "di cui IVA 2,33"),
+        ("not_a_value", "MwSt-Satz"),
+    ],
+)
+def test_receipt_words_are_labels_of_their_class(field: str, text: str) -> None:
+    # A till's words belong to the general classes: totals, what was tendered, the change.
+    assert _labels(text, field)

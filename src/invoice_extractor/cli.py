@@ -142,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("out_dir", type=Path, metavar="OUT_DIR")
     synth.add_argument("--count", type=int, default=100, help="documents to write (default 100)")
     synth.add_argument("--seed", type=int, default=0, help="generator seed (default 0)")
+    synth.add_argument("--receipts", action="store_true", help="till receipts (NAME.png)")
     synth.set_defaults(handler=_synth)
     add_matching_commands(commands)
     add_seller_commands(commands)
@@ -289,9 +290,11 @@ def _synth(args: argparse.Namespace, settings: Settings) -> int:
     if args.count < 1:
         return _usage_error("--count must be at least 1")
     from .training.synth import write_synthetic
+    from .training.synth_receipt import write_receipts
 
-    paths = write_synthetic(args.out_dir, args.count, args.seed)
-    print(f"wrote {len(paths)} invoices to {args.out_dir}", file=sys.stderr)
+    write, kind = (write_receipts, "receipts") if args.receipts else (write_synthetic, "invoices")
+    paths = write(args.out_dir, args.count, args.seed)
+    print(f"wrote {len(paths)} {kind} to {args.out_dir}", file=sys.stderr)
     return 0
 
 

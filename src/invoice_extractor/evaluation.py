@@ -82,6 +82,11 @@ def _images(root: Path) -> Iterable[Path]:
     return [*folder.glob("*.jpg"), *folder.glob("*.png")]
 
 
+def _all_images(root: Path) -> Iterable[Path]:
+    # Scans and photos anywhere under the folder (a folder of synthetic receipts).
+    return [p for p in root.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png")]
+
+
 _FINDERS: dict[str, Callable[[Path], Iterable[Path]]] = {
     "einvoice": _einvoice,
     "i2d": lambda root: (root / "invoice2data").glob("*.pdf"),
@@ -90,6 +95,7 @@ _FINDERS: dict[str, Callable[[Path], Iterable[Path]]] = {
     "plain": _plain,
     "facturx": _facturx,
     "xml": lambda root: root.rglob("*" + EMBEDDED_XML_SUFFIX),
+    "images": _all_images,
 }
 EXACT_SUBSETS: frozenset[str] = frozenset({"facturx", "xml"})
 SUBSETS: tuple[str, ...] = tuple(_FINDERS)

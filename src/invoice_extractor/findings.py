@@ -120,6 +120,13 @@ def _crosscheck(m: re.Match[str]) -> tuple[tuple[str, ...], str]:
     )
 
 
+def _ocr_repair(m: re.Match[str]) -> tuple[tuple[str, ...], str]:
+    return (m["path"],), (
+        f"{label(m['path'])}: the scan reads {m['printed']}, taken as {m['value']} because "
+        f"{m['rule']} ({m['how']}); check it on the page"
+    )
+
+
 _Explainer = Callable[[re.Match[str]], tuple[tuple[str, ...], str]]
 _FORMS: tuple[tuple[str, re.Pattern[str], _Explainer], ...] = (
     (
@@ -183,6 +190,14 @@ _FORMS: tuple[tuple[str, re.Pattern[str], _Explainer], ...] = (
         "BR-DATES",
         re.compile(r"BR-DATES: due_date (?P<due>\S+) is before issue_date (?P<issue>\S+)"),
         _dates,
+    ),
+    (
+        "OCR-REPAIR",
+        re.compile(
+            rf"OCR-REPAIR: (?P<path>{_PATH}) (?P<value>{_NUM}) read as (?P<printed>'.*') "
+            r"\((?P<how>[^;]+); (?P<rule>.+)\)"
+        ),
+        _ocr_repair,
     ),
     ("UNCERTAIN", re.compile(r"UNCERTAIN: (?P<list>.+) below the review threshold .+"), _uncertain),
     ("MISSING", re.compile(r"MISSING: (?P<list>.+) not found"), _missing),

@@ -111,10 +111,11 @@ def label_documents(
 
 
 def training_cases(train_dir: Path | None) -> list[Case]:
-    """A training pool: e-invoices read from their pages (``NAME.visual.pdf``) and plain PDFs
-    with truth files (synthetic invoices, a user's labelled documents)."""
+    """A training pool: e-invoices read from their pages (``NAME.visual.pdf``), plain PDFs
+    with truth files (synthetic invoices, a user's labelled documents) and images with truth
+    files (synthetic receipts, read through OCR)."""
     from ..evaluation import find_cases
 
     if train_dir is None or not train_dir.is_dir():
         return []
-    return find_cases(train_dir)
+    return find_cases(train_dir) + find_cases(train_dir, "images")

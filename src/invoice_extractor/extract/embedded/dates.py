@@ -48,6 +48,10 @@ _MONTH = _month_pattern()
 # the "not inside a word, number or date" check therefore looks behind that first digit.
 _FIRST = r"(?P<d1>\d)(?<![\w.,/]\d)"
 _END = r"(?!\d)(?![.,]\d)"  # letters may follow: PDF text often loses the space after a date
+# A till prints its time stamp right after the date and OCR may lose the space between them
+# ("2024-03-1214:05", "12.03.202414:05"): a time of day (hours, colon, minutes) may follow.
+_GLUED_TIME = r"(?=\d{1,2}:[0-5]\d(?!\d))"
+_DATE_END = rf"(?:{_END}|{_GLUED_TIME})"
 
 # Branch groups hold the digits after ``d1``; _resolve prepends it again.
 _DATE_RE = re.compile(
@@ -66,7 +70,7 @@ _DATE_RE = re.compile(
     # _resolve (four-digit year only: "May 5 12" is noise).
     + r"|(?P<mdy>(?P<vd>\d?)(?:st|nd|rd|th)?(?:,[ \t]*|[ \t]+)(?P<vy>\d{4}))"
     + r")"
-    + _END
+    + _DATE_END
 )
 _MONTH_BEFORE_RE = re.compile(r"(?<![^\W\d_])([^\W\d_]{3,10})\.?[ \t]*\Z")
 _NUMERIC_DATE_RE = re.compile(

@@ -27,10 +27,11 @@ from .items import extract_items
 from .lexicon import CREDIT_TITLES, alternation
 from .patterns import find_bics, find_ibans, find_vat_ids, labelled_iban
 from .ranker import RankerModel, active_model
+from .repair import apply_repairs, unread_amounts, warning
 from .seller_memory import Recalled, recall
 from .taxes import adding_up, find_tax_lines
 from .text import fold
-from .totals import AMOUNT_FIELDS, choose
+from .totals import AMOUNT_FIELDS, choose, collect_payments, paid_totals
 
 _CREDIT = re.compile(rf"(?i)\b{alternation(CREDIT_TITLES)}")
 
@@ -87,7 +88,15 @@ class EmbeddedExtractor:
         self._identifiers(ctx, invoice, evidence)
         recalled.identify(ctx, invoice, evidence)
         amounts = {f: found[f] for f in AMOUNT_FIELDS}
-        totals = choose(amounts)
+        payments = collect_payments(ctx.indexes, ctx.decimal_sep)
+        amounts["total"] = [*amounts["total"], *paid_totals(ctx.indexes, payments, ctx.decimal_sep)]
+        ocr = any(page.source == "ocr" for page in ctx.pages)
+        unread = unread_amounts(ctx.indexes, ctx.decimal_sep, AMOUNT_FIELDS) if ocr else {}
+        totals = choose({f: [*c, *unread.get(f, [])] for f, c in amounts.items()}, payments)
+        if ocr:
+            invoice.warnings += [
+                warning(r) for r in apply_repairs(totals, unread, payments, ctx.indexes)
+            ]
         for name, cand in totals.chosen.items():
             put(name, cand)
         if invoice.prepaid is not None and invoice.prepaid < 0:

@@ -17,7 +17,7 @@ from .dates import DateOrder, find_dates, parse_date
 from .fields import Candidate, PageIndex
 from .labels import LABEL_RES
 from .lexicon import RECEIPT_WORDS, alternation
-from .parties import LEGAL_FORM
+from .parties import _POSTCODE_CITY, LEGAL_FORM
 from .values import words_in_span
 
 _SHORT_STAMP = re.compile(r"(?<!\d)(\d{1,2})\s*([A-Za-z]{3,9})\.?\s*(\d{2})\s+\d{1,2}:\d{2}(?!\d)")
@@ -74,6 +74,7 @@ def _blocked(folded_line: str, before: str) -> bool:
 
 _RECEIPT_MARKERS = re.compile(rf"(?<![^\W\d_])({alternation(RECEIPT_WORDS)})(?![^\W\d_])")
 MIN_MARKERS = 3
+_TILL_LINES = ("tendered", "change")
 SLIP_SHAPE = 0.6
 """Text this much narrower than tall is a slip (an A4 page's text is about 0.7 to 0.9 wide)."""
 TOP_LINES = 8
@@ -86,15 +87,21 @@ _REG_LABEL = re.compile(
     r"(?i)\b(?:co(?:mpany)?\.?\s*-?\s*(?:reg(?:istration)?\.?\s*)?(?:no|number)\b|"
     r"reg\.?\s*no\b|co\.?\s*-?\s*reg\b)"
 )
-# "SDN BHD" as OCR misreads it on slips: "SON BHD", "SIN BHD", "S0N BHD".
-_SDN = re.compile(r"\bS[OIl0](N\.?\s*BHD\b)", re.I)
+# "SDN BHD" as OCR misreads it on slips: "SON BHD", "SIN BHD", "S0N BHD", "SDNBHD".
+_SDN = re.compile(r"\bS(?:[OIl0]N\.?\s*|DN\.?)BHD\b", re.I)
 _LEADING_NUMBER = re.compile(r"^\d+\s+")
 _CONTINUES = re.compile(r"(?:&|\band|-|,)\s*$", re.I)
 
 
+def _reg_line(text: str) -> bool:
+    """A registration-number line ("(728515-M)"), not a postcode and town ("08007 Barcelona")."""
+    return _REG_LINE.match(text) is not None and _POSTCODE_CITY.search(text) is None
+
+
 def is_receipt(index: PageIndex) -> bool:
-    """A till receipt: several of its typical words (cashier, change, rounding, GST, ...), or a
-    tall narrow slip with one of them. Kept with the page: the context and the totals ask."""
+    """A till receipt: a line of what was tendered and one of the change, several of its
+    typical words (cashier, change, rounding, GST, ...), or a tall narrow slip with one. Kept
+    with the page: the context and the totals ask."""
     cached = index.page.cache.get("receipt")
     if not isinstance(cached, bool):
         cached = index.page.cache["receipt"] = _is_receipt(index)
@@ -103,6 +110,11 @@ def is_receipt(index: PageIndex) -> bool:
 
 def _is_receipt(index: PageIndex) -> bool:
     found = {m.group(1) for text in index.folded for m in _RECEIPT_MARKERS.finditer(text)}
+    # Payment lines ("BAR 50,00", "RÜCKGELD 7,10", "PIN 12,90") are a till's marks too.
+    paid = {name for name in _TILL_LINES for h in index.labels(name) if h.start == 0}
+    if len(paid) == len(_TILL_LINES):
+        return True
+    found |= paid
     words = index.page.words
     if len(found) >= MIN_MARKERS or not found or not words:
         return len(found) >= MIN_MARKERS
@@ -123,7 +135,7 @@ def merchant(index: PageIndex, plausible: Callable[[str], bool]) -> tuple[str, l
             break
         if _REG_LABEL.search(line.text):
             continue  # "Company No: 002643278-A" names no company
-        text = _SDN.sub(r"SD\1", _REG_NO.sub("", line.text)).strip(" :,;-")
+        text = _SDN.sub("SDN BHD", _REG_NO.sub("", line.text)).strip(" :,;-")
         if ":" in text and LEGAL_FORM.search(text.split(":", 1)[1]):
             text = _LABEL_PREFIX.sub("", text)
         # At the very top a name may start with a number ("99 Speed Mart"), as addresses do.
@@ -137,8 +149,25 @@ def merchant(index: PageIndex, plausible: Callable[[str], bool]) -> tuple[str, l
         k, text, words = legal[0]
         before = LEGAL_FORM.split(text, maxsplit=1)[0].split()
         above = next((t for t in top if t[0] == k - 1), None)
-        if len(before) <= 1 and above is not None and not LEGAL_FORM.search(above[1]):
-            return f"{above[1]} {text}", [*above[2], *words]
+        # "Nando's Chickenland" over "Sdn Bhd", "AIK HUAT" over "HARDWARE SDN BHD": the name
+        # runs on; a slogan over a mixed-case name ("Müller GmbH") does not.
+        if (
+            (not before or (len(before) == 1 and above is not None and above[1].isupper()))
+            and above is not None
+            and not LEGAL_FORM.search(above[1])
+        ):
+            name, words = f"{above[1]} {text}", [*above[2], *words]
+            # A capitals name in three lines from the top of the slip ("AIK HUAT HARDWARE /
+            # ENTERPRISE (SETIA / ALAM) SDN BHD"); a brand line repeats the name's words.
+            first = top[0]
+            if (
+                first[0] == k - 2
+                and first[1].isupper()
+                and name.isupper()
+                and not set(first[1].split()) & set(name.split())
+            ):
+                return f"{first[1]} {name}", [*first[2], *words]
+            return name, words
         return text, words
     k, text, words = top[0]
     lines = page.lines
@@ -146,7 +175,7 @@ def merchant(index: PageIndex, plausible: Callable[[str], bool]) -> tuple[str, l
     if (
         below is not None
         and not below[1].islower()
-        and (_CONTINUES.search(text) or (k + 2 < len(lines) and _REG_LINE.match(lines[k + 2].text)))
+        and (_CONTINUES.search(text) or (k + 2 < len(lines) and _reg_line(lines[k + 2].text)))
     ):
         return f"{text} {below[1]}", [*words, *below[2]]
     return text, words

@@ -18,19 +18,19 @@ from .receipts import is_receipt
 from .values import parse_amount_words
 
 AMOUNT_FIELDS = ("subtotal", "tax_exclusive_total", "tax_total", "total", "amount_due", "prepaid")
-# A receipt's payment lines: "CASH 100.00", "CHANGE 19.10", "TENDERED", "VISA". Its totals are
-# printed above them; a "Total" further down belongs to a tax summary or a loyalty block.
-_PAYMENT_LINE = re.compile(
-    r"^\W*(?:cash|change|tendered|cash\s*tendered|amount\s*tendered|balance\s*tendered|"
-    r"visa|master\s*card|amex|credit\s*card|debit\s*card|card|e-?wallet)\b[^\d]*\d"
-)
+# A receipt's payment lines (the lexicon's ``tendered`` and ``change`` labels heading a line with
+# an amount: "CASH 100.00", "BAR 50,00", "RÜCKGELD 7,10", "KARTE"). Its totals are printed above
+# them; a "Total" further down belongs to a tax summary or a loyalty block.
+PAYMENT_FIELDS = ("tendered", "change")
+TILL_FIELDS = (*PAYMENT_FIELDS, "rounding")  # "Rounding Adj -0.01": cash totals round to 5 cents
 _BELOW_PAYMENT = 0.5
-# "Rounding Adj -0.01": cash totals are rounded to 5 cents; the total after it is what was paid.
-_ROUNDING_LINE = re.compile(r"^\W*rounding\b[^\d]*\d")
 _AFTER_ROUNDING = 0.3
 _NET = re.compile(r"^nett?\b")
 _TOLERANCE = Decimal("0.01")
 _TOP_K = 4
+_PAID_FIT = 0.8  # a total that is what was tendered less the change
+_CARD_FIT = 0.3  # a total that is what was tendered, no change printed (a card payment)
+_PAID_REACH = 3  # lines above the payment lines where an unlabelled total may stand
 _HEADING_WRAP = 2  # lines a column heading may wrap onto below the heading row
 
 
@@ -62,8 +62,9 @@ def collect(
     for page_no, index in enumerate(indexes):
         height = max(index.page.height, 1.0)
         hits = _resolve_overlaps(index)
-        paid_at = next((i for i, t in enumerate(index.folded) if _PAYMENT_LINE.match(t)), None)
-        rounded_at = next((i for i, t in enumerate(index.folded) if _ROUNDING_LINE.match(t)), None)
+        paid_at = min((h.line_index for h in _line_hits(index, PAYMENT_FIELDS)), default=None)
+        # The total after a rounding line is what was paid.
+        rounded_at = min((h.line_index for h in _line_hits(index, ("rounding",))), default=None)
         # Column headings of an items table ("Subtotal", "Total" per line) announce no total.
         table_heads = {h.line_index for h in hits if _in_heading_band(index, h.line_index)}
         receipt = is_receipt(index)
@@ -98,6 +99,76 @@ def collect(
                 Candidate(value, used, score, hit.text, where, hit.box, "", index.lead(hit))
             )
     return found
+
+
+def _line_hits(index: PageIndex, names: tuple[str, ...]) -> list[LabelHit]:
+    """Labels of ``names`` that head their line with a number after them, below the first
+    total label where the page has one: a till pays what it summed, so "Resto Le Midi, 12 rue
+    ..." or "Bar Centrale 5" at the top is the merchant, not a payment."""
+    totals = [h.line_index for f in ("total", "amount_due") for h in index.labels(f)]
+    after = min(totals, default=-1)
+    return [
+        hit
+        for name in names
+        for hit in index.labels(name)
+        if hit.start == 0
+        and hit.line_index > after
+        and any(c.isdigit() for c in index.folded[hit.line_index])
+    ]
+
+
+def collect_payments(
+    indexes: list[PageIndex], decimal_sep: str | None
+) -> dict[str, list[Candidate[Decimal]]]:
+    """What a receipt says was handed over (``tendered``) and back (``change``), and its cash
+    rounding (``rounding``, with its sign)."""
+    found: dict[str, list[Candidate[Decimal]]] = {f: [] for f in TILL_FIELDS}
+    for index in indexes:
+        for hit in _line_hits(index, TILL_FIELDS):
+            parsed = parse_amount_words(index.right_of(hit), decimal_sep)
+            if parsed is not None:
+                value, used = parsed
+                value = value if hit.field == "rounding" else abs(value)
+                found[hit.field].append(Candidate(value, used, 0.5, hit.text, "right"))
+    return found
+
+
+def paid_totals(
+    indexes: list[PageIndex],
+    payments: dict[str, list[Candidate[Decimal]]],
+    decimal_sep: str | None,
+) -> list[Candidate[Decimal]]:
+    """The total where a receipt prints it without a total label we can read ("YAtal Sales :
+    32.70", "ZU ZAHLEN 189,04"): the amount, on one of the lines just above the payment lines,
+    that is what was tendered less the change (or what the card paid)."""
+    paid = paid_amounts(payments)
+    found: list[Candidate[Decimal]] = []
+    for index in indexes:
+        first = min((h.line_index for h in _line_hits(index, PAYMENT_FIELDS)), default=None)
+        if first is None or not paid:
+            continue
+        for line in reversed(index.lines[max(first - _PAID_REACH, 0) : first]):
+            parsed = parse_amount_words(line.words, decimal_sep)
+            if parsed is not None and parsed[0] in paid:
+                found.append(Candidate(parsed[0], parsed[1], 0.4, "", "pattern", None, "paid"))
+                break
+    return found
+
+
+def paid_amounts(payments: dict[str, list[Candidate[Decimal]]]) -> set[Decimal]:
+    """What was paid: each tendered amount less each change; with no change printed, what was
+    tendered (a card pays the total exactly)."""
+    tendered = [t.value for t in payments.get("tendered", [])]
+    change = [c.value for c in payments.get("change", [])]
+    return {t - c for t in tendered for c in change} if change else set(tendered)
+
+
+def paid_fit(total: Decimal, payments: dict[str, list[Candidate[Decimal]]]) -> float:
+    """How well a total agrees with the payment lines: tendered - change = total, to the cent
+    (cash is counted exactly; a sum may be a cent off where the till rounded its taxes)."""
+    if total not in paid_amounts(payments):
+        return 0.0
+    return _PAID_FIT if payments.get("change") else _CARD_FIT
 
 
 def _in_heading_band(index: PageIndex, line_index: int) -> bool:
@@ -165,8 +236,18 @@ def _eq(a: Decimal, b: Decimal) -> bool:
     return abs(a - b) <= _TOLERANCE
 
 
-def choose(found: dict[str, list[Candidate[Decimal]]]) -> Totals:
-    """Pick the net/tax/total triple first, then amount due and prepaid given that total."""
+def choose(
+    found: dict[str, list[Candidate[Decimal]]],
+    payments: dict[str, list[Candidate[Decimal]]] | None = None,
+) -> Totals:
+    """Pick the net/tax/total triple first, then amount due and prepaid given that total. On a
+    receipt the payment lines vote too: the total is what was tendered less the change."""
+    payments = payments or {}
+    roundings = [Decimal(0), *(c.value for c in payments.get("rounding", []))]
+    # Cash is counted exactly: where a total candidate is what was tendered less the change,
+    # the total is among those (a VAT table's row adds up too, but nobody paid it).
+    proven = [c for c in found["total"] if paid_fit(c.value, payments)]
+    found = {**found, "total": proven or found["total"]}
     Option = Candidate[Decimal] | None
     best_head: tuple[Option, Option, Option, Option] = (None, None, None, None)
     best_score, consistent = -9.0, False
@@ -186,11 +267,14 @@ def choose(found: dict[str, list[Candidate[Decimal]]]) -> Totals:
         for tax_c, total_c in itertools.product(_top(found["tax_total"]), _top(found["total"])):
             combo = (sub_c, excl_c, tax_c, total_c)
             score = sum(c.score for c in combo if c is not None)
+            if total_c is not None:
+                score += paid_fit(total_c.value, payments)
             sub, excl, tax, total = (c.value if c else None for c in combo)
             net = excl if excl is not None else sub
             ok = False
             if net is not None and tax is not None and total is not None:
-                ok = _eq(net + tax, total)
+                # A till may round the sum for cash: "Rounding 0.02" stands between them.
+                ok = any(_eq(net + tax + r, total) for r in roundings)
                 score += 1.5 if ok else -0.5
             if borrowed and not ok:
                 continue

@@ -25,6 +25,9 @@ LABEL_FIELDS = (
     "total",
     "amount_due",
     "prepaid",
+    "tendered",
+    "change",
+    "rounding",
     "iban",
     "bic",
     "seller_vat",
@@ -34,8 +37,10 @@ LABEL_FIELDS = (
 )
 """Label groups: one per field, the party headings (``*_block``), the words that open a
 payment-terms sentence (``payment_terms``: "zahlbar bis ...", "payable by ...", whose dates
-are due-date candidates) and the labels of values that look like ours but are something else
-(``not_a_value``)."""
+are due-date candidates), a receipt's till lines (``tendered``: what the customer handed over
+and how, "BAR", "KARTE", "ESPECES"; ``change``: what was handed back, "RÜCKGELD";
+``rounding``: the cash rounding, "Rundung") and the labels of values that look like ours but
+are something else (``not_a_value``)."""
 
 HEADING_KINDS = ("desc", "qty", "unit", "price", "code", "amount")
 """Column kinds of an items table."""

@@ -77,6 +77,7 @@ LEXICON = Lexicon(
             r"rechnungs(?:betrag|summe)(?:\s*brutto)?",
             r"endbetrag",
             r"summe",
+            r"gesamt\s*eur",
         ),
         "amount_due": (
             r"zahlbetrag",
@@ -89,6 +90,16 @@ LEXICON = Lexicon(
             r"vorauszahlung",
             r"bereits\s*(?:bezahlt|gezahlt)",
         ),
+        "tendered": (
+            r"bar(?:geld|zahlung)?",
+            r"gegeben",
+            rf"(?:ec|giro|kredit)?{HYPHEN}karte",
+            r"girocard",
+            r"kartenzahlung",
+            r"gezahlt",
+        ),
+        "change": (r"rückgeld", r"zurück"),
+        "rounding": (r"rundung(?:sbetrag)?",),
         "iban": (r"iban",),
         "bic": (r"bic",),
         "seller_vat": (
@@ -103,6 +114,7 @@ LEXICON = Lexicon(
         ),
         "seller_block": (r"verkäufer", r"lieferant"),
         "not_a_value": (
+            rf"(?:mwst|ust|steuer){HYPHEN}satz",
             rf"kunden{HYPHEN}(?:nummer|nr\.?)",
             compound("liefer", "datum"),
             compound("leistung", "datum"),
@@ -168,7 +180,16 @@ LEXICON = Lexicon(
             "gesamtbetrag",
         ),
     },
-    receipt_words=(r"kassenbon", r"kassierer(?:in)?", r"rückgeld", r"gegeben"),
+    receipt_words=(
+        r"kassenbon",
+        r"kassierer(?:in)?",
+        r"rückgeld",
+        r"gegeben",
+        r"kasse",
+        r"bar",
+        r"mwst-satz",
+        r"vielen\s*dank",
+    ),
     frequent_words=frozenset(
         [
             "rechnung",

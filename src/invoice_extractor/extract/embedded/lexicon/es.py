@@ -23,20 +23,29 @@ LEXICON = Lexicon(
         "subtotal": (r"base\s*imponible",),
         "tax_exclusive_total": (r"(?:total|importe)\s*sin\s*iva",),
         "tax_total": (r"iva",),
-        "total": (r"importe\s*total",),
+        "total": (r"importe(?:\s*total)?", r"total\s*(?:compra|ticket)"),
         "amount_due": (r"(?:importe|total)\s*a\s*pagar",),
         "prepaid": (r"anticipo",),
+        "tendered": (r"efectivo", r"entregado", r"tarjeta(?:\s*de\s*crédito)?", r"pagado"),
+        "change": (r"cambio", r"vuelto", r"a\s*devolver"),
+        "rounding": (r"redondeo",),
         "iban": (r"iban",),
         "bic": (r"bic",),
         "seller_vat": (r"nif", r"cif"),
         "buyer_block": (r"cliente", r"facturar\s*a"),
         "seller_block": (r"proveedor", r"emisor"),
-        "not_a_value": (r"fecha\s*de\s*entrega", r"teléfono", r"(?:n°|número)\s*de\s*cliente"),
+        "not_a_value": (
+            r"tipo\s*(?:de\s*)?(?:iva)?",
+            r"%\s*iva",
+            r"fecha\s*de\s*entrega",
+            r"teléfono",
+            r"(?:n°|número)\s*de\s*cliente",
+        ),
     },
     document_titles=(r"factura", r"nota"),
     credit_titles=(r"nota\s*de\s*crédito",),
     copy_marks=(r"copia",),
-    legal_forms=(r"sl", r"s\.l\.", r"sa", r"s\.a\."),
+    legal_forms=(r"sl", r"s\.l\.", r"s\.?l\.?u\.?", r"sa", r"s\.a\."),
     months=tuple(
         with_folded(names)
         for names in (
@@ -62,7 +71,14 @@ LEXICON = Lexicon(
         "code": ("codigo", "referencia"),
         "amount": ("importe",),
     },
-    receipt_words=(r"ticket", r"cajero", r"efectivo"),
+    receipt_words=(
+        r"ticket",
+        r"cajero",
+        r"efectivo",
+        r"cambio",
+        r"caja",
+        r"gracias\s*por\s*su\s*visita",
+    ),
     frequent_words=frozenset(
         [
             "factura",

@@ -44,6 +44,15 @@ LEXICON = Lexicon(
         ),
         "amount_due": (r"net\s*à\s*payer", r"reste\s*à\s*payer", r"montant\s*(?:dû|à\s*payer)"),
         "prepaid": (r"acompte", r"déjà\s*(?:payé|réglé)"),
+        "tendered": (
+            r"espèces",
+            r"carte\s*(?:bancaire|bleue|cb)?",
+            r"cb",
+            r"payé",
+            r"règlement",
+        ),
+        "change": (r"rendu(?:\s*monnaie)?", r"monnaie\s*rendue", r"à\s*rendre"),
+        "rounding": (r"arrondi",),
         "iban": (r"iban",),
         "bic": (r"bic",),
         "seller_vat": (
@@ -59,6 +68,7 @@ LEXICON = Lexicon(
         ),
         "seller_block": (r"vendeur", r"fournisseur"),
         "not_a_value": (
+            r"taux\s*(?:de\s*)?(?:tva)?",
             r"date\s*de\s*livraison",
             r"(?:n°\s*de\s*|date\s*de\s*)?facture\s*associée",
             r"date\s*(?:de\s*)?(?:début|fin)(?:\s*de\s*prestation)?",
@@ -104,7 +114,14 @@ LEXICON = Lexicon(
         "code": ("code article", "ref", "reference", "code", "ligne"),
         "amount": ("montant", "total"),
     },
-    receipt_words=(r"ticket\s*de\s*caisse", r"caissier(?:e|ère)?", r"rendu\s*monnaie"),
+    receipt_words=(
+        r"ticket\s*de\s*caisse",
+        r"caissier(?:e|ère)?",
+        r"rendu\s*monnaie",
+        r"espèces",
+        r"caisse",
+        r"merci\s*de\s*votre\s*visite",
+    ),
     frequent_words=frozenset(
         [
             "facture",

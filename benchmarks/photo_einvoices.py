@@ -30,7 +30,7 @@ from PIL import Image, ImageFilter
 from invoice_extractor.evaluation import EvalReport, find_cases, load_truth, peak_rss_mb, run_eval
 from invoice_extractor.ingest.ocr import page as ocr_page
 from invoice_extractor.ingest.ocr import registry
-from invoice_extractor.ingest.ocr.photo import _homography
+from invoice_extractor.ingest.ocr.photo import homography
 from invoice_extractor.ingest.pdf import page_count, render_image
 from invoice_extractor.scoring import CaseScore, score_case
 from invoice_extractor.settings import Settings
@@ -63,7 +63,7 @@ def photograph(page: Image.Image, rng: random.Random) -> Image.Image:
     corners = corners @ rotation.T + [cx, cy]
     source = np.array([[0, 0], [page.width, 0], [page.width, page.height], [0, page.height]])
     # Pillow maps each output pixel back into the page: the homography from photo to page.
-    coefficients = _homography(corners, source.astype(np.float64))
+    coefficients = homography(corners, source.astype(np.float64))
     paper = page.convert("RGB").transform(
         FRAME, Image.Transform.PERSPECTIVE, tuple(coefficients), Image.Resampling.BICUBIC
     )

@@ -422,3 +422,13 @@ def web_store(web_settings: Settings) -> Iterator[Store]:
     store.migrate()
     yield store
     store.db.dispose()
+
+
+@pytest.fixture
+def cli_on_web_store(web_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The command line pointed at ``web_settings``' store, as a deployment's environment does
+    (DATA_DIR, and DATABASE_URL on PostgreSQL); returns those settings."""
+    monkeypatch.setenv("DATA_DIR", str(web_settings.data_dir))
+    if web_settings.database_url:
+        monkeypatch.setenv("DATABASE_URL", web_settings.database_url)
+    return web_settings

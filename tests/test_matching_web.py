@@ -191,15 +191,12 @@ def _sample_transaction(client: FlaskClient) -> dict[str, Any]:
 
 
 def test_cli_imports_into_the_store_the_app_reads(
+    cli_on_web_store: Settings,
     client: FlaskClient,
-    web_settings: Settings,
     tmp_path: Any,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("DATA_DIR", str(web_settings.data_dir))
-    if web_settings.database_url:
-        monkeypatch.setenv("DATABASE_URL", web_settings.database_url)
     monkeypatch.chdir(tmp_path)  # no stray .env
     po = tmp_path / "po.csv"
     po.write_text(PO_FOR_PDF, encoding="utf-8")

@@ -73,7 +73,7 @@ def photographed(scan: Image.Image, corners: list[tuple[float, float]]) -> Image
     (top-left, top-right, bottom-right, bottom-left), lit from one side."""
     frame = (2400, 3200)
     source = [(0.0, 0.0), (scan.width, 0.0), (scan.width, scan.height), (0.0, scan.height)]
-    coefficients = tuple(photo._homography(np.array(corners), np.array(source)))
+    coefficients = tuple(photo.homography(np.array(corners), np.array(source)))
     paper = scan.convert("L").transform(
         frame, Image.Transform.PERSPECTIVE, coefficients, Image.Resampling.BICUBIC
     )

@@ -144,14 +144,10 @@ def test_the_payments_page_matches_and_unmatches_by_hand(
 
 
 def test_cli_matches_and_unmatches_by_hand(
+    cli_on_web_store: Settings,
     web_store: Store,
-    web_settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("DATA_DIR", str(web_settings.data_dir))
-    if web_settings.database_url:
-        monkeypatch.setenv("DATABASE_URL", web_settings.database_url)
     first, _, tx = _tie(web_store)
     capsys.readouterr()
     assert main(["payments", "match", str(tx)]) == 2  # the invoice is missing

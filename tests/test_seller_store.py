@@ -80,14 +80,10 @@ def test_export_forget_import(store: Store) -> None:
 
 
 def test_the_learn_and_sellers_commands_share_the_web_store(
-    web_settings: Settings,
+    cli_on_web_store: Settings,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("DATA_DIR", str(web_settings.data_dir))
-    if web_settings.database_url:
-        monkeypatch.setenv("DATABASE_URL", web_settings.database_url)
     pdf = tmp_path / "first.pdf"
     pdf.write_bytes(seller_pdf(FIRST))
     truth = tmp_path / "first.truth.json"
@@ -102,7 +98,7 @@ def test_the_learn_and_sellers_commands_share_the_web_store(
     )
     assert main(["learn", str(pdf), "--truth", str(truth)]) == 0
     assert json.loads(capsys.readouterr().out)["learned"] == ["due_date", "seller.name"]
-    store = Store(web_settings)
+    store = Store(cli_on_web_store)
     try:
         (seller,) = store.sellers.known()
         assert seller.layout.name == FIRST.seller

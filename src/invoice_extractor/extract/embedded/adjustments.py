@@ -17,12 +17,12 @@ import itertools
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ...ingest.document import Line, Word
+from ...ingest.document import Word
 from ...model import Evidence, Invoice
 from .amounts import find_amounts
 from .derived import evidence_of
 from .fields import PageIndex
-from .values import is_money, joined, words_in_span
+from .values import is_money, words_in_span
 
 _CENT = Decimal("0.01")
 MAX_TERMS = 4  # a summary prints a few adjustments; more lines between are no summary block
@@ -116,16 +116,17 @@ def _terms_between(
     if index is None:
         return []
     terms = []
-    for line in index.page.lines:
+    for n, line in enumerate(index.page.lines):
         if line.y0 >= top[3] - 0.5 and line.y1 <= bottom[1] + 0.5:
-            term = _last_amount(line, decimal_sep)
+            term = _last_amount(index, n, decimal_sep)
             if term is not None and term.magnitude:  # "Zuschläge 0,00" changes no sum
                 terms.append(term)
     return terms
 
 
-def _last_amount(line: Line, decimal_sep: str | None) -> _Term | None:
-    text, starts = joined(line.words)
+def _last_amount(index: PageIndex, line_index: int, decimal_sep: str | None) -> _Term | None:
+    line = index.page.lines[line_index]
+    text, starts = index.joined(line_index)
     amounts = [m for m in find_amounts(text, decimal_sep) if is_money(m.value, m.currency)]
     if not amounts:
         return None

@@ -144,7 +144,7 @@ class EmbeddedExtractor:
     def _tax_lines(
         self, ctx: DocumentContext, invoice: Invoice, evidence: dict[str, Evidence]
     ) -> None:
-        net = invoice.tax_exclusive_total if invoice.tax_exclusive_total is not None else None
+        net = invoice.tax_exclusive_total
         net = net if net is not None else invoice.subtotal
         taxes = adding_up(find_tax_lines(ctx.indexes, ctx.decimal_sep), invoice.tax_total, net)
         for n, tax in enumerate(taxes):

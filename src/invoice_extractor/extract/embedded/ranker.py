@@ -128,7 +128,7 @@ _SUMS = frozenset({"subtotal", "tax_exclusive_total", "tax_total", "total"})
 def calibration_key(path: str, invoice: Invoice) -> str:
     """Totals that add up (net + tax = total) are right far more often: calibrated apart."""
     if path in _SUMS:
-        net = invoice.tax_exclusive_total if invoice.tax_exclusive_total is not None else None
+        net = invoice.tax_exclusive_total
         net = net if net is not None else invoice.subtotal
         tax, total = invoice.tax_total, invoice.total
         if net is not None and tax is not None and total is not None:

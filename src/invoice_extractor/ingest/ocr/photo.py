@@ -108,7 +108,7 @@ def warp_page(image: Image.Image, corners: NDArray[np.float64]) -> Image.Image:
     width = round((np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2)
     height = round((np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2)
     target = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float64)
-    coefficients = _homography(target, corners)
+    coefficients = homography(target, corners)
     return image.transform(
         (max(1, width), max(1, height)),
         Image.Transform.PERSPECTIVE,
@@ -118,7 +118,7 @@ def warp_page(image: Image.Image, corners: NDArray[np.float64]) -> Image.Image:
     )
 
 
-def _homography(source: NDArray[np.float64], target: NDArray[np.float64]) -> list[float]:
+def homography(source: NDArray[np.float64], target: NDArray[np.float64]) -> list[float]:
     """The eight coefficients (Pillow's PERSPECTIVE order) mapping ``source`` points to
     ``target`` points: x' = (a x + b y + c) / (g x + h y + 1), y' likewise with d, e, f."""
     rows, values = [], []

@@ -93,6 +93,32 @@ def test_lines_follow_rows_top_to_bottom_each_left_to_right(make_pdf: MakePdf) -
     assert [line.text for line in document.pages[0].lines] == ["a b c", "d", "e f"]
 
 
+def test_the_untyped_char_box_call_gives_the_bindings_boxes(make_pdf: MakePdf) -> None:
+    # The word reader calls PDFium without ctypes' conversion: same boxes, char by char.
+    import ctypes
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    from invoice_extractor.ingest.pdf import _LOOSE_CHAR_BOX
+
+    pdf = pdfium.PdfDocument(_bytes(make_pdf, [INVOICE_PAGE]))
+    textpage = pdf[0].get_textpage()
+    rect = pdfium_c.FS_RECTF()
+    handle = ctypes.cast(textpage.raw, ctypes.c_void_p)
+    count = textpage.count_chars()
+    assert count > 50
+    for index in range(count):
+        assert _LOOSE_CHAR_BOX(handle, index, ctypes.byref(rect))
+        left, bottom, right, top = textpage.get_charbox(index, loose=True)
+        assert (rect.left, rect.bottom, rect.right, rect.top) == pytest.approx(
+            (left, bottom, right, top), abs=1e-4
+        ), index
+    assert not _LOOSE_CHAR_BOX(handle, count + 5, ctypes.byref(rect))  # out of range: false
+    textpage.close()
+    pdf.close()
+
+
 def _sized_pdf(width: float, height: float) -> bytes:
     pdf = FPDF(unit="pt", format=(width, height))
     pdf.add_page()

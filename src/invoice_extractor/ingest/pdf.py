@@ -42,6 +42,15 @@ MAX_RENDER_PIXELS = 25_000_000
 _SEPARATORS = frozenset(" \t\r\n\x00\u00a0\u2002\u2003\u2009\u200a\u202f\u3000")
 
 
+# FPDFText_GetLooseCharBox(text_page, index, FS_RECTF*) -> FPDF_BOOL, called through a prototype
+# of no declared arguments: the binding's declared types cost about a microsecond a call (ctypes
+# converts each argument), more than PDFium's own work for a box, and a page has thousands of
+# characters. Its arguments must be ctypes objects or small ints: they are passed as they are.
+_LOOSE_CHAR_BOX: Callable[..., int] = ctypes.cast(
+    pdfium_c.FPDFText_GetLooseCharBox, ctypes.CFUNCTYPE(ctypes.c_int)
+)
+
+
 def is_pdf(data: bytes) -> bool:
     # The header may be preceded by junk (allowed by readers): look in the first KiB.
     return b"%PDF-" in data[:1024]
@@ -153,14 +162,15 @@ def _words(textpage: pdfium.PdfTextPage, number: int, height: float) -> list[Wor
         text = "".join(chr(pdfium_c.FPDFText_GetUnicode(raw, i) or 32) for i in range(n))
     rect = pdfium_c.FS_RECTF()
     rect_ref = ctypes.byref(rect)
-    get_box = pdfium_c.FPDFText_GetLooseCharBox
+    get_box = _LOOSE_CHAR_BOX
+    handle = ctypes.cast(raw, ctypes.c_void_p)  # valid while the textpage is open
     separators = _SEPARATORS
     words: list[Word] = []
     # The open word is text[begin:i]: a word's characters are always consecutive in the text.
     begin = -1
     x0 = y0 = x1 = y1 = 0.0
     for i, ch in enumerate(text):
-        if ch in separators or not get_box(raw, i, rect_ref):
+        if ch in separators or not get_box(handle, i, rect_ref):
             if begin >= 0:
                 words.append(Word(text[begin:i], x0, y0, x1, y1, number))
                 begin = -1

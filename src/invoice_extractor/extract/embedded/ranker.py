@@ -22,6 +22,7 @@ from importlib import resources
 from typing import Any
 
 from ...model import HEADER_FIELDS, Invoice
+from .code_cache import compile_cached
 from .features import FEATURES
 
 MODEL_FILE = "ranker_model.json"
@@ -153,7 +154,7 @@ def compile_trees(trees: Sequence[Tree]) -> Callable[[Sequence[float]], float]:
     test are read into local variables once (a local is cheaper to test than ``r[i]``, and the
     source is shorter to compile); the leaves are added in the trees' order, so the sum is the
     same float as ``leaf_sum``'s. The source is made only of ints and floats from the model file
-    (each checked by type), never of its text."""
+    (each checked by type), never of its text. Its compiled code is cached (``code_cache``)."""
     used = sorted({int(node[0]) for tree in trees for node in _splits(tree)})
     lines = ["def leaf_sum(r):", "    s = 0.0"]
     if used:  # the trailing commas make one-feature models unpack too
@@ -175,7 +176,7 @@ def compile_trees(trees: Sequence[Tree]) -> Callable[[Sequence[float]], float]:
         emit(tree, 1)
     lines.append("    return s")
     namespace: dict[str, Any] = {}
-    exec(compile("\n".join(lines), "<ranker trees>", "exec"), namespace)
+    exec(compile_cached("\n".join(lines), "<ranker trees>"), namespace)
     function: Callable[[Sequence[float]], float] = namespace["leaf_sum"]
     return function
 

@@ -1,0 +1,54 @@
+"""The compiled-code cache behind the ranker's trees: keyed by the source, never stale."""
+
+from __future__ import annotations
+
+import marshal
+from pathlib import Path
+
+import pytest
+
+from invoice_extractor.extract.embedded.code_cache import compile_cached
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("INVOICE_EXTRACTOR_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def _run(code: object) -> object:
+    namespace: dict[str, object] = {}
+    exec(code, namespace)  # the code compiled from the test's own source
+    return namespace["answer"]
+
+
+def test_the_first_compile_is_stored_and_the_second_read_from_the_cache(cache: Path) -> None:
+    assert _run(compile_cached("answer = 41 + 1", "<test>")) == 42
+    (entry,) = cache.iterdir()
+    # What the cache holds is what the next process runs: swap it to prove it is read.
+    entry.write_bytes(marshal.dumps(compile("answer = 'from the cache'", "<test>", "exec")))
+    assert _run(compile_cached("answer = 41 + 1", "<test>")) == "from the cache"
+
+
+def test_another_source_is_another_entry(cache: Path) -> None:
+    assert _run(compile_cached("answer = 1", "<test>")) == 1
+    assert _run(compile_cached("answer = 2", "<test>")) == 2
+    assert len(list(cache.iterdir())) == 2
+
+
+def test_a_damaged_entry_is_compiled_again_and_replaced(cache: Path) -> None:
+    compile_cached("answer = 7", "<test>")
+    (entry,) = cache.iterdir()
+    entry.write_bytes(b"\x00not marshal")
+    assert _run(compile_cached("answer = 7", "<test>")) == 7
+    assert _run(marshal.loads(entry.read_bytes())) == 7
+
+
+def test_an_unwritable_cache_only_costs_the_compile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("INVOICE_EXTRACTOR_CACHE_DIR", str(blocker / "cache"))
+    assert _run(compile_cached("answer = 3", "<test>")) == 3
+    assert blocker.read_text() == "not a directory"

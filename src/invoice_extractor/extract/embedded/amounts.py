@@ -220,6 +220,11 @@ def find_amounts(text: str, decimal_sep: str | None = None) -> list[AmountMatch]
     """
     if _HAS_DIGIT_RE.search(text) is None:
         return []
+    return list(_amounts_in(text, decimal_sep))
+
+
+@lru_cache(maxsize=16384)  # the items, totals, tax and sum rules each read the same lines
+def _amounts_in(text: str, decimal_sep: str | None) -> tuple[AmountMatch, ...]:
     blocked = [m.span() for m in _NOT_AMOUNT_RE.finditer(text)]
     hits: list[tuple[re.Match[str], Decimal]] = []
     for m in _AMOUNT_IN_TEXT_RE.finditer(text):
@@ -249,7 +254,7 @@ def find_amounts(text: str, decimal_sep: str | None = None) -> list[AmountMatch]
                 end -= 1
         currency = _TOKENS[cur][0] if cur else None
         found.append(AmountMatch(start, end, value, currency, text[start:end]))
-    return found
+    return tuple(found)
 
 
 def _has_decimals(value: Decimal) -> bool:

@@ -15,6 +15,8 @@ from invoice_extractor.extract.embedded.labels import (
     LABEL_RES,
     LABELS,
     _needles,
+    anchor_lines,
+    anchors_in,
     hyphenable,
     may_hold_label,
 )
@@ -229,6 +231,18 @@ def test_the_prefilter_never_skips_a_line_with_a_label(line: str) -> None:
         if regex.search(folded):
             assert may_hold_label(field_name, folded), (field_name, line)
     assert not may_hold_label("iban", fold("Menge 2 Stück"))
+
+
+def test_the_page_anchor_index_gives_each_line_its_own_anchors() -> None:
+    # Found in the page's joined text, each hit must land on the line it is in: a line with
+    # none, a line ending in one, the same anchor twice on a line and on several lines.
+    lines = [fold(text) for text in ("Menge 2 Stück", *_LINES, *_LINES[:3], "")]
+    expected: dict[str, list[int]] = {}
+    for i, line in enumerate(lines):
+        for anchor in sorted(anchors_in(line)):
+            expected.setdefault(anchor, []).append(i)
+    assert expected and anchor_lines(lines) == expected
+    assert anchor_lines([]) == {}
 
 
 @pytest.mark.parametrize(

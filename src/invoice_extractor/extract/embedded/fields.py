@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from ...ingest.document import Line, Page, Word
-from .labels import LABEL_ANCHORS, LABEL_RES, anchors_in
+from .labels import LABEL_ANCHORS, LABEL_RES, anchor_lines
 from .text import Cell, fold, split_cells
 from .values import joined
 
@@ -162,10 +162,7 @@ class PageIndex:
         if anchors is None:
             return range(len(self.folded))
         if self._anchor_lines is None:
-            self._anchor_lines = {}
-            for i, text in enumerate(self.folded):
-                for anchor in anchors_in(text):
-                    self._anchor_lines.setdefault(anchor, []).append(i)
+            self._anchor_lines = anchor_lines(self.folded)
         return sorted({i for anchor in anchors for i in self._anchor_lines.get(anchor, ())})
 
     def _tail(self, line_index: int, word_index: int, label_end: int) -> Word | None:

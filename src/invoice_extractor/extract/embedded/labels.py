@@ -6,6 +6,8 @@ regex fragment, and word boundaries are added around it.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from functools import lru_cache
 
@@ -148,6 +150,22 @@ _ANCHOR_SETS = {f: None if a is None else frozenset(a) for f, a in LABEL_ANCHORS
 def anchors_in(folded_line: str) -> frozenset[str]:
     """The label anchors (of any field) that stand in the line."""
     return frozenset(a for a in _EVERY_ANCHOR if a in folded_line)
+
+
+def anchor_lines(folded_lines: list[str]) -> dict[str, list[int]]:
+    """Each label anchor (of any field) that stands on the page -> the lines it stands in, in
+    order. The anchors are sought in the page's whole text, most of them absent, so a page
+    costs one search per anchor rather than one per anchor and line."""
+    page = "\n".join(folded_lines)
+    ends = list(itertools.accumulate(len(line) + 1 for line in folded_lines))  # past each "\n"
+    found: dict[str, list[int]] = {}
+    for anchor in _EVERY_ANCHOR:
+        at = page.find(anchor)
+        while at >= 0:  # an anchor holds no newline: each hit lies inside one line
+            line = bisect.bisect_right(ends, at)
+            found.setdefault(anchor, []).append(line)
+            at = page.find(anchor, ends[line])
+    return found
 
 
 def may_hold_label(field_name: str, folded_line: str) -> bool:

@@ -12,8 +12,8 @@ from invoice_extractor.extract.embedded.code_cache import compile_cached
 
 @pytest.fixture
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("INVOICE_EXTRACTOR_CACHE_DIR", str(tmp_path / "cache"))
-    return tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "invoice-extractor"
 
 
 def _run(code: object) -> object:
@@ -49,6 +49,15 @@ def test_an_unwritable_cache_only_costs_the_compile(
 ) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
-    monkeypatch.setenv("INVOICE_EXTRACTOR_CACHE_DIR", str(blocker / "cache"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker / "cache"))
     assert _run(compile_cached("answer = 3", "<test>")) == 3
     assert blocker.read_text() == "not a directory"
+
+
+def test_a_user_without_a_home_compiles_without_a_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert _run(compile_cached("answer = 5", "<test>")) == 5

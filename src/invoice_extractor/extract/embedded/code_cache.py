@@ -17,23 +17,26 @@ import tempfile
 from pathlib import Path
 from types import CodeType
 
-_CACHE_ENV = "INVOICE_EXTRACTOR_CACHE_DIR"
 
-
-def cache_dir() -> Path:
-    """``$INVOICE_EXTRACTOR_CACHE_DIR``, else ``$XDG_CACHE_HOME/invoice-extractor`` (default
-    ``~/.cache/invoice-extractor``)."""
-    explicit = os.environ.get(_CACHE_ENV)
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+def cache_dir() -> Path | None:
+    """``$XDG_CACHE_HOME/invoice-extractor``, by default ``~/.cache/invoice-extractor`` (the
+    freedesktop convention); None for a user without a home (a container's arbitrary uid)."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:
+            return None
     return Path(base) / "invoice-extractor"
 
 
 def compile_cached(source: str, filename: str) -> CodeType:
     """``compile(source, filename, "exec")``, read from the cache when it holds this source."""
+    directory = cache_dir()
+    if directory is None:
+        return compile(source, filename, "exec")
     digest = hashlib.sha256(f"{filename}\0{source}".encode()).hexdigest()
-    path = cache_dir() / f"{digest}.{sys.implementation.cache_tag}.marshal"
+    path = directory / f"{digest}.{sys.implementation.cache_tag}.marshal"
     try:
         code = marshal.loads(path.read_bytes())
     except (OSError, ValueError, EOFError, TypeError):

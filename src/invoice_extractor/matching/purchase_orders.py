@@ -13,6 +13,7 @@ full), ``over_invoiced`` (more billed than ordered, a higher price, or a line no
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import JSON, ColumnElement, Select, and_, bindparam, func, or_, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, joinedload
 
 from ..errors import NotFound
@@ -46,6 +48,8 @@ RULES: tuple[tuple[str, str], ...] = (
 
 __all__ = ["CODE", "MATCHED", "NO_PO", "OVER", "PARTIAL", "RULES", "po_check"]
 _PREFIX = f"{CODE}:"
+
+log = logging.getLogger(__name__)
 _HUNDRED = Decimal(100)
 
 
@@ -143,6 +147,28 @@ def check_job(store: Store, job_id: int) -> None:
             invoice = Invoice.model_validate(record.data)
             result = _check(db, match, record.id, record.session_id, invoice, store.settings)
             _set_warnings(record, result.warnings)
+
+
+def check_new(
+    db: Session, stored: Sequence[tuple[InvoiceRecord, Invoice]], settings: Settings
+) -> None:
+    """The PO check of a job's new invoice rows inside the transaction that stores them (after
+    the matcher's checks, so no reader sees the job done without its PO-MISMATCH warnings), under
+    a savepoint: a check that fails is logged and undone, the invoices stay. A database that
+    stops answering fails the whole write, which the job runner tries again."""
+    if not stored:
+        return
+    try:
+        with db.begin_nested():
+            for record, _ in stored:
+                # The row as stored (with the matcher's warnings): what check_job reads too.
+                invoice = Invoice.model_validate(record.data)
+                result = po_check(db, record.id, record.session_id, invoice, settings)
+                _set_warnings(record, result.warnings)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:
+        log.exception("purchase-order check of job %s failed", stored[0][0].job_id)
 
 
 def _with_match_rows() -> Select[InvoiceRecord, InvoiceMatch]:

@@ -4,9 +4,10 @@ Fills a fresh store with INVOICES invoices (default 10,000) in one session and O
 orders (5,000, two lines each), every invoice indexed by the same ``po_check`` the job runner
 calls; then measures:
 
-1. **A new invoice's PO check**: ``check_job``, what the job runner calls after storing an
-   invoice (read it, find its order by number, sum what earlier invoices billed on it, compare
-   line by line, write the match row and the warnings, one transaction) for NEW freshly stored
+1. **A new invoice's PO check**: ``check_job``, the check the job runner makes as it stores an
+   invoice (there ``check_new``, without the read): read it, find its order by number, sum what
+   earlier invoices billed on it, compare line by line, write the match row and the warnings,
+   in one transaction, for NEW freshly stored
    invoices; median and p95; then ``check_stored`` (the same after a correction, through the
    corrected view). Beside them, the reference: a bare primary-key read of one invoice row
    through a session (the floor of any database work). Target: < 50 ms.
@@ -198,7 +199,7 @@ def main() -> None:
             # The 2nd invoice of an order: what the 1st billed is summed in.
             invoice_id, job_id = _new_invoice(store, session_id, 2 * n + 1)
             t0 = time.perf_counter()
-            check_job(store, job_id)  # what the job runner calls after storing the invoice
+            check_job(store, job_id)  # the job runner's check of a stored invoice
             checks.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             check_stored(store, session_id, invoice_id)  # after a correction: the view, again

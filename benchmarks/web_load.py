@@ -35,6 +35,8 @@ from typing import Any
 import requests
 from fpdf import FPDF
 
+from invoice_extractor.settings import default_workers
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from helpers_server import (
     RUNNING_STATES,
@@ -284,7 +286,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gunicorn", action="store_true", help="gunicorn -w 4 ... app:app")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--invoices", type=int, default=200, help="in total, over all clients")
-    parser.add_argument("--workers", type=int, default=3, help="WORKERS per server process")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=default_workers(),
+        help="WORKERS per server process (default: the app's, the cores up to 3)",
+    )
     parser.add_argument("--lease", type=int, default=30, help="JOB_LEASE_SECONDS")
     parser.add_argument("--poll", type=float, default=0.5, help="seconds between status polls")
     parser.add_argument("--deadline", type=float, default=600, help="seconds for the whole run")

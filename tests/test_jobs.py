@@ -287,3 +287,58 @@ def test_each_job_run_counts_its_cpu_for_metrics(
     assert totals[("jobs_run_total", labels)] == 2
     assert 0 < totals[("job_cpu_seconds_total", labels)] < 60
     metrics.reset()
+
+
+def _claimed_job(store: Store, pdf: bytes) -> Job:
+    _, (job_id,) = _jobs(store, 1, pdf)
+    job = store.claim(job_id, WORKER)
+    assert job is not None
+    return job
+
+
+WORKER = "test:1:q1:w0"
+
+
+def test_the_purchase_order_check_is_done_before_the_job_shows_done(
+    make_store: MakeStore, invoice_pdf: InvoicePdf, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from invoice_extractor.jobs.runner import run_job
+    from invoice_extractor.matching import purchase_orders
+
+    store = make_store()
+    job = _claimed_job(store, invoice_pdf())
+    seen: list[JobState] = []
+    real = purchase_orders.po_check
+
+    def observed(*args: Any) -> Any:
+        seen.append(_job(store, job.id).state)  # on another connection, as a status poll
+        return real(*args)
+
+    monkeypatch.setattr(purchase_orders, "po_check", observed)
+    run_job(store, job, WORKER)
+    assert seen == [JobState.EXTRACTING]  # checked in the write that marks it done
+    assert _job(store, job.id).state == JobState.DONE
+
+
+def test_a_failing_purchase_order_check_leaves_the_invoices_and_the_matchers_keys(
+    make_store: MakeStore, invoice_pdf: InvoicePdf, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from invoice_extractor.jobs.runner import run_job
+    from invoice_extractor.matching import purchase_orders
+    from invoice_extractor.store.matching_tables import InvoiceMatch
+
+    store = make_store()
+    job = _claimed_job(store, invoice_pdf())
+    real = purchase_orders.po_check
+
+    def failing(*args: Any) -> Any:
+        real(*args)  # its match row is written, then undone with the check
+        raise RuntimeError("a bug in the check")
+
+    monkeypatch.setattr(purchase_orders, "po_check", failing)
+    run_job(store, job, WORKER)
+    assert _job(store, job.id).state == JobState.DONE
+    with store.db.session() as db:
+        (record,) = db.scalars(select(InvoiceRecord).where(InvoiceRecord.job_id == job.id))
+        assert record.match_number is not None  # the matcher's work, in the same write
+        assert db.scalar(select(func.count()).select_from(InvoiceMatch)) == 0

@@ -49,7 +49,12 @@ class Settings(BaseModel):
         0, ge=0, description="Most invoices one web session may hold (0 = unlimited)."
     )
     port: int = Field(8080, ge=1, le=65535, description="TCP port of `invoice-extractor serve`.")
-    workers: int = Field(3, ge=1, description="Background extraction workers per process.")
+    workers: int = Field(
+        default_factory=lambda: default_workers(),
+        ge=1,
+        description="Background extraction workers per process.",
+        json_schema_extra={"shown_default": "cores, at most 3"},
+    )
     database_url: str | None = Field(
         None,
         description="SQLAlchemy URL of the database (postgresql+psycopg://...); "
@@ -262,9 +267,26 @@ class Settings(BaseModel):
         """``(ENV_NAME, default, help)`` for every setting, for docs and ``--help``."""
         rows = []
         for name, info in cls.model_fields.items():
-            default = "" if info.default is None else str(info.default)
+            extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+            shown = extra.get("shown_default")  # a default computed where the app runs
+            default = str(shown) if shown else "" if info.default is None else str(info.default)
             rows.append((name.upper(), default, info.description or ""))
         return rows
+
+
+MAX_DEFAULT_WORKERS = 3
+
+
+def default_workers() -> int:
+    """The CPU cores this process may use, at most 3: extraction is CPU-bound, so more workers
+    than cores only take turns, and cost CPU doing it (benchmarks/web_load.py --workers on two
+    cores: 3 workers about 5 % more CPU per invoice than 2, and slower); past 3 threads, one
+    process gains nothing (they share one interpreter lock: add processes instead)."""
+    try:
+        cores = len(os.sched_getaffinity(0))  # what a container or taskset allows
+    except AttributeError:  # not on every platform
+        cores = os.cpu_count() or 1
+    return max(1, min(MAX_DEFAULT_WORKERS, cores))
 
 
 def read_env_file(path: Path) -> dict[str, str]:

@@ -16,14 +16,16 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from sqlalchemy.orm import Session
+
 from .. import metrics
 from ..errors import DatabaseUnavailable, InvoiceExtractorError, StorageError
 from ..ingest.loader import load_bytes
-from ..matching.purchase_orders import check_job
+from ..matching.purchase_orders import check_new
 from ..matching.service import on_stored
 from ..model import Invoice
 from ..pipeline import extract_document
-from ..store.models import Job, JobState
+from ..store.models import InvoiceRecord, Job, JobState
 from ..store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -52,11 +54,16 @@ def run_job(store: Store, job: Job, worker: str, wait: Wait = _sleep) -> None:
         return
     # Written once or not at all: a job is never done without its invoices.
     seconds = time.perf_counter() - started
-    # The duplicate and supplier checks run in the transaction that stores the invoices: no
-    # reader sees the job done before its invoices carry their DUPLICATE / SUPPLIER warnings.
-    hook = on_stored(store)
-    if _retrying(job.id, wait, lambda: store.finish(job, worker, outcome, seconds, hook)):
-        _check_purchase_orders(store, job.id, wait)
+    # The duplicate, supplier and purchase-order checks run in the transaction that stores the
+    # invoices: no reader sees the job done before its invoices carry their warnings, and the
+    # rows just written are checked as they are (not read again in a second transaction).
+    matcher = on_stored(store)
+
+    def checks(db: Session, stored: list[tuple[InvoiceRecord, Invoice]]) -> None:
+        matcher(db, stored)
+        check_new(db, stored, store.settings)
+
+    _retrying(job.id, wait, lambda: store.finish(job, worker, outcome, seconds, checks))
 
 
 def count_run(queue: str, cpu_started: float) -> None:
@@ -93,12 +100,16 @@ def _extract(store: Store, job: Job, worker: str) -> list[Invoice] | str:
         store.set_state(job.id, worker, JobState.EXTRACTING)
         # Without EXTRACTOR set, the web uses auto when an LLM key is configured.
         web = settings.web_extractor
-        return extract_document(
-            document,
-            settings=settings,
-            extractor=None if web == settings.extractor else web,
-            memory=store.sellers,
-        )
+        try:
+            return extract_document(
+                document,
+                settings=settings,
+                extractor=None if web == settings.extractor else web,
+                memory=store.sellers,
+            )
+        finally:
+            # As the CLI does: freed now, not by a cycle collection walking every word read.
+            document.drop_caches()
     except RETRYABLE:
         raise
     except InvoiceExtractorError as exc:
@@ -117,14 +128,3 @@ def _retrying(job_id: int, wait: Wait, step: Callable[[], T]) -> T:
             if wait(delay):
                 raise
     return step()  # the last try: its error goes to the caller
-
-
-def _check_purchase_orders(store: Store, job_id: int, wait: Wait) -> None:
-    """The PO match of the job's new invoices; the invoices are stored whatever it does. A store
-    that stays unusable (an outage) skips it with one warning: a later import checks again."""
-    try:
-        _retrying(job_id, wait, lambda: check_job(store, job_id))
-    except RETRYABLE as exc:
-        log.warning("job %s: purchase-order check skipped (%s)", job_id, exc)
-    except Exception:
-        log.exception("purchase-order check of job %s failed", job_id)

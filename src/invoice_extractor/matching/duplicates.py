@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from difflib import SequenceMatcher
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from ..model import Invoice
@@ -67,7 +68,8 @@ class Keys:
         )
 
     @classmethod
-    def of_record(cls, row: InvoiceRecord) -> Keys:
+    def of_record(cls, row: InvoiceRecord | Row[*tuple[Any, ...]]) -> Keys:
+        """Of a stored invoice, or of a row of its ``match_*`` columns."""
         return cls(
             row.match_number,
             row.match_date,
@@ -130,38 +132,56 @@ _FIELDS = {
 }
 
 
+# Built once, with parameters (building a statement costs more CPU than running it): each job's
+# check runs them. The others' keys are read as columns, not as whole invoices (no JSON parsed).
+_SAME_FILE = (
+    select(InvoiceRecord.id)
+    .join(StoredFile, StoredFile.id == InvoiceRecord.file_id)
+    .where(
+        StoredFile.sha256 == bindparam("sha256"),
+        InvoiceRecord.position == bindparam("position"),
+        InvoiceRecord.id != bindparam("invoice_id"),
+    )
+)
+_KEYED = select(
+    InvoiceRecord.id,
+    InvoiceRecord.match_number,
+    InvoiceRecord.match_date,
+    InvoiceRecord.match_total,
+    InvoiceRecord.match_vat,
+    InvoiceRecord.match_name,
+    InvoiceRecord.match_iban,
+).where(InvoiceRecord.id != bindparam("invoice_id"))
+_SAME_NUMBER = _KEYED.where(InvoiceRecord.match_number == bindparam("number"))
+_SAME_DATE_TOTAL = _KEYED.where(
+    InvoiceRecord.match_date == bindparam("date"), InvoiceRecord.match_total == bindparam("total")
+)
+_CONFIRMED = select(DuplicateConfirmation.invoice_id, DuplicateConfirmation.other_id).where(
+    or_(
+        DuplicateConfirmation.invoice_id == bindparam("invoice_id"),
+        DuplicateConfirmation.other_id == bindparam("invoice_id"),
+    )
+)
+
+
 def find(db: Session, record: InvoiceRecord, keys: Keys, sha256: str) -> list[Match]:
     """Every other invoice of the installation ``record`` duplicates, by the first reason that
     holds for each, without the pairs a clerk confirmed are not duplicates."""
     found: dict[int, str] = {}
-    same_file = (
-        select(InvoiceRecord.id)
-        .join(StoredFile, StoredFile.id == InvoiceRecord.file_id)
-        .where(
-            StoredFile.sha256 == sha256,
-            InvoiceRecord.position == record.position,
-            InvoiceRecord.id != record.id,
-        )
-    )
-    for other_id in db.scalars(same_file):
+    mine = {"invoice_id": record.id}
+    same_file = {**mine, "sha256": sha256, "position": record.position}
+    for other_id in db.scalars(_SAME_FILE, same_file):
         found.setdefault(other_id, "file")
     if keys.number:
-        query = select(InvoiceRecord).where(
-            InvoiceRecord.match_number == keys.number, InvoiceRecord.id != record.id
-        )
-        for other in db.scalars(query):
-            if same_seller(keys, Keys.of_record(other)):
-                found.setdefault(other.id, "number")
+        for row in db.execute(_SAME_NUMBER, {**mine, "number": keys.number}):
+            if same_seller(keys, Keys.of_record(row)):
+                found.setdefault(row.id, "number")
     if keys.date and keys.total:
-        query = select(InvoiceRecord).where(
-            InvoiceRecord.match_date == keys.date,
-            InvoiceRecord.match_total == keys.total,
-            InvoiceRecord.id != record.id,
-        )
-        for other in db.scalars(query):
-            theirs = Keys.of_record(other)
+        params = {**mine, "date": keys.date, "total": keys.total}
+        for row in db.execute(_SAME_DATE_TOTAL, params):
+            theirs = Keys.of_record(row)
             if same_seller(keys, theirs) and numbers_agree(keys.number, theirs.number):
-                found.setdefault(other.id, "date_total")
+                found.setdefault(row.id, "date_total")
     confirmed = confirmed_pairs(db, record.id) if found else set()
     return [
         Match(other_id, reason, _FIELDS[reason])
@@ -172,12 +192,5 @@ def find(db: Session, record: InvoiceRecord, keys: Keys, sha256: str) -> list[Ma
 
 def confirmed_pairs(db: Session, invoice_id: int) -> set[int]:
     """The invoices a clerk said ``invoice_id`` does not duplicate (either way round)."""
-    rows = db.execute(
-        select(DuplicateConfirmation.invoice_id, DuplicateConfirmation.other_id).where(
-            or_(
-                DuplicateConfirmation.invoice_id == invoice_id,
-                DuplicateConfirmation.other_id == invoice_id,
-            )
-        )
-    )
+    rows = db.execute(_CONFIRMED, {"invoice_id": invoice_id})
     return {b if a == invoice_id else a for a, b in rows}

@@ -13,6 +13,7 @@ full), ``over_invoiced`` (more billed than ordered, a higher price, or a line no
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import JSON, ColumnElement, Select, and_, bindparam, func, or_, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, joinedload
 
 from ..errors import NotFound
@@ -46,6 +48,8 @@ RULES: tuple[tuple[str, str], ...] = (
 
 __all__ = ["CODE", "MATCHED", "NO_PO", "OVER", "PARTIAL", "RULES", "po_check"]
 _PREFIX = f"{CODE}:"
+
+log = logging.getLogger(__name__)
 _HUNDRED = Decimal(100)
 
 
@@ -138,11 +142,33 @@ def check_job(store: Store, job_id: int) -> None:
     The invoices and their match rows come in one query, each order with its lines and what its
     other invoices billed in another: four round trips for a one-invoice job, with the writes."""
     with store.db.session() as db:
-        rows = db.execute(_with_match_rows().where(InvoiceRecord.job_id == job_id)).all()
+        rows = db.execute(_JOB_WITH_MATCH_ROWS, {"job_id": job_id}).all()
         for record, match in rows:
             invoice = Invoice.model_validate(record.data)
             result = _check(db, match, record.id, record.session_id, invoice, store.settings)
             _set_warnings(record, result.warnings)
+
+
+def check_new(
+    db: Session, stored: Sequence[tuple[InvoiceRecord, Invoice]], settings: Settings
+) -> None:
+    """The PO check of a job's new invoice rows inside the transaction that stores them (after
+    the matcher's checks, so no reader sees the job done without its PO-MISMATCH warnings), under
+    a savepoint: a check that fails is logged and undone, the invoices stay. A database that
+    stops answering fails the whole write, which the job runner tries again."""
+    if not stored:
+        return
+    try:
+        with db.begin_nested():
+            for record, _ in stored:
+                # The row as stored (with the matcher's warnings): what check_job reads too.
+                invoice = Invoice.model_validate(record.data)
+                result = po_check(db, record.id, record.session_id, invoice, settings)
+                _set_warnings(record, result.warnings)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:
+        log.exception("purchase-order check of job %s failed", stored[0][0].job_id)
 
 
 def _with_match_rows() -> Select[InvoiceRecord, InvoiceMatch]:
@@ -150,6 +176,10 @@ def _with_match_rows() -> Select[InvoiceRecord, InvoiceMatch]:
     return select(InvoiceRecord, InvoiceMatch).outerjoin(
         InvoiceMatch, InvoiceMatch.invoice_id == InvoiceRecord.id
     )
+
+
+_JOB_WITH_MATCH_ROWS = _with_match_rows().where(InvoiceRecord.job_id == bindparam("job_id"))
+_ANY_ORDER = select(PurchaseOrder.id).limit(1)
 
 
 def _check_if_there(store: Store, session_id: str, invoice_id: int) -> None:
@@ -272,7 +302,7 @@ def _find_order(
         found = _orders_with_billed(db, query, params)
         if found:
             return found[0], []
-        if db.scalar(select(PurchaseOrder.id).limit(1)) is not None:
+        if db.scalar(_ANY_ORDER) is not None:
             return None, [f"{_PREFIX} po_number {invoice.po_number} is not a known purchase order"]
         return None, []
     net = net_amount(invoice)
@@ -280,13 +310,15 @@ def _find_order(
     if net is None or (row.seller_key is None and vat is None):
         return None, []
     tolerance = abs(net) * Decimal(str(settings.po_amount_tolerance)) / _HUNDRED
-    low, high = cents(net - tolerance), cents(net + tolerance)
-    supplier = [PurchaseOrder.supplier_key == row.seller_key] if row.seller_key else []
-    if vat:
-        supplier.append(PurchaseOrder.supplier_vat_id == vat)
-    condition = and_(or_(*supplier), PurchaseOrder.net_cents.between(low, high))
-    query = _orders_query(dialect, condition, limit=20)
-    candidates = _orders_with_billed(db, query, {"invoice_id": invoice_id})
+    params = {
+        "invoice_id": invoice_id,
+        # A key the invoice lacks is NULL: it compares true with no order.
+        "seller_key": row.seller_key or None,
+        "vat": vat or None,
+        "low": cents(net - tolerance),
+        "high": cents(net + tolerance),
+    }
+    candidates = _orders_with_billed(db, _orders_by_supplier_amount(dialect), params)
     if not candidates:
         return None, []
     target = cents(net)
@@ -296,6 +328,16 @@ def _find_order(
 @cache
 def _order_by_number(dialect: str) -> Select[PurchaseOrder, Any]:
     return _orders_query(dialect, PurchaseOrder.number_key == bindparam("number_key"), limit=1)
+
+
+@cache
+def _orders_by_supplier_amount(dialect: str) -> Select[PurchaseOrder, Any]:
+    supplier = or_(
+        PurchaseOrder.supplier_key == bindparam("seller_key"),
+        PurchaseOrder.supplier_vat_id == bindparam("vat"),
+    )
+    amount = PurchaseOrder.net_cents.between(bindparam("low"), bindparam("high"))
+    return _orders_query(dialect, and_(supplier, amount), limit=20)
 
 
 def _orders_query(

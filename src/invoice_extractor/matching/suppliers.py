@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ..ids import check_vat_id, normalize_iban, normalize_vat_id
@@ -122,21 +122,25 @@ class SupplierRow:
         }
 
 
+# Built once: every new invoice's check runs them.
+_BY_VAT = select(Supplier).where(Supplier.vat_id == bindparam("vat"))
+_BY_NAME = select(Supplier).where(Supplier.name_key == bindparam("key")).order_by(Supplier.id)
+_HIGHEST_ACCOUNT = select(func.max(Supplier.account))
+
+
 def find(db: Session, vat: str | None, key: str | None) -> Supplier | None:
     """The supplier with this VAT id, else the only one with this name key and no other VAT id."""
     if vat:
-        found = db.scalars(select(Supplier).where(Supplier.vat_id == vat)).first()
+        found = db.scalars(_BY_VAT, {"vat": vat}).first()
         if found is not None:
             return found
     if key:
-        return db.scalars(
-            select(Supplier).where(Supplier.name_key == key).order_by(Supplier.id)
-        ).first()
+        return db.scalars(_BY_NAME, {"key": key}).first()
     return None
 
 
 def next_account(db: Session) -> int:
-    highest = db.scalar(select(func.max(Supplier.account)))
+    highest = db.scalar(_HIGHEST_ACCOUNT)
     return max(FIRST_ACCOUNT, (highest or FIRST_ACCOUNT - 1) + 1)
 
 

@@ -28,6 +28,7 @@ from .job_queries import (
     FILE_ROW,
     INSERT_FILE,
     INSERT_JOB,
+    JOB_INVOICES,
     MARK_DONE,
     SET_STATE,
     claim_statement,
@@ -244,8 +245,7 @@ class Store:
             insert_invoices(conn, job, invoices)
             if hook is not None:  # the matcher's checks, in this transaction
                 with Session(bind=conn) as db:
-                    query = select(InvoiceRecord).where(InvoiceRecord.job_id == job.id)
-                    records = list(db.scalars(query.order_by(InvoiceRecord.position)))
+                    records = list(db.scalars(JOB_INVOICES, {"job_id": job.id}))
                     hook(db, list(zip(records, invoices, strict=True)))
                     db.flush()
             return True

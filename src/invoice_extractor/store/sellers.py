@@ -6,12 +6,13 @@ a lesson) and the controls: list, forget one or all, export and import as JSON.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, or_, select, text
+from sqlalchemy import Connection, Row, bindparam, delete, select, text
 from sqlalchemy.orm import Session
 
 from ..errors import BadRequest
@@ -60,13 +61,14 @@ class KnownSeller:
 class SellerBook:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._parsed = ParsedLayouts()
 
     # -- the engine's SellerMemory ------------------------------------------------------------
 
     def layouts(self, clues: SellerClues) -> Sequence[SellerLayout]:
         # Every job asks: plain rows on one connection, no ORM object per known seller.
         with self.db.transaction() as conn:
-            return _candidates(conn, clues)
+            return _candidates(conn, clues, self._parsed)
 
     def remember(self, lesson: Lesson) -> None:
         with self.db.session() as db:
@@ -79,7 +81,7 @@ class SellerBook:
                 lesson.clues.fingerprint,
                 lesson.clues.text,
             )
-            known = recognise(probe, _candidates(db, probe))
+            known = recognise(probe, _candidates(db, probe, self._parsed))
             _save(db, merged(known, lesson))
 
     # -- controls -----------------------------------------------------------------------------
@@ -132,33 +134,86 @@ class SellerBook:
         return len(layouts)
 
 
-def _candidates(db: Session | Connection, clues: SellerClues) -> list[SellerLayout]:
+def _candidates(
+    db: Session | Connection, clues: SellerClues, parsed: ParsedLayouts
+) -> list[SellerLayout]:
     """Sellers sharing an identifier or the name with the page; when none of them is the
     page's seller, the most recent ones, for the fingerprint."""
-    keyed = _keyed(db, clues)
+    keyed = _keyed(db, clues, parsed)
     if keyed and recognise(clues, keyed) is not None:
         return keyed
-    recent = _LAYOUTS.order_by(SellerRecord.updated_at.desc()).limit(MAX_FINGERPRINT_SCAN)
-    return [SellerLayout.from_json(layout, id_) for id_, layout in db.execute(recent)]
+    return parsed.layouts(db, db.execute(_RECENT).all())
 
 
-_LAYOUTS = select(SellerRecord.id, SellerRecord.layout)
+# Built once, with parameters: every job asks.
+_RECENT = (
+    select(SellerRecord.id, SellerRecord.updated_at)
+    .order_by(SellerRecord.updated_at.desc())
+    .limit(MAX_FINGERPRINT_SCAN)
+)
+_STAMPS = (
+    select(SellerRecord.id, SellerRecord.updated_at)
+    .where(SellerRecord.id.in_(bindparam("ids", expanding=True)))
+    .order_by(SellerRecord.id)
+)
+_LAYOUTS = select(SellerRecord.id, SellerRecord.updated_at, SellerRecord.layout).where(
+    SellerRecord.id.in_(bindparam("ids", expanding=True))
+)
+_KEYS = select(SellerKey.seller_id, SellerKey.kind, SellerKey.value).where(
+    SellerKey.value.in_(bindparam("values", expanding=True))
+)
+_CHUNK = 500  # bounded IN lists (SQLite caps the parameters of one statement)
 
 
-def _keyed(db: Session | Connection, clues: SellerClues) -> list[SellerLayout]:
-    wanted = [("vat", v) for v in clues.vat_ids] + [("iban", v) for v in clues.ibans]
+def _keyed(
+    db: Session | Connection, clues: SellerClues, parsed: ParsedLayouts
+) -> list[SellerLayout]:
+    wanted = {("vat", v[:200]) for v in clues.vat_ids} | {("iban", v[:200]) for v in clues.ibans}
     if clues.name:
-        wanted.append(("name", clues.name))
+        wanted.add(("name", clues.name[:200]))
     if not wanted:
         return []
-    keyed = select(SellerKey.seller_id).where(
-        or_(*((SellerKey.kind == k) & (SellerKey.value == v[:200]) for k, v in wanted))
-    )
-    ids = set(db.scalars(keyed))
+    rows = db.execute(_KEYS, {"values": sorted({v for _, v in wanted})})
+    ids = sorted({id_ for id_, kind, value in rows if (kind, value) in wanted})
     if not ids:
         return []
-    rows = db.execute(_LAYOUTS.where(SellerRecord.id.in_(ids)))
-    return [SellerLayout.from_json(layout, id_) for id_, layout in rows]
+    return parsed.layouts(db, db.execute(_STAMPS, {"ids": ids}).all())
+
+
+class ParsedLayouts:
+    """The sellers' layouts as parsed, by id, each with the ``updated_at`` it was read at: a job
+    reads only the ids and timestamps of the sellers it may compare, and parses the JSON of the
+    ones that are new or changed since (up to MAX_FINGERPRINT_SCAN of them per job otherwise).
+    Every write of a seller sets a new ``updated_at`` (``_save``), so a process never keeps a
+    layout another process changed; a layout is never modified in place (``merged`` copies)."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, tuple[datetime, SellerLayout]] = {}
+        self._lock = threading.Lock()
+
+    def layouts(
+        self, db: Session | Connection, stamps: Sequence[Row[int, datetime]]
+    ) -> list[SellerLayout]:
+        """The layouts of these ``(id, updated_at)`` rows, in their order."""
+        known = self._by_id
+        stale = [id_ for id_, at in stamps if (known.get(id_) or (None,))[0] != at]
+        fresh: dict[int, tuple[datetime, SellerLayout]] = {}
+        for start in range(0, len(stale), _CHUNK):
+            chunk = stale[start : start + _CHUNK]
+            for id_, at, layout in db.execute(_LAYOUTS, {"ids": chunk}):
+                fresh[id_] = (at, SellerLayout.from_json(layout, id_))
+        with self._lock:
+            self._by_id.update(fresh)
+            if len(self._by_id) > 2 * MAX_FINGERPRINT_SCAN:  # sellers gone or long unused
+                listed = {id_ for id_, _ in stamps}
+                self._by_id = {k: v for k, v in self._by_id.items() if k in listed}
+        found = []
+        for id_, at in stamps:
+            entry = fresh.get(id_) or known.get(id_)
+            # A stale one not read again was deleted meanwhile: left out, as a query would.
+            if entry is not None and (id_ in fresh or entry[0] == at):
+                found.append(entry[1])
+        return found
 
 
 def _layout(row: SellerRecord) -> SellerLayout:

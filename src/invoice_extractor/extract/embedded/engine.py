@@ -79,12 +79,14 @@ class EmbeddedExtractor:
         currency = self._currency(ctx)
         put("currency", currency)
         seller, buyer = _pair_parties(found["seller.name"], found["buyer.name"])
-        if seller is not None:
-            invoice.seller.name = seller.value
-            evidence["seller.name"] = evidence_of(seller.words, confidence("seller.name", seller))
-        if buyer is not None:
-            invoice.buyer.name = buyer.value
-            evidence["buyer.name"] = evidence_of(buyer.words, confidence("buyer.name", buyer))
+        for path, party, other in (("seller.name", seller, buyer), ("buyer.name", buyer, seller)):
+            if party is None:
+                continue
+            _set_path(invoice, path, party.value)
+            score = party.score
+            if path not in recalled.learned:
+                score = contested(party, party_rivals(party, found[path], other))
+            evidence[path] = evidence_of(party.words, score)
         self._identifiers(ctx, invoice, evidence)
         recalled.identify(ctx, invoice, evidence)
         amounts = {f: found[f] for f in AMOUNT_FIELDS}
@@ -241,6 +243,23 @@ def contested(chosen: Candidate[Any], candidates: list[Candidate[Any]]) -> float
     key = _value_key(chosen.value)
     rival = max((c.score for c in candidates if _value_key(c.value) != key), default=0.0)
     return chosen.score * (1.0 - rival)
+
+
+def party_rivals(
+    chosen: Candidate[Any], candidates: list[Candidate[Any]], other: Candidate[Any] | None
+) -> list[Candidate[Any]]:
+    """The candidates that contest a chosen party name. Not the other party's name: the pairing
+    gave that block to the other party. Not a name that holds the chosen one or is held in it
+    ("LOGO ACME GmbH", "ACME"): the same party read with more or fewer words."""
+    taken = _value_key(other.value) if other is not None else None
+    mine = f" {_value_key(chosen.value)} "
+    return [
+        c
+        for c in candidates
+        if _value_key(c.value) != taken
+        and f" {_value_key(c.value)} " not in mine
+        and mine not in f" {_value_key(c.value)} "
+    ]
 
 
 def _value_key(value: object) -> object:

@@ -127,6 +127,7 @@ LEXICON = Lexicon(
     document_titles=(r"rechnung", r"quittung"),
     credit_titles=(r"gutschrift",),
     copy_marks=(r"kopie", r"bezahlt"),
+    name_captions=(r"(?:firmen)?name", r"firma", r"anschrift", r"adresse"),
     legal_forms=(r"gmbh", r"ag", r"kg", r"ohg", r"gbr", r"ug", r"e\.?\s?k\.?", r"mbh"),
     months=tuple(
         with_folded(names)

@@ -90,3 +90,9 @@ def test_a_line_ending_in_a_name_caption_is_no_name(caption: str) -> None:
     page = _page((50, 100, caption), (50, 112, "Acme Trading"), (50, 124, "10115 Berlin"))
     names = [hit.name for hit in letterheads(PageIndex.build(page), set())]
     assert caption not in names and "Acme Trading" in names
+
+
+@pytest.mark.parametrize("label", ["USt.-IdentNr.:", "USt-Ident-Nr.", "Ust-Ident-Nummer"])
+def test_the_ident_abbreviation_labels_a_german_vat_id(label: str) -> None:
+    index = PageIndex.build(_page((50, 100, f"{label} DE123456789")))
+    assert [hit.field for hit in index.labels("seller_vat")] == ["seller_vat"]

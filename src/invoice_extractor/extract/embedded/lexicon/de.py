@@ -103,7 +103,8 @@ LEXICON = Lexicon(
         "iban": (r"iban",),
         "bic": (r"bic",),
         "seller_vat": (
-            rf"ust\.?{HYPHEN}id(?:\.?{HYPHEN}nr\.?)?",
+            # "USt-IdNr.", "USt.-IdentNr.", "USt-Ident-Nummer": "Ident" abbreviates it too.
+            rf"ust\.?{HYPHEN}id(?:ent)?(?:\.?{HYPHEN}(?:nr\.?|nummer))?",
             rf"umsatzsteuer{HYPHEN}id(?:entifikationsnummer)?",
         ),
         "buyer_block": (

@@ -3,6 +3,8 @@ party's name as no rival, and the number after a document title with extra words
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from invoice_extractor.extract.embedded.engine import party_rivals
@@ -10,6 +12,7 @@ from invoice_extractor.extract.embedded.fields import Candidate, PageIndex
 from invoice_extractor.extract.embedded.numbers import titled_numbers
 from invoice_extractor.extract.embedded.parties import letterheads
 from invoice_extractor.extract.embedded.party_support import party_support
+from invoice_extractor.extract.embedded.totals import collect
 from invoice_extractor.ingest.document import Line, Page, Word
 
 
@@ -96,3 +99,19 @@ def test_a_line_ending_in_a_name_caption_is_no_name(caption: str) -> None:
 def test_the_ident_abbreviation_labels_a_german_vat_id(label: str) -> None:
     index = PageIndex.build(_page((50, 100, f"{label} DE123456789")))
     assert [hit.field for hit in index.labels("seller_vat")] == ["seller_vat"]
+
+
+@pytest.mark.parametrize(
+    ("line", "tax"),
+    [
+        ("VAT @ 0% on 80.65", None),
+        ("MwSt 19 % auf 100,00", None),
+        ("VAT 20% 40.00", Decimal("40.00")),
+        ("zzgl. Umsatzsteuer 7% von 129,37 9,06", Decimal("9.06")),
+    ],
+)
+def test_an_amount_after_a_rate_and_a_preposition_is_the_base_not_the_tax(
+    line: str, tax: Decimal | None
+) -> None:
+    found = collect([PageIndex.build(_page((50, 600, line)))], None)
+    assert [c.value for c in found["tax_total"]] == ([tax] if tax is not None else [])

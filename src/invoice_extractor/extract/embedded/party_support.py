@@ -9,6 +9,7 @@ ranker, measured on the words the candidate read, so every rule's name gets the 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ...ingest.document import Word
 from .fields import PageIndex
@@ -40,10 +41,12 @@ def party_support(index: PageIndex, words: list[Word]) -> tuple[float, float, fl
 
 
 def _line_of(index: PageIndex, word: Word) -> int | None:
-    for j, line in enumerate(index.lines):
-        if any(w is word or (w.x0 == word.x0 and w.y0 == word.y0) for w in line.words):
-            return j
-    return None
+    lines = index.page.cache.get("party_support:lines")
+    if not isinstance(lines, dict):  # word position -> line, built once per page
+        lines = {(w.x0, w.y0): j for j, line in enumerate(index.lines) for w in line.words}
+        index.page.cache["party_support:lines"] = lines
+    found = lines.get((word.x0, word.y0))
+    return found if isinstance(found, int) else None
 
 
 def _block_below(index: PageIndex, first: Word) -> tuple[float, float]:
@@ -63,13 +66,21 @@ def _block_below(index: PageIndex, first: Word) -> tuple[float, float]:
             continue
         last_y = line.y1
         aligned += 1
-        text = cell.text
-        if not address and (_POSTCODE_CITY.search(text) or _STREET.search(text)):
+        is_address, is_id = _cell_kind(cell.text)
+        if is_address and not address:
             # The nearer the better: a heading above a name has the address one line further.
             address = 1.0 / aligned
-        folded = fold(text)
-        if _ID_SHAPE.search(text) or any(LABEL_RES[f].search(folded) for f in _ID_LABELS):
+        if is_id:
             ident = 1.0
+    return address, ident
+
+
+@lru_cache(maxsize=8192)  # many names share the lines below them
+def _cell_kind(text: str) -> tuple[bool, bool]:
+    """(an address line: street or postcode + city, an identifier: VAT id or IBAN)."""
+    folded = fold(text)
+    address = bool(_POSTCODE_CITY.search(text) or _STREET.search(text))
+    ident = bool(_ID_SHAPE.search(text) or any(LABEL_RES[f].search(folded) for f in _ID_LABELS))
     return address, ident
 
 
@@ -78,10 +89,14 @@ def _in_footer(index: PageIndex, first: Word, words: list[Word]) -> float:
     name = fold(" ".join(w.text for w in words))
     if len(name) < 3:
         return 0.0
-    height = max(index.page.height, 1.0)
-    for j, line in enumerate(index.lines):
-        if line.y0 / height < _FOOTER or any(w is first for w in line.words):
-            continue
-        if name in index.folded[j]:
-            return 1.0
-    return 0.0
+    footer = index.page.cache.get("party_support:footer")
+    if not isinstance(footer, list):  # (line, folded text) of the footer, once per page
+        height = max(index.page.height, 1.0)
+        footer = [
+            (j, index.folded[j])
+            for j, line in enumerate(index.lines)
+            if line.y0 / height >= _FOOTER
+        ]
+        index.page.cache["party_support:footer"] = footer
+    own = _line_of(index, first)
+    return float(any(name in text for j, text in footer if j != own))

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from invoice_extractor.extract.embedded.engine import party_rivals
+from invoice_extractor.extract.embedded.engine import agree, party_rivals
 from invoice_extractor.extract.embedded.fields import Candidate, PageIndex
 from invoice_extractor.extract.embedded.numbers import titled_numbers
 from invoice_extractor.extract.embedded.parties import letterheads
@@ -115,3 +115,14 @@ def test_an_amount_after_a_rate_and_a_preposition_is_the_base_not_the_tax(
 ) -> None:
     found = collect([PageIndex.build(_page((50, 600, line)))], None)
     assert [c.value for c in found["tax_total"]] == ([tax] if tax is not None else [])
+
+
+def test_independent_rules_reading_the_same_value_back_it_once_each() -> None:
+    title, label = _name("4711", 0.5), _name("4711", 0.6)
+    title.source, label.source = "title", "labelled"
+    again, other = _name("4711", 0.3), _name("0815", 0.55)
+    again.source, other.source = "labelled", "labelled"
+    agree([title, label, again, other])
+    assert abs(title.score - 0.8) < 1e-9 and abs(label.score - 0.8) < 1e-9
+    assert abs(again.score - 0.8) < 1e-9  # its own source's best reading already counted
+    assert other.score == 0.55

@@ -40,6 +40,8 @@ _CENT = Decimal("0.01")
 MIN_NAME_PROBABILITY = 0.15
 _PARTY_NAMES = ("seller.name", "buyer.name")
 _NAME_PAIRS = 6  # seller and buyer are chosen jointly among each one's best candidates
+# The fields the best candidate decides (amounts are chosen by the arithmetic instead).
+_AGREEING = (*_PARTY_NAMES, "invoice_number", "issue_date", "due_date", "po_number")
 
 
 class EmbeddedExtractor:
@@ -226,6 +228,8 @@ def rank_candidates(
     for name, cands in found.items():
         for cand, row in zip(cands, rows[name], strict=True):
             cand.score = model.probability(row)
+        if name in _AGREEING:
+            agree(cands)
     recalled = recall(ctx, found)
     for name, cands in found.items():
         if name in _PARTY_NAMES:
@@ -233,6 +237,22 @@ def rank_candidates(
             # null says "not found" honestly (measured: no loss under cross-validation).
             found[name] = [c for c in cands if c.score >= MIN_NAME_PROBABILITY]
     return recalled
+
+
+def agree(cands: list[Candidate[Any]]) -> None:
+    """Rules that read the same value independently (a letterhead and an address window, a
+    label and a title) each back it: its probability becomes that not all of them are wrong.
+    A rule that reads it twice (a header repeated on every page) backs it once. Calibration,
+    fitted on these scores, keeps the result honest."""
+    best: dict[object, dict[str, float]] = {}
+    for c in cands:
+        by_source = best.setdefault(_value_key(c.value), {})
+        by_source[c.source] = max(by_source.get(c.source, 0.0), c.score)
+    for c in cands:
+        wrong = 1.0
+        for p in best[_value_key(c.value)].values():
+            wrong *= 1.0 - p
+        c.score = max(c.score, 1.0 - wrong)
 
 
 def contested(chosen: Candidate[Any], candidates: list[Candidate[Any]]) -> float:

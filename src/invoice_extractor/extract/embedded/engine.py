@@ -40,6 +40,8 @@ _CENT = Decimal("0.01")
 MIN_NAME_PROBABILITY = 0.15
 _PARTY_NAMES = ("seller.name", "buyer.name")
 _NAME_PAIRS = 6  # seller and buyer are chosen jointly among each one's best candidates
+# The fields the best candidate decides (amounts are chosen by the arithmetic instead).
+_AGREEING = (*_PARTY_NAMES, "invoice_number", "issue_date", "due_date", "po_number")
 
 
 class EmbeddedExtractor:
@@ -79,12 +81,14 @@ class EmbeddedExtractor:
         currency = self._currency(ctx)
         put("currency", currency)
         seller, buyer = _pair_parties(found["seller.name"], found["buyer.name"])
-        if seller is not None:
-            invoice.seller.name = seller.value
-            evidence["seller.name"] = evidence_of(seller.words, confidence("seller.name", seller))
-        if buyer is not None:
-            invoice.buyer.name = buyer.value
-            evidence["buyer.name"] = evidence_of(buyer.words, confidence("buyer.name", buyer))
+        for path, party, other in (("seller.name", seller, buyer), ("buyer.name", buyer, seller)):
+            if party is None:
+                continue
+            _set_path(invoice, path, party.value)
+            score = party.score
+            if path not in recalled.learned:
+                score = contested(party, party_rivals(party, found[path], other))
+            evidence[path] = evidence_of(party.words, score)
         self._identifiers(ctx, invoice, evidence)
         recalled.identify(ctx, invoice, evidence)
         amounts = {f: found[f] for f in AMOUNT_FIELDS}
@@ -224,6 +228,8 @@ def rank_candidates(
     for name, cands in found.items():
         for cand, row in zip(cands, rows[name], strict=True):
             cand.score = model.probability(row)
+        if name in _AGREEING:
+            agree(cands)
     recalled = recall(ctx, found)
     for name, cands in found.items():
         if name in _PARTY_NAMES:
@@ -231,6 +237,22 @@ def rank_candidates(
             # null says "not found" honestly (measured: no loss under cross-validation).
             found[name] = [c for c in cands if c.score >= MIN_NAME_PROBABILITY]
     return recalled
+
+
+def agree(cands: list[Candidate[Any]]) -> None:
+    """Rules that read the same value independently (a letterhead and an address window, a
+    label and a title) each back it: its probability becomes that not all of them are wrong.
+    A rule that reads it twice (a header repeated on every page) backs it once. Calibration,
+    fitted on these scores, keeps the result honest."""
+    best: dict[object, dict[str, float]] = {}
+    for c in cands:
+        by_source = best.setdefault(_value_key(c.value), {})
+        by_source[c.source] = max(by_source.get(c.source, 0.0), c.score)
+    for c in cands:
+        wrong = 1.0
+        for p in best[_value_key(c.value)].values():
+            wrong *= 1.0 - p
+        c.score = max(c.score, 1.0 - wrong)
 
 
 def contested(chosen: Candidate[Any], candidates: list[Candidate[Any]]) -> float:
@@ -241,6 +263,23 @@ def contested(chosen: Candidate[Any], candidates: list[Candidate[Any]]) -> float
     key = _value_key(chosen.value)
     rival = max((c.score for c in candidates if _value_key(c.value) != key), default=0.0)
     return chosen.score * (1.0 - rival)
+
+
+def party_rivals(
+    chosen: Candidate[Any], candidates: list[Candidate[Any]], other: Candidate[Any] | None
+) -> list[Candidate[Any]]:
+    """The candidates that contest a chosen party name. Not the other party's name: the pairing
+    gave that block to the other party. Not a name that holds the chosen one or is held in it
+    ("LOGO ACME GmbH", "ACME"): the same party read with more or fewer words."""
+    taken = _value_key(other.value) if other is not None else None
+    mine = f" {_value_key(chosen.value)} "
+    return [
+        c
+        for c in candidates
+        if _value_key(c.value) != taken
+        and f" {_value_key(c.value)} " not in mine
+        and mine not in f" {_value_key(c.value)} "
+    ]
 
 
 def _value_key(value: object) -> object:

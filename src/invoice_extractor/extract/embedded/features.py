@@ -18,6 +18,7 @@ from .context import DocumentContext
 from .fields import Candidate
 from .labels import LABEL_RES
 from .parties import LEGAL_FORM
+from .party_support import party_support
 from .text import fold
 
 SOURCES = (
@@ -75,6 +76,9 @@ FEATURES: tuple[str, ...] = (
     "label_words_inside",
     "party_word_inside",
     "label_lead",
+    "address_below",
+    "id_below",
+    "footer_repeat",
 )
 
 
@@ -117,6 +121,7 @@ def field_features(
                 folded = fold(cand.value)
                 row["repeated"] = float(min(page_text.count(folded), 5))
                 row["label_words_inside"], row["party_word_inside"] = _labels_inside(folded)
+                _party_block(ctx, cand, row, page_numbers)
         rank = ordered.get(_key(cand.value), 0)
         row["value_rank"] = float(rank)
         row["value_is_max"] = float(rank == 0)
@@ -142,6 +147,14 @@ def _geometry(
         _, y0, x1, _ = cand.label_box
         row["label_dx"] = (first.x0 - x1) / width
         row["label_dy"] = (first.y0 - y0) / height
+
+
+def _party_block(
+    ctx: DocumentContext, cand: Candidate[Any], row: dict[str, float], page_numbers: list[int]
+) -> None:
+    page = cand.words[0].page
+    index = ctx.indexes[page_numbers.index(page) if page in page_numbers else 0]
+    row["address_below"], row["id_below"], row["footer_repeat"] = party_support(index, cand.words)
 
 
 def _shape(text: str, row: dict[str, float]) -> None:

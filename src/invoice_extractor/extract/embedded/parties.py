@@ -17,7 +17,14 @@ from ...ingest.document import Word
 from .fields import LabelHit, PageIndex
 from .items import is_items_header
 from .labels import LABEL_RES
-from .lexicon import COPY_MARKS, CREDIT_TITLES, DOCUMENT_TITLES, LEGAL_FORMS, alternation
+from .lexicon import (
+    COPY_MARKS,
+    CREDIT_TITLES,
+    DOCUMENT_TITLES,
+    LEGAL_FORMS,
+    NAME_CAPTIONS,
+    alternation,
+)
 from .text import Cell, fold
 
 LEGAL_FORM = re.compile(rf"(?i)(?<![\w]){alternation(LEGAL_FORMS)}(?![\w])")
@@ -38,6 +45,9 @@ _NOT_NAME = re.compile(
 _TITLE_WORDS = re.compile(
     rf"(?i)\b{alternation((*DOCUMENT_TITLES, *CREDIT_TITLES, *COPY_MARKS))}\b"
 )
+# A line ending in a caption ("SELLER TRADE NAME", "CLIENT NOM COMMERCIAL", "Firmenname")
+# announces the name below it; it is none itself.
+_CAPTION_END = re.compile(rf"(?<![\w]){alternation(NAME_CAPTIONS)}\s*:?$")
 _KEY_VALUE = re.compile(r"^[^:]{1,30}:(\s|$)")  # "Nummer: 123", "Anschrift:"
 _COUNTRY_NAMES = frozenset(
     [
@@ -110,6 +120,7 @@ def _name_like(text: str) -> bool:
         and not _STREET.search(text)
         and len(_SENDER_SPLIT.split(text)) < 3
         and fold(text) not in _COUNTRY_NAMES
+        and not _CAPTION_END.search(fold(text))
     )
 
 

@@ -89,6 +89,8 @@ def collect(
             if parsed is None:
                 continue
             value, used = parsed
+            if field == "tax_total" and is_tax_base(right, used):
+                continue
             base = 0.6 if where == "right" else 0.45
             score = base + 0.25 * specificity + position
             if paid_at is not None and hit.line_index > paid_at and hit.field != "prepaid":
@@ -99,6 +101,16 @@ def collect(
                 Candidate(value, used, score, hit.text, where, hit.box, "", index.lead(hit))
             )
     return found
+
+
+def is_tax_base(words: list[Word], used: list[Word]) -> bool:
+    """ "VAT @ 0% on 80.65", "MwSt 19% auf 100,00", "TVA 20 % sur 50,00": an amount a short
+    lower-case word after a rate is the base the rate applies to, not the tax."""
+    at = next((k for k, w in enumerate(words) if w is used[0]), None) if used else None
+    if at is None or at < 2:
+        return False
+    word, rate = words[at - 1].text, words[at - 2].text
+    return word.isalpha() and word.islower() and len(word) <= 4 and rate.endswith("%")
 
 
 def _line_hits(index: PageIndex, names: tuple[str, ...]) -> list[LabelHit]:

@@ -26,6 +26,7 @@ __all__ = [
     "LEGAL_FORMS",
     "LEXICONS",
     "MONTH_NAMES",
+    "NAME_CAPTIONS",
     "RECEIPT_WORDS",
     "TABLE_HEADINGS",
     "Lexicon",
@@ -78,6 +79,7 @@ DOCUMENT_TITLES = _merged(lex.document_titles for lex in _ordered())
 CREDIT_TITLES = _merged([*(lex.credit_titles for lex in _ordered()), _international.CREDIT_TITLES])
 COPY_MARKS = _merged(lex.copy_marks for lex in _ordered())
 LEGAL_FORMS = _merged([*(lex.legal_forms for lex in _ordered()), _international.LEGAL_FORMS])
+NAME_CAPTIONS = _merged(lex.name_captions for lex in _ordered())
 RECEIPT_WORDS = _merged(lex.receipt_words for lex in _ordered())
 MONTH_NAMES: tuple[tuple[str, ...], ...] = tuple(
     _merged((lex.months[month] for lex in _ordered()), regex=False) for month in range(12)

@@ -95,6 +95,8 @@ class Lexicon:
     credit_titles: tuple[str, ...]  # "Credit note", "Gutschrift", "Avoir"
     copy_marks: tuple[str, ...]  # words printed beside a title: "Copy", "Original", "Paid"
     legal_forms: tuple[str, ...]  # "GmbH", "Ltd.", "S.A.R.L."
+    # What captions a party's name or address instead of being one: "Company name", "Adresse".
+    name_captions: tuple[str, ...]
     months: tuple[tuple[str, ...], ...]  # 12 entries: each month's names and abbreviations
     table_headings: Mapping[str, tuple[str, ...]]  # HEADING_KINDS -> folded heading words
     receipt_words: tuple[str, ...]  # what a till slip prints: "cashier", "change"

@@ -103,7 +103,8 @@ LEXICON = Lexicon(
         "iban": (r"iban",),
         "bic": (r"bic",),
         "seller_vat": (
-            rf"ust\.?{HYPHEN}id(?:\.?{HYPHEN}nr\.?)?",
+            # "USt-IdNr.", "USt.-IdentNr.", "USt-Ident-Nummer": "Ident" abbreviates it too.
+            rf"ust\.?{HYPHEN}id(?:ent)?(?:\.?{HYPHEN}(?:nr\.?|nummer))?",
             rf"umsatzsteuer{HYPHEN}id(?:entifikationsnummer)?",
         ),
         "buyer_block": (
@@ -127,6 +128,7 @@ LEXICON = Lexicon(
     document_titles=(r"rechnung", r"quittung"),
     credit_titles=(r"gutschrift",),
     copy_marks=(r"kopie", r"bezahlt"),
+    name_captions=(r"(?:firmen)?name", r"firma", r"anschrift", r"adresse"),
     legal_forms=(r"gmbh", r"ag", r"kg", r"ohg", r"gbr", r"ug", r"e\.?\s?k\.?", r"mbh"),
     months=tuple(
         with_folded(names)

@@ -142,6 +142,7 @@ LEXICON = Lexicon(
     document_titles=(r"invoice", r"receipt", r"bill"),
     credit_titles=(r"credit\s*note",),
     copy_marks=(r"original", r"copy", r"duplicate", r"paid", r"payee"),
+    name_captions=(r"(?:company|trade|business|legal|registered|full)?\s*name", r"address"),
     legal_forms=(
         r"ltd\.?",
         r"limited",

@@ -45,6 +45,7 @@ LEXICON = Lexicon(
     document_titles=(r"factura", r"nota"),
     credit_titles=(r"nota\s*de\s*crédito",),
     copy_marks=(r"copia",),
+    name_captions=(r"nombre(?:\s*comercial)?", r"raz[óo]n\s*social", r"direcci[óo]n", r"domicilio"),
     legal_forms=(r"sl", r"s\.l\.", r"s\.?l\.?u\.?", r"sa", r"s\.a\."),
     months=tuple(
         with_folded(names)

@@ -79,6 +79,12 @@ LEXICON = Lexicon(
     document_titles=(r"facture",),
     credit_titles=(r"avoir",),
     copy_marks=(r"duplicata", r"copie"),
+    name_captions=(
+        r"nom(?:\s*commercial)?",
+        r"raison\s*sociale",
+        r"d[ée]nomination(?:\s*sociale)?",
+        r"adresse",
+    ),
     legal_forms=(
         r"sarl",
         r"s\.a\.r\.l\.",

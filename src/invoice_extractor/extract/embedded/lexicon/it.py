@@ -51,6 +51,7 @@ LEXICON = Lexicon(
     document_titles=(r"fattura", r"nota"),
     credit_titles=(r"nota\s*di\s*credito",),
     copy_marks=(r"copia",),
+    name_captions=(r"nome", r"ragione\s*sociale", r"denominazione", r"indirizzo"),
     legal_forms=(r"srl", r"s\.r\.l\.", r"spa", r"s\.p\.a\."),
     months=tuple(
         with_folded(names)

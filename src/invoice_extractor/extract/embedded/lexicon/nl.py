@@ -42,6 +42,7 @@ LEXICON = Lexicon(
     document_titles=(r"factuur",),
     credit_titles=(r"creditnota",),
     copy_marks=(r"kopie",),
+    name_captions=(r"(?:bedrijfs|handels)?naam", r"adres"),
     legal_forms=(r"bv", r"b\.v\.", r"nv", r"n\.v\.", r"vof"),
     months=tuple(
         with_folded(names)

@@ -198,3 +198,15 @@ def test_compiled_trees_equal_walking_them() -> None:
         row = [rng.choice((0.0, 1.0, rng.random(), rng.uniform(-2, 40))) for _ in FEATURES]
         assert function(row) == pytest.approx(leaf_sum(model.trees, row), abs=1e-9)
     assert compile_trees(())([0.0] * len(FEATURES)) == 0.0
+
+
+def test_platt_does_not_overshoot_into_a_step_where_right_and_wrong_mix() -> None:
+    """Wrong readings among the highest raw scores: the fit is a gentle slope near the share
+    right (about 0.9), never a step that calls every score above 0.5 certain (a full Newton
+    step from the flat start once overshot there, to a higher loss)."""
+    right = [0.3, 0.42] + [0.45 + 0.01 * i for i in range(30)] + [0.95] * 10 + [1.0] * 21
+    wrong = [0.21, 0.52, 0.85, 0.92, 0.98, 1.0]
+    calibration = platt([(x, True) for x in right] + [(x, False) for x in wrong])
+    upper = [calibration(x / 100) for x in range(50, 101)]
+    assert all(0.8 < y < 0.97 for y in upper)
+    assert upper == sorted(upper)

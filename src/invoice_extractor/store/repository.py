@@ -313,6 +313,9 @@ class Store:
                     record.fields.append(row)
                 old = row.corrected if row.is_corrected else row.value
                 if old == value:
+                    # The value entered as it was read: a person confirmed it (confidence 1.0),
+                    # nothing changed, so no edit to record.
+                    row.corrected, row.is_corrected = value, True
                     continue
                 row.corrected, row.is_corrected = value, True
                 db.add(
@@ -372,8 +375,9 @@ def _deep_copy(value: Any) -> Any:
 def _view(record: InvoiceRecord) -> InvoiceView:
     data = _corrected_data(record)
     invoice = Invoice.model_validate(data)
-    corrected = tuple(r.path for r in record.fields if r.is_corrected)
-    if corrected or record.reviewed:
+    # A value entered as it was read is confirmed, not corrected.
+    corrected = tuple(r.path for r in record.fields if r.is_corrected and r.corrected != r.value)
+    if any(r.is_corrected for r in record.fields) or record.reviewed:
         # The checks speak about the values the user sees (and confirmed): rerun them, so a
         # reviewed invoice is no longer uncertain and its status says what the checks still find.
         invoice = validate(strip_check_warnings(invoice))

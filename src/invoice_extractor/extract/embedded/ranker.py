@@ -198,10 +198,11 @@ def platt(points: Sequence[tuple[float, bool]]) -> Calibration:
     data = [(_logit(x), 1.0 if y else 0.0) for x, y in points]
     data += [(0.0, 1.0), (0.0, 0.0)]
     a, b = 1.0, 0.0
-    for _ in range(50):  # Newton steps on the log-loss, with a small ridge on a and b
-        ga, gb, haa, hab, hbb = 0.01 * (a - 1.0), 0.01 * b, 0.01, 0.0, 0.01
+    current = _platt_loss(data, a, b)
+    for _ in range(100):  # Newton steps on the log-loss, with a small ridge on a and b
+        ga, gb, haa, hab, hbb = _RIDGE * (a - 1.0), _RIDGE * b, _RIDGE, 0.0, _RIDGE
         for z, y in data:
-            p = 1.0 / (1.0 + math.exp(-max(min(a * z + b, 35.0), -35.0)))
+            p = _sigmoid(a * z + b)
             ga += (p - y) * z
             gb += p - y
             w = p * (1.0 - p)
@@ -212,14 +213,35 @@ def platt(points: Sequence[tuple[float, bool]]) -> Calibration:
         if det <= 1e-12:
             break
         da, db = (hbb * ga - hab * gb) / det, (haa * gb - hab * ga) / det
-        a, b = a - da, b - db
-        if abs(da) + abs(db) < 1e-9:
+        # Halved until the loss falls: a full Newton step from a flat start can overshoot into a
+        # near step function (a seller name at raw 0.5 "certain") whose loss is higher.
+        step = 1.0
+        while step > 1e-6 and (new := _platt_loss(data, a - step * da, b - step * db)) > current:
+            step /= 2
+        if step <= 1e-6:
+            break
+        a, b = a - step * da, b - step * db
+        converged, current = current - new < 1e-10, new
+        if converged:
             break
     xs = tuple(i / 100 for i in range(101))
-    ys = tuple(
-        round(1.0 / (1.0 + math.exp(-max(min(a * _logit(x) + b, 35.0), -35.0))), 4) for x in xs
-    )
-    return Calibration(xs, ys)
+    return Calibration(xs, tuple(round(_sigmoid(a * _logit(x) + b), 4) for x in xs))
+
+
+_RIDGE = 0.01
+
+
+def _sigmoid(t: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(min(t, 35.0), -35.0)))
+
+
+def _platt_loss(data: Sequence[tuple[float, float]], a: float, b: float) -> float:
+    """The ridge-penalised log-loss, computed without overflow (log(1 + e^t) - y t)."""
+    total = 0.5 * _RIDGE * ((a - 1.0) ** 2 + b * b)
+    for z, y in data:
+        t = a * z + b
+        total += max(t, 0.0) + math.log1p(math.exp(-abs(t))) - y * t
+    return total
 
 
 def _logit(x: float) -> float:

@@ -10,7 +10,9 @@ import pytest
 from PIL import Image, ImageFilter
 
 from conftest import MakePdf
-from invoice_extractor.ingest.ocr import photo, rapid
+from invoice_extractor.ingest.ocr import photo, rapid, tesseract
+from invoice_extractor.ingest.ocr.base import OcrWord
+from invoice_extractor.ingest.ocr.tesseract import TesseractEngine
 from invoice_extractor.ingest.pdf import render_image
 
 needs_rapidocr = pytest.mark.skipif(
@@ -86,3 +88,21 @@ def test_rapidocr_reads_a_page_seen_by_its_detector_in_strips(
     assert len(seen) > 2 and max(shape[2] for shape in seen) < 0.5 * rapid.DET_MAX_SIDE
     for expected in ("ACME", "Trading", "INV-2024-0815", "15/03/2024", "100.00", "120.00"):
         assert expected in words
+
+
+def test_a_page_in_another_language_is_read_again_with_its_pack_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked: list[tuple[str, ...]] = []
+    german = "Rechnung Rechnungsdatum Gesamtbetrag Umsatzsteuer und der die für"
+
+    def read(
+        self: TesseractEngine, image: Image.Image, languages: tuple[str, ...]
+    ) -> list[OcrWord]:
+        asked.append(tuple(languages))
+        return [OcrWord(word, 0, 0, 10, 10, 0.9) for word in german.split()]
+
+    monkeypatch.setattr(TesseractEngine, "_read", read)
+    monkeypatch.setattr(tesseract, "installed_languages", lambda binary="": ("deu", "eng"))
+    TesseractEngine().recognize(Image.new("L", (100, 100), 255))
+    assert asked == [("eng",), ("deu",)]

@@ -95,3 +95,11 @@ def test_a_page_in_another_language_is_read_again_with_its_pack_alone(
     monkeypatch.setattr(tesseract, "installed_languages", lambda binary="": ("deu", "eng"))
     TesseractEngine().recognize(Image.new("L", (100, 100), 255))
     assert asked == [("eng",), ("deu",)]
+
+
+@needs_rapidocr
+def test_rapidocrs_models_run_with_the_memory_arena() -> None:
+    engine = rapid.RapidOcrEngine()._load()
+    for model in (engine.text_det.infer, engine.text_rec.session):
+        options = model.session.get_session_options()
+        assert options.enable_cpu_mem_arena and options.intra_op_num_threads == 1

@@ -1,0 +1,105 @@
+"""What keeps OCR within its time and memory budget (docs/ocr.md, "Speed and memory"): the text
+detector run on strips of the page, a light estimate's maximum filter computed along rows then
+columns, and a page in another language re-read with its pack alone. Timings are never asserted
+here: ``benchmarks/ocr_engines.py`` prints them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageFilter
+
+from conftest import InvoicePdf
+from invoice_extractor.ingest.ocr import photo, rapid, tesseract
+from invoice_extractor.ingest.ocr.base import OcrWord
+from invoice_extractor.ingest.ocr.tesseract import TesseractEngine
+from invoice_extractor.ingest.pdf import render_image
+
+needs_rapidocr = pytest.mark.skipif(
+    not rapid.RapidOcrEngine().available(),
+    reason="rapidocr-onnxruntime (or the OpenCV libraries it needs) is not installed",
+)
+
+
+def test_max_filter_gives_pillows_pixels() -> None:
+    rng = np.random.default_rng(7)
+    for shape, size in (((45, 60), 15), ((37, 23), 5), ((60, 31), 31)):
+        image = Image.fromarray(rng.integers(0, 256, shape, dtype=np.uint8), mode="L")
+        expected = np.asarray(image.filter(ImageFilter.MaxFilter(size)))
+        assert (np.asarray(photo.max_filter(image, size)) == expected).all()
+
+
+def test_the_text_map_is_computed_in_overlapping_strips() -> None:
+    rng = np.random.default_rng(3)
+    width = 320
+    tensor = rng.random((1, 3, 2048, width), dtype=np.float32)
+    seen: list[tuple[int, int]] = []
+
+    def local(part: np.ndarray) -> list[np.ndarray]:
+        """A stand-in detector: each pixel's score from its column's pixels two rows around it
+        (the map of a strip equals the whole page's wherever the strip covers both)."""
+        seen.append((part.shape[2], part.shape[3]))
+        padded = np.pad(part[:, :1], ((0, 0), (0, 0), (2, 2), (0, 0)), mode="edge")
+        return [padded[:, :, :-4] + padded[:, :, 4:]]
+
+    whole = local(tensor)[0]
+    seen.clear()
+    stripped = rapid.text_map(local, tensor)
+    assert np.array_equal(stripped, whole)
+    assert len(seen) > 1
+    rows = rapid.DET_STRIP_PIXELS // width // 32 * 32
+    assert all(height <= rows + 2 * rapid.DET_OVERLAP for height, _ in seen)
+    # A page within one strip is seen whole, once.
+    short = tensor[:, :, :rows]
+    expected = local(short)[0]
+    seen.clear()
+    assert np.array_equal(rapid.text_map(local, short), expected)
+    assert seen == [(rows, width)]
+
+
+@needs_rapidocr
+def test_rapidocr_reads_a_page_seen_by_its_detector_in_strips(
+    invoice_pdf: InvoicePdf, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = render_image(invoice_pdf(), "invoice.pdf", 1, 400, grayscale=True)
+    engine = rapid.RapidOcrEngine()
+    detector = engine._load().text_det
+    seen: list[tuple[int, ...]] = []
+    infer = detector.infer
+
+    def recording(tensor: np.ndarray) -> object:
+        seen.append(tensor.shape)
+        return infer(tensor)
+
+    monkeypatch.setattr(detector, "infer", recording)
+    words = [w.text for w in engine.recognize(page)]
+    # A4 at 400 dpi: the detector sees it at 2000 pixels high, in strips a fraction of that.
+    assert len(seen) > 2 and max(shape[2] for shape in seen) < 0.5 * rapid.DET_MAX_SIDE
+    for expected in ("Acme", "Trading", "INV-2024-0042", "2024-03-05", "100.00", "119.00"):
+        assert expected in words
+
+
+def test_a_page_in_another_language_is_read_again_with_its_pack_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked: list[tuple[str, ...]] = []
+    german = "Rechnung Rechnungsdatum Gesamtbetrag Umsatzsteuer und der die für"
+
+    def read(
+        self: TesseractEngine, image: Image.Image, languages: tuple[str, ...]
+    ) -> list[OcrWord]:
+        asked.append(tuple(languages))
+        return [OcrWord(word, 0, 0, 10, 10, 0.9) for word in german.split()]
+
+    monkeypatch.setattr(TesseractEngine, "_read", read)
+    monkeypatch.setattr(tesseract, "installed_languages", lambda binary="": ("deu", "eng"))
+    TesseractEngine().recognize(Image.new("L", (100, 100), 255))
+    assert asked == [("eng",), ("deu",)]
+
+
+@needs_rapidocr
+def test_rapidocrs_models_run_with_the_memory_arena() -> None:
+    engine = rapid.RapidOcrEngine()._load()
+    for model in (engine.text_det.infer, engine.text_rec.session):
+        options = model.session.get_session_options()
+        assert options.enable_cpu_mem_arena and options.intra_op_num_threads == 1

@@ -174,6 +174,13 @@ def rotate(image: Image.Image, degrees: float) -> Image.Image:
     return image.rotate(degrees, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=fill)
 
 
+def upright(image: Image.Image, turn: int, skew: float) -> Image.Image:
+    """``image`` turned by ``turn`` and deskewed by ``skew`` (degrees): the page OCR reads, and
+    the one the review shows, since the words' boxes are measured on it."""
+    image = rotate(image, turn)
+    return rotate(image, -skew) if skew else image
+
+
 def width_in_text_lines(image: Image.Image) -> float | None:
     """How many text-line heights wide the page's ink is (``image`` upright and cropped): a till
     slip prints 32 to 48 characters a line and measures about 20 to 45; a typed page measures

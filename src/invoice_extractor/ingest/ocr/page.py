@@ -187,10 +187,8 @@ def _read(
 
     from . import cleanup  # numpy: loaded only when a page is OCR'd
 
-    image = cleanup.rotate(grey, turn)
-    skew = cleanup.skew_angle(image) if options.deskew else 0.0
-    if skew:
-        image = cleanup.rotate(image, -skew)
+    skew = cleanup.skew_angle(cleanup.rotate(grey, turn)) if options.deskew else 0.0
+    image = cleanup.upright(grey, turn, skew)
     box = cleanup.content_box(image) or (0, 0, image.width, image.height)
     crop = image.crop(box)
     if scale != 1.0:
@@ -268,4 +266,6 @@ def ocr_page(
         lines=lines,
         source="ocr",
         ocr_engine=reading.engine,
+        ocr_turn=reading.turn,
+        ocr_skew=reading.skew,
     )

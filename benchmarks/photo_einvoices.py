@@ -27,7 +27,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
-from invoice_extractor.evaluation import EvalReport, find_cases, load_truth, peak_rss_mb, run_eval
+from invoice_extractor.evaluation import (
+    EvalReport,
+    find_cases,
+    format_report,
+    load_truth,
+    peak_rss_mb,
+    run_eval,
+)
 from invoice_extractor.ingest.ocr import page as ocr_page
 from invoice_extractor.ingest.ocr import registry
 from invoice_extractor.ingest.ocr.photo import homography
@@ -139,9 +146,9 @@ def run(args: argparse.Namespace) -> int:
         scores.append(score_case(case.id, load_truth(case.truth), invoices))
     report = EvalReport(scores, f"photos ({engine.name})", pages, clock.wall, peak_rss_mb())
     text, photo = baseline.header_accuracy or 0.0, report.header_accuracy or 0.0
-    fields = sorted(report.to_dict().get("fields", {}).items()) if args.verbose else []
-    for field, figures in fields:
-        print(f"  {field}: {figures}")
+    if args.verbose:  # every wrong value, from the text layer and from the photos
+        print(format_report(baseline, verbose=True), end="\n\n")
+        print(format_report(report, verbose=True), end="\n\n")
     print(
         f"{len(cases)} e-invoices, {pages} pages photographed: header macro text layer "
         f"{100 * text:.1f}%, photos {100 * photo:.1f}%, difference {100 * (photo - text):+.1f} "

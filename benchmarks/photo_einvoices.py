@@ -9,7 +9,7 @@ quality 60 (one multi-page TIFF of JPEG frames per document, stating no resoluti
 camera). A fixed seed per document: every run makes the same photos.
 
     python benchmarks/photo_einvoices.py [--limit N] [--engine auto] [--no-perspective]
-        [--no-light] [--no-contrast] [--no-deskew] [--save DIR] [--json out.json]
+        [--no-light] [--no-sharpen] [--no-contrast] [--no-deskew] [--save DIR] [--json out.json]
 
 prints the header macro from the text layer and from the photos, their difference, seconds per
 page and peak RSS. Figures, never timed asserts.
@@ -130,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
         deskew=not args.no_deskew,
         perspective=not args.no_perspective,
         light=not args.no_light,
+        sharpen=not args.no_sharpen,
     )
     baseline = run_eval(cases, settings=settings)
     clock, scores, pages = Clock(), list[CaseScore](), 0
@@ -175,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=0, help="only the first N documents")
     parser.add_argument("--no-perspective", action="store_true")
     parser.add_argument("--no-light", action="store_true")
+    parser.add_argument("--no-sharpen", action="store_true")
     parser.add_argument("--no-contrast", action="store_true")
     parser.add_argument("--no-deskew", action="store_true")
     parser.add_argument("--save", type=Path, help="also write the photos to this folder")

@@ -46,6 +46,7 @@ class Options:
     deskew: bool = True
     perspective: bool = True
     light: bool = True
+    sharpen: bool = True
 
 
 DEFAULT_OPTIONS = Options()
@@ -133,6 +134,8 @@ def read_image(
         grey = flatten_light(grey)
     if options.contrast:
         grey = cleanup.stretch_contrast(grey)
+    if options.sharpen:
+        grey = cleanup.sharpen(grey)
     box = cleanup.content_box(grey)
     if box is None:  # no ink to measure: one plain reading (it finds nothing on a blank page)
         return _read(grey, 0, engine, options, 1.0)

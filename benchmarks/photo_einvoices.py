@@ -9,7 +9,8 @@ quality 60 (one multi-page TIFF of JPEG frames per document, stating no resoluti
 camera). A fixed seed per document: every run makes the same photos.
 
     python benchmarks/photo_einvoices.py [--limit N] [--engine auto] [--no-perspective]
-        [--no-light] [--no-sharpen] [--no-contrast] [--no-deskew] [--save DIR] [--json out.json]
+        [--no-light] [--no-sharpen] [--no-rules] [--no-contrast] [--no-deskew] [--save DIR]
+        [--json out.json]
 
 prints the header macro from the text layer and from the photos, their difference, seconds per
 page and peak RSS. Figures, never timed asserts.
@@ -131,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
         perspective=not args.no_perspective,
         light=not args.no_light,
         sharpen=not args.no_sharpen,
+        rules=not args.no_rules,
     )
     baseline = run_eval(cases, settings=settings)
     clock, scores, pages = Clock(), list[CaseScore](), 0
@@ -177,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-perspective", action="store_true")
     parser.add_argument("--no-light", action="store_true")
     parser.add_argument("--no-sharpen", action="store_true")
+    parser.add_argument("--no-rules", action="store_true")
     parser.add_argument("--no-contrast", action="store_true")
     parser.add_argument("--no-deskew", action="store_true")
     parser.add_argument("--save", type=Path, help="also write the photos to this folder")

@@ -19,6 +19,9 @@ MAX_SKEW = 10.0
 MIN_SKEW = 0.3
 """Smaller skews are left alone: rotating resamples every pixel for no gain."""
 MIN_INK_PIXELS = 200
+RULE_LENGTH, RULE_WIDTH = 0.04, 0.002
+"""A run of ink longer than this share of the page (about 12 mm on A4) and thinner than this
+share of its long side (0.6 mm) is a rule, not a character."""
 SHARPEN = (2, 150, 3)
 """The unsharp mask: radius in pixels, strength in percent, and the least level difference
 sharpened."""
@@ -65,14 +68,58 @@ def stretch_contrast(image: Image.Image) -> Image.Image:
 
 
 def sharpen(image: Image.Image) -> Image.Image:
-    """Strokes' edges steepened (an unsharp mask): a photo's blur and the soft anti-aliased edges
-    of a rendered page leave grey fringes that a recogniser's binarisation thickens or breaks
-    (``SHARPEN``; docs/ocr.md measures it on and off). Level differences under the mask's
-    threshold, paper grain and JPEG noise, are left alone."""
+    """Strokes' edges steepened (an unsharp mask, ``SHARPEN``): a photo's blur leaves grey
+    fringes that a recogniser's binarisation thickens or breaks. Level differences under the
+    mask's threshold, paper grain and JPEG noise, are left alone. Photos only: on rendered pages
+    it cost line items of shaded tables (docs/ocr.md)."""
     from PIL import ImageFilter
 
     radius, percent, threshold = SHARPEN
     return image.filter(ImageFilter.UnsharpMask(radius, percent, threshold))
+
+
+def remove_rules(image: Image.Image) -> Image.Image:
+    """``image`` with the long thin lines of tables and boxes (rules) painted over with paper.
+    Recognisers read a vertical rule beside a word as part of it ("|IBAN" as "IIBAN", "60,00]"),
+    and a rule under a row joins it to the next. A rule is a run of ink longer than
+    ``RULE_LENGTH`` of the page's height (vertical) or width (horizontal) and at most
+    ``RULE_WIDTH`` of the page's long side thick: no printed character is that long and thin."""
+    pixels = np.asarray(image, dtype=np.uint8)
+    threshold = _otsu(pixels) if pixels.size else None
+    if threshold is None:
+        return image
+    ink = pixels < threshold
+    # Thin: across a rule the ink is at most ``RULE_WIDTH`` (a bar, a filled box is thicker).
+    over = max(1, round(RULE_WIDTH * max(ink.shape))) + 1
+    down, across = _long_runs(ink, over), _long_runs(ink.T, over).T
+    rules = _long_runs(ink, round(RULE_LENGTH * ink.shape[0])) & ~across
+    rules |= _long_runs(ink.T, round(RULE_LENGTH * ink.shape[1])).T & ~down
+    if not rules.any():
+        return image
+    # The anti-aliased fringe beside a rule is grey, not ink: one pixel more on each side.
+    grown = rules.copy()
+    grown[1:, :] |= rules[:-1, :]
+    grown[:-1, :] |= rules[1:, :]
+    grown[:, 1:] |= rules[:, :-1]
+    grown[:, :-1] |= rules[:, 1:]
+    cleaned = pixels.copy()
+    cleaned[grown] = np.uint8(min(255, round(float(np.percentile(pixels[~ink], 50)))))
+    return Image.fromarray(cleaned, mode="L")
+
+
+def _long_runs(ink: NDArray[np.bool_], length: int) -> NDArray[np.bool_]:
+    """The ink pixels lying in a vertical run (down a column) of at least ``length`` pixels."""
+    padded = np.zeros((ink.shape[0] + 2, ink.shape[1]), dtype=np.int8)
+    padded[1:-1] = ink
+    steps = np.diff(padded, axis=0)
+    # Column-major order pairs each run's start with its end.
+    start_cols, start_rows = np.nonzero(steps.T == 1)
+    _, end_rows = np.nonzero(steps.T == -1)
+    long = end_rows - start_rows >= length
+    marks = np.zeros((ink.shape[0] + 1, ink.shape[1]), dtype=np.int32)
+    np.add.at(marks, (start_rows[long], start_cols[long]), 1)
+    np.add.at(marks, (end_rows[long], start_cols[long]), -1)
+    return np.cumsum(marks, axis=0)[:-1] > 0
 
 
 def _ink(image: Image.Image) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:

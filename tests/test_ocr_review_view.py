@@ -13,9 +13,11 @@ from conftest import MakePdf
 from invoice_extractor import pipeline
 from invoice_extractor.ingest.document import Page
 from invoice_extractor.ingest.loader import load_bytes
+from invoice_extractor.jobs.runner import run_job
 from invoice_extractor.settings import Settings
 from invoice_extractor.store.blobs import BlobStore
 from invoice_extractor.store.pages import PageImages
+from invoice_extractor.store.repository import Store
 from test_ocr import LIMITS, encode, invoice_scan, needs_ocr
 
 SHOWN_DPI = 72  # one pixel of the shown image per PDF point: a box is its own pixel box
@@ -65,3 +67,24 @@ def test_an_upside_down_scan_is_shown_upright_with_the_total_on_its_ink(
     assert ink_in(pages.png(sha, "upside-down.png", 1), bbox) < 0.02  # unturned: blank paper
     pages.remember_views(sha, document.pages)
     assert ink_in(pages.png(sha, "upside-down.png", 1), bbox) > 0.05
+
+
+@needs_ocr
+def test_an_extraction_job_keeps_the_turn_the_review_shows(
+    make_pdf: MakePdf, web_settings: Settings
+) -> None:
+    store = Store(web_settings)
+    store.migrate()
+    try:
+        data = encode(invoice_scan(make_pdf).rotate(180))
+        session_id, _ = store.create_session()
+        stored, _ = store.add_upload(session_id, "upside-down.png", data)
+        job = store.claim_next("worker")
+        assert job is not None
+        run_job(store, job, "worker")
+        [invoice] = store.invoices(session_id)
+        bbox = invoice.invoice.evidence["total"].bbox
+        shown = PageImages(store.blobs, store.pages.cache_dir, SHOWN_DPI)
+        assert ink_in(shown.png(stored.sha256, stored.name, 1), bbox) > 0.05
+    finally:
+        store.db.dispose()

@@ -141,17 +141,18 @@ def _ink(image: Image.Image) -> tuple[NDArray[np.float64], NDArray[np.float64]] 
     return xs.astype(np.float64), ys.astype(np.float64)
 
 
-def content_box(image: Image.Image) -> tuple[int, int, int, int] | None:
+def content_box(image: Image.Image, line_ends: bool = True) -> tuple[int, int, int, int] | None:
     """The box (left, top, right, bottom, in pixels of ``image``) holding the page's ink, with a
-    margin; stray specks at the edges are left out. None for a blank page."""
+    margin; stray specks at the edges are left out, and with ``line_ends`` the ink continuing
+    the bulk is kept (``_ink_span``). None for a blank page."""
     ink = _ink(image)
     if ink is None:
         return None
     xs, ys = ink
     scale = max(image.size) / max(ANALYSIS_SIDE, 1) if max(image.size) > ANALYSIS_SIDE else 1.0
     side = max(image.size) / scale  # the reduced copy's long side
-    x0, x1 = _ink_span(xs, side)
-    y0, y1 = _ink_span(ys, side)
+    x0, x1 = _ink_span(xs, side if line_ends else 0.0)
+    y0, y1 = _ink_span(ys, side if line_ends else 0.0)
     margin = 0.02 * max(image.size)
     return (
         max(int(x0 * scale - margin), 0),

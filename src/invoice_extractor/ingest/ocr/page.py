@@ -137,17 +137,20 @@ def read_image(
         grey = flatten_light(grey)
     if options.contrast:
         grey = cleanup.stretch_contrast(grey)
-    if options.sharpen and photographed:  # a rendered page's tables lost line items to it
-        grey = cleanup.sharpen(grey)
-    if options.rules:
-        grey = cleanup.remove_rules(grey)
-    box = cleanup.content_box(grey)
+    # The page's shape (its side, a slip or a page) is measured before the steps below and on
+    # the bulk of its ink: widening the crop or painting rules over moved receipts past the
+    # router's slip width (docs/ocr.md).
+    box = cleanup.content_box(grey, line_ends=False)
     if box is None:  # no ink to measure: one plain reading (it finds nothing on a blank page)
         return _read(grey, 0, engine, options, 1.0)
     sideways = options.orientation and cleanup.is_sideways(grey.crop(box)) is True
     if isinstance(engine, EngineChoice):
         upright = _upright(grey.crop(box), 90 if sideways else 0, options)
         engine = engine.engine_for(upright, dpi)
+    if options.sharpen and photographed:  # a rendered page's tables lost line items to it
+        grey = cleanup.sharpen(grey)
+    if options.rules:
+        grey = cleanup.remove_rules(grey)
     pairs = ((90, 270), (0, 180)) if sideways else ((0, 180), (90, 270))
     best: Reading | None = None
     for pair in pairs if options.orientation else ((0,),):

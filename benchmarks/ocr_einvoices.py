@@ -10,7 +10,7 @@ processes, the one-core cost), and peak RSS of this process and of the largest c
 
     /work/venv/bin/python benchmarks/ocr_einvoices.py [--engine tesseract] [--subset sroie]
         [--dpi 200] [--container tiff|pdf] [--no-contrast] [--no-deskew] [--no-orientation]
-        [--no-perspective] [--no-light]
+        [--no-perspective] [--no-light] [--no-sharpen] [--no-rules]
         [--limit N] [--verbose] [--json out.json]
 """
 
@@ -141,6 +141,8 @@ def run(args: argparse.Namespace) -> int:
         deskew=not args.no_deskew,
         perspective=not args.no_perspective,
         light=not args.no_light,
+        sharpen=not args.no_sharpen,
+        rules=not args.no_rules,
     )
     baseline = run_eval(cases, settings=settings) if args.subset == "einvoice" else None
     clock = Clock()
@@ -178,6 +180,8 @@ def run(args: argparse.Namespace) -> int:
             "deskew": options.deskew,
             "perspective": options.perspective,
             "light": options.light,
+            "sharpen": options.sharpen,
+            "rules": options.rules,
         },
         "pages": pages,
         "seconds_per_page_wall": round(clock.wall / pages, 3),
@@ -211,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-orientation", action="store_true")
     parser.add_argument("--no-perspective", action="store_true")
     parser.add_argument("--no-light", action="store_true")
+    parser.add_argument("--no-sharpen", action="store_true")
+    parser.add_argument("--no-rules", action="store_true")
     parser.add_argument("--limit", type=int, default=0, help="only the first N documents")
     parser.add_argument("--verbose", action="store_true", help="list every wrong value")
     parser.add_argument("--json", type=Path, help="write the figures to this file")

@@ -9,7 +9,8 @@ quality 60 (one multi-page TIFF of JPEG frames per document, stating no resoluti
 camera). A fixed seed per document: every run makes the same photos.
 
     python benchmarks/photo_einvoices.py [--limit N] [--engine auto] [--no-perspective]
-        [--no-light] [--no-contrast] [--no-deskew] [--save DIR] [--json out.json]
+        [--no-light] [--no-sharpen] [--no-rules] [--no-contrast] [--no-deskew] [--save DIR]
+        [--json out.json]
 
 prints the header macro from the text layer and from the photos, their difference, seconds per
 page and peak RSS. Figures, never timed asserts.
@@ -27,7 +28,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
-from invoice_extractor.evaluation import EvalReport, find_cases, load_truth, peak_rss_mb, run_eval
+from invoice_extractor.evaluation import (
+    EvalReport,
+    find_cases,
+    format_report,
+    load_truth,
+    peak_rss_mb,
+    run_eval,
+)
 from invoice_extractor.ingest.ocr import page as ocr_page
 from invoice_extractor.ingest.ocr import registry
 from invoice_extractor.ingest.ocr.photo import homography
@@ -123,6 +131,8 @@ def run(args: argparse.Namespace) -> int:
         deskew=not args.no_deskew,
         perspective=not args.no_perspective,
         light=not args.no_light,
+        sharpen=not args.no_sharpen,
+        rules=not args.no_rules,
     )
     baseline = run_eval(cases, settings=settings)
     clock, scores, pages = Clock(), list[CaseScore](), 0
@@ -139,9 +149,9 @@ def run(args: argparse.Namespace) -> int:
         scores.append(score_case(case.id, load_truth(case.truth), invoices))
     report = EvalReport(scores, f"photos ({engine.name})", pages, clock.wall, peak_rss_mb())
     text, photo = baseline.header_accuracy or 0.0, report.header_accuracy or 0.0
-    fields = sorted(report.to_dict().get("fields", {}).items()) if args.verbose else []
-    for field, figures in fields:
-        print(f"  {field}: {figures}")
+    if args.verbose:  # every wrong value, from the text layer and from the photos
+        print(format_report(baseline, verbose=True), end="\n\n")
+        print(format_report(report, verbose=True), end="\n\n")
     print(
         f"{len(cases)} e-invoices, {pages} pages photographed: header macro text layer "
         f"{100 * text:.1f}%, photos {100 * photo:.1f}%, difference {100 * (photo - text):+.1f} "
@@ -168,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=0, help="only the first N documents")
     parser.add_argument("--no-perspective", action="store_true")
     parser.add_argument("--no-light", action="store_true")
+    parser.add_argument("--no-sharpen", action="store_true")
+    parser.add_argument("--no-rules", action="store_true")
     parser.add_argument("--no-contrast", action="store_true")
     parser.add_argument("--no-deskew", action="store_true")
     parser.add_argument("--save", type=Path, help="also write the photos to this folder")

@@ -106,6 +106,18 @@ def test_the_page_of_a_photo_is_found_and_warped_flat(make_pdf: MakePdf) -> None
     assert photo.find_page(scan) is None and photo.flatten_page(scan) is scan
 
 
+def test_a_page_whose_shaded_side_is_darker_than_the_lit_desk_is_still_found(
+    make_pdf: MakePdf,
+) -> None:
+    picture = photographed(invoice_scan(make_pdf), TILTED)
+    dark = shaded(picture, darkest=0.2)  # the paper's right edge darker than the desk at left
+    pixels = np.asarray(dark, dtype=np.float32)
+    assert pixels[1600, 1950] < pixels[1600, 100]
+    corners = photo.find_page(dark)
+    assert corners is not None
+    assert np.abs(corners - np.array(TILTED)).max() < 0.015 * max(dark.size)
+
+
 @needs_ocr
 def test_a_perspective_photo_gives_its_fields_and_boxes_on_the_flattened_page(
     make_pdf: MakePdf,

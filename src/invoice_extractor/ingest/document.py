@@ -94,6 +94,11 @@ class Page:
     lines: list[Line] = field(default_factory=list)
     source: str = "text"  # "text" (PDF text layer) or "ocr"
     ocr_engine: str = ""  # the engine that read an OCR page
+    # How OCR laid the page image upright before reading it: a quarter turn (counter-clockwise
+    # degrees), then a deskew (degrees); the words' boxes are in that upright image, so the
+    # review shows the page turned alike (``ocr.cleanup.upright``).
+    ocr_turn: int = 0
+    ocr_skew: float = 0.0
     # Derived views built once per page by later stages (e.g. the label index), never serialised.
     cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 

@@ -191,10 +191,11 @@ def frame_png(data: bytes, name: str, number: int, dpi: int) -> bytes:
     """Frame ``number`` (1-based) as PNG at ``dpi``: the picture the review page shows, scaled so
     that PDF points map to pixels as for a rendered PDF page (points x dpi / 72, within the same
     pixel caps). A photographed page is shown as OCR read it: cut out and warped flat
-    (``ocr.page.prepare``), so the words' boxes fall on it."""
+    (``ocr.page.prepare``), so the words' boxes fall on it; a page OCR turned or deskewed is
+    turned alike by the review's page store (``store.pages``), which keeps each page's turn."""
     for index, (frame, stated) in enumerate(_frames(data, name, max_pages=10_000), 1):
         if index == number:
-            frame, (dpi_x, dpi_y) = prepare(frame, stated or (DEFAULT_DPI, DEFAULT_DPI))
+            frame, (dpi_x, dpi_y), _ = prepare(frame, stated or (DEFAULT_DPI, DEFAULT_DPI))
             width_pt, height_pt = frame.width * 72 / dpi_x, frame.height * 72 / dpi_y
             scale = render_scale(width_pt, height_pt, dpi)  # capped as a PDF page's render
             size = (max(1, round(width_pt * scale)), max(1, round(height_pt * scale)))

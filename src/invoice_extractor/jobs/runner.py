@@ -97,6 +97,7 @@ def _extract(store: Store, job: Job, worker: str) -> list[Invoice] | str:
             max_bytes=settings.max_file_mb * 1024 * 1024,
             ocr_engine=settings.ocr_engine,
         )
+        store.pages.remember_views(stored.sha256, document.pages)
         store.set_state(job.id, worker, JobState.EXTRACTING)
         # Without EXTRACTOR set, the web uses auto when an LLM key is configured.
         web = settings.web_extractor

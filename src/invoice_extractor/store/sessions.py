@@ -159,8 +159,8 @@ class SessionAdmin:
             used = set(db.scalars(select(StoredFile.sha256).where(StoredFile.sha256.in_(hashes))))
         for sha256 in hashes - used:
             self.blobs.path(sha256).unlink(missing_ok=True)
-            for image in (self.page_cache / sha256[:2]).glob(f"{sha256}-*.png"):
-                image.unlink(missing_ok=True)
+            for cached in (self.page_cache / sha256[:2]).glob(f"{sha256}-*"):
+                cached.unlink(missing_ok=True)
 
 
 # Built once; the seller name, number and file name read inside the database, so that no

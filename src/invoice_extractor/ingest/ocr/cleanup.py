@@ -19,6 +19,15 @@ MAX_SKEW = 10.0
 MIN_SKEW = 0.3
 """Smaller skews are left alone: rotating resamples every pixel for no gain."""
 MIN_INK_PIXELS = 200
+RULE_LENGTH, RULE_WIDTH = 0.04, 0.002
+"""A run of ink longer than this share of the page (about 12 mm on A4) and thinner than this
+share of its long side (0.6 mm) is a rule, not a character."""
+SHARPEN = (2, 150, 3)
+"""The unsharp mask: radius in pixels, strength in percent, and the least level difference
+sharpened."""
+SPECK_GAP = 0.02
+"""Ink beyond the bulk of the page is kept while its gaps stay under this share of the page's
+long side (6 mm on A4: wider than the gaps inside a line of text)."""
 DARK_INK, WHITE_PAPER = 60.0, 200.0
 """Ink at most this dark and paper at least this white need no contrast stretch."""
 SIDEWAYS_RATIO = 1.4
@@ -58,6 +67,64 @@ def stretch_contrast(image: Image.Image) -> Image.Image:
     return image.point(table)
 
 
+def sharpen(image: Image.Image) -> Image.Image:
+    """Strokes' edges steepened (an unsharp mask, ``SHARPEN``): a photo's blur leaves grey
+    fringes that a recogniser's binarisation thickens or breaks. Level differences under the
+    mask's threshold, paper grain and JPEG noise, are left alone. Photos only: on rendered pages
+    it cost line items of shaded tables (docs/ocr.md)."""
+    from PIL import ImageFilter
+
+    radius, percent, threshold = SHARPEN
+    return image.filter(ImageFilter.UnsharpMask(radius, percent, threshold))
+
+
+def remove_rules(image: Image.Image) -> Image.Image:
+    """``image`` with the long thin lines of tables and boxes (rules) painted over with paper.
+    Recognisers read a vertical rule beside a word as part of it ("|IBAN" as "IIBAN", "60,00]"),
+    and a rule under a row joins it to the next. A rule is a run of ink longer than
+    ``RULE_LENGTH`` of the page's height (vertical) or width (horizontal) and at most
+    ``RULE_WIDTH`` of the page's long side thick: no printed character is that long and thin."""
+    pixels = np.asarray(image, dtype=np.uint8)
+    threshold = _otsu(pixels) if pixels.size else None
+    if threshold is None:
+        return image
+    ink = pixels < threshold
+    # Thin: across a rule the ink is at most ``RULE_WIDTH`` (a bar, a filled box is thicker).
+    over = max(1, round(RULE_WIDTH * max(ink.shape))) + 1
+    down, across = _long_runs(ink, over), _long_runs(ink.T, over).T
+    rules = _long_runs(ink, round(RULE_LENGTH * ink.shape[0])) & ~across
+    rules |= _long_runs(ink.T, round(RULE_LENGTH * ink.shape[1])).T & ~down
+    if not rules.any():
+        return image
+    # The anti-aliased fringe beside a rule is grey, not ink: one pixel more on each side.
+    grown = rules.copy()
+    grown[1:, :] |= rules[:-1, :]
+    grown[:-1, :] |= rules[1:, :]
+    grown[:, 1:] |= rules[:, :-1]
+    grown[:, :-1] |= rules[:, 1:]
+    cleaned = pixels.copy()
+    paper = np.bincount(pixels[::4, ::4][~ink[::4, ::4]], minlength=256)  # a sample is enough
+    cleaned[grown] = np.uint8(int(np.searchsorted(np.cumsum(paper), paper.sum() / 2)))
+    return Image.fromarray(cleaned, mode="L")
+
+
+def _long_runs(ink: NDArray[np.bool_], length: int) -> NDArray[np.bool_]:
+    """The ink pixels lying in a vertical run (down a column) of at least ``length`` pixels."""
+    padded = np.zeros((ink.shape[0] + 2, ink.shape[1]), dtype=np.int8)
+    padded[1:-1] = ink
+    steps = np.diff(padded, axis=0)
+    # Column-major order pairs each run's start with its end.
+    start_cols, start_rows = np.nonzero(steps.T == 1)
+    _, end_rows = np.nonzero(steps.T == -1)
+    long = end_rows - start_rows >= length
+    # Runs in one column never overlap: +1 at a start and -1 past the end sum to 0 or 1, so one
+    # byte a pixel holds it (an int64 sum took 70 MB on a 300 dpi page).
+    marks = np.zeros((ink.shape[0] + 1, ink.shape[1]), dtype=np.int8)
+    marks[start_rows[long], start_cols[long]] = 1
+    marks[end_rows[long], start_cols[long]] = -1
+    return np.cumsum(marks, axis=0, dtype=np.int8)[:-1] > 0
+
+
 def _ink(image: Image.Image) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
     """Coordinates (x, y) of the ink pixels of a reduced copy, or None for a blank page."""
     small = image.copy()
@@ -74,23 +141,45 @@ def _ink(image: Image.Image) -> tuple[NDArray[np.float64], NDArray[np.float64]] 
     return xs.astype(np.float64), ys.astype(np.float64)
 
 
-def content_box(image: Image.Image) -> tuple[int, int, int, int] | None:
+def content_box(image: Image.Image, line_ends: bool = True) -> tuple[int, int, int, int] | None:
     """The box (left, top, right, bottom, in pixels of ``image``) holding the page's ink, with a
-    margin; stray specks at the edges are left out. None for a blank page."""
+    margin; stray specks at the edges are left out, and with ``line_ends`` the ink continuing
+    the bulk is kept (``_ink_span``). None for a blank page."""
     ink = _ink(image)
     if ink is None:
         return None
     xs, ys = ink
     scale = max(image.size) / max(ANALYSIS_SIDE, 1) if max(image.size) > ANALYSIS_SIDE else 1.0
-    x0, x1 = np.percentile(xs, [0.2, 99.8]) * scale
-    y0, y1 = np.percentile(ys, [0.2, 99.8]) * scale
+    side = max(image.size) / scale  # the reduced copy's long side
+    x0, x1 = _ink_span(xs, side if line_ends else 0.0)
+    y0, y1 = _ink_span(ys, side if line_ends else 0.0)
     margin = 0.02 * max(image.size)
     return (
-        max(int(x0 - margin), 0),
-        max(int(y0 - margin), 0),
-        min(int(x1 + margin) + 1, image.width),
-        min(int(y1 + margin) + 1, image.height),
+        max(int(x0 * scale - margin), 0),
+        max(int(y0 * scale - margin), 0),
+        min(int(x1 * scale + margin) + 1, image.width),
+        min(int(y1 * scale + margin) + 1, image.height),
     )
+
+
+def _ink_span(coords: NDArray[np.float64], side: float) -> tuple[float, float]:
+    """Where the ink lies along one axis: the central 99.6 % of it, widened to the ink that
+    continues it with gaps under ``SPECK_GAP`` of the page. The percentiles alone cut the last
+    characters of a line that stands out at the edge (an IBAN in a footer's last column); a speck
+    beyond a wide blank stays out."""
+    low, high = (float(v) for v in np.percentile(coords, [0.2, 99.8]))
+    gap = SPECK_GAP * side
+    outer = np.sort(coords[coords > high])
+    for value in outer:
+        if value - high > gap:
+            break
+        high = float(value)
+    inner = np.sort(coords[coords < low])[::-1]
+    for value in inner:
+        if low - value > gap:
+            break
+        low = float(value)
+    return low, high
 
 
 def _otsu(pixels: NDArray[np.uint8]) -> float | None:
@@ -172,6 +261,13 @@ def rotate(image: Image.Image, degrees: float) -> Image.Image:
         return image.transpose(turns.get(int(degrees % 360), Image.Transpose.ROTATE_270))
     fill = 255 if image.mode == "L" else (255, 255, 255)
     return image.rotate(degrees, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=fill)
+
+
+def upright(image: Image.Image, turn: int, skew: float) -> Image.Image:
+    """``image`` turned by ``turn`` and deskewed by ``skew`` (degrees): the page OCR reads, and
+    the one the review shows, since the words' boxes are measured on it."""
+    image = rotate(image, turn)
+    return rotate(image, -skew) if skew else image
 
 
 def width_in_text_lines(image: Image.Image) -> float | None:

@@ -46,6 +46,8 @@ class Options:
     deskew: bool = True
     perspective: bool = True
     light: bool = True
+    sharpen: bool = True
+    rules: bool = True
 
 
 DEFAULT_OPTIONS = Options()
@@ -120,10 +122,12 @@ def read_image(
     engine: OcrEngine,
     options: Options = DEFAULT_OPTIONS,
     dpi: float | None = None,
+    photographed: bool = False,
 ) -> Reading:
-    """The best reading of ``image``: cleaned up, small text enlarged, and, while it reads
-    poorly, tried in other orientations (the likelier pair of turns first: upright and upside
-    down, or the two sides; the other pair only when both read poorly)."""
+    """The best reading of ``image``: cleaned up (sharpened too when it was ``photographed``: a
+    photo's blur), small text enlarged, and, while it reads poorly, tried in other orientations
+    (the likelier pair of turns first: upright and upside down, or the two sides; the other pair
+    only when both read poorly)."""
     from . import cleanup  # numpy: loaded only when a page is OCR'd
 
     grey = cleanup.grey(image)
@@ -133,13 +137,20 @@ def read_image(
         grey = flatten_light(grey)
     if options.contrast:
         grey = cleanup.stretch_contrast(grey)
-    box = cleanup.content_box(grey)
+    # The page's shape (its side, a slip or a page) is measured before the steps below and on
+    # the bulk of its ink: widening the crop or painting rules over moved receipts past the
+    # router's slip width (docs/ocr.md).
+    box = cleanup.content_box(grey, line_ends=False)
     if box is None:  # no ink to measure: one plain reading (it finds nothing on a blank page)
         return _read(grey, 0, engine, options, 1.0)
     sideways = options.orientation and cleanup.is_sideways(grey.crop(box)) is True
     if isinstance(engine, EngineChoice):
         upright = _upright(grey.crop(box), 90 if sideways else 0, options)
         engine = engine.engine_for(upright, dpi)
+    if options.sharpen and photographed:  # a rendered page's tables lost line items to it
+        grey = cleanup.sharpen(grey)
+    if options.rules:
+        grey = cleanup.remove_rules(grey)
     pairs = ((90, 270), (0, 180)) if sideways else ((0, 180), (90, 270))
     best: Reading | None = None
     for pair in pairs if options.orientation else ((0,),):
@@ -187,10 +198,8 @@ def _read(
 
     from . import cleanup  # numpy: loaded only when a page is OCR'd
 
-    image = cleanup.rotate(grey, turn)
-    skew = cleanup.skew_angle(image) if options.deskew else 0.0
-    if skew:
-        image = cleanup.rotate(image, -skew)
+    skew = cleanup.skew_angle(cleanup.rotate(grey, turn)) if options.deskew else 0.0
+    image = cleanup.upright(grey, turn, skew)
     box = cleanup.content_box(image) or (0, 0, image.width, image.height)
     crop = image.crop(box)
     if scale != 1.0:
@@ -228,15 +237,17 @@ def fit(image: Image.Image, dpi: tuple[float, float]) -> tuple[Image.Image, tupl
 
 def prepare(
     image: Image.Image, dpi: tuple[float, float], options: Options = DEFAULT_OPTIONS
-) -> tuple[Image.Image, tuple[float, float]]:
+) -> tuple[Image.Image, tuple[float, float], bool]:
     """``image`` as OCR reads it and the review page shows it: reduced to ``MAX_SIDE``, and a
-    photographed page cut out of its photo and warped flat; with its resolution."""
+    photographed page cut out of its photo and warped flat; with its resolution, and whether it
+    was cut out of a photo."""
     image, dpi = fit(image, dpi)
     if options.perspective:
         from .photo import flatten_page  # numpy: loaded only when a page is OCR'd
 
-        image = flatten_page(image)
-    return image, dpi
+        flat = flatten_page(image)
+        return flat, dpi, flat is not image
+    return image, dpi, False
 
 
 def ocr_page(
@@ -248,8 +259,8 @@ def ocr_page(
 ) -> Page:
     """Page ``number`` (1-based) read from ``image`` scanned at ``dpi`` (x, y); None when the
     resolution is unknown (a photo: the paper's size is unknown), read as ``DEFAULT_DPI``."""
-    image, scan = prepare(image, dpi or (DEFAULT_DPI, DEFAULT_DPI), options)
-    reading = read_image(image, engine, options, min(scan) if dpi else None)
+    image, scan, photographed = prepare(image, dpi or (DEFAULT_DPI, DEFAULT_DPI), options)
+    reading = read_image(image, engine, options, min(scan) if dpi else None, photographed)
     dpi_x, dpi_y = scan if reading.turn % 180 == 0 else (scan[1], scan[0])
     sx, sy = 72.0 / dpi_x, 72.0 / dpi_y
     words = [
@@ -268,4 +279,6 @@ def ocr_page(
         lines=lines,
         source="ocr",
         ocr_engine=reading.engine,
+        ocr_turn=reading.turn,
+        ocr_skew=reading.skew,
     )

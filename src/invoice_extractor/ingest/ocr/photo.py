@@ -32,6 +32,10 @@ LIGHT_WINDOW = 40
 """The paper's brightness is estimated over windows of 1/40 of the page's long side (a closing,
 maximum then minimum filter, over 1/20 lost a receipt's seller name and gained nothing on the
 photos: docs/ocr.md)."""
+SURFACE_MARGIN = 0.2
+"""Paper is brighter than the surface's median level by this share of the way to the paper's."""
+LIGHT_FIT_ROUNDS = 2
+"""Rounds of fitting the light's gradient and telling paper from surface again by it."""
 UNEVEN_LIGHT = 30.0
 """Light whose estimated paper brightness varies by more than this many grey levels over the
 page is flattened."""
@@ -45,15 +49,19 @@ def find_page(image: Image.Image) -> NDArray[np.float64] | None:
     # Blurred and opened: the text on the paper and the specks on the surface disappear.
     small = small.filter(ImageFilter.GaussianBlur(2)).filter(ImageFilter.MinFilter(5))
     small = small.filter(ImageFilter.MaxFilter(5))
-    pixels = np.asarray(small, dtype=np.uint8)
+    raw = np.asarray(small, dtype=np.uint8)
+    pixels = _evenly_lit(raw)
     threshold = _otsu(pixels)
     if threshold is None:
         return None
-    paper = pixels >= threshold
+    # Paper is whatever is clearly brighter than the surface, not only what is as white as most
+    # of it: a page's tinted header or a shaded corner stays paper.
+    surface, sheet = np.median(pixels[pixels < threshold]), np.median(pixels[pixels >= threshold])
+    paper = pixels >= surface + SURFACE_MARGIN * (sheet - surface)
     share = float(paper.mean())
     if not MIN_PAGE <= share <= MAX_PAGE:
         return None
-    if float(pixels[paper].mean()) - float(pixels[~paper].mean()) < BACKGROUND_CONTRAST:
+    if float(raw[paper].mean()) - float(raw[~paper].mean()) < BACKGROUND_CONTRAST:
         return None
     if _surrounded(paper) < SURROUNDED:  # a shadow over one side of a scan, not a desk
         return None
@@ -76,6 +84,33 @@ def find_page(image: Image.Image) -> NDArray[np.float64] | None:
         return None
     scale = np.array([image.width / pixels.shape[1], image.height / pixels.shape[0]])
     return np.asarray(corners * scale, dtype=np.float64)
+
+
+def _evenly_lit(pixels: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """``pixels`` with a light gradient across the photo divided out. The light falls on the
+    paper and the surface alike, so in logarithms it is a plane added to two levels: the plane is
+    fitted with one offset per class (paper or surface by Otsu's threshold, refined once). A
+    shadowed corner of the paper is then brighter than the lit surface, not darker."""
+    logs = np.log1p(pixels.astype(np.float64))
+    ys, xs = np.mgrid[0 : pixels.shape[0], 0 : pixels.shape[1]]
+    xs_, ys_ = xs.ravel() / pixels.shape[1] - 0.5, ys.ravel() / pixels.shape[0] - 0.5
+    flat = logs
+    for _ in range(LIGHT_FIT_ROUNDS):
+        threshold = _otsu(_levels(flat))
+        if threshold is None:
+            return pixels
+        paper = (_levels(flat) >= threshold).ravel().astype(np.float64)
+        design = np.column_stack([np.ones_like(xs_), paper, xs_, ys_])
+        coefficients, *_ = np.linalg.lstsq(design, logs.ravel(), rcond=None)
+        flat = logs - (coefficients[2] * xs_ + coefficients[3] * ys_).reshape(logs.shape)
+    return _levels(flat)
+
+
+def _levels(logs: NDArray[np.float64]) -> NDArray[np.uint8]:
+    """Log brightness back to 0..255 grey levels, stretched to its range."""
+    low, high = float(logs.min()), float(logs.max())
+    scaled = (logs - low) * (255.0 / max(high - low, 1e-6))
+    return np.clip(scaled, 0, 255).astype(np.uint8)
 
 
 def _surrounded(paper: NDArray[np.bool_]) -> int:

@@ -14,6 +14,7 @@ import re
 import statistics
 
 from ..document import Line, Word
+from .confusions import mend_ibans
 
 _HEAD = re.compile(r"^[-(]?(?:[A-Z]{1,3}\$?|\$|€|£)?\d[\d,.]*[.,]$")  # "64." "RM5." "1,234."
 _CENTS = re.compile(r"^\d{2}(?![\d.,])")  # "15" "20)" "00*"
@@ -100,8 +101,12 @@ def _covers(a: Word, b: Word) -> bool:
 
 
 def repair_lines(lines: list[Line]) -> list[Line]:
-    """``lines`` with split decimals joined and glued date-times split."""
-    return [Line(_split_date_times(_join_dates(_join_decimals(line.words)))) for line in lines]
+    """``lines`` with split decimals joined, glued date-times split and IBANs read with
+    look-alike letters mended (``confusions``)."""
+    return [
+        Line(mend_ibans(_split_date_times(_join_dates(_join_decimals(line.words)))))
+        for line in lines
+    ]
 
 
 def _join_decimals(words: list[Word]) -> list[Word]:

@@ -480,3 +480,24 @@ def test_rapidocr_lines_are_cut_into_words_at_blank_gaps() -> None:
     line = [[18, 18], [image.width - 18, 18], [image.width - 18, 42], [18, 42]]
     words = split_line(grey, line, "DATE:", 0.9, boxes, [0.9] * 5)
     assert [w.text for w in words] == ["DATE:"]
+
+
+def test_a_slip_is_cropped_to_its_bulk_and_a_page_keeps_its_line_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A page's crop keeps ink that continues a line past the rest (a footer's IBAN); a slip's
+    does not: past a photographed slip lie the desk's edges, which cost merchant names."""
+    used: list[bool] = []
+    measure = cleanup.content_box
+
+    def recording(image: Image.Image, line_ends: bool = True) -> tuple[int, int, int, int] | None:
+        used.append(line_ends)
+        return measure(image, line_ends)
+
+    monkeypatch.setattr(cleanup, "content_box", recording)
+    router = PageKindRouter(slips=_Counting("rapidocr"), pages=_Counting("tesseract"))
+    ocr_page(_text_bars(width=600, line_height=20), 1, (200.0, 200.0), router)
+    assert used[0] is False and used[1:] and not any(used[1:])  # shape measured, then reads
+    used.clear()
+    ocr_page(_text_bars(width=1400, line_height=18), 2, (200.0, 200.0), router)
+    assert used[0] is False and used[1:] and all(used[1:])

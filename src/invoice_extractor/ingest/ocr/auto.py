@@ -40,12 +40,19 @@ class PageKindRouter:
     def engine_for(self, upright: Image.Image, dpi: float | None) -> OcrEngine:
         """The engine for a page, given upright, deskewed and cropped to its ink, and its
         resolution when known."""
-        if dpi and upright.width * 25.4 / dpi > SLIP_MM:
-            return self.pages
-        from . import cleanup  # numpy: loaded only when a page is OCR'd
-
-        width = cleanup.width_in_text_lines(upright)
-        return self.slips if width is not None and width <= SLIP_WIDTH else self.pages
+        return self.slips if is_slip(upright, dpi) else self.pages
 
     def recognize(self, image: Image.Image) -> list[OcrWord]:
         return self.engine_for(image, None).recognize(image)
+
+
+def is_slip(upright: Image.Image, dpi: float | None) -> bool:
+    """Whether a page (upright, deskewed, cropped to its ink; its resolution when known) is a
+    till slip: at most ``SLIP_WIDTH`` text lines wide and, where the resolution says, at most
+    ``SLIP_MM``."""
+    if dpi and upright.width * 25.4 / dpi > SLIP_MM:
+        return False
+    from . import cleanup  # numpy: loaded only when a page is OCR'd
+
+    width = cleanup.width_in_text_lines(upright)
+    return width is not None and width <= SLIP_WIDTH

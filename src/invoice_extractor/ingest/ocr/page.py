@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..document import Page, Word
+from .auto import is_slip
 from .base import EngineChoice, OcrEngine, OcrWord
 from .repair import repair_lines, snap_rows
 
@@ -142,11 +143,14 @@ def read_image(
     # router's slip width (docs/ocr.md).
     box = cleanup.content_box(grey, line_ends=False)
     if box is None:  # no ink to measure: one plain reading (it finds nothing on a blank page)
-        return _read(grey, 0, engine, options, 1.0)
+        return _read(grey, 0, engine, options, 1.0, line_ends=True)
     sideways = options.orientation and cleanup.is_sideways(grey.crop(box)) is True
+    upright = _upright(grey.crop(box), 90 if sideways else 0, options)
     if isinstance(engine, EngineChoice):
-        upright = _upright(grey.crop(box), 90 if sideways else 0, options)
         engine = engine.engine_for(upright, dpi)
+    # A page's crop keeps the ink that continues a line past the rest (a footer's IBAN); a
+    # slip photographed on a desk has only the desk's edges there (they cost merchant names).
+    line_ends = not is_slip(upright, dpi)
     if options.sharpen and photographed:  # a rendered page's tables lost line items to it
         grey = cleanup.sharpen(grey)
     if options.rules:
@@ -154,17 +158,17 @@ def read_image(
     pairs = ((90, 270), (0, 180)) if sideways else ((0, 180), (90, 270))
     best: Reading | None = None
     for pair in pairs if options.orientation else ((0,),):
-        first = _read(grey, pair[0], engine, options, 1.0)
+        first = _read(grey, pair[0], engine, options, 1.0, line_ends)
         scale = _enlargement(first, engine.min_text_height)
         if scale > 1.0:
-            first = _better(first, _read(grey, pair[0], engine, options, scale))
+            first = _better(first, _read(grey, pair[0], engine, options, scale, line_ends))
         best = _better(best, first)
         if best.good:
             return best
         if first.vertical >= MAX_VERTICAL:  # lines across the text: this pair is wrong
             continue
         for turn in pair[1:]:
-            best = _better(best, _read(grey, turn, engine, options, scale))
+            best = _better(best, _read(grey, turn, engine, options, scale, line_ends))
         if best.good or best.fair:
             return best
     assert best is not None
@@ -189,7 +193,12 @@ def _enlargement(reading: Reading, min_height: float) -> float:
 
 
 def _read(
-    grey: Image.Image, turn: int, engine: OcrEngine, options: Options, scale: float
+    grey: Image.Image,
+    turn: int,
+    engine: OcrEngine,
+    options: Options,
+    scale: float,
+    line_ends: bool,
 ) -> Reading:
     """One reading: turn, deskew, crop to the ink, enlarge by ``scale``, OCR; the words come
     back in pixels of the turned and deskewed page. (Deskewing the pixels, not the boxes of words
@@ -200,7 +209,7 @@ def _read(
 
     skew = cleanup.skew_angle(cleanup.rotate(grey, turn)) if options.deskew else 0.0
     image = cleanup.upright(grey, turn, skew)
-    box = cleanup.content_box(image) or (0, 0, image.width, image.height)
+    box = cleanup.content_box(image, line_ends) or (0, 0, image.width, image.height)
     crop = image.crop(box)
     if scale != 1.0:
         size = (max(1, round(crop.width * scale)), max(1, round(crop.height * scale)))

@@ -4,9 +4,13 @@ was learned; and the memory's plain-data forms (export, import) round-trip."""
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 
+import pytest
+
 from helpers_sellers import FIRST, OTHER, SECOND, Issue, iso, seller_pdf
+from invoice_extractor.errors import DatabaseUnavailable
 from invoice_extractor.extract.embedded.engine import EmbeddedExtractor
 from invoice_extractor.extract.embedded.seller_layout import (
     LayoutBook,
@@ -197,3 +201,23 @@ def test_the_sellers_known_vat_id_is_taken_where_the_page_prints_it() -> None:
     assert invoice.seller.vat_id == "DE999000111"
     assert invoice.learned_from["seller.vat_id"] == "known"
     assert _read(replace(OTHER, seller_vat="DE999000111"), book).seller.vat_id is None
+
+
+class _AwayMemory(LayoutBook):
+    """A memory whose database does not answer (an outage mid-run)."""
+
+    def layouts(self, clues: SellerClues) -> list[SellerLayout]:
+        raise DatabaseUnavailable("the database does not answer: connection refused")
+
+
+def test_a_memory_whose_database_is_away_leaves_the_reading_and_logs_one_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An outage is no fault of the code: the ranker's reading stands, and the log says so in
+    one warning, without a traceback (the worker's log stays readable through an outage)."""
+    with caplog.at_level(logging.WARNING):
+        invoice = _read(SECOND, _AwayMemory())
+    assert invoice.model_dump_json() == _read(SECOND, None).model_dump_json()
+    (record,) = [r for r in caplog.records if "seller memory" in r.getMessage()]
+    assert record.levelno == logging.WARNING and record.exc_info is None
+    assert "does not answer" in record.getMessage()

@@ -17,6 +17,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...errors import DatabaseUnavailable
 from ...ingest.document import Word
 from ...model import Evidence, Invoice
 from .candidates import FieldCandidates
@@ -85,7 +86,10 @@ def recall(ctx: DocumentContext, found: FieldCandidates) -> Recalled:
         if layout is None:
             return Recalled()
         return Recalled(apply_layout(ctx, found, layout), layout)
-    except Exception:  # a memory that fails (database away) leaves the ranker's reading
+    except DatabaseUnavailable as exc:  # an outage, not a fault: one line, no traceback
+        log.warning("seller memory: not applied (%s)", exc)
+        return Recalled()
+    except Exception:  # a memory that fails otherwise leaves the ranker's reading too
         log.exception("seller memory: not applied")
         return Recalled()
 

@@ -23,7 +23,7 @@ import resource
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from invoice_extractor import pipeline
@@ -125,6 +125,18 @@ def extract(
         return [Invoice.failed(name, str(exc), extractor=settings.extractor)], []
 
 
+def add_clean_up_flags(parser: argparse.ArgumentParser) -> None:
+    """A ``--no-STEP`` flag for each clean-up step of ``ocr_page.Options``."""
+    for step in fields(ocr_page.Options):
+        parser.add_argument(f"--no-{step.name}", action="store_true", help=f"skip {step.name}")
+
+
+def clean_up_options(args: argparse.Namespace) -> ocr_page.Options:
+    """The clean-up steps the ``--no-STEP`` flags leave on."""
+    steps = fields(ocr_page.Options)
+    return ocr_page.Options(**{s.name: not getattr(args, f"no_{s.name}") for s in steps})
+
+
 def run(args: argparse.Namespace) -> int:
     settings = Settings.model_validate({})
     cases: list[Case] = find_cases(args.corpus, args.subset)[: args.limit or None]
@@ -135,15 +147,7 @@ def run(args: argparse.Namespace) -> int:
     if engine is None:
         print(f"OCR engine {args.engine!r}: none installed", file=sys.stderr)
         return 1
-    options = ocr_page.Options(
-        contrast=not args.no_contrast,
-        orientation=not args.no_orientation,
-        deskew=not args.no_deskew,
-        perspective=not args.no_perspective,
-        light=not args.no_light,
-        sharpen=not args.no_sharpen,
-        rules=not args.no_rules,
-    )
+    options = clean_up_options(args)
     baseline = run_eval(cases, settings=settings) if args.subset == "einvoice" else None
     clock = Clock()
     scores: list[CaseScore] = []
@@ -174,15 +178,7 @@ def run(args: argparse.Namespace) -> int:
         "engine": engine.name,
         "pages_read_by": dict(read_by),
         "subset": args.subset,
-        "options": {
-            "contrast": options.contrast,
-            "orientation": options.orientation,
-            "deskew": options.deskew,
-            "perspective": options.perspective,
-            "light": options.light,
-            "sharpen": options.sharpen,
-            "rules": options.rules,
-        },
+        "options": asdict(options),
         "pages": pages,
         "seconds_per_page_wall": round(clock.wall / pages, 3),
         "seconds_per_page_cpu": round(clock.cpu / pages, 3),
@@ -210,13 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engine", default=registry.AUTO, help="OCR engine (registry name)")
     parser.add_argument("--dpi", type=int, default=200, help="resolution of the rendered pages")
     parser.add_argument("--container", choices=("tiff", "pdf"), default="tiff")
-    parser.add_argument("--no-contrast", action="store_true")
-    parser.add_argument("--no-deskew", action="store_true")
-    parser.add_argument("--no-orientation", action="store_true")
-    parser.add_argument("--no-perspective", action="store_true")
-    parser.add_argument("--no-light", action="store_true")
-    parser.add_argument("--no-sharpen", action="store_true")
-    parser.add_argument("--no-rules", action="store_true")
+    add_clean_up_flags(parser)
     parser.add_argument("--limit", type=int, default=0, help="only the first N documents")
     parser.add_argument("--verbose", action="store_true", help="list every wrong value")
     parser.add_argument("--json", type=Path, help="write the figures to this file")

@@ -36,7 +36,6 @@ from invoice_extractor.evaluation import (
     peak_rss_mb,
     run_eval,
 )
-from invoice_extractor.ingest.ocr import page as ocr_page
 from invoice_extractor.ingest.ocr import registry
 from invoice_extractor.ingest.ocr.photo import homography
 from invoice_extractor.ingest.pdf import page_count, render_image
@@ -44,7 +43,7 @@ from invoice_extractor.scoring import CaseScore, score_case
 from invoice_extractor.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ocr_einvoices import CORPUS, Clock, extract
+from ocr_einvoices import CORPUS, Clock, add_clean_up_flags, clean_up_options, extract
 
 FRAME = (3000, 4000)  # 12 megapixels, portrait
 RENDER_DPI = 250
@@ -126,14 +125,7 @@ def run(args: argparse.Namespace) -> int:
     if engine is None:
         print(f"OCR engine {args.engine!r}: none installed", file=sys.stderr)
         return 1
-    options = ocr_page.Options(
-        contrast=not args.no_contrast,
-        deskew=not args.no_deskew,
-        perspective=not args.no_perspective,
-        light=not args.no_light,
-        sharpen=not args.no_sharpen,
-        rules=not args.no_rules,
-    )
+    options = clean_up_options(args)
     baseline = run_eval(cases, settings=settings)
     clock, scores, pages = Clock(), list[CaseScore](), 0
     for position, case in enumerate(cases, start=1):
@@ -176,12 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--engine", default=registry.AUTO, help="OCR engine (registry name)")
     parser.add_argument("--limit", type=int, default=0, help="only the first N documents")
-    parser.add_argument("--no-perspective", action="store_true")
-    parser.add_argument("--no-light", action="store_true")
-    parser.add_argument("--no-sharpen", action="store_true")
-    parser.add_argument("--no-rules", action="store_true")
-    parser.add_argument("--no-contrast", action="store_true")
-    parser.add_argument("--no-deskew", action="store_true")
+    add_clean_up_flags(parser)
     parser.add_argument("--save", type=Path, help="also write the photos to this folder")
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--json", type=Path, help="write the figures to this file")

@@ -27,7 +27,7 @@ from invoice_extractor.ingest.image import NoOcrEngine, image_format, read_image
 from invoice_extractor.ingest.layout import build_lines
 from invoice_extractor.ingest.loader import load_bytes, sniff_kind
 from invoice_extractor.ingest.ocr import cleanup, registry
-from invoice_extractor.ingest.ocr.auto import PageKindRouter
+from invoice_extractor.ingest.ocr.auto import PageKindRouter, is_slip
 from invoice_extractor.ingest.ocr.base import OcrWord
 from invoice_extractor.ingest.ocr.page import ocr_page
 from invoice_extractor.ingest.ocr.rapid import split_line
@@ -414,11 +414,11 @@ def test_auto_routes_slips_and_pages_to_their_engines() -> None:
     slips, pages = _Fake("rapidocr", True), _Fake("tesseract", True)
     router = PageKindRouter(slips=slips, pages=pages)
     slip = _text_bars(width=600, line_height=20)
-    assert router.engine_for(slip, None) is slips
-    assert router.engine_for(slip, 300.0) is slips  # 54 mm wide at 300 dpi
+    assert router.engine_for(is_slip(slip, None)) is slips
+    assert router.engine_for(is_slip(slip, 300.0)) is slips  # 54 mm wide at 300 dpi
     # The same shape 200 mm wide is a typed page in large type, not a slip.
-    assert router.engine_for(slip, 80.0) is pages
-    assert router.engine_for(_text_bars(width=1400, line_height=18), None) is pages
+    assert router.engine_for(is_slip(slip, 80.0)) is pages
+    assert router.engine_for(is_slip(_text_bars(width=1400, line_height=18), None)) is pages
     with fake_engines(tesseract=True, rapidocr=True):
         chosen = registry.resolve("auto")
         assert isinstance(chosen, PageKindRouter)

@@ -37,13 +37,12 @@ class PageKindRouter:
     def available(self) -> bool:
         return self.slips.available() or self.pages.available()
 
-    def engine_for(self, upright: Image.Image, dpi: float | None) -> OcrEngine:
-        """The engine for a page, given upright, deskewed and cropped to its ink, and its
-        resolution when known."""
-        return self.slips if is_slip(upright, dpi) else self.pages
+    def engine_for(self, slip: bool) -> OcrEngine:
+        """The engine for a till slip, or for any other page (``is_slip`` tells them apart)."""
+        return self.slips if slip else self.pages
 
     def recognize(self, image: Image.Image) -> list[OcrWord]:
-        return self.engine_for(image, None).recognize(image)
+        return self.engine_for(is_slip(image, None)).recognize(image)
 
 
 def is_slip(upright: Image.Image, dpi: float | None) -> bool:

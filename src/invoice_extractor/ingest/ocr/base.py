@@ -45,9 +45,8 @@ class OcrEngine(Protocol):
 class EngineChoice(Protocol):
     """An engine that picks another engine for each page (``auto``)."""
 
-    def engine_for(self, upright: Image.Image, dpi: float | None) -> OcrEngine:
-        """The engine for a page, given upright, deskewed and cropped to its ink, and its
-        resolution when known."""
+    def engine_for(self, slip: bool) -> OcrEngine:
+        """The engine for a till slip, or for any other page."""
         ...
 
 

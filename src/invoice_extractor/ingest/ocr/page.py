@@ -145,12 +145,12 @@ def read_image(
     if box is None:  # no ink to measure: one plain reading (it finds nothing on a blank page)
         return _read(grey, 0, engine, options, 1.0, line_ends=True)
     sideways = options.orientation and cleanup.is_sideways(grey.crop(box)) is True
-    upright = _upright(grey.crop(box), 90 if sideways else 0, options)
+    slip = is_slip(_upright(grey.crop(box), 90 if sideways else 0, options), dpi)
     if isinstance(engine, EngineChoice):
-        engine = engine.engine_for(upright, dpi)
+        engine = engine.engine_for(slip)
     # A page's crop keeps the ink that continues a line past the rest (a footer's IBAN); a
     # slip photographed on a desk has only the desk's edges there (they cost merchant names).
-    line_ends = not is_slip(upright, dpi)
+    line_ends = not slip
     if options.sharpen and photographed:  # a rendered page's tables lost line items to it
         grey = cleanup.sharpen(grey)
     if options.rules:

@@ -61,9 +61,13 @@ class EmbeddedExtractor:
         model = active_model()
         recalled = rank_candidates(ctx, found, model)
 
-        def confidence(path: str, cand: Candidate[Any]) -> float:
+        def confidence(
+            path: str, cand: Candidate[Any], rivals: list[Candidate[Any]] | None = None
+        ) -> float:
             # A value the seller's memory placed has no rival: the clerk settled it.
-            return cand.score if path in recalled.learned else contested(cand, found.get(path, []))
+            if path in recalled.learned:
+                return cand.score
+            return contested(cand, found.get(path, []) if rivals is None else rivals)
 
         def put(path: str, cand: Candidate[Any] | None) -> None:
             if cand is None or not cand.words:
@@ -85,10 +89,8 @@ class EmbeddedExtractor:
             if party is None:
                 continue
             _set_path(invoice, path, party.value)
-            score = party.score
-            if path not in recalled.learned:
-                score = contested(party, party_rivals(party, found[path], other))
-            evidence[path] = evidence_of(party.words, score)
+            rivals = party_rivals(party, found[path], other)
+            evidence[path] = evidence_of(party.words, confidence(path, party, rivals))
         self._identifiers(ctx, invoice, evidence)
         recalled.identify(ctx, invoice, evidence)
         amounts = {f: found[f] for f in AMOUNT_FIELDS}

@@ -8,9 +8,11 @@ from __future__ import annotations
 import time
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from kombu.common import ignore_errors
 from sqlalchemy import func, select, update
 
 from helpers_cluster import Cluster, RedisServer, heavy_invoice
@@ -18,6 +20,7 @@ from helpers_server import Api, free_port
 from invoice_extractor.jobs.celery import worker as celery_worker
 from invoice_extractor.jobs.celery.config import TASK_NAME, make_app, visibility_timeout
 from invoice_extractor.jobs.celery.queue import CeleryQueue
+from invoice_extractor.jobs.celery.redis_transport import Transport as RedisTransport
 from invoice_extractor.jobs.celery.sweep import sweep_once
 from invoice_extractor.settings import Settings
 from invoice_extractor.store.models import InvoiceRecord, Job, JobState, utcnow
@@ -140,6 +143,25 @@ def test_the_celery_configuration_acknowledges_late() -> None:
     assert conf.broker_transport_options["visibility_timeout"] == visibility_timeout(30) == 45
     celery_worker.register(app)
     assert TASK_NAME in app.tasks
+
+
+@needs_redis
+def test_a_channel_of_a_closed_broker_connection_fails_as_a_connection_error(
+    tmp_path: Path,
+) -> None:
+    """kombu looked up the broker address on the closed connection's ``None`` client: an
+    AttributeError that stopped the worker during a Redis restart (a closing channel restores
+    its unacknowledged messages). A connection error is what Celery's reconnect path ignores."""
+    with RedisServer(tmp_path / "redis") as redis:
+        app = make_app(Settings(queue_url=redis.url))
+        conn = app.connection_for_write()
+        assert isinstance(conn.transport, RedisTransport)
+        channel = conn.channel()
+        channel.client.ping()
+        conn.close()
+        with pytest.raises(conn.connection_errors):
+            channel._create_client()
+        ignore_errors(conn, channel._create_client)  # what Celery does while reconnecting
 
 
 # --- a real cluster -------------------------------------------------------------------------

@@ -103,8 +103,9 @@ def test_jobs_resume_after_redis_restarts_empty_mid_run(cluster: Cluster) -> Non
     assert sorted(per_job.values()) == [1] * 60
     numbers = sorted(i["invoice_number"] for i in api.invoices(session_id, token))
     assert numbers == sorted(before + during)
-    assert all(w.proc.poll() is None for w in workers)
     logs = "".join(w.log(tail=1_000_000) for w in workers)
+    dead = [w.proc.returncode for w in workers if w.proc.poll() is not None]
+    assert not dead, f"workers exited with {dead}:\n{logs[-6000:]}"
     assert "queued without a message: sending them again" in logs
     assert requests.get(web.url + "/healthz", timeout=30).status_code == 200
 

@@ -15,6 +15,7 @@ from celery import Celery  # type: ignore[import-untyped]
 
 from ...errors import ConfigurationError
 from ...settings import Settings
+from .redis_transport import transport_for
 
 TASK_NAME = "invoice_extractor.run_job"
 QUEUE_NAME = "invoice-extractor"
@@ -53,6 +54,7 @@ def make_app(settings: Settings) -> Any:
         broker_connection_max_retries=None,  # a worker outlives any broker outage
         broker_connection_timeout=CONNECT_TIMEOUT,
         broker_pool_limit=10,
+        broker_transport=transport_for(settings.queue_url),
         broker_transport_options={
             "visibility_timeout": visibility_timeout(lease),
             # look for messages of dead workers about twice per lease (kombu's default: ~100 s)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from typing import TYPE_CHECKING
 
 from ..document import Document, Page
 from ..pdf import image_cover, render_image
-from . import registry
-from .base import OcrEngine
-from .page import DEFAULT_OPTIONS, Options, ocr_page
+
+if TYPE_CHECKING:  # the OCR stack is imported when a page needs OCR: most PDFs have none
+    from .base import OcrEngine
+    from .page import Options
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +66,7 @@ def ocr_scanned_pages(
     engine: str | None = None,
     *,
     dpi: int = OCR_DPI,
-    options: Options = DEFAULT_OPTIONS,
+    options: Options | None = None,
 ) -> Document:
     """``document`` with each page that needs it replaced by its OCR reading (in place).
 
@@ -73,10 +75,13 @@ def ocr_scanned_pages(
     document without text).
     """
     todo = pages_to_ocr(document, data)
-    chosen = registry.resolve(engine) if todo else None
+    if not todo:
+        return document
+    from . import registry
+
+    chosen = registry.resolve(engine)
     if chosen is None:
-        if todo:
-            log.warning("%s: pages %s need OCR; no OCR engine is installed", document.name, todo)
+        log.warning("%s: pages %s need OCR; no OCR engine is installed", document.name, todo)
         return document
     return ocr_pages(document, data, todo, chosen, dpi=dpi, options=options)
 
@@ -88,10 +93,14 @@ def ocr_pages(
     engine: OcrEngine,
     *,
     dpi: int = OCR_DPI,
-    options: Options = DEFAULT_OPTIONS,
+    options: Options | None = None,
 ) -> Document:
     """Pages ``numbers`` of ``document`` replaced by their OCR reading (in place). Rendering holds
-    the PDFium lock; OCR runs outside it, so other threads read PDFs meanwhile."""
+    the PDFium lock; OCR runs outside it, so other threads read PDFs meanwhile (``options``:
+    the page clean-up's, None for ``page.DEFAULT_OPTIONS``)."""
+    from .page import DEFAULT_OPTIONS, ocr_page
+
+    options = DEFAULT_OPTIONS if options is None else options
     for number in numbers:
         image = render_image(data, document.name, number, dpi, grayscale=True)
         page = ocr_page(image, number, image.info["dpi"], engine, options)

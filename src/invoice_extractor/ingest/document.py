@@ -44,7 +44,8 @@ class Line:
     """Words on one visual row, left to right. Not changed once built: its text is joined once."""
 
     words: list[Word]
-    # The rules ask for a line's text and box tens of times per page: made on first use, kept.
+    # The rules ask for a line's text and box tens of times per page: made on first use, kept
+    # (x0 .. y1 read the kept box without a second property call).
     _text: str | None = field(default=None, init=False, repr=False, compare=False)
     _bbox: tuple[float, float, float, float] | None = field(
         default=None, init=False, repr=False, compare=False
@@ -58,19 +59,19 @@ class Line:
 
     @property
     def x0(self) -> float:
-        return self.bbox[0]
+        return (self._bbox or self.bbox)[0]
 
     @property
     def x1(self) -> float:
-        return self.bbox[2]
+        return (self._bbox or self.bbox)[2]
 
     @property
     def y0(self) -> float:
-        return self.bbox[1]
+        return (self._bbox or self.bbox)[1]
 
     @property
     def y1(self) -> float:
-        return self.bbox[3]
+        return (self._bbox or self.bbox)[3]
 
     @property
     def bbox(self) -> tuple[float, float, float, float]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from operator import attrgetter
 
 
 @dataclass(slots=True)
@@ -37,6 +38,10 @@ class Word:
     @property
     def cy(self) -> float:
         return (self.y0 + self.y1) / 2
+
+
+# A line's box is read by C loops over its words (no generator frame per word).
+_X0, _Y0, _X1, _Y1 = (attrgetter(name) for name in ("x0", "y0", "x1", "y1"))
 
 
 @dataclass(slots=True)
@@ -78,10 +83,10 @@ class Line:
         if self._bbox is None:
             words = self.words
             self._bbox = (
-                min(w.x0 for w in words),
-                min(w.y0 for w in words),
-                max(w.x1 for w in words),
-                max(w.y1 for w in words),
+                min(map(_X0, words)),
+                min(map(_Y0, words)),
+                max(map(_X1, words)),
+                max(map(_Y1, words)),
             )
         return self._bbox
 

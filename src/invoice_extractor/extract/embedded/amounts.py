@@ -101,6 +101,8 @@ def _currency_pattern() -> str:
 
 _CUR = _currency_pattern()
 _CURRENCY_RE = compile_regex(_CUR)
+# Every match of _CUR starts with the first character of a token (its alternatives do).
+_CURRENCY_FIRST = frozenset(tok[0] for tok in _TOKENS)
 
 # --- amount grammar -----------------------------------------------------------------------------
 
@@ -286,6 +288,8 @@ def detect_currency(text: str) -> str | None:
     Generic markers (``$``, "Dollar" -> USD) and the weak ``kr`` (-> SEK) are used only when
     nothing more specific appears anywhere in the text.
     """
+    if _CURRENCY_FIRST.isdisjoint(text):  # most words: no character a marker can start with
+        return None
     best: str | None = None
     best_rank = 3
     for m in _CURRENCY_RE.finditer(text):

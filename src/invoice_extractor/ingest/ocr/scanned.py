@@ -39,6 +39,8 @@ def garbage_share(page: Page) -> float:
     text = "".join(w.text for w in page.words)
     if not text:
         return 1.0
+    if text.isascii() and text.isprintable():  # no control character: nothing unusable (fast)
+        return 0.0
     # Each distinct character is classified once: a page has thousands of a few dozen.
     bad = sum(
         text.count(c) for c in set(text) if c == "\ufffd" or unicodedata.category(c) in _UNUSABLE

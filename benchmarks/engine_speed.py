@@ -77,6 +77,11 @@ def _median(runs: list[Run], attribute: str) -> float:
     return statistics.median(values)
 
 
+def _spread(runs: list[Run], attribute: str) -> str:
+    values: list[float] = [getattr(run, attribute) for run in runs]
+    return f"{min(values):.2f}-{max(values):.2f}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", nargs="?", type=Path, default=Path("../shared/corpus"))
@@ -102,9 +107,12 @@ def main() -> int:
         reference_runs.append(_run(reference, args.core))
         extractor_runs.append(_run(extractor, args.core))
     print(f"{len(files)} documents, {args.repeat} runs each on core {args.core} (medians)")
-    print(f"{'':10} {'wall s':>8} {'cpu s':>8}")
+    print(f"{'':10} {'wall s':>8} {'cpu s':>8}   spread (min-max) wall, cpu")
     for label, runs in (("reference", reference_runs), ("extract", extractor_runs)):
-        print(f"{label:10} {_median(runs, 'wall'):8.2f} {_median(runs, 'cpu'):8.2f}")
+        print(
+            f"{label:10} {_median(runs, 'wall'):8.2f} {_median(runs, 'cpu'):8.2f}"
+            f"   {_spread(runs, 'wall')}, {_spread(runs, 'cpu')}"
+        )
     print(
         f"ratio      {_median(extractor_runs, 'wall') / _median(reference_runs, 'wall'):8.2f}"
         f" {_median(extractor_runs, 'cpu') / _median(reference_runs, 'cpu'):8.2f}"

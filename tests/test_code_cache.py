@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import marshal
+import re
 from pathlib import Path
 
 import pytest
 
-from invoice_extractor.extract.embedded.code_cache import compile_cached
+from invoice_extractor.extract.embedded import code_cache
+from invoice_extractor.extract.embedded.code_cache import compile_cached, compile_regex
 
 
 @pytest.fixture
@@ -61,3 +63,45 @@ def test_a_user_without_a_home_compiles_without_a_cache(monkeypatch: pytest.Monk
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     monkeypatch.setattr(Path, "home", staticmethod(no_home))
     assert _run(compile_cached("answer = 5", "<test>")) == 5
+
+
+# A pattern using what the engine's own do: named groups, a back-reference, a conditional group,
+# look-arounds and a flag set inside the pattern.
+_PATTERN = r"(?i)(?<!\w)(?P<open>\()?(?P<num>\d+)(?P<sep>[.,])\d{2}(?P=sep)?(?(open)\))(?!\w)"
+_TEXTS = ("Total (12,50) EUR", "12.50.", "a12,50", "TOTAL 7,00 und (3.25)")
+
+
+def _matches(pattern: re.Pattern[str]) -> list[tuple[tuple[int, int], dict[str, str | None]]]:
+    return [(m.span(), m.groupdict()) for text in _TEXTS for m in pattern.finditer(text)]
+
+
+def test_a_cached_regex_is_the_compiled_pattern_and_the_second_skips_the_parser(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = re.compile(_PATTERN)
+    first = compile_regex(_PATTERN)
+    (entry,) = cache.iterdir()
+    assert entry.name.startswith("re-")
+
+    def no_parser(*_: object) -> None:
+        raise AssertionError("the cached program should have been read")
+
+    monkeypatch.setattr(code_cache, "_program", no_parser)
+    second = compile_regex(_PATTERN)
+    for pattern in (first, second):
+        assert (pattern.pattern, pattern.flags, pattern.groups, pattern.groupindex) == (
+            expected.pattern,
+            expected.flags,
+            expected.groups,
+            expected.groupindex,
+        )
+        assert _matches(pattern) == _matches(expected)
+
+
+def test_a_damaged_regex_entry_is_compiled_again(cache: Path) -> None:
+    compile_regex(_PATTERN)
+    (entry,) = cache.iterdir()
+    entry.write_bytes(marshal.dumps((0, [1, 2, 3], 0, {}, ())))  # a program the engine rejects
+    assert _matches(compile_regex(_PATTERN)) == _matches(re.compile(_PATTERN))
+    entry.write_bytes(b"\x00not marshal")
+    assert _matches(compile_regex(_PATTERN)) == _matches(re.compile(_PATTERN))

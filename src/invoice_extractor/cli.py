@@ -215,6 +215,9 @@ def _usage_error(message: str) -> int:
 
 
 def _extract(args: argparse.Namespace, settings: Settings) -> int:
+    # Tuned first: the extraction stack's imports then run with fewer collections, and tuned
+    # again after them, so that what they loaded is frozen too.
+    tune_for_batches()
     # Imported on use: --help and usage errors answer without loading the extraction stack.
     from . import pipeline
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from operator import attrgetter
 
 
 @dataclass(slots=True)
@@ -39,12 +40,17 @@ class Word:
         return (self.y0 + self.y1) / 2
 
 
+# A line's box is read by C loops over its words (no generator frame per word).
+_X0, _Y0, _X1, _Y1 = (attrgetter(name) for name in ("x0", "y0", "x1", "y1"))
+
+
 @dataclass(slots=True)
 class Line:
     """Words on one visual row, left to right. Not changed once built: its text is joined once."""
 
     words: list[Word]
-    # The rules ask for a line's text and box tens of times per page: made on first use, kept.
+    # The rules ask for a line's text and box tens of times per page: made on first use, kept
+    # (x0 .. y1 read the kept box without a second property call).
     _text: str | None = field(default=None, init=False, repr=False, compare=False)
     _bbox: tuple[float, float, float, float] | None = field(
         default=None, init=False, repr=False, compare=False
@@ -58,29 +64,29 @@ class Line:
 
     @property
     def x0(self) -> float:
-        return self.bbox[0]
+        return (self._bbox or self.bbox)[0]
 
     @property
     def x1(self) -> float:
-        return self.bbox[2]
+        return (self._bbox or self.bbox)[2]
 
     @property
     def y0(self) -> float:
-        return self.bbox[1]
+        return (self._bbox or self.bbox)[1]
 
     @property
     def y1(self) -> float:
-        return self.bbox[3]
+        return (self._bbox or self.bbox)[3]
 
     @property
     def bbox(self) -> tuple[float, float, float, float]:
         if self._bbox is None:
             words = self.words
             self._bbox = (
-                min(w.x0 for w in words),
-                min(w.y0 for w in words),
-                max(w.x1 for w in words),
-                max(w.y1 for w in words),
+                min(map(_X0, words)),
+                min(map(_Y0, words)),
+                max(map(_X1, words)),
+                max(map(_Y1, words)),
             )
         return self._bbox
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from ..errors import CorruptFile, EmptyFile, FileTooLarge, InputError, UnsupportedInput
 from .document import Document, DocumentKind
-from .ocr import registry
 from .ocr.scanned import ocr_scanned_pages
 from .pdf import is_pdf, read_pdf
 
@@ -78,6 +77,8 @@ def _read_image(
     from .image import image_format, read_image
 
     if kind == "image":
+        from .ocr import registry
+
         engine = registry.resolve(ocr_engine)
         return read_image(data, name, max_pages=max_pages, engine=engine)
     if image_format(data) is not None:

@@ -1,24 +1,23 @@
-"""E-invoices read exactly: CII (Factur-X / ZUGFeRD 2.x / XRechnung), ZUGFeRD 1.0 and UBL 2.1."""
+"""E-invoices read exactly: CII (Factur-X / ZUGFeRD 2.x / XRechnung), ZUGFeRD 1.0 and UBL 2.1.
+
+The readers (and their XML stack) are loaded when an XML is read, not when the package is
+imported: every PDF passes through ``backend.invoice_xml``, and most carry no XML at all.
+"""
 
 from __future__ import annotations
 
-from ...errors import NotAnInvoice
-from ...model import Invoice
-from .cii import is_cii, read_cii
-from .ubl import is_ubl, read_ubl
-from .xmltree import local, parse
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .reader import read_invoice_xml
 
 
-def read_invoice_xml(data: bytes, name: str) -> Invoice:
-    """The invoice in ``data``; refuses XML that is not an invoice, never guesses."""
-    root = parse(data, name)
-    if is_cii(root):
-        return read_cii(root, name)
-    if is_ubl(root):
-        return read_ubl(root, name)
-    raise NotAnInvoice(
-        f"{name}: XML root <{local(root.tag)}> is not a CII, ZUGFeRD or UBL invoice", file=name
-    )
+def __getattr__(name: str) -> Any:
+    if name == "read_invoice_xml":
+        from .reader import read_invoice_xml
+
+        return read_invoice_xml
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["read_invoice_xml"]

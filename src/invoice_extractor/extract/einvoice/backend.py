@@ -5,8 +5,8 @@ from __future__ import annotations
 from ...errors import InvalidXml
 from ...ingest.document import Document
 from ...model import Invoice
-from . import read_invoice_xml
-from .xmltree import local, parse
+
+# The XML stack (``xmltree``, the readers) is imported only for a document with attachments.
 
 # Names the standards give the attachment; any other .xml is tried too, after these.
 KNOWN_NAMES = ("factur-x.xml", "zugferd-invoice.xml", "xrechnung.xml")
@@ -17,6 +17,10 @@ _INVOICE_ROOTS = frozenset(
 
 def invoice_xml(document: Document) -> tuple[str, bytes] | None:
     """The attachment holding the invoice XML, if the document has one."""
+    if not document.attachments:
+        return None
+    from .xmltree import local, parse
+
     ordered = sorted(
         document.attachments.items(),
         key=lambda item: (item[0].lower() not in KNOWN_NAMES, item[0].lower()),
@@ -37,11 +41,14 @@ def refused_xml_warnings(document: Document) -> list[str]:
     """One warning per embedded XML refused as hostile, malformed or too large: the invoice is
     then read from the printed page, and the reviewer must know the exact data was set aside."""
     reasons = [f"{name}: {reason}" for name, reason in document.refused_attachments.items()]
-    for name, data in document.attachments.items():
-        try:
-            parse(data, name)
-        except InvalidXml as exc:
-            reasons.append(str(exc))
+    if document.attachments:
+        from .xmltree import parse
+
+        for name, data in document.attachments.items():
+            try:
+                parse(data, name)
+            except InvalidXml as exc:
+                reasons.append(str(exc))
     return [
         f"{REFUSED_CODE}: {reason}; the e-invoice XML was refused, the invoice is read from "
         "the printed page"
@@ -57,6 +64,8 @@ class EInvoiceExtractor:
         return 100 if document.attachments else None
 
     def extract(self, document: Document, pages: list[int]) -> Invoice:
+        from .reader import read_invoice_xml
+
         found = invoice_xml(document)
         if found is None:
             name, data = next(iter(document.attachments.items()))

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
+from .code_cache import compile_regex
+
 __all__ = [
     "AmountMatch",
     "detect_currency",
@@ -84,7 +86,8 @@ def _currency_pattern() -> str:
     # Grouped by first character (one cheap test per position instead of one per token); longest
     # first inside a group so that "US$" wins over "US-Dollar"'s prefix and "EURO" over "EUR".
     groups: dict[str, list[str]] = {}
-    for tok in sorted(_TOKENS, key=len, reverse=True):
+    # (ties in length by text: the same pattern text in every process, whatever the set order)
+    for tok in sorted(_TOKENS, key=lambda t: (-len(t), t)):
         groups.setdefault(tok[0], []).append(tok)
     return (
         "(?:"
@@ -97,7 +100,9 @@ def _currency_pattern() -> str:
 
 
 _CUR = _currency_pattern()
-_CURRENCY_RE = re.compile(_CUR)
+_CURRENCY_RE = compile_regex(_CUR)
+# Every match of _CUR starts with the first character of a token (its alternatives do).
+_CURRENCY_FIRST = frozenset(tok[0] for tok in _TOKENS)
 
 # --- amount grammar -----------------------------------------------------------------------------
 
@@ -137,14 +142,14 @@ def _amount_pattern(num: str) -> str:
     )
 
 
-_AMOUNT_IN_TEXT_RE = re.compile(_amount_pattern(_NUM_STRICT))
+_AMOUNT_IN_TEXT_RE = compile_regex(_amount_pattern(_NUM_STRICT))
 
 
 @lru_cache(maxsize=1)
 def _amount_token_re() -> re.Pattern[str]:
     """One amount token (``parse_amount``): compiled on first use, since compiling the
     currency alternation costs tens of milliseconds and the engine itself never needs it."""
-    return re.compile(_amount_pattern(_NUM_LOOSE))
+    return compile_regex(_amount_pattern(_NUM_LOOSE))
 
 
 # Digit runs that belong to IBANs or international phone numbers are never amounts.
@@ -283,6 +288,8 @@ def detect_currency(text: str) -> str | None:
     Generic markers (``$``, "Dollar" -> USD) and the weak ``kr`` (-> SEK) are used only when
     nothing more specific appears anywhere in the text.
     """
+    if _CURRENCY_FIRST.isdisjoint(text):  # most words: no character a marker can start with
+        return None
     best: str | None = None
     best_rank = 3
     for m in _CURRENCY_RE.finditer(text):

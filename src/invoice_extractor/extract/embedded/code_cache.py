@@ -1,5 +1,7 @@
-"""Python source compiled once per machine, not once per process: the ranker's trees are tens of
-thousands of lines, and compiling them cost a short CLI run more than scoring with them.
+"""Python source and regexes compiled once per machine, not once per process: the ranker's trees
+are tens of thousands of lines, and compiling them cost a short CLI run more than scoring with
+them; the label and amount alternations take tens of milliseconds to compile (``re``'s parser
+is Python) in every process, more than a short run spends matching with them.
 
 The compiled code is stored with ``marshal`` under the user's cache directory, named by the
 SHA-256 of the source and by the interpreter's bytecode tag, so a new model or another Python
@@ -12,10 +14,16 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
 from types import CodeType
+from typing import Any
+
+# re's compiler, whose steps compile_regex runs itself to keep the program it makes.
+_re_compiler: Any = getattr(re, "_compiler", None)
+_re_parser: Any = getattr(re, "_parser", None)
 
 
 def cache_dir() -> Path | None:
@@ -46,6 +54,55 @@ def compile_cached(source: str, filename: str) -> CodeType:
     code = compile(source, filename, "exec")
     _store(path, marshal.dumps(code))
     return code
+
+
+def compile_regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """``re.compile(pattern, flags)``, its compiled program read from the cache when it holds
+    this pattern. The program is what ``re``'s own compiler hands the ``_sre`` engine (the
+    opcode list and the group names), keyed by the interpreter's full version and the engine's
+    ``MAGIC`` as well as the pattern, so only the very engine that made it reads it back; the
+    engine checks a program before running it (``RuntimeError``), and anything unexpected falls
+    back to ``re.compile``."""
+    directory = cache_dir()
+    sre = getattr(_re_compiler, "_sre", None)
+    if directory is None or sre is None or not hasattr(_re_compiler, "_code"):
+        return re.compile(pattern, flags)
+    flags = int(flags)
+    key = f"{sys.version}\0{getattr(sre, 'MAGIC', '')}\0{flags}\0{pattern}"
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    path = directory / f"re-{digest}.{sys.implementation.cache_tag}.marshal"
+    try:
+        return _sre_compile(sre, pattern, marshal.loads(path.read_bytes()))
+    except (OSError, ValueError, EOFError, TypeError, RuntimeError):
+        pass
+    try:
+        program = _program(pattern, flags)
+        compiled = _sre_compile(sre, pattern, program)
+    except (AttributeError, TypeError, ValueError, RuntimeError):
+        return re.compile(pattern, flags)  # another engine's internals: the plain way
+    _store(path, marshal.dumps(program))
+    return compiled
+
+
+def _program(pattern: str, flags: int) -> tuple[Any, ...]:
+    """What ``re._compiler.compile`` hands ``_sre.compile`` after the pattern itself."""
+    parsed = _re_parser.parse(pattern, flags)
+    # Plain ints: the opcodes are int subclasses, which marshal cannot store.
+    code = [int(op) for op in _re_compiler._code(parsed, flags)]
+    groupindex = dict(parsed.state.groupdict)
+    indexgroup: list[str | None] = [None] * parsed.state.groups
+    for name, number in groupindex.items():
+        indexgroup[number] = name
+    final_flags = int(flags | parsed.state.flags)
+    return (final_flags, code, parsed.state.groups - 1, groupindex, tuple(indexgroup))
+
+
+def _sre_compile(sre: Any, pattern: str, program: Any) -> re.Pattern[str]:
+    final_flags, code, groups, groupindex, indexgroup = program
+    compiled: re.Pattern[str] = sre.compile(
+        pattern, final_flags, code, groups, groupindex, indexgroup
+    )
+    return compiled
 
 
 def _store(path: Path, data: bytes) -> None:

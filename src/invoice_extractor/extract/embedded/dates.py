@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from .code_cache import compile_regex
 from .lexicon import MONTH_NAMES
 
 __all__ = ["DateMatch", "DateOrder", "find_dates", "guess_date_order", "parse_date"]
@@ -54,7 +55,7 @@ _GLUED_TIME = r"(?=\d{1,2}:[0-5]\d(?!\d))"
 _DATE_END = rf"(?:{_END}|{_GLUED_TIME})"
 
 # Branch groups hold the digits after ``d1``; _resolve prepends it again.
-_DATE_RE = re.compile(
+_DATE_RE = compile_regex(
     _FIRST
     + r"(?:"
     # 2024-03-31, 2024/03/31, 2024.03.31

@@ -8,9 +8,11 @@ shape. ``FEATURES`` names the columns; the model file stores them and refuses ot
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from .candidates import RANKED_FIELDS, FieldCandidates
@@ -82,6 +84,11 @@ FEATURES: tuple[str, ...] = (
 )
 
 
+# A row is filled by name from a copy of the zeros, then read out in FEATURES order (C loops).
+_ZEROS: dict[str, float] = dict.fromkeys(FEATURES, 0.0)
+_IN_ORDER = itemgetter(*FEATURES)
+
+
 def field_features(
     ctx: DocumentContext, field: str, cands: list[Candidate[Any]], found: FieldCandidates
 ) -> list[list[float]]:
@@ -89,23 +96,27 @@ def field_features(
     if not cands:
         return []
     scores = sorted((c.score for c in cands), reverse=True)
+    rule_rank: dict[float, int] = {}
+    for rank, score in enumerate(scores):  # each score's first place, as scores.index says
+        rule_rank.setdefault(score, rank)
     values = [c.value for c in cands]
+    value_counts = Counter(values)  # a field's values are of one type: == and hash agree
     ordered = _value_order(values)
     page_numbers = [p.number for p in ctx.pages]
     others = _other_values(field, found)
     page_text = fold(" ".join(p.text for p in ctx.pages[:1]))
     rows = []
     for cand in cands:
-        row = dict.fromkeys(FEATURES, 0.0)
+        row = _ZEROS.copy()
         row[f"field={field}"] = 1.0
         row[f"kind={KINDS.get(field, 'amount')}"] = 1.0
         if cand.source in SOURCES:
             row[f"source={cand.source}"] = 1.0
         row["rule_score"] = cand.score
-        row["rule_rank"] = float(scores.index(cand.score))
+        row["rule_rank"] = float(rule_rank[cand.score])
         row["rule_best_gap"] = scores[0] - cand.score
         row["n_candidates"] = float(len(cands))
-        row["same_value"] = float(sum(v == cand.value for v in values) - 1)
+        row["same_value"] = float(value_counts[cand.value] - 1)
         row["where_right"] = float(cand.where == "right")
         row["where_below"] = float(cand.where == "below")
         row["label_chars"] = float(min(len(cand.label), 40))
@@ -126,7 +137,7 @@ def field_features(
         row["value_rank"] = float(rank)
         row["value_is_max"] = float(rank == 0)
         row["other_field_same"] = float(_key(cand.value) in others)
-        rows.append([row[name] for name in FEATURES])
+        rows.append(list(_IN_ORDER(row)))
     return rows
 
 

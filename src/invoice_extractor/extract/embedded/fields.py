@@ -102,8 +102,11 @@ class PageIndex:
         key = (line_index, glue_commas)
         found = self._joined_memo.get(key)
         if found is None:
-            words = self.page.lines[line_index].words
-            if glue_commas and all(w.text != "," for w in words[1:]):
+            line = self.page.lines[line_index]
+            words = line.words
+            # A lone "," after the first word stands in the line's text as " ,": a line without
+            # one (most) is not scanned word by word.
+            if glue_commas and (" ," not in line.text or all(w.text != "," for w in words[1:])):
                 found = self.joined(line_index)  # no comma to glue: the same text
             else:
                 found = joined(words, glue_commas)

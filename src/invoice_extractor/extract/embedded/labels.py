@@ -11,6 +11,7 @@ import itertools
 import re
 from functools import lru_cache
 
+from .code_cache import compile_regex
 from .lexicon import LABEL_PATTERNS
 
 
@@ -47,7 +48,7 @@ def _compile(patterns: list[str]) -> re.Pattern[str]:
     # Longest alternatives first so "invoice date" wins over "date".
     ordered = sorted(patterns, key=len, reverse=True)
     # A label ending in a symbol may have its value glued on: "Facture n°562044387".
-    return re.compile(r"(?<![\w])(?:" + "|".join(ordered) + r")(?:(?<=[°º#.:])|(?![\w]))")
+    return compile_regex(r"(?<![\w])(?:" + "|".join(ordered) + r")(?:(?<=[°º#.:])|(?![\w]))")
 
 
 LABEL_RES: dict[str, re.Pattern[str]] = {field: _compile(p) for field, p in LABELS.items()}

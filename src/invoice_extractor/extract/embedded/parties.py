@@ -224,7 +224,7 @@ def letterhead(index: PageIndex, exclude: set[str]) -> NameHit | None:
 def letterheads(index: PageIndex, exclude: set[str]) -> list[NameHit]:
     """The seller as printed in the letterhead or the sender line, without a label."""
     page = index.page
-    heights = [w.height for w in page.words] or [10.0]
+    heights = [w.y1 - w.y0 for w in page.words] or [10.0]  # Word.height, inline: every word
     median = statistics.median(heights)
     page_text = fold(page.text)
     options: list[NameHit] = []

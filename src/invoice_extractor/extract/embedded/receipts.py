@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import date
 
 from ...ingest.document import Word
+from .code_cache import compile_regex
 from .dates import DateOrder, find_dates, parse_date
 from .fields import Candidate, PageIndex
 from .labels import LABEL_RES
@@ -72,7 +73,7 @@ def _blocked(folded_line: str, before: str) -> bool:
 
 # --- the merchant ---------------------------------------------------------------------------
 
-_RECEIPT_MARKERS = re.compile(rf"(?<![^\W\d_])({alternation(RECEIPT_WORDS)})(?![^\W\d_])")
+_RECEIPT_MARKERS = compile_regex(rf"(?<![^\W\d_])({alternation(RECEIPT_WORDS)})(?![^\W\d_])")
 MIN_MARKERS = 3
 _TILL_LINES = ("tendered", "change")
 SLIP_SHAPE = 0.6

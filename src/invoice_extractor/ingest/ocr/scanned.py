@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from typing import TYPE_CHECKING
 
 from ..document import Document, Page
 from ..pdf import image_cover, render_image
-from . import registry
-from .base import OcrEngine
-from .page import DEFAULT_OPTIONS, Options, ocr_page
+
+if TYPE_CHECKING:  # the OCR stack is imported when a page needs OCR: most PDFs have none
+    from .base import OcrEngine
+    from .page import Options
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,8 @@ def garbage_share(page: Page) -> float:
     text = "".join(w.text for w in page.words)
     if not text:
         return 1.0
+    if text.isascii() and text.isprintable():  # no control character: nothing unusable (fast)
+        return 0.0
     # Each distinct character is classified once: a page has thousands of a few dozen.
     bad = sum(
         text.count(c) for c in set(text) if c == "\ufffd" or unicodedata.category(c) in _UNUSABLE
@@ -64,7 +68,7 @@ def ocr_scanned_pages(
     engine: str | None = None,
     *,
     dpi: int = OCR_DPI,
-    options: Options = DEFAULT_OPTIONS,
+    options: Options | None = None,
 ) -> Document:
     """``document`` with each page that needs it replaced by its OCR reading (in place).
 
@@ -73,10 +77,13 @@ def ocr_scanned_pages(
     document without text).
     """
     todo = pages_to_ocr(document, data)
-    chosen = registry.resolve(engine) if todo else None
+    if not todo:
+        return document
+    from . import registry
+
+    chosen = registry.resolve(engine)
     if chosen is None:
-        if todo:
-            log.warning("%s: pages %s need OCR; no OCR engine is installed", document.name, todo)
+        log.warning("%s: pages %s need OCR; no OCR engine is installed", document.name, todo)
         return document
     return ocr_pages(document, data, todo, chosen, dpi=dpi, options=options)
 
@@ -88,10 +95,14 @@ def ocr_pages(
     engine: OcrEngine,
     *,
     dpi: int = OCR_DPI,
-    options: Options = DEFAULT_OPTIONS,
+    options: Options | None = None,
 ) -> Document:
     """Pages ``numbers`` of ``document`` replaced by their OCR reading (in place). Rendering holds
-    the PDFium lock; OCR runs outside it, so other threads read PDFs meanwhile."""
+    the PDFium lock; OCR runs outside it, so other threads read PDFs meanwhile (``options``:
+    the page clean-up's, None for ``page.DEFAULT_OPTIONS``)."""
+    from .page import DEFAULT_OPTIONS, ocr_page
+
+    options = DEFAULT_OPTIONS if options is None else options
     for number in numbers:
         image = render_image(data, document.name, number, dpi, grayscale=True)
         page = ocr_page(image, number, image.info["dpi"], engine, options)

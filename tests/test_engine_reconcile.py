@@ -137,6 +137,15 @@ def test_the_ok_threshold_is_chosen_on_readings_with_the_printed_ids_set_aside()
     assert readings[threshold] == (40, 40) and threshold < 0.99
 
 
+def test_a_split_key_is_calibrated_on_its_field_too() -> None:
+    cv = CrossValidation(2)
+    score = CaseScore("doc", [FieldResult("seller_name", "A", "A", True)])
+    cv.held_out.append(HeldOut(0, score, {"seller.name": ("seller.name+", 0.9)}, [], {}))
+    cv.held_out[0].scored_right["seller.name"] = True
+    points = cv.points()
+    assert points["seller.name+"] == points["seller.name"] == points["*"] == [(0.9, True)]
+
+
 def _tax(rate: str, base: str, amount: str) -> FoundTax:
     return FoundTax(Decimal(rate), Decimal(base), Decimal(amount), [])
 

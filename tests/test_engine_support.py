@@ -3,6 +3,7 @@ party's name as no rival, and the number after a document title with extra words
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,7 @@ from invoice_extractor.extract.embedded.fields import Candidate, PageIndex
 from invoice_extractor.extract.embedded.numbers import titled_numbers
 from invoice_extractor.extract.embedded.parties import letterheads
 from invoice_extractor.extract.embedded.party_support import party_support
+from invoice_extractor.extract.embedded.terms import dates_in_terms
 from invoice_extractor.extract.embedded.totals import collect
 from invoice_extractor.ingest.document import Line, Page, Word
 
@@ -126,3 +128,27 @@ def test_independent_rules_reading_the_same_value_back_it_once_each() -> None:
     assert abs(title.score - 0.8) < 1e-9 and abs(label.score - 0.8) < 1e-9
     assert abs(again.score - 0.8) < 1e-9  # its own source's best reading already counted
     assert other.score == 0.55
+
+
+@pytest.mark.parametrize(
+    ("terms", "due"),
+    [
+        (
+            "Zahlbar innerhalb 30 Tagen netto bis 04.04.2018, 3% Skonto innerhalb 10 Tagen bis "
+            "15.03.2018",
+            [date(2018, 4, 4)],
+        ),
+        (
+            "Zahlbar innerhalb 10 Tagen mit 2 % Skonto bis 15.03.2018, netto bis 04.04.2018",
+            [date(2018, 4, 4)],
+        ),
+        # No rate: no discount granted, every date stays a candidate.
+        (
+            "Zahlbar innerhalb 30 Tagen 04.04.2018, Skonto nach Absprache 15.03.2018",
+            [date(2018, 4, 4), date(2018, 3, 15)],
+        ),
+    ],
+)
+def test_the_deadline_of_a_cash_discount_is_no_due_date(terms: str, due: list[date]) -> None:
+    index = PageIndex.build(_page((50, 700, terms)))
+    assert [c.value for c in dates_in_terms([index], None)] == due

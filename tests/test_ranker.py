@@ -18,6 +18,7 @@ from invoice_extractor.extract.embedded.ranker import (
     Calibration,
     RankerModel,
     active_model,
+    calibration_for,
     calibration_key,
     platt,
     using_model,
@@ -158,6 +159,35 @@ def test_totals_that_add_up_are_calibrated_apart() -> None:
     inv.total = Decimal("120")
     assert calibration_key("total", inv) == "total-"
     assert calibration_key("invoice_number", inv) == "invoice_number"
+
+
+def _at(bbox: tuple[float, float, float, float], page: int = 1) -> Evidence:
+    return Evidence(page=page, bbox=bbox, text="x", confidence=0.9)
+
+
+def test_a_party_name_whose_own_vat_id_stands_in_its_block_is_calibrated_apart() -> None:
+    inv = Invoice(file="x")
+    inv.evidence["seller.name"] = _at((50, 80, 150, 90))
+    # "N° TVA : FR 11 123 456 782" five lines under the name, the id after its label.
+    inv.evidence["seller.vat_id"] = _at((95, 130, 190, 140))
+    assert calibration_key("seller.name", inv) == "seller.name+"
+    # The buyer's name has no VAT id of its own: not the seller's, printed in another block.
+    inv.evidence["buyer.name"] = _at((320, 80, 400, 90))
+    assert calibration_key("buyer.name", inv) == "buyer.name-"
+    inv.evidence["buyer.vat_id"] = inv.evidence["seller.vat_id"]  # the seller's column
+    assert calibration_key("buyer.name", inv) == "buyer.name-"
+    for far in ((95, 400, 190, 410), (95, 130, 190, 140)):  # in the footer; on another page
+        inv.evidence["seller.vat_id"] = _at(far, page=2 if far[1] == 130 else 1)
+        assert calibration_key("seller.name", inv) == "seller.name-"
+
+
+def test_a_split_key_with_few_examples_falls_back_to_its_own_field() -> None:
+    field, pooled = Calibration((0.0,), (0.5,)), Calibration((0.0,), (0.99,))
+    cals = {"seller.name": field, "*": pooled}
+    assert calibration_for(cals, "seller.name+") is field
+    assert calibration_for(cals, "total-") is pooled
+    model = RankerModel(FEATURES, (), cals)
+    assert model.calibrated("seller.name-", 0.9) == 0.5
 
 
 def _evidence(confidence: float) -> Evidence:

@@ -13,7 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..evaluation import EvalReport, peak_rss_mb
-from ..extract.embedded.ranker import POOLED, Calibration, RankerModel, calibration_key, platt
+from ..extract.embedded.ranker import (
+    POOLED,
+    Calibration,
+    RankerModel,
+    calibration_for,
+    calibration_key,
+    field_of,
+    platt,
+)
 from ..model import HEADER_FIELDS, Invoice
 from ..scoring import CaseScore, model_path, pick_invoice, score_case
 from ..settings import Settings
@@ -63,8 +71,8 @@ class CrossValidation:
             for path, right in h.scored_right.items():
                 if path in h.raw:
                     key, raw = h.raw[path]
-                    out.setdefault(key, []).append((raw, right))
-                    out.setdefault(POOLED, []).append((raw, right))
+                    for name in {key, field_of(key), POOLED}:
+                        out.setdefault(name, []).append((raw, right))
         return out
 
     def calibrated(self) -> list[tuple[HeldOut, dict[str, float]]]:
@@ -78,7 +86,7 @@ class CrossValidation:
         for h in self.held_out:
             cal = cals[h.fold]
             conf = {
-                path: (cal.get(key) or cal[POOLED])(raw) if cal else raw
+                path: found(raw) if (found := calibration_for(cal, key)) else raw
                 for path, (key, raw) in h.raw.items()
             }
             out.append((h, conf))

@@ -21,7 +21,7 @@ from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
-from ...model import HEADER_FIELDS, Invoice
+from ...model import HEADER_FIELDS, Evidence, Invoice
 from .code_cache import compile_cached
 from .features import FEATURES
 
@@ -72,7 +72,7 @@ class RankerModel:
         return compile_trees(self.slip_trees)
 
     def calibrated(self, key: str, raw: float) -> float:
-        cal = self.calibration.get(key) or self.calibration.get(POOLED)
+        cal = calibration_for(self.calibration, key)
         return round(cal(raw) if cal is not None else raw, 4)
 
     def calibrate(self, invoice: Invoice) -> None:
@@ -134,7 +134,39 @@ def calibration_key(path: str, invoice: Invoice) -> str:
         tax, total = invoice.tax_total, invoice.total
         if net is not None and tax is not None and total is not None:
             return path + ("+" if abs(net + tax - total) <= Decimal("0.01") else "-")
+    if path in _PARTY_IDS:
+        name, ident = invoice.evidence.get(path), invoice.evidence.get(_PARTY_IDS[path])
+        return path + ("+" if name and ident and _in_block(name, ident) else "-")
     return path
+
+
+def field_of(key: str) -> str:
+    """The field a calibration key belongs to ("total+" -> "total")."""
+    return key.rstrip("+-")
+
+
+def calibration_for(calibrations: dict[str, Calibration], key: str) -> Calibration | None:
+    """The key's own calibration, else its field's (every value of the field), else the pooled
+    one: a split key with few examples falls back to its own field before all fields."""
+    return calibrations.get(key) or calibrations.get(field_of(key)) or calibrations.get(POOLED)
+
+
+# A party's name is right far more often when its own VAT id stands in the block it heads.
+_PARTY_IDS = {"seller.name": "seller.vat_id", "buyer.name": "buyer.vat_id"}
+_BLOCK_HEIGHTS = 12  # how far below the name (in its line heights) its block may reach
+
+
+def _in_block(name: Evidence, ident: Evidence) -> bool:
+    """Whether ``ident`` stands in the block under ``name``: below it on its page, within a
+    few lines, starting in the name's column (a label such as "VAT:" may stand before it)."""
+    x0, _, x1, y1 = name.bbox
+    height = max(name.bbox[3] - name.bbox[1], 4.0)
+    ix0, iy0, _, _ = ident.bbox
+    return (
+        ident.page == name.page
+        and 0.0 <= iy0 - y1 <= _BLOCK_HEIGHTS * height
+        and x0 - 2 * height <= ix0 <= max(x1, x0 + 15 * height)
+    )
 
 
 def leaf_sum(trees: Sequence[Tree], row: Sequence[float]) -> float:

@@ -18,6 +18,7 @@ LABEL_FIELDS = (
     "issue_date",
     "due_date",
     "payment_terms",
+    "cash_discount",
     "po_number",
     "subtotal",
     "tax_exclusive_total",
@@ -37,10 +38,11 @@ LABEL_FIELDS = (
 )
 """Label groups: one per field, the party headings (``*_block``), the words that open a
 payment-terms sentence (``payment_terms``: "zahlbar bis ...", "payable by ...", whose dates
-are due-date candidates), a receipt's till lines (``tendered``: what the customer handed over
-and how, "BAR", "KARTE", "ESPECES"; ``change``: what was handed back, "RÜCKGELD";
-``rounding``: the cash rounding, "Rundung") and the labels of values that look like ours but
-are something else (``not_a_value``)."""
+are due-date candidates; ``cash_discount``: "Skonto", "escompte", whose date in that sentence
+is the discount's deadline, not the due date), a receipt's till lines (``tendered``: what the
+customer handed over and how, "BAR", "KARTE", "ESPECES"; ``change``: what was handed back,
+"RÜCKGELD"; ``rounding``: the cash rounding, "Rundung") and the labels of values that look like
+ours but are something else (``not_a_value``)."""
 
 HEADING_KINDS = ("desc", "qty", "unit", "price", "code", "amount")
 """Column kinds of an items table."""

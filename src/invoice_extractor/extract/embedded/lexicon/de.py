@@ -23,6 +23,7 @@ LEXICON = Lexicon(
             compound("beleg", "datum"),
             r"datum",
         ),
+        "cash_discount": (r"skonto",),
         "payment_terms": (
             r"zahlbar",
             r"zu\s*zahlen",

@@ -29,6 +29,7 @@ LEXICON = Lexicon(
             r"billing\s*date",
             r"date",
         ),
+        "cash_discount": (r"(?:cash|early\s*payment|prompt\s*payment)\s*discount",),
         "payment_terms": (
             r"payable",
             r"pay(?:ment)?\s*(?:by|before|until|no\s*later\s*than)",

@@ -12,6 +12,7 @@ LEXICON = Lexicon(
             r"fecha\s*(?:de\s*(?:la\s*)?)?(?:factura|emisión|expedición)",
             r"fecha",
         ),
+        "cash_discount": (r"descuento\s*(?:por\s*)?pronto\s*pago",),
         "payment_terms": (
             r"pagadero",
             r"a\s*pagar",

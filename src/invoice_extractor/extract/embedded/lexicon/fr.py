@@ -9,6 +9,7 @@ LEXICON = Lexicon(
     labels={
         "invoice_number": (r"(?:n°|no|numéro)\s*(?:de\s*)?facture", rf"facture\s*{NUMBER}"),
         "issue_date": (r"date\s*(?:de\s*(?:la\s*)?)?facture", r"date\s*d'émission", r"date"),
+        "cash_discount": (r"escompte",),
         "payment_terms": (
             r"payable",
             r"à\s*payer",

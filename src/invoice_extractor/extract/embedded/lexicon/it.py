@@ -12,6 +12,7 @@ LEXICON = Lexicon(
             r"(?:n°|no|n\.|numero)\s*(?:della\s*|di\s*)?fattura",
         ),
         "issue_date": (r"data\s*(?:della\s*)?fattura", r"data\s*(?:di\s*)?emissione", r"data"),
+        "cash_discount": (r"sconto\s*(?:per\s*)?pagamento\s*anticipato",),
         "payment_terms": (
             r"pagabile",
             r"da\s*pagare",

@@ -9,6 +9,7 @@ LEXICON = Lexicon(
     labels={
         "invoice_number": (compound("factuur", r"nummer|nr\.?|no\.?"),),
         "issue_date": (compound("factuur", "datum"), r"datum\s*factuur", r"datum"),
+        "cash_discount": (r"betalingskorting",),
         "payment_terms": (
             r"betaalbaar",
             r"te\s*betalen",

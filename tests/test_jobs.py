@@ -18,7 +18,7 @@ from invoice_extractor.jobs.inprocess import InProcessQueue
 from invoice_extractor.model import Invoice
 from invoice_extractor.settings import Settings
 from invoice_extractor.store.models import FieldRecord, InvoiceRecord, Job, JobState, utcnow
-from invoice_extractor.store.repository import Hook, Store
+from invoice_extractor.store.repository import Store, StoreChecks
 
 if TYPE_CHECKING:
     from conftest import InvoicePdf
@@ -252,12 +252,16 @@ def test_a_worker_survives_a_failed_write_of_a_result(
     calls: list[int] = []
 
     def flaky_finish(
-        job: Job, worker: str, invoices: list[Invoice], seconds: float, hook: Hook = None
+        job: Job,
+        worker: str,
+        invoices: list[Invoice],
+        seconds: float,
+        checks: StoreChecks | None = None,
     ) -> bool:
         calls.append(job.id)
         if len(calls) == 1:
             raise RuntimeError("database went away for a moment")
-        return real_finish(job, worker, invoices, seconds, hook)
+        return real_finish(job, worker, invoices, seconds, checks)
 
     monkeypatch.setattr(store, "finish", flaky_finish)
     session_id, ids = _jobs(store, 2, invoice_pdf())
@@ -303,18 +307,18 @@ def test_the_purchase_order_check_is_done_before_the_job_shows_done(
     make_store: MakeStore, invoice_pdf: InvoicePdf, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from invoice_extractor.jobs.runner import run_job
-    from invoice_extractor.matching import purchase_orders
+    from invoice_extractor.matching import po_new
 
     store = make_store()
     job = _claimed_job(store, invoice_pdf())
     seen: list[JobState] = []
-    real = purchase_orders.po_check
+    real = po_new.check_new_invoice
 
     def observed(*args: Any) -> Any:
         seen.append(_job(store, job.id).state)  # on another connection, as a status poll
         return real(*args)
 
-    monkeypatch.setattr(purchase_orders, "po_check", observed)
+    monkeypatch.setattr(po_new, "check_new_invoice", observed)
     run_job(store, job, WORKER)
     assert seen == [JobState.EXTRACTING]  # checked in the write that marks it done
     assert _job(store, job.id).state == JobState.DONE
@@ -324,18 +328,18 @@ def test_a_failing_purchase_order_check_leaves_the_invoices_and_the_matchers_key
     make_store: MakeStore, invoice_pdf: InvoicePdf, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from invoice_extractor.jobs.runner import run_job
-    from invoice_extractor.matching import purchase_orders
+    from invoice_extractor.matching import po_new
     from invoice_extractor.store.matching_tables import InvoiceMatch
 
     store = make_store()
     job = _claimed_job(store, invoice_pdf())
-    real = purchase_orders.po_check
+    real = po_new.check_new_invoice
 
     def failing(*args: Any) -> Any:
         real(*args)  # its match row is written, then undone with the check
         raise RuntimeError("a bug in the check")
 
-    monkeypatch.setattr(purchase_orders, "po_check", failing)
+    monkeypatch.setattr(po_new, "check_new_invoice", failing)
     run_job(store, job, WORKER)
     assert _job(store, job.id).state == JobState.DONE
     with store.db.session() as db:

@@ -86,11 +86,6 @@ MARK_DONE = (
     )
 )
 DELETE_INVOICES = delete(InvoiceRecord).where(InvoiceRecord.job_id == bindparam("job_id"))
-JOB_INVOICES = (
-    select(InvoiceRecord)
-    .where(InvoiceRecord.job_id == bindparam("job_id"))
-    .order_by(InvoiceRecord.position)
-)
 
 
 # A status poll, the most frequent request: each file with its job, and the invoice count.

@@ -312,13 +312,13 @@ def test_the_purchase_order_check_is_done_before_the_job_shows_done(
     store = make_store()
     job = _claimed_job(store, invoice_pdf())
     seen: list[JobState] = []
-    real = po_new.check_new_invoice
+    real = po_new.key_values
 
     def observed(*args: Any) -> Any:
         seen.append(_job(store, job.id).state)  # on another connection, as a status poll
         return real(*args)
 
-    monkeypatch.setattr(po_new, "check_new_invoice", observed)
+    monkeypatch.setattr(po_new, "key_values", observed)
     run_job(store, job, WORKER)
     assert seen == [JobState.EXTRACTING]  # checked in the write that marks it done
     assert _job(store, job.id).state == JobState.DONE
@@ -333,16 +333,49 @@ def test_a_failing_purchase_order_check_leaves_the_invoices_and_the_matchers_key
 
     store = make_store()
     job = _claimed_job(store, invoice_pdf())
-    real = po_new.check_new_invoice
 
     def failing(*args: Any) -> Any:
-        real(*args)  # its match row is written, then undone with the check
         raise RuntimeError("a bug in the check")
 
-    monkeypatch.setattr(po_new, "check_new_invoice", failing)
+    monkeypatch.setattr(po_new, "key_values", failing)
     run_job(store, job, WORKER)
     assert _job(store, job.id).state == JobState.DONE
     with store.db.session() as db:
         (record,) = db.scalars(select(InvoiceRecord).where(InvoiceRecord.job_id == job.id))
         assert record.match_number is not None  # the matcher's work, in the same write
+        assert db.scalar(select(func.count()).select_from(InvoiceMatch)) == 0
+
+
+def test_a_check_failing_among_purchase_orders_is_undone_and_the_invoices_stay(
+    make_store: MakeStore, invoice_pdf: InvoicePdf, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With orders to look through the check runs under a savepoint: what it wrote before it
+    failed is undone, the invoices and the matcher's keys stay."""
+    import json
+
+    from invoice_extractor.jobs.runner import run_job
+    from invoice_extractor.matching import po_new
+    from invoice_extractor.matching.purchase_orders import import_orders
+    from invoice_extractor.store.matching_tables import InvoiceMatch
+
+    store = make_store()
+    line = {"description": "Stapler", "quantity": 2, "unit_price": "9.50"}
+    order = {"number": "PO-1", "supplier": "Initech", "lines": [line]}
+    assert import_orders(store, json.dumps([order]).encode(), "po.json") == ["PO-1"]
+    job = _claimed_job(store, invoice_pdf())
+    real = po_new.po_check
+    checked: list[int] = []
+
+    def failing(*args: Any) -> Any:
+        real(*args)
+        args[0].flush()  # its match row is written, then undone with the check
+        checked.append(args[1])
+        raise RuntimeError("a bug in the check")
+
+    monkeypatch.setattr(po_new, "po_check", failing)
+    run_job(store, job, WORKER)
+    assert _job(store, job.id).state == JobState.DONE and len(checked) == 1
+    with store.db.session() as db:
+        (record,) = db.scalars(select(InvoiceRecord).where(InvoiceRecord.job_id == job.id))
+        assert record.match_number is not None
         assert db.scalar(select(func.count()).select_from(InvoiceMatch)) == 0

@@ -124,7 +124,8 @@ def test_a_job_writes_its_new_invoice_row_once_without_the_orm(
     quiet_app: Flask, counted: _Counter, invoice_pdf: InvoicePdf
 ) -> None:
     """The duplicate keys and the supplier go in the job's INSERT: the row is neither read back
-    nor updated after, and no ORM session is opened (no purchase order in the installation)."""
+    nor updated after, and no ORM session is opened (no purchase order in the installation). The
+    upload's name and hash come with the claim, not from a query of ``files``."""
     from invoice_extractor.jobs.runner import run_job
 
     client = quiet_app.test_client()
@@ -148,4 +149,5 @@ def test_a_job_writes_its_new_invoice_row_once_without_the_orm(
     assert len(inserts) == 1 and "match_number" in inserts[0] and "supplier_id" in inserts[0]
     assert not [s for s in statements if s.startswith("UPDATE invoices ")], statements
     assert not [s for s in statements if "invoices.data" in s], statements
+    assert not [s for s in statements if s.startswith("SELECT files.")], statements
     assert counted.orm_sessions == 0

@@ -19,7 +19,7 @@ from typing import TypeVar
 from sqlalchemy import Connection
 
 from .. import metrics
-from ..errors import DatabaseUnavailable, InvoiceExtractorError, StorageError
+from ..errors import DatabaseUnavailable, InvoiceExtractorError, NotFound, StorageError
 from ..ingest.loader import load_bytes
 from ..matching import po_new
 from ..matching import service as matching
@@ -105,16 +105,18 @@ def _extract(store: Store, job: Job, worker: str) -> tuple[list[Invoice], str] |
     """The job's invoices and its file's SHA-256, or the message it failed with."""
     settings = store.settings
     try:
-        stored = store.file(job.session_id, job.file_id)
-        data = store.blobs.get(stored.sha256)
+        name, sha256 = job.file_name, job.file_sha256  # read by the claim
+        if name is None or sha256 is None:  # its file went between the claim's two reads
+            raise NotFound("no such file")
+        data = store.blobs.get(sha256)
         document = load_bytes(
             data,
-            stored.name,
+            name,
             max_pages=settings.max_pages,
             max_bytes=settings.max_file_mb * 1024 * 1024,
             ocr_engine=settings.ocr_engine,
         )
-        store.pages.remember_views(stored.sha256, document.pages)
+        store.pages.remember_views(sha256, document.pages)
         store.set_state(job.id, worker, JobState.EXTRACTING)
         # Without EXTRACTOR set, the web uses auto when an LLM key is configured.
         web = settings.web_extractor
@@ -125,7 +127,7 @@ def _extract(store: Store, job: Job, worker: str) -> tuple[list[Invoice], str] |
                 extractor=None if web == settings.extractor else web,
                 memory=store.sellers,
             )
-            return invoices, stored.sha256
+            return invoices, sha256
         finally:
             # As the CLI does: freed now, not by a cycle collection walking every word read.
             document.drop_caches()

@@ -7,7 +7,6 @@ row is written as one Core INSERT, without the ORM session, the order query and 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Sequence
 from typing import cast
@@ -16,13 +15,12 @@ from sqlalchemy import Connection, Table, bindparam, insert, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from ..model import Invoice
 from ..settings import Settings
 from ..store.invoice_rows import NewInvoice
 from ..store.matching_tables import InvoiceMatch
 from ..store.models import InvoiceRecord
 from .po_compare import NO_PO
-from .purchase_orders import ANY_ORDER, PoResult, key_values, po_check, set_warnings
+from .purchase_orders import ANY_ORDER, key_values, po_check, set_warnings
 
 log = logging.getLogger(__name__)
 
@@ -41,46 +39,33 @@ def check_new(
     db: Connection, stored: Sequence[NewInvoice], session_id: str, settings: Settings
 ) -> None:
     """The PO check of a job's new invoice rows inside the transaction that stores them (after
-    the matcher's checks, so no reader sees the job done without its PO-MISMATCH warnings), under
-    a savepoint: a check that fails is logged and undone, the invoices stay. A database that
-    stops answering fails the whole write, which the job runner tries again."""
+    the matcher's checks, so no reader sees the job done without its PO-MISMATCH warnings): a
+    check that fails is logged and undone, the invoices stay. A database that stops answering
+    fails the whole write, which the job runner tries again.
+
+    Without any purchase order the invoices match none: their match rows are computed first, then
+    written in one INSERT (nothing written before a failure, so no savepoint to undo it); else
+    ``po_check`` looks through the orders under a savepoint."""
     try:
-        with db.begin_nested():
-            # Its flushes are this transaction's (closing it undoes none of them).
-            orders = (
-                None
-                if db.scalar(ANY_ORDER) is None
-                else Session(bind=db, join_transaction_mode="rollback_only")
-            )
-            with orders or contextlib.nullcontext():
-                for new in stored:
-                    result = check_new_invoice(
-                        db, orders, new.id, session_id, new.invoice, settings
-                    )
-                    if set_warnings(new, result.warnings):
-                        values = {"invoice_id": new.id, "data": new.data, "status": new.status}
-                        db.execute(_SET_DATA, values)
+        if db.scalar(ANY_ORDER) is None:
+            rows = [
+                {**key_values(session_id, new.invoice, settings), "invoice_id": new.id}
+                for new in stored
+            ]
+            db.execute(_INSERT_NO_PO, rows)
+            return
+        # The session's flushes are this transaction's (closing it undoes none of them).
+        with (
+            db.begin_nested(),
+            Session(bind=db, join_transaction_mode="rollback_only") as orders,
+        ):
+            for new in stored:
+                result = po_check(orders, new.id, session_id, new.invoice, settings)
+                orders.flush()
+                if set_warnings(new, result.warnings):
+                    values = {"invoice_id": new.id, "data": new.data, "status": new.status}
+                    db.execute(_SET_DATA, values)
     except (OperationalError, InterfaceError):
         raise
     except Exception:
         log.exception("purchase-order check of invoice %s failed", stored[0].id)
-
-
-def check_new_invoice(
-    db: Connection,
-    orders: Session | None,
-    invoice_id: int,
-    session_id: str,
-    invoice: Invoice,
-    settings: Settings,
-) -> PoResult:
-    """``po_check`` of an invoice just stored (it has no match row yet). Without any purchase
-    order (``orders`` None) it matches none: its match row is one Core INSERT, no ORM object;
-    else ``po_check`` in the ``orders`` session on the same connection."""
-    if orders is not None:
-        result = po_check(orders, invoice_id, session_id, invoice, settings)
-        orders.flush()
-        return result
-    values = {**key_values(session_id, invoice, settings), "invoice_id": invoice_id}
-    db.execute(_INSERT_NO_PO, values)
-    return PoResult(NO_PO, None, [])

@@ -106,6 +106,27 @@ def test_an_upload_takes_three_short_transactions_without_the_orm(
     assert (counted.transactions, counted.orm_sessions) == (3, 0)
 
 
+def test_an_upload_reads_no_invoice_for_its_notices(
+    quiet_app: Flask, invoice_pdf: InvoicePdf
+) -> None:
+    """Its answer names duplicate files only: the session's invoices (their JSON) are not read,
+    however many it holds."""
+    client = quiet_app.test_client()
+    base, auth = _new_session(client)
+    engine = quiet_app.extensions["invoice_extractor"].store.db.engine
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        _upload(client, base, auth, invoice_pdf("N-1"), "n.pdf")
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert statements and not [s for s in statements if "FROM invoices" in s], statements
+
+
 def test_bearer_calls_leave_the_cookie_alone_and_browser_calls_still_refresh_it(
     quiet_app: Flask,
 ) -> None:

@@ -18,7 +18,7 @@ from invoice_extractor.jobs.inprocess import InProcessQueue
 from invoice_extractor.model import Invoice
 from invoice_extractor.settings import Settings
 from invoice_extractor.store.models import FieldRecord, InvoiceRecord, Job, JobState, utcnow
-from invoice_extractor.store.repository import Hook, Store
+from invoice_extractor.store.repository import Store, StoreChecks
 
 if TYPE_CHECKING:
     from conftest import InvoicePdf
@@ -252,12 +252,16 @@ def test_a_worker_survives_a_failed_write_of_a_result(
     calls: list[int] = []
 
     def flaky_finish(
-        job: Job, worker: str, invoices: list[Invoice], seconds: float, hook: Hook = None
+        job: Job,
+        worker: str,
+        invoices: list[Invoice],
+        seconds: float,
+        checks: StoreChecks | None = None,
     ) -> bool:
         calls.append(job.id)
         if len(calls) == 1:
             raise RuntimeError("database went away for a moment")
-        return real_finish(job, worker, invoices, seconds, hook)
+        return real_finish(job, worker, invoices, seconds, checks)
 
     monkeypatch.setattr(store, "finish", flaky_finish)
     session_id, ids = _jobs(store, 2, invoice_pdf())
@@ -303,18 +307,18 @@ def test_the_purchase_order_check_is_done_before_the_job_shows_done(
     make_store: MakeStore, invoice_pdf: InvoicePdf, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from invoice_extractor.jobs.runner import run_job
-    from invoice_extractor.matching import purchase_orders
+    from invoice_extractor.matching import po_new
 
     store = make_store()
     job = _claimed_job(store, invoice_pdf())
     seen: list[JobState] = []
-    real = purchase_orders.po_check
+    real = po_new.key_values
 
     def observed(*args: Any) -> Any:
         seen.append(_job(store, job.id).state)  # on another connection, as a status poll
         return real(*args)
 
-    monkeypatch.setattr(purchase_orders, "po_check", observed)
+    monkeypatch.setattr(po_new, "key_values", observed)
     run_job(store, job, WORKER)
     assert seen == [JobState.EXTRACTING]  # checked in the write that marks it done
     assert _job(store, job.id).state == JobState.DONE
@@ -324,21 +328,54 @@ def test_a_failing_purchase_order_check_leaves_the_invoices_and_the_matchers_key
     make_store: MakeStore, invoice_pdf: InvoicePdf, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from invoice_extractor.jobs.runner import run_job
-    from invoice_extractor.matching import purchase_orders
+    from invoice_extractor.matching import po_new
     from invoice_extractor.store.matching_tables import InvoiceMatch
 
     store = make_store()
     job = _claimed_job(store, invoice_pdf())
-    real = purchase_orders.po_check
 
     def failing(*args: Any) -> Any:
-        real(*args)  # its match row is written, then undone with the check
         raise RuntimeError("a bug in the check")
 
-    monkeypatch.setattr(purchase_orders, "po_check", failing)
+    monkeypatch.setattr(po_new, "key_values", failing)
     run_job(store, job, WORKER)
     assert _job(store, job.id).state == JobState.DONE
     with store.db.session() as db:
         (record,) = db.scalars(select(InvoiceRecord).where(InvoiceRecord.job_id == job.id))
         assert record.match_number is not None  # the matcher's work, in the same write
+        assert db.scalar(select(func.count()).select_from(InvoiceMatch)) == 0
+
+
+def test_a_check_failing_among_purchase_orders_is_undone_and_the_invoices_stay(
+    make_store: MakeStore, invoice_pdf: InvoicePdf, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With orders to look through the check runs under a savepoint: what it wrote before it
+    failed is undone, the invoices and the matcher's keys stay."""
+    import json
+
+    from invoice_extractor.jobs.runner import run_job
+    from invoice_extractor.matching import po_new
+    from invoice_extractor.matching.purchase_orders import import_orders
+    from invoice_extractor.store.matching_tables import InvoiceMatch
+
+    store = make_store()
+    line = {"description": "Stapler", "quantity": 2, "unit_price": "9.50"}
+    order = {"number": "PO-1", "supplier": "Initech", "lines": [line]}
+    assert import_orders(store, json.dumps([order]).encode(), "po.json") == ["PO-1"]
+    job = _claimed_job(store, invoice_pdf())
+    real = po_new.po_check
+    checked: list[int] = []
+
+    def failing(*args: Any) -> Any:
+        real(*args)
+        args[0].flush()  # its match row is written, then undone with the check
+        checked.append(args[1])
+        raise RuntimeError("a bug in the check")
+
+    monkeypatch.setattr(po_new, "po_check", failing)
+    run_job(store, job, WORKER)
+    assert _job(store, job.id).state == JobState.DONE and len(checked) == 1
+    with store.db.session() as db:
+        (record,) = db.scalars(select(InvoiceRecord).where(InvoiceRecord.job_id == job.id))
+        assert record.match_number is not None
         assert db.scalar(select(func.count()).select_from(InvoiceMatch)) == 0

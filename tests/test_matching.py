@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from invoice_extractor.jobs.runner import JobChecks
 from invoice_extractor.matching import service
 from invoice_extractor.matching.duplicates import number_key
 from invoice_extractor.matching.suppliers import name_key
@@ -56,10 +57,11 @@ def put(store: Store) -> Put:
     def put_one(invoice: Invoice, session: str | None = None, content: bytes | None = None) -> int:
         session_id = session or store.create_session()[0]
         data = content or f"%PDF-1.4 distinct {next(counter)}".encode()
-        _, job = store.add_upload(session_id, invoice.file, data)
+        stored, job = store.add_upload(session_id, invoice.file, data)
         claimed = store.claim(job.id, "w:1")
         assert claimed is not None
-        assert store.finish(claimed, "w:1", [invoice], 0.1, service.on_stored(store))
+        checks = JobChecks(store, session_id, stored.sha256)  # the job runner's
+        assert store.finish(claimed, "w:1", [invoice], 0.1, checks)
         with store.db.session() as db:
             return db.scalars(select(InvoiceRecord.id).where(InvoiceRecord.job_id == job.id)).one()
 

@@ -106,6 +106,27 @@ def test_an_upload_takes_three_short_transactions_without_the_orm(
     assert (counted.transactions, counted.orm_sessions) == (3, 0)
 
 
+def test_an_upload_reads_no_invoice_for_its_notices(
+    quiet_app: Flask, invoice_pdf: InvoicePdf
+) -> None:
+    """Its answer names duplicate files only: the session's invoices (their JSON) are not read,
+    however many it holds."""
+    client = quiet_app.test_client()
+    base, auth = _new_session(client)
+    engine = quiet_app.extensions["invoice_extractor"].store.db.engine
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        _upload(client, base, auth, invoice_pdf("N-1"), "n.pdf")
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert statements and not [s for s in statements if "FROM invoices" in s], statements
+
+
 def test_bearer_calls_leave_the_cookie_alone_and_browser_calls_still_refresh_it(
     quiet_app: Flask,
 ) -> None:
@@ -120,29 +141,34 @@ def test_bearer_calls_leave_the_cookie_alone_and_browser_calls_still_refresh_it(
     assert any(c.startswith("invoice_extractor=") for c in by_cookie.headers.getlist("Set-Cookie"))
 
 
-def test_a_job_updates_its_new_invoice_row_once_for_the_matcher(
-    quiet_app: Flask, invoice_pdf: InvoicePdf
+def test_a_job_writes_its_new_invoice_row_once_without_the_orm(
+    quiet_app: Flask, counted: _Counter, invoice_pdf: InvoicePdf
 ) -> None:
-    """The duplicate keys and the supplier go in one UPDATE (the job's own INSERT aside)."""
+    """The duplicate keys and the supplier go in the job's INSERT: the row is neither read back
+    nor updated after, and no ORM session is opened (no purchase order in the installation). The
+    upload's name and hash come with the claim, not from a query of ``files``."""
     from invoice_extractor.jobs.runner import run_job
 
     client = quiet_app.test_client()
     base, auth = _new_session(client)
     _upload(client, base, auth, invoice_pdf("J-1"), "j.pdf")
     store = quiet_app.extensions["invoice_extractor"].store
-    updates: list[str] = []
+    statements: list[str] = []
 
     def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.startswith("UPDATE invoices SET"):
-            updates.append(statement.split(" WHERE ", 1)[0])
+        statements.append(" ".join(statement.split()))
 
     event.listen(store.db.engine, "before_cursor_execute", seen)
+    counted.orm_sessions = 0
     try:
         job = store.claim_next("test:1:q1:w0")
         assert job is not None
         run_job(store, job, "test:1:q1:w0")
     finally:
         event.remove(store.db.engine, "before_cursor_execute", seen)
-    keyed = [u for u in updates if "match_number" in u or "supplier_id" in u]
-    assert len(keyed) == 1, updates
-    assert "match_number" in keyed[0] and "supplier_id" in keyed[0]
+    inserts = [s for s in statements if s.startswith("INSERT INTO invoices ")]
+    assert len(inserts) == 1 and "match_number" in inserts[0] and "supplier_id" in inserts[0]
+    assert not [s for s in statements if s.startswith("UPDATE invoices ")], statements
+    assert not [s for s in statements if "invoices.data" in s], statements
+    assert not [s for s in statements if s.startswith("SELECT files.")], statements
+    assert counted.orm_sessions == 0

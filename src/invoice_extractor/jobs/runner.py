@@ -16,16 +16,17 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from .. import metrics
-from ..errors import DatabaseUnavailable, InvoiceExtractorError, StorageError
+from ..errors import DatabaseUnavailable, InvoiceExtractorError, NotFound, StorageError
 from ..ingest.loader import load_bytes
-from ..matching.purchase_orders import check_new
-from ..matching.service import on_stored
+from ..matching import po_new
+from ..matching import service as matching
 from ..model import Invoice
 from ..pipeline import extract_document
-from ..store.models import InvoiceRecord, Job, JobState
+from ..store.invoice_rows import NewInvoice
+from ..store.models import Job, JobState
 from ..store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -52,18 +53,34 @@ def run_job(store: Store, job: Job, worker: str, wait: Wait = _sleep) -> None:
     if isinstance(outcome, str):
         _retrying(job.id, wait, lambda: store.fail(job.id, worker, outcome))
         return
+    invoices, sha256 = outcome
     # Written once or not at all: a job is never done without its invoices.
     seconds = time.perf_counter() - started
-    # The duplicate, supplier and purchase-order checks run in the transaction that stores the
-    # invoices: no reader sees the job done before its invoices carry their warnings, and the
-    # rows just written are checked as they are (not read again in a second transaction).
-    matcher = on_stored(store)
 
-    def checks(db: Session, stored: list[tuple[InvoiceRecord, Invoice]]) -> None:
-        matcher(db, stored)
-        check_new(db, stored, store.settings)
+    def finish() -> bool:  # each try its own checks: a new transaction takes the lock again
+        checks = JobChecks(store, job.session_id, sha256)
+        return store.finish(job, worker, invoices, seconds, checks)
 
-    _retrying(job.id, wait, lambda: store.finish(job, worker, outcome, seconds, checks))
+    _retrying(job.id, wait, finish)
+
+
+class JobChecks:
+    """The duplicate, supplier and purchase-order checks run in the transaction that stores the
+    invoices: no reader sees the job done before its invoices carry their warnings. The rows are
+    written as the checks completed them, not read again nor updated after (``Store.finish``)."""
+
+    def __init__(self, store: Store, session_id: str, sha256: str) -> None:
+        self.store, self.session_id, self.sha256 = store, session_id, sha256
+        self.locked = False
+
+    def before_insert(self, db: Connection, new: NewInvoice) -> None:
+        if not self.locked:  # once per transaction (each try of ``finish`` has its own checks)
+            matching.lock(db, self.store)
+            self.locked = True
+        matching.check_new(db, self.store, self.session_id, self.sha256, new)
+
+    def after_insert(self, db: Connection, stored: list[NewInvoice]) -> None:
+        po_new.check_new(db, stored, self.session_id, self.store.settings)
 
 
 def count_run(queue: str, cpu_started: float) -> None:
@@ -84,30 +101,33 @@ def release_quietly(store: Store, job: Job, worker: str, exc: Exception) -> None
         log.warning("job %s is left to its lease (%s)", job.id, again)
 
 
-def _extract(store: Store, job: Job, worker: str) -> list[Invoice] | str:
-    """The job's invoices, or the message it failed with."""
+def _extract(store: Store, job: Job, worker: str) -> tuple[list[Invoice], str] | str:
+    """The job's invoices and its file's SHA-256, or the message it failed with."""
     settings = store.settings
     try:
-        stored = store.file(job.session_id, job.file_id)
-        data = store.blobs.get(stored.sha256)
+        name, sha256 = job.file_name, job.file_sha256  # read by the claim
+        if name is None or sha256 is None:  # its file went between the claim's two reads
+            raise NotFound("no such file")
+        data = store.blobs.get(sha256)
         document = load_bytes(
             data,
-            stored.name,
+            name,
             max_pages=settings.max_pages,
             max_bytes=settings.max_file_mb * 1024 * 1024,
             ocr_engine=settings.ocr_engine,
         )
-        store.pages.remember_views(stored.sha256, document.pages)
+        store.pages.remember_views(sha256, document.pages)
         store.set_state(job.id, worker, JobState.EXTRACTING)
         # Without EXTRACTOR set, the web uses auto when an LLM key is configured.
         web = settings.web_extractor
         try:
-            return extract_document(
+            invoices = extract_document(
                 document,
                 settings=settings,
                 extractor=None if web == settings.extractor else web,
                 memory=store.sellers,
             )
+            return invoices, sha256
         finally:
             # As the CLI does: freed now, not by a cycle collection walking every word read.
             document.drop_caches()

@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from difflib import SequenceMatcher
 from typing import Any
 
-from sqlalchemy import Row, bindparam, or_, select
+from sqlalchemy import Connection, Row, bindparam, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from ..model import Invoice
@@ -79,9 +79,20 @@ class Keys:
             row.match_iban,
         )
 
+    def columns(self) -> dict[str, Any]:
+        """The ``invoices.match_*`` column values."""
+        return {
+            "match_number": self.number,
+            "match_date": self.date,
+            "match_total": self.total,
+            "match_vat": self.vat,
+            "match_name": self.name,
+            "match_iban": self.iban,
+        }
+
     def write(self, row: InvoiceRecord) -> None:
-        row.match_number, row.match_date, row.match_total = self.number, self.date, self.total
-        row.match_vat, row.match_name, row.match_iban = self.vat, self.name, self.iban
+        for column, value in self.columns().items():
+            setattr(row, column, value)
 
 
 def same_seller(a: Keys, b: Keys) -> bool:
@@ -133,28 +144,34 @@ _FIELDS = {
 
 
 # Built once, with parameters (building a statement costs more CPU than running it): each job's
-# check runs them. The others' keys are read as columns, not as whole invoices (no JSON parsed).
-_SAME_FILE = (
-    select(InvoiceRecord.id)
+# check runs it. The candidates by each key come in one round trip (a UNION ALL of the three
+# indexed lookups, each tagged with its reason); their keys are read as columns, not as whole
+# invoices (no JSON parsed).
+def _keyed(reason: str) -> Any:
+    return select(
+        literal(reason).label("reason"),
+        InvoiceRecord.id,
+        InvoiceRecord.match_number,
+        InvoiceRecord.match_date,
+        InvoiceRecord.match_total,
+        InvoiceRecord.match_vat,
+        InvoiceRecord.match_name,
+        InvoiceRecord.match_iban,
+    ).where(InvoiceRecord.id != bindparam("invoice_id"))
+
+
+_CANDIDATES = union_all(
+    _keyed("file")
     .join(StoredFile, StoredFile.id == InvoiceRecord.file_id)
     .where(
         StoredFile.sha256 == bindparam("sha256"),
         InvoiceRecord.position == bindparam("position"),
-        InvoiceRecord.id != bindparam("invoice_id"),
-    )
-)
-_KEYED = select(
-    InvoiceRecord.id,
-    InvoiceRecord.match_number,
-    InvoiceRecord.match_date,
-    InvoiceRecord.match_total,
-    InvoiceRecord.match_vat,
-    InvoiceRecord.match_name,
-    InvoiceRecord.match_iban,
-).where(InvoiceRecord.id != bindparam("invoice_id"))
-_SAME_NUMBER = _KEYED.where(InvoiceRecord.match_number == bindparam("number"))
-_SAME_DATE_TOTAL = _KEYED.where(
-    InvoiceRecord.match_date == bindparam("date"), InvoiceRecord.match_total == bindparam("total")
+    ),
+    _keyed("number").where(InvoiceRecord.match_number == bindparam("number")),
+    _keyed("date_total").where(
+        InvoiceRecord.match_date == bindparam("date"),
+        InvoiceRecord.match_total == bindparam("total"),
+    ),
 )
 _CONFIRMED = select(DuplicateConfirmation.invoice_id, DuplicateConfirmation.other_id).where(
     or_(
@@ -162,32 +179,53 @@ _CONFIRMED = select(DuplicateConfirmation.invoice_id, DuplicateConfirmation.othe
         DuplicateConfirmation.other_id == bindparam("invoice_id"),
     )
 )
+_NOT_STORED = 0  # no invoice has this id: an invoice about to be stored excludes none
 
 
 def find(db: Session, record: InvoiceRecord, keys: Keys, sha256: str) -> list[Match]:
     """Every other invoice of the installation ``record`` duplicates, by the first reason that
     holds for each, without the pairs a clerk confirmed are not duplicates."""
-    found: dict[int, str] = {}
-    mine = {"invoice_id": record.id}
-    same_file = {**mine, "sha256": sha256, "position": record.position}
-    for other_id in db.scalars(_SAME_FILE, same_file):
-        found.setdefault(other_id, "file")
-    if keys.number:
-        for row in db.execute(_SAME_NUMBER, {**mine, "number": keys.number}):
-            if same_seller(keys, Keys.of_record(row)):
-                found.setdefault(row.id, "number")
-    if keys.date and keys.total:
-        params = {**mine, "date": keys.date, "total": keys.total}
-        for row in db.execute(_SAME_DATE_TOTAL, params):
-            theirs = Keys.of_record(row)
-            if same_seller(keys, theirs) and numbers_agree(keys.number, theirs.number):
-                found.setdefault(row.id, "date_total")
+    found = _found(db, record.id, record.position, keys, sha256)
     confirmed = confirmed_pairs(db, record.id) if found else set()
     return [
         Match(other_id, reason, _FIELDS[reason])
         for other_id, reason in sorted(found.items())
         if other_id not in confirmed
     ]
+
+
+def find_new(db: Connection, position: int, keys: Keys, sha256: str) -> list[Match]:
+    """``find`` for an invoice about to be stored (at ``position`` of a file with ``sha256``):
+    no clerk confirmed anything about it yet."""
+    found = _found(db, _NOT_STORED, position, keys, sha256)
+    return [Match(other_id, reason, _FIELDS[reason]) for other_id, reason in sorted(found.items())]
+
+
+def _found(
+    db: Session | Connection, invoice_id: int, position: int, keys: Keys, sha256: str
+) -> dict[int, str]:
+    """Other invoice id -> the first reason (file, number, date_total) that holds for it."""
+    params = {
+        "invoice_id": invoice_id,
+        "sha256": sha256,
+        "position": position,
+        # A key the invoice lacks is NULL: it equals nothing, its lookup finds no row.
+        "number": keys.number,
+        "date": keys.date if keys.total else None,
+        "total": keys.total if keys.date else None,
+    }
+    by_reason: dict[str, list[Any]] = {reason: [] for reason in _REASONS}
+    for row in db.execute(_CANDIDATES, params):
+        by_reason[row.reason].append(row)
+    found = dict.fromkeys((row.id for row in by_reason["file"]), "file")
+    for row in by_reason["number"]:
+        if same_seller(keys, Keys.of_record(row)):
+            found.setdefault(row.id, "number")
+    for row in by_reason["date_total"]:
+        theirs = Keys.of_record(row)
+        if same_seller(keys, theirs) and numbers_agree(keys.number, theirs.number):
+            found.setdefault(row.id, "date_total")
+    return found
 
 
 def confirmed_pairs(db: Session, invoice_id: int) -> set[int]:

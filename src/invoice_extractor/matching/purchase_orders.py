@@ -23,12 +23,12 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import JSON, ColumnElement, Select, and_, bindparam, func, or_, select
-from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, joinedload
 
 from ..errors import NotFound
 from ..model import Invoice, Status
 from ..settings import Settings
+from ..store.invoice_rows import NewInvoice
 from ..store.matching_tables import InvoiceMatch, PurchaseOrder, PurchaseOrderLine
 from ..store.models import InvoiceRecord
 from ..store.repository import Store
@@ -46,7 +46,17 @@ RULES: tuple[tuple[str, str], ...] = (
 )
 """The match checks, as ``validate.RULES`` lists the others (README's Checks table)."""
 
-__all__ = ["CODE", "MATCHED", "NO_PO", "OVER", "PARTIAL", "RULES", "po_check"]
+__all__ = [
+    "CODE",
+    "MATCHED",
+    "NO_PO",
+    "OVER",
+    "PARTIAL",
+    "RULES",
+    "key_values",
+    "po_check",
+    "set_warnings",
+]
 _PREFIX = f"{CODE}:"
 
 log = logging.getLogger(__name__)
@@ -146,29 +156,7 @@ def check_job(store: Store, job_id: int) -> None:
         for record, match in rows:
             invoice = Invoice.model_validate(record.data)
             result = _check(db, match, record.id, record.session_id, invoice, store.settings)
-            _set_warnings(record, result.warnings)
-
-
-def check_new(
-    db: Session, stored: Sequence[tuple[InvoiceRecord, Invoice]], settings: Settings
-) -> None:
-    """The PO check of a job's new invoice rows inside the transaction that stores them (after
-    the matcher's checks, so no reader sees the job done without its PO-MISMATCH warnings), under
-    a savepoint: a check that fails is logged and undone, the invoices stay. A database that
-    stops answering fails the whole write, which the job runner tries again."""
-    if not stored:
-        return
-    try:
-        with db.begin_nested():
-            for record, _ in stored:
-                # The row as stored (with the matcher's warnings): what check_job reads too.
-                invoice = Invoice.model_validate(record.data)
-                result = po_check(db, record.id, record.session_id, invoice, settings)
-                _set_warnings(record, result.warnings)
-    except (OperationalError, InterfaceError):
-        raise
-    except Exception:
-        log.exception("purchase-order check of job %s failed", stored[0][0].job_id)
+            set_warnings(record, result.warnings)
 
 
 def _with_match_rows() -> Select[InvoiceRecord, InvoiceMatch]:
@@ -179,7 +167,7 @@ def _with_match_rows() -> Select[InvoiceRecord, InvoiceMatch]:
 
 
 _JOB_WITH_MATCH_ROWS = _with_match_rows().where(InvoiceRecord.job_id == bindparam("job_id"))
-_ANY_ORDER = select(PurchaseOrder.id).limit(1)
+ANY_ORDER = select(PurchaseOrder.id).limit(1)
 
 
 def _check_if_there(store: Store, session_id: str, invoice_id: int) -> None:
@@ -198,7 +186,7 @@ def check_stored(store: Store, session_id: str, invoice_id: int) -> PoResult:
             raise NotFound(f"no invoice {invoice_id}")
         record, match = found
         result = _check(db, match, invoice_id, session_id, invoice, store.settings)
-        _set_warnings(record, result.warnings)
+        set_warnings(record, result.warnings)
     return result
 
 
@@ -220,18 +208,20 @@ def index_missing(store: Store, batch: int = 500) -> int:
             return done
 
 
-def _set_warnings(record: InvoiceRecord, warnings: list[str]) -> None:
+def set_warnings(record: InvoiceRecord | NewInvoice, warnings: list[str]) -> bool:
+    """Whether the warnings (and so the data) changed."""
     data = dict(record.data)
     listed = data.get("warnings")
     old = [w for w in listed if isinstance(w, str)] if isinstance(listed, list) else []
     kept = [w for w in old if not w.startswith(_PREFIX)] + warnings
     if kept == old:
-        return
+        return False
     data["warnings"] = kept
     if record.status != Status.FAILED:
         record.status = Status.NEEDS_REVIEW if kept else Status.OK
         data["status"] = str(record.status)
     record.data = data  # a new dict: the JSON column sees the change
+    return True
 
 
 # -- the check itself ------------------------------------------------------------------------
@@ -270,22 +260,31 @@ def _check(
 
 
 def _keys(row: InvoiceMatch, session_id: str, invoice: Invoice, settings: Settings) -> None:
-    row.session_id = session_id
-    row.invoice_number = (invoice.invoice_number or "")[:255] or None
-    row.number_key = number_key(invoice.invoice_number)
-    row.po_number_key = number_key(invoice.po_number)
-    row.seller = (invoice.seller.name or "")[:255] or None
-    row.seller_key = supplier_key(invoice.seller.name)
-    row.iban = iban_key(invoice.payment.iban)
-    row.currency = invoice.currency
+    for column, value in key_values(session_id, invoice, settings).items():
+        setattr(row, column, value)
+
+
+def key_values(session_id: str, invoice: Invoice, settings: Settings) -> dict[str, Any]:
+    """The match row's search keys (for the payment matcher too), by column."""
     due = invoice.amount_due if invoice.amount_due is not None else invoice.total
-    row.amount_cents = cents(due) if due is not None and abs(due) < Decimal("1e15") else None
-    row.issue_date = invoice.issue_date
-    row.due_on = invoice.due_date or (
-        invoice.issue_date + timedelta(days=settings.payment_terms_days)
-        if invoice.issue_date
-        else None
-    )
+    return {
+        "session_id": session_id,
+        "invoice_number": (invoice.invoice_number or "")[:255] or None,
+        "number_key": number_key(invoice.invoice_number),
+        "po_number_key": number_key(invoice.po_number),
+        "seller": (invoice.seller.name or "")[:255] or None,
+        "seller_key": supplier_key(invoice.seller.name),
+        "iban": iban_key(invoice.payment.iban),
+        "currency": invoice.currency,
+        "amount_cents": cents(due) if due is not None and abs(due) < Decimal("1e15") else None,
+        "issue_date": invoice.issue_date,
+        "due_on": invoice.due_date
+        or (
+            invoice.issue_date + timedelta(days=settings.payment_terms_days)
+            if invoice.issue_date
+            else None
+        ),
+    }
 
 
 _OrderFound = tuple[PurchaseOrder, list[Any]]
@@ -302,7 +301,7 @@ def _find_order(
         found = _orders_with_billed(db, query, params)
         if found:
             return found[0], []
-        if db.scalar(_ANY_ORDER) is not None:
+        if db.scalar(ANY_ORDER) is not None:
             return None, [f"{_PREFIX} po_number {invoice.po_number} is not a known purchase order"]
         return None, []
     net = net_amount(invoice)

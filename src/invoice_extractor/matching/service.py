@@ -11,16 +11,17 @@ processed at the same moment by two workers still find each other.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import Connection, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from ..errors import BadRequest, NotFound
 from ..model import Invoice, Status
+from ..store.invoice_rows import NewInvoice
 from ..store.models import (
     DuplicateConfirmation,
     FieldRecord,
@@ -33,19 +34,38 @@ from ..store.repository import Store
 from ..validate import MATCH_RULES
 from . import duplicates, suppliers
 from .duplicates import Keys, Match
+from .suppliers import Linked
 
-_LOCK_KEY = 774412  # pg_advisory_xact_lock key of the matcher (the migrations use 774411)
+# The matcher's advisory lock (the migrations use key 774411).
+_LOCK = text("SELECT pg_advisory_xact_lock(774412)")
 _ALL_PREFIXES = tuple(f"{code}:" for code, _ in MATCH_RULES)
 _DUPLICATE = "DUPLICATE:"
 
 
-def on_stored(store: Store) -> Callable[[Session, list[tuple[InvoiceRecord, Invoice]]], None]:
-    """The hook ``Store.finish`` runs on a job's new invoice rows, in its transaction."""
+def lock(db: Session | Connection, store: Store) -> None:
+    """The checks of the installation run one at a time (held to the transaction's end)."""
+    if not store.db.is_sqlite:
+        db.execute(_LOCK)
 
-    def check(db: Session, stored: list[tuple[InvoiceRecord, Invoice]]) -> None:
-        _check(db, store, stored)
 
-    return check
+def check_new(db: Connection, store: Store, session_id: str, sha256: str, new: NewInvoice) -> None:
+    """The checks of an invoice about to be stored (after ``lock``), as Core statements: its
+    keys and supplier go into its row, its warnings into its data. Every stored invoice is
+    earlier than it: only the warning on this one is written, none other changes."""
+    invoice = new.invoice
+    if invoice.status is Status.FAILED:
+        return
+    supplier, created = suppliers.link(db, invoice)
+    keys = Keys.of(invoice)
+    new.columns.update(keys.columns(), supplier_id=supplier.id if supplier else None)
+    found: list[str] = []
+    if supplier is not None:
+        first = created or _is_first(db, supplier, None)
+        flag_new = store.settings.match_new_suppliers
+        found.extend(suppliers.checks(supplier, invoice, first, flag_new=flag_new))
+    matches = duplicates.find_new(db, new.position, keys, sha256)
+    found.extend(_warning(db, match, session_id) for match in matches)
+    _replace(new, _ALL_PREFIXES, found)
 
 
 def recheck(store: Store, session_id: str, invoice_id: int) -> None:
@@ -58,8 +78,7 @@ def recheck(store: Store, session_id: str, invoice_id: int) -> None:
 
 
 def _check(db: Session, store: Store, stored: Sequence[tuple[InvoiceRecord, Invoice]]) -> None:
-    if not store.db.is_sqlite:
-        db.execute(text(f"SELECT pg_advisory_xact_lock({_LOCK_KEY})"))
+    lock(db, store)
     for record, invoice in stored:
         if invoice.status is not Status.FAILED:
             _check_one(db, record, invoice, store.settings.match_new_suppliers)
@@ -84,10 +103,10 @@ def _check_one(db: Session, record: InvoiceRecord, invoice: Invoice, flag_new: b
     db.flush()
     found: list[str] = []
     if supplier is not None:
-        first = created or _is_first(db, supplier, record)
+        first = created or _is_first(db, supplier, record.id)
         found.extend(suppliers.checks(supplier, invoice, first, flag_new=flag_new))
     matches = duplicates.find(db, record, keys, sha256)
-    found.extend(_warning(db, m, record) for m in matches if m.other_id < record.id)
+    found.extend(_warning(db, m, record.session_id) for m in matches if m.other_id < record.id)
     _replace(record, _ALL_PREFIXES, found)
     # The later invoice of a pair carries the warning: refresh those this one's keys concern.
     after = {m.other_id for m in matches}
@@ -102,17 +121,17 @@ def _check_one(db: Session, record: InvoiceRecord, invoice: Invoice, flag_new: b
 def _duplicate_warnings(db: Session, record: InvoiceRecord, sha256: str) -> list[str]:
     keys = Keys.of_record(record)
     return [
-        _warning(db, match, record)
+        _warning(db, match, record.session_id)
         for match in duplicates.find(db, record, keys, sha256)
         if match.other_id < record.id
     ]
 
 
-def _warning(db: Session, match: Match, record: InvoiceRecord) -> str:
+def _warning(db: Session | Connection, match: Match, session_id: str) -> str:
     """The warning names the earlier invoice; one of another session (maybe another owner's) only
     by its id, its date and its session's date: the text is stored, whoever reads it later."""
     other = _described(db, match.other_id)
-    if other.session_id == record.session_id:
+    if other.session_id == session_id:
         label, where = other.label, "in this session"
     else:
         label = f"of {other.issue_date.isoformat()}" if other.issue_date else "undated"
@@ -141,12 +160,20 @@ class _Other:
 
 # The statements every check runs, built once (building one costs more CPU than running it).
 _DESCRIBED = (
-    select(InvoiceRecord, StoredFile.uploaded_at, ReviewSession.created_at)
+    select(
+        InvoiceRecord.session_id,
+        InvoiceRecord.match_date,
+        InvoiceRecord.match_total,
+        StoredFile.uploaded_at,
+        ReviewSession.created_at,
+    )
     .join(StoredFile, StoredFile.id == InvoiceRecord.file_id)
     .join(ReviewSession, ReviewSession.id == InvoiceRecord.session_id)
     .where(InvoiceRecord.id == bindparam("invoice_id"))
 )
-_FIELD_ROWS = select(FieldRecord).where(
+_FIELD_ROWS = select(
+    FieldRecord.path, FieldRecord.value, FieldRecord.corrected, FieldRecord.is_corrected
+).where(
     FieldRecord.invoice_id == bindparam("invoice_id"),
     FieldRecord.path.in_(bindparam("paths", expanding=True)),
 )
@@ -156,28 +183,29 @@ _FIRST_INVOICE = select(func.min(InvoiceRecord.id)).where(
 )
 
 
-def _described(db: Session, invoice_id: int) -> _Other:
+def _described(db: Session | Connection, invoice_id: int) -> _Other:
     row = db.execute(_DESCRIBED, {"invoice_id": invoice_id}).one()
-    record, uploaded, created = row
-    values = _fields(db, record, "invoice_number", "seller.name")
+    values = _fields(db, invoice_id, "invoice_number", "seller.name")
     return _Other(
-        record.session_id,
-        created,
-        uploaded,
+        row.session_id,
+        row.created_at,
+        row.uploaded_at,
         values.get("invoice_number"),
-        record.match_date,
-        record.match_total,
+        row.match_date,
+        row.match_total,
         values.get("seller.name"),
     )
 
 
-def _fields(db: Session, record: InvoiceRecord, *paths: str) -> dict[str, str | None]:
+def _fields(db: Session | Connection, invoice_id: int, *paths: str) -> dict[str, str | None]:
     """Header values as the user sees them (corrected, else extracted), in one query."""
-    rows = db.scalars(_FIELD_ROWS, {"invoice_id": record.id, "paths": list(paths)})
+    rows = db.execute(_FIELD_ROWS, {"invoice_id": invoice_id, "paths": list(paths)})
     return {row.path: row.corrected if row.is_corrected else row.value for row in rows}
 
 
-def _replace(record: InvoiceRecord, prefixes: tuple[str, ...], new: Iterable[str]) -> None:
+def _replace(
+    record: InvoiceRecord | NewInvoice, prefixes: tuple[str, ...], new: Iterable[str]
+) -> None:
     """Swap the warnings starting with ``prefixes`` for ``new``; the status follows."""
     data: dict[str, Any] = dict(record.data)
     kept = [w for w in data.get("warnings") or [] if not str(w).startswith(prefixes)]
@@ -195,12 +223,13 @@ def _sha256(db: Session, record: InvoiceRecord) -> str:
     return db.scalar(_FILE_SHA256, {"file_id": record.file_id}) or ""
 
 
-def _is_first(db: Session, supplier: Supplier, record: InvoiceRecord) -> bool:
-    """Whether this invoice brought the supplier into the list (its first invoice)."""
+def _is_first(db: Session | Connection, supplier: Linked, invoice_id: int | None) -> bool:
+    """Whether this invoice (``invoice_id``; None: about to be stored, so later than every
+    stored one) brought the supplier into the list (its first invoice)."""
     if supplier.source != "invoice":
         return False
     first = db.scalar(_FIRST_INVOICE, {"supplier_id": supplier.id})
-    return first is None or first >= record.id
+    return first is None or (invoice_id is not None and first >= invoice_id)
 
 
 def _drop_if_unused(db: Session, supplier_id: int) -> None:

@@ -14,8 +14,9 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..ids import check_vat_id, normalize_iban, normalize_vat_id
@@ -139,12 +140,52 @@ def find(db: Session, vat: str | None, key: str | None) -> Supplier | None:
     return None
 
 
-def next_account(db: Session) -> int:
+def next_account(db: Session | Connection) -> int:
     highest = db.scalar(_HIGHEST_ACCOUNT)
     return max(FIRST_ACCOUNT, (highest or FIRST_ACCOUNT - 1) + 1)
 
 
-def link(db: Session, invoice: Invoice) -> tuple[Supplier | None, bool]:
+@dataclass(frozen=True, slots=True)
+class Linked:
+    """The supplier an invoice is linked to, as its checks read it (a row, not an ORM object)."""
+
+    id: int
+    name: str
+    vat_id: str | None
+    iban: str | None
+    account: int
+    source: str
+
+
+# The link as Core statements, built once: every new invoice runs them, no ORM object is built.
+_TABLE = cast(Table, Supplier.__table__)
+_LINKED = select(
+    Supplier.id,
+    Supplier.name,
+    Supplier.vat_id,
+    Supplier.iban,
+    Supplier.address,
+    Supplier.country,
+    Supplier.account,
+    Supplier.source,
+)
+_LINKED_BY_VAT = _LINKED.where(Supplier.vat_id == bindparam("vat"))
+_LINKED_BY_NAME = _LINKED.where(Supplier.name_key == bindparam("key")).order_by(Supplier.id)
+_INSERT = insert(_TABLE).returning(_TABLE.c.id)
+
+
+def _linked_row(db: Session | Connection, vat: str | None, key: str | None) -> Any:
+    """``find`` as a row of ``_LINKED``'s columns."""
+    if vat:
+        found = db.execute(_LINKED_BY_VAT, {"vat": vat}).first()
+        if found is not None:
+            return found
+    if key:
+        return db.execute(_LINKED_BY_NAME, {"key": key}).first()
+    return None
+
+
+def link(db: Session | Connection, invoice: Invoice) -> tuple[Linked | None, bool]:
     """The invoice's supplier, created from its seller when new; (supplier, created).
 
     A known supplier only gains what it lacked (VAT id, IBAN, address, country): a different
@@ -152,40 +193,43 @@ def link(db: Session, invoice: Invoice) -> tuple[Supplier | None, bool]:
     """
     seller = invoice.seller
     vat, key = vat_key(seller.vat_id), name_key(seller.name)
-    supplier = find(db, vat, key)
+    row = _linked_row(db, vat, key)
     iban = iban_key(invoice.payment.iban)
-    if supplier is None:
+    if row is None:
         if not key or not seller.name:
             return None, False
-        supplier = Supplier(
-            name=seller.name[:255],
-            name_key=key,
-            vat_id=vat,
-            iban=iban,
-            address=seller.address,
-            country=(seller.country or "")[:2] or None,
-            account=next_account(db),
-            source="invoice",
+        values: dict[str, Any] = {
+            "name": seller.name[:255],
+            "name_key": key,
+            "vat_id": vat,
+            "iban": iban,
+            "address": seller.address,
+            "country": (seller.country or "")[:2] or None,
+            "account": next_account(db),
+            "source": "invoice",
+        }
+        supplier_id = db.execute(_INSERT, values).scalar_one()
+        return Linked(supplier_id, values["name"], vat, iban, values["account"], "invoice"), True
+    changes: dict[str, Any] = {}
+    if row.vat_id is None and vat and _linked_row(db, vat, None) is None:
+        changes["vat_id"] = vat
+    if row.iban is None and iban:
+        changes["iban"] = iban
+    if row.address is None and seller.address:
+        changes["address"] = seller.address
+    if row.country is None and seller.country:
+        changes["country"] = seller.country[:2]
+    if changes:
+        db.execute(
+            update(_TABLE).where(_TABLE.c.id == row.id).values(**changes, updated_at=utcnow())
         )
-        db.add(supplier)
-        db.flush()
-        return supplier, True
-    changed = False
-    if supplier.vat_id is None and vat and find(db, vat, None) is None:
-        supplier.vat_id, changed = vat, True
-    if supplier.iban is None and iban:
-        supplier.iban, changed = iban, True
-    if supplier.address is None and seller.address:
-        supplier.address, changed = seller.address, True
-    if supplier.country is None and seller.country:
-        supplier.country, changed = seller.country[:2], True
-    if changed:
-        supplier.updated_at = utcnow()
-    return supplier, False
+    now = {**row._asdict(), **changes}
+    linked = Linked(row.id, row.name, now["vat_id"], now["iban"], row.account, row.source)
+    return linked, False
 
 
 def checks(
-    supplier: Supplier, invoice: Invoice, created: bool, *, flag_new: bool = True
+    supplier: Linked, invoice: Invoice, created: bool, *, flag_new: bool = True
 ) -> Iterator[str]:
     """The supplier warnings of one invoice linked to ``supplier`` (``created``: its first)."""
     vat, iban = vat_key(invoice.seller.vat_id), iban_key(invoice.payment.iban)

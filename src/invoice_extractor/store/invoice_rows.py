@@ -1,10 +1,11 @@
 """An extraction's invoices written as rows: one ``invoices`` row per invoice and one ``fields`` row
-per editable scalar, in two bulk INSERTs (not one ORM object per field: a result of a few hundred
-fields costs two statements, not a few hundred flushed objects)."""
+per editable scalar, the fields of a job in one bulk INSERT (not one ORM object per field: a result
+of a few hundred fields costs one statement, not a few hundred flushed objects)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, insert
@@ -22,36 +23,58 @@ NOT_EDITABLE = frozenset(
 # Core statements on the tables, built once: the ORM's per-row bookkeeping (and building a
 # statement per call) is what this module avoids.
 _INVOICES = cast(Table, InvoiceRecord.__table__)
-_INSERT_INVOICES = insert(_INVOICES).returning(_INVOICES.c.id, sort_by_parameter_order=True)
+_INSERT_INVOICE = insert(_INVOICES).returning(_INVOICES.c.id)
 _INSERT_FIELDS = insert(cast(Table, FieldRecord.__table__))
 
 
-def insert_invoices(db: Connection, job: Job, invoices: list[Invoice]) -> None:
-    """The job's invoices and their fields, in order (``position``)."""
-    if not invoices:
-        return
-    datas = [invoice.to_json_dict() for invoice in invoices]
-    rows = [
-        {
-            "session_id": job.session_id,
-            "file_id": job.file_id,
-            "job_id": job.id,
-            "position": position,
-            "data": data,
-            "status": invoice.status.value,
-        }
-        for position, (invoice, data) in enumerate(zip(invoices, datas, strict=True))
-    ]
-    ids = db.scalars(_INSERT_INVOICES, rows).all()
+@dataclass(slots=True)
+class NewInvoice:
+    """One invoice of a job about to be stored: what its row will hold, completed by the checks
+    that run before its INSERT (``columns``: match keys and supplier; warnings in ``data``), and
+    its id once inserted."""
+
+    invoice: Invoice
+    position: int
+    data: dict[str, Any]
+    status: str
+    columns: dict[str, Any] = field(default_factory=dict)
+    id: int = 0
+
+    @classmethod
+    def of(cls, invoices: list[Invoice]) -> list[NewInvoice]:
+        return [
+            cls(invoice, position, data, invoice.status.value)
+            for position, (invoice, data) in enumerate(
+                (invoice, invoice.to_json_dict()) for invoice in invoices
+            )
+        ]
+
+
+def insert_invoice(db: Connection, job: Job, new: NewInvoice) -> None:
+    """The invoice's row (its id set on ``new``)."""
+    row = {
+        "session_id": job.session_id,
+        "file_id": job.file_id,
+        "job_id": job.id,
+        "position": new.position,
+        "data": new.data,
+        "status": new.status,
+        **new.columns,
+    }
+    new.id = db.execute(_INSERT_INVOICE, row).scalar_one()
+
+
+def insert_fields(db: Connection, stored: list[NewInvoice]) -> None:
+    """The fields of these inserted invoices, every editable scalar a row, in one statement."""
     fields = [
         {
-            "invoice_id": invoice_id,
+            "invoice_id": new.id,
             "path": path,
             "value": value,
-            "confidence": _confidence(invoice, path),
+            "confidence": _confidence(new.invoice, path),
         }
-        for invoice_id, invoice, data in zip(ids, invoices, datas, strict=True)
-        for path, value in scalar_paths(data)
+        for new in stored
+        for path, value in scalar_paths(new.data)
     ]
     if fields:
         db.execute(_INSERT_FIELDS, fields)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
+    Table,
     bindparam,
     case,
     delete,
@@ -41,7 +42,8 @@ def claimable(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
 
 def claim_statement(*, oldest: bool, skip_locked: bool) -> Any:
     """The claim as one UPDATE ... RETURNING, built once (building a statement costs more CPU
-    than running it): of the job ``:job_id``, or (``oldest``) of the oldest claimable one,
+    than running it), its file's name and hash returned with the job's columns: of the job
+    ``:job_id``, or (``oldest``) of the oldest claimable one,
     skipping rows other claimers hold (``skip_locked``, PostgreSQL). Parameters: ``now``,
     ``lease``, ``claimer`` (and ``job_id``). Of two workers racing for a row one gets it back."""
     now = bindparam("now", type_=UTCDateTime())
@@ -52,6 +54,10 @@ def claim_statement(*, oldest: bool, skip_locked: bool) -> Any:
         which = Job.id == first.scalar_subquery()
     else:
         which = Job.id == bindparam("job_id")
+
+    def of_file(column: Any) -> Any:
+        return select(column).where(StoredFile.id == Job.file_id).scalar_subquery()
+
     return (
         update(Job)
         .where(which, claimable(now))
@@ -62,7 +68,11 @@ def claim_statement(*, oldest: bool, skip_locked: bool) -> Any:
             attempts=Job.attempts + 1,
             updated_at=now,
         )
-        .returning(Job)
+        .returning(
+            *cast(Table, Job.__table__).columns,
+            of_file(StoredFile.name).label("file_name"),
+            of_file(StoredFile.sha256).label("file_sha256"),
+        )
     )
 
 
@@ -86,11 +96,6 @@ MARK_DONE = (
     )
 )
 DELETE_INVOICES = delete(InvoiceRecord).where(InvoiceRecord.job_id == bindparam("job_id"))
-JOB_INVOICES = (
-    select(InvoiceRecord)
-    .where(InvoiceRecord.job_id == bindparam("job_id"))
-    .order_by(InvoiceRecord.position)
-)
 
 
 # A status poll, the most frequent request: each file with its job, and the invoice count.

@@ -21,7 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, query_expression, relationship
 from sqlalchemy.types import TypeDecorator
 
 
@@ -111,6 +111,10 @@ class Job(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     seconds: Mapped[float | None] = mapped_column(Float, default=None)
+    # Its file's name and content hash, read by the claim (not columns of ``jobs``): the worker
+    # reads the upload without another query. None on a job read any other way.
+    file_name: Mapped[str | None] = query_expression()
+    file_sha256: Mapped[str | None] = query_expression()
 
 
 class InvoiceRecord(Base):

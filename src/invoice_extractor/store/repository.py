@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, func, select, update
 
 from ..errors import BadRequest, NotFound, SessionFull, StorageError
 from ..model import Invoice
@@ -19,7 +18,7 @@ from ..validate import strip_check_warnings, validate
 from .blobs import BlobStore
 from .corrections import checked_changes, set_path
 from .db import Database
-from .invoice_rows import NOT_EDITABLE, insert_invoices
+from .invoice_rows import NOT_EDITABLE, NewInvoice, insert_fields, insert_invoice
 from .job_queries import (
     COUNT_FILES,
     COUNT_INVOICES,
@@ -28,7 +27,6 @@ from .job_queries import (
     FILE_ROW,
     INSERT_FILE,
     INSERT_JOB,
-    JOB_INVOICES,
     MARK_DONE,
     SET_STATE,
     claim_statement,
@@ -49,7 +47,15 @@ from .sellers import SellerBook
 from .session_status import SessionStatus, owned_row, session_status
 from .sessions import SessionAdmin
 
-Hook = Callable[[Session, list[tuple[InvoiceRecord, Invoice]]], None] | None
+
+class StoreChecks(Protocol):
+    """The checks of a job's new invoices, in the transaction that stores them (``finish``)."""
+
+    def before_insert(self, db: Connection, new: NewInvoice) -> None:
+        """May complete the row (``new.columns``, ``new.data``); runs before each INSERT."""
+
+    def after_insert(self, db: Connection, stored: list[NewInvoice]) -> None:
+        """Runs once the job's invoices and fields are inserted."""
 
 
 def token_hash(token: str) -> str:
@@ -229,25 +235,33 @@ class Store:
             )
 
     def finish(
-        self, job: Job, worker: str, invoices: list[Invoice], seconds: float, hook: Hook = None
+        self,
+        job: Job,
+        worker: str,
+        invoices: list[Invoice],
+        seconds: float,
+        checks: StoreChecks | None = None,
     ) -> bool:
         """Store the job's invoices and mark it done, once: a second run replaces, never adds.
 
         The conditional UPDATE comes first and is the guard: only the worker holding the job can
         mark it done, and the write lock it takes (a row lock on PostgreSQL, the database lock on
-        SQLite) covers the replacement of the invoice rows in the same transaction.
+        SQLite) covers the replacement of the invoice rows in the same transaction. The rows are
+        written as ``checks`` completed them (no row read back, none updated after).
         """
         with self.db.transaction() as conn:
             params = {"job_id": job.id, "holder": worker, "now": utcnow(), "took": seconds}
             if conn.execute(MARK_DONE, params).rowcount != 1:
                 return False  # another worker took the job over (our lease ran out)
             conn.execute(DELETE_INVOICES, {"job_id": job.id})
-            insert_invoices(conn, job, invoices)
-            if hook is not None:  # the matcher's checks, in this transaction
-                with Session(bind=conn) as db:
-                    records = list(db.scalars(JOB_INVOICES, {"job_id": job.id}))
-                    hook(db, list(zip(records, invoices, strict=True)))
-                    db.flush()
+            new = NewInvoice.of(invoices)
+            for item in new:  # one at a time: an invoice's checks see the job's earlier ones
+                if checks is not None:
+                    checks.before_insert(conn, item)
+                insert_invoice(conn, job, item)
+            insert_fields(conn, new)
+            if checks is not None and new:
+                checks.after_insert(conn, new)
             return True
 
     # -- invoices, fields and edits -----------------------------------------------------------

@@ -149,10 +149,12 @@ class SessionAdmin:
                 )
             )
 
-    def duplicates(self, owner_hashes: Iterable[str], session_id: str) -> dict[str, Duplicate]:
+    def duplicates(
+        self, owner_hashes: Iterable[str], session_id: str, *, invoices: bool = True
+    ) -> dict[str, Duplicate]:
         """The duplicate notices of ``session_id`` (see ``duplicates_on``)."""
         with self.db.transaction() as conn:
-            return duplicates_on(conn, owner_hashes, session_id)
+            return duplicates_on(conn, owner_hashes, session_id, invoices=invoices)
 
     def _drop_unused(self, hashes: set[str]) -> None:
         with self.db.session() as db:
@@ -189,11 +191,12 @@ _INVOICES = (
 
 
 def duplicates_on(
-    conn: Connection, owner_hashes: Iterable[str], session_id: str
+    conn: Connection, owner_hashes: Iterable[str], session_id: str, *, invoices: bool = True
 ) -> dict[str, Duplicate]:
-    """For each file (``file:ID``) and invoice (``invoice:ID``) of ``session_id``: an earlier
-    upload in a session of the same owners with the same bytes, or an invoice with the same
-    seller and number. One query each; the matcher does this across the installation."""
+    """For each file (``file:ID``) and invoice (``invoice:ID``; not with ``invoices`` False,
+    as an upload's answer, which names files only) of ``session_id``: an earlier upload in a
+    session of the same owners with the same bytes, or an invoice with the same seller and
+    number. One query each; the matcher does this across the installation."""
     hashes = list(owner_hashes)
     if not hashes:
         return {}
@@ -213,6 +216,8 @@ def duplicates_on(
                 other_session, sessions[other_session], other_name, "same file"
             )
         first_by_hash.setdefault(sha256, (owner, name))
+    if not invoices:
+        return found
     first_by_key: dict[tuple[str, str], tuple[str, str]] = {}
     for invoice_id, owner, seller, number, file_name in conn.execute(_INVOICES, params):
         key = _identity(seller, number)

@@ -55,7 +55,7 @@ def upload(session_id: str) -> tuple[Response, int]:
     if not files:
         raise BadRequest("send the files as multipart form fields named 'files'")
     accepted, rejected = accept(session_id, files)
-    seen = services().store.admin.duplicates(owner_hashes(), session_id)
+    seen = services().store.admin.duplicates(owner_hashes(), session_id, invoices=False)
     body = {
         "accepted": [
             {

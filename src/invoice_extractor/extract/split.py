@@ -25,6 +25,8 @@ def _page_marker(text: str) -> tuple[int, int] | None:
 
 
 def split_invoices(document: Document) -> list[list[int]]:
+    if len(document.pages) == 1:  # nothing to cut: skip reading its number and markers
+        return [[document.pages[0].number]]
     groups: list[list[int]] = []
     current_number: str | None = None
     previous_was_last = False

@@ -15,19 +15,14 @@ from invoice_extractor.extract.embedded.labels import (
     ocr_tolerant,
 )
 from invoice_extractor.extract.embedded.text import fold, fold_ocr
-from invoice_extractor.ingest.document import Line, Page, Word
+from invoice_extractor.ingest.document import Page
+from test_lexicon import _LINES as LEXICON_LINES
+from test_lexicon import _page as lexicon_page
 
 
 def _page(*lines: str, source: str = "ocr") -> Page:
-    """One line per string, words 6 points apart per character, lines 20 points apart."""
-    page = Page(1, 595, 842, source=source)
-    for row, text in enumerate(lines):
-        words, x = [], 40.0
-        for token in text.split():
-            words.append(Word(token, x, 100 + 20 * row, x + 6 * len(token), 110 + 20 * row))
-            x += 6 * len(token) + 4
-        page.words.extend(words)
-        page.lines.append(Line(words))
+    page = lexicon_page(*lines)
+    page.source = source
     return page
 
 
@@ -64,12 +59,7 @@ def test_a_text_layer_keeps_its_quote_marks_and_a_swiss_amount_keeps_its_apostro
 
 
 _LINES = [
-    "Rechnungs-Nr.12345  Datum: 31.03.2024",
-    "Invoice#INV-77 Total Taxes 19.00 Sub-Total 100.00",
-    "Date d'echeance 31/03/2024  Net a payer 120,00 EUR",
-    "TOTAL (INCL GST) 12.50 Rounding Adj -0.01 CASH 20.00",
-    "Bill to: ACME Ltd  Käufer / Leistungsempfänger  Kunden-Nr 4711",
-    "Importe total 99,00  Totale da pagare 10,00  Te betalen 5,00",
+    *LEXICON_LINES,
     "USt.-ld.-Nr. DE1 T0TAL 5 Nurnmer 7 lBAN x Zwischensurnme 3 |VA 1",
 ]
 

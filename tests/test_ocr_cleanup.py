@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from invoice_extractor.ingest.document import Line, Word
 from invoice_extractor.ingest.ocr import cleanup
 from invoice_extractor.ingest.ocr.base import OcrWord
-from invoice_extractor.ingest.ocr.confusions import mend_ibans
+from invoice_extractor.ingest.ocr.confusions import mend_ibans, mend_vat_ids
 from invoice_extractor.ingest.ocr.page import Options, read_image
 from invoice_extractor.ingest.ocr.repair import repair_lines
 
@@ -116,3 +116,15 @@ def test_a_photographed_page_is_sharpened_and_a_rendered_one_is_not() -> None:
         return float(((pixels > 60) & (pixels < 200)).mean())
 
     assert fringe(photographed=True) < 0.7 * fringe(photographed=False)
+
+
+def test_a_vat_id_read_with_look_alike_letters_in_its_number_is_mended() -> None:
+    # The checksum holds once read with digits (even the last one, "l"); or the number is
+    # digits but for look-alikes inside it (a sample id of the wrong length reads as printed).
+    [line] = repair_lines([Line(words("USt-IdNr.", "DE13669594l", "DEO9687654321"))])
+    assert [w.text for w in line.words] == ["USt-IdNr.", "DE136695941", "DE09687654321"]
+
+
+def test_a_vat_id_keeps_a_final_check_letter_and_other_words_keep_their_letters() -> None:
+    texts = ("CY1234567l", "ESX1234567L", "DEOBERSTADT", "RE2024O1I5", "NOIIIIOOOO")
+    assert [w.text for w in mend_vat_ids(words(*texts))] == list(texts)

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from ...ingest.document import Line, Page, Word
-from .labels import LABEL_ANCHORS, LABEL_RES, anchor_lines
-from .text import Cell, fold, split_cells
+from .labels import LABEL_ANCHORS, anchor_lines, label_res
+from .text import Cell, fold, fold_ocr, split_cells
 from .values import joined
 
 T = TypeVar("T")
@@ -72,19 +72,23 @@ class PageIndex:
     _label_memo: dict[tuple[str, tuple[str, ...]], list[LabelHit]] = field(default_factory=dict)
     _joined_memo: dict[tuple[int, bool], tuple[str, list[int]]] = field(default_factory=dict)
     _anchor_lines: dict[str, list[int]] | None = None  # label anchor -> lines it stands on
+    # Read by OCR: words are folded without stray quote marks and labels match look-alike
+    # letters ("USt.-ld.-Nr."); a text layer's words are matched as printed.
+    ocr: bool = False
 
     @classmethod
     def build(cls, page: Page) -> PageIndex:
         cached = page.cache.get("page_index")
         if isinstance(cached, PageIndex):
             return cached
-        index = cls(page)
+        index = cls(page, ocr=page.source == "ocr")
         page.cache["page_index"] = index
+        key = index.key
         for i, line in enumerate(page.lines):
             parts, starts, pos = [], [], 0
             for word in line.words:
                 starts.append(pos)
-                f = fold(word.text)
+                f = key(word.text)
                 parts.append(f)
                 pos += len(f) + 1
             index.folded.append(" ".join(parts))
@@ -95,6 +99,11 @@ class PageIndex:
     @property
     def lines(self) -> list[Line]:
         return self.page.lines
+
+    @property
+    def key(self) -> Callable[[str], str]:
+        """How a word of the page is folded for label search."""
+        return fold_ocr if self.ocr else fold
 
     def joined(self, line_index: int, glue_commas: bool = False) -> tuple[str, list[int]]:
         """``values.joined`` of a line's words. Memoised: the amount, VAT id, IBAN, tax and
@@ -129,8 +138,9 @@ class PageIndex:
         return self._label_memo[key]
 
     def _find_labels(self, field_name: str, rivals: tuple[str, ...]) -> Iterator[LabelHit]:
-        pattern = LABEL_RES[field_name]
-        blockers = [LABEL_RES["not_a_value"], *(LABEL_RES[r] for r in rivals)]
+        regexes = label_res(self.ocr)
+        pattern = regexes[field_name]
+        blockers = [regexes["not_a_value"], *(regexes[r] for r in rivals)]
         for i in self._lines_with_anchor(field_name):
             text = self.folded[i]
             spans = None
@@ -165,14 +175,14 @@ class PageIndex:
         if anchors is None:
             return range(len(self.folded))
         if self._anchor_lines is None:
-            self._anchor_lines = anchor_lines(self.folded)
+            self._anchor_lines = anchor_lines(self.folded, self.ocr)
         return sorted({i for anchor in anchors for i in self._anchor_lines.get(anchor, ())})
 
     def _tail(self, line_index: int, word_index: int, label_end: int) -> Word | None:
         word = self.page.lines[line_index].words[word_index]
-        folded_end = self.offsets[line_index][word_index] + len(fold(word.text))
-        glued = folded_end - label_end
-        if glued <= 0 or len(fold(word.text)) != len(word.text):
+        folded = self.key(word.text)
+        glued = self.offsets[line_index][word_index] + len(folded) - label_end
+        if glued <= 0 or len(folded) != len(word.text):
             return None
         text = word.text[len(word.text) - glued :].lstrip(":#°º.-–—")
         if not any(c.isalnum() for c in text):

@@ -16,7 +16,7 @@ from functools import lru_cache
 from ...ingest.document import Line, Word
 from .amounts import find_amounts
 from .fields import PageIndex
-from .labels import LABEL_RES
+from .labels import label_res, look_alike_key
 from .lexicon import TABLE_HEADINGS
 from .text import fold
 from .values import is_money, words_in_span
@@ -92,12 +92,12 @@ def _page_columns(index: PageIndex) -> list[list[Column]]:
     """Header words of every line, computed once per page (items, totals and parties ask)."""
     cached = index.page.cache.get("header_columns")
     if cached is None:
-        cached = [_header_columns(line) for line in index.lines]
+        cached = [_header_columns(line, index.ocr) for line in index.lines]
         index.page.cache["header_columns"] = cached
     return cached  # type: ignore[return-value]
 
 
-def _header_columns(line: Line) -> list[Column]:
+def _header_columns(line: Line, ocr: bool = False) -> list[Column]:
     columns: list[Column] = []
     words = line.words
     folded = [fold(word.text) for word in words]  # each word is read as key, pair and previous
@@ -105,6 +105,8 @@ def _header_columns(line: Line) -> list[Column]:
         key = folded[i].strip("()[],;:.#/")
         pair = key + " " + folded[i + 1].strip("()[],;:.") if i + 1 < len(words) else ""
         kind = _KIND_OF.get(pair) or _KIND_OF.get(key) or _compound_kind(key)
+        if kind is None and ocr:
+            kind = _ocr_heading_kind(key)
         if kind is not None and i > 0 and columns and columns[-1].kind == "code":
             prev = folded[i - 1].strip("()[],;:.")
             if _KIND_OF.get(prev + " " + key) == "code":
@@ -112,6 +114,20 @@ def _header_columns(line: Line) -> list[Column]:
         if kind is not None:
             columns.append(Column(kind, word.x0, word.x1))
     return columns
+
+
+# A heading word as OCR may read it: with look-alike letters ("T0TAL"), or glued to the short
+# qualifier after it when the space between them is lost ("TOTALHT", "MontantEUR").
+_KIND_OF_ALIKE = {look_alike_key(w): k for w, k in _KIND_OF.items() if " " not in w}
+_GLUED_HEADS = sorted((w for w in _KIND_OF_ALIKE if len(w) >= 4), key=len, reverse=True)
+_GLUED_HEAD = re.compile("(" + "|".join(map(re.escape, _GLUED_HEADS)) + ")[a-z]{1,3}")
+
+
+@lru_cache(maxsize=4096)
+def _ocr_heading_kind(key: str) -> str | None:
+    alike = look_alike_key(key)
+    glued = _GLUED_HEAD.fullmatch(alike)
+    return _KIND_OF_ALIKE.get(alike) or (_KIND_OF_ALIKE[glued.group(1)] if glued else None)
 
 
 @lru_cache(maxsize=4096)
@@ -186,7 +202,7 @@ def _is_stop(index: PageIndex, line_index: int) -> bool:
     if _SECTION_END.search(text):
         return True
     for name in _STOP_FIELDS:
-        m = LABEL_RES[name].search(text)
+        m = label_res(index.ocr)[name].search(text)
         # "Subtotal 120,00" ends the rows; so does "Prices incl. VAT  Invoice total 49,99".
         if m is not None and (m.start() <= 2 or _MONEY_AFTER.search(text, m.end())):
             return True

@@ -44,14 +44,66 @@ LABELS: dict[str, list[str]] = {
 """Label regexes per field, every language merged (the compiled form of ``lexicon``)."""
 
 
-def _compile(patterns: list[str]) -> re.Pattern[str]:
+def _compile(patterns: list[str], tolerant: bool = False) -> re.Pattern[str]:
     # Longest alternatives first so "invoice date" wins over "date".
     ordered = sorted(patterns, key=len, reverse=True)
+    if tolerant:
+        ordered = [ocr_tolerant(p) for p in ordered]
     # A label ending in a symbol may have its value glued on: "Facture n°562044387".
     return compile_regex(r"(?<![\w])(?:" + "|".join(ordered) + r")(?:(?<=[°º#.:])|(?![\w]))")
 
 
 LABEL_RES: dict[str, re.Pattern[str]] = {field: _compile(p) for field, p in LABELS.items()}
+
+# Letters OCR reads as others of the same shape: "USt.-ld.-Nr." (I as l in a sans-serif font),
+# "T0tal", "Nurnmer". In a label read by OCR each stands for any of its look-alikes.
+_LOOK_ALIKES = {"i": "[il1|]", "l": "[il1|]", "o": "[o0]", "m": "(?:m|rn)", "'": "'?"}
+_GROUP_SYNTAX = ("(?:", "(?=", "(?!", "(?<=", "(?<!")
+
+
+def ocr_tolerant(pattern: str) -> str:
+    """The label regex with each literal letter OCR confuses standing for its look-alikes (and
+    "rn" for "m"), so a label read by OCR matches as its printed form would. Escapes, classes,
+    group syntax and repetition counts keep their meaning. Apostrophes may be missing: OCR
+    text loses stray quote marks (``text.fold_ocr``)."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char in "\\[":
+            end = _skip(pattern, i)
+        elif char == "(":
+            end = i + next((len(s) for s in _GROUP_SYNTAX if pattern.startswith(s, i)), 1)
+        elif char == "{":
+            end = pattern.index("}", i) + 1
+        else:
+            end = i + 1
+        piece = pattern[i:end]
+        if (
+            pattern.startswith("rn", i)
+            and not _repeated(pattern, i)
+            and not _repeated(pattern, i + 1)
+        ):
+            out.append("(?:rn|m)")
+            i += 2
+            continue
+        out.append(_LOOK_ALIKES.get(piece, piece))
+        i = end
+    return "".join(out)
+
+
+def _repeated(pattern: str, i: int) -> bool:
+    """The character at ``i`` has a quantifier: it may be absent or repeated."""
+    return pattern[i + 1 : i + 2] in ("?", "*", "+", "{")
+
+
+@lru_cache(maxsize=2)
+def label_res(ocr: bool) -> dict[str, re.Pattern[str]]:
+    """The label regexes for a page's words: ``LABEL_RES``, or for a page read by OCR the
+    look-alike tolerant ones (compiled on the first OCR page)."""
+    if not ocr:
+        return LABEL_RES
+    return {field: _compile(p, tolerant=True) for field, p in LABELS.items()}
 
 
 def _skip(pattern: str, i: int) -> int:
@@ -153,14 +205,40 @@ def anchors_in(folded_line: str) -> frozenset[str]:
     return frozenset(a for a in _EVERY_ANCHOR if a in folded_line)
 
 
-def anchor_lines(folded_lines: list[str]) -> dict[str, list[int]]:
+def anchor_lines(folded_lines: list[str], ocr: bool = False) -> dict[str, list[int]]:
     """Each label anchor (of any field) that stands on the page -> the lines it stands in, in
     order. The anchors are sought in the page's whole text, most of them absent, so a page
-    costs one search per anchor rather than one per anchor and line."""
-    page = "\n".join(folded_lines)
-    ends = list(itertools.accumulate(len(line) + 1 for line in folded_lines))  # past each "\n"
+    costs one search per anchor rather than one per anchor and line. On a page read by OCR an
+    anchor also stands where its look-alike spelling does ("ld" for "id"), as ``ocr_tolerant``
+    labels match there."""
+    found = _lines_holding(folded_lines, _EVERY_ANCHOR)
+    if ocr:
+        alike = _lines_holding([look_alike_key(line) for line in folded_lines], _ALIKE_ANCHORS)
+        for key, lines in alike.items():
+            for anchor in _ANCHORS_BY_KEY[key]:
+                found[anchor] = sorted({*found.get(anchor, ()), *lines})
+    return found
+
+
+_LOOK_ALIKE_KEY = str.maketrans({"l": "i", "1": "i", "|": "i", "0": "o", "'": None})
+
+
+def look_alike_key(text: str) -> str:
+    """``text`` with each set of OCR look-alikes written alike ("ld" and "Id" -> "id")."""
+    return text.replace("rn", "m").translate(_LOOK_ALIKE_KEY)
+
+
+_ANCHORS_BY_KEY: dict[str, list[str]] = {}
+for _anchor in _EVERY_ANCHOR:
+    _ANCHORS_BY_KEY.setdefault(look_alike_key(_anchor), []).append(_anchor)
+_ALIKE_ANCHORS = tuple(sorted(_ANCHORS_BY_KEY))
+
+
+def _lines_holding(lines: list[str], anchors: tuple[str, ...]) -> dict[str, list[int]]:
+    page = "\n".join(lines)
+    ends = list(itertools.accumulate(len(line) + 1 for line in lines))  # past each "\n"
     found: dict[str, list[int]] = {}
-    for anchor in _EVERY_ANCHOR:
+    for anchor in anchors:
         at = page.find(anchor)
         while at >= 0:  # an anchor holds no newline: each hit lies inside one line
             line = bisect.bisect_right(ends, at)

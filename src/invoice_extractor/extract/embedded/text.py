@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,6 +34,18 @@ def fold(text: str) -> str:
         return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_DASHES))
     return decomposed.translate(_DROP_COMBINING)
+
+
+# Quote marks OCR reads into a word from specks and accents ("USt-Id.‚-Nr."). One between
+# digits is kept: "1'250.00" is a Swiss amount.
+_MARKS = "[\u201a\u201e\u2018\u2019\u201c\u201d'`\u00b4\"]"
+_STRAY_MARKS = re.compile(f"(?<![0-9]){_MARKS}|{_MARKS}(?![0-9])")
+
+
+@lru_cache(maxsize=65536)
+def fold_ocr(text: str) -> str:
+    """``fold`` of a word read by OCR, without the stray quote marks OCR puts in words."""
+    return fold(_STRAY_MARKS.sub("", text))
 
 
 @dataclass(slots=True)

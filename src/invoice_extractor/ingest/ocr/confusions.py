@@ -3,20 +3,25 @@
 An IBAN's check digits and its digit groups are read with letters of the same shape ("DEO2",
 "1O1l"): the number no longer validates, and the extractor finds no IBAN. Only where the checksum
 holds after the letters are read as the digits they resemble is the word mended, so a word that is
-not an IBAN, or a letter that belongs there, is never changed.
+not an IBAN, or a letter that belongs there, is never changed. A VAT id is mended alike, or where
+its number is all digits but for look-alikes inside it ("DEO96876543"): no VAT scheme puts an O
+or I among its digits (a final letter may be a check letter, "CY10259033L", so it is kept).
 """
 
 from __future__ import annotations
 
 import re
 
-from ...ids import is_valid_iban
+from ...ids import check_vat_id, is_valid_iban, vat_id_country
 from ..document import Word
 
 _AS_DIGIT = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "|": "1"})
 _START = re.compile(r"^[A-Z]{2}[0-9OoIl|]{2}")  # a country code, then two check digits
 _GROUP = re.compile(r"^[0-9A-Za-z|]{1,34}$")
 MAX_IBAN = 34
+# A VAT id in one word: its country prefix ("ATU", "CHE" or two letters), then its number.
+_VAT_WORD = re.compile(r"^(ATU|CHE|[A-Z]{2})([0-9A-Za-z|]{8,13})$")
+_LOOK_ALIKES = frozenset("OoIl|")
 
 
 def mend_ibans(words: list[Word]) -> list[Word]:
@@ -61,3 +66,27 @@ def _split_like(groups: list[Word], text: str) -> list[Word]:
         at += len(word.text)
         out.append(Word(piece, word.x0, word.y0, word.x1, word.y1, word.page, word.confidence))
     return out
+
+
+def mend_vat_ids(words: list[Word]) -> list[Word]:
+    """``words`` with each VAT id read with look-alike letters in its number read with the
+    digits: where its checksum then holds, or where the number is digits but for look-alikes
+    before its last digit ("DEO96876543")."""
+    return [_mended_vat_id(word) for word in words]
+
+
+def _mended_vat_id(word: Word) -> Word:
+    match = _VAT_WORD.match(word.text)
+    if match is None or vat_id_country(match.group(1)[:2]) is None:
+        return word
+    prefix, number = match.groups()
+    if not _LOOK_ALIKES.intersection(number) or check_vat_id(word.text) is True:
+        return word
+    mended = prefix + number.translate(_AS_DIGIT)
+    digits = sum(c.isdigit() for c in number)
+    digit_shaped = number[-1].isdigit() and digits * 2 > len(number)
+    if check_vat_id(mended) is True or (
+        digit_shaped and all(c.isdigit() or c in _LOOK_ALIKES for c in number)
+    ):
+        return Word(mended, word.x0, word.y0, word.x1, word.y1, word.page, word.confidence)
+    return word

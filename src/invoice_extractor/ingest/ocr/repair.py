@@ -14,7 +14,7 @@ import re
 import statistics
 
 from ..document import Line, Word
-from .confusions import mend_ibans
+from .confusions import mend_ibans, mend_vat_ids
 
 _HEAD = re.compile(r"^[-(]?(?:[A-Z]{1,3}\$?|\$|€|£)?\d[\d,.]*[.,]$")  # "64." "RM5." "1,234."
 _CENTS = re.compile(r"^\d{2}(?![\d.,])")  # "15" "20)" "00*"
@@ -104,7 +104,7 @@ def repair_lines(lines: list[Line]) -> list[Line]:
     """``lines`` with split decimals joined, glued date-times split and IBANs read with
     look-alike letters mended (``confusions``)."""
     return [
-        Line(mend_ibans(_split_date_times(_join_dates(_join_decimals(line.words)))))
+        Line(mend_vat_ids(mend_ibans(_split_date_times(_join_dates(_join_decimals(line.words))))))
         for line in lines
     ]
 

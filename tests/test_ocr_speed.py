@@ -109,32 +109,37 @@ def test_rapidocrs_models_run_with_the_memory_arena() -> None:
         assert options.enable_cpu_mem_arena and options.intra_op_num_threads == 1
 
 
-def _ruled(inks: list[int], height: int = 12, gap: int = 10) -> Image.Image:
-    """A page of text lines drawn as bars, each ``inks[k]`` pixels of ink long."""
-    page = Image.new("L", (400, gap + len(inks) * (height + gap)), 255)
-    for k, ink in enumerate(inks):
+def _ruled(lines: list[int | str], height: int = 12, gap: int = 10) -> Image.Image:
+    """A page of text lines: ``n`` marks 6 pixels wide and apart, or a solid bar as long as
+    ``"-" * n`` (a bold heading's ink in one piece)."""
+    page = Image.new("L", (400, gap + len(lines) * (height + gap)), 255)
+    for k, line in enumerate(lines):
         top = gap + k * (height + gap)
-        page.paste(0, (10, top, 10 + ink, top + height))
+        if isinstance(line, str):
+            page.paste(0, (10, top, 10 + len(line), top + height))
+        for mark in range(line if isinstance(line, int) else 0):
+            page.paste(0, (10 + 12 * mark, top, 16 + 12 * mark, top + height))
     return page
 
 
-def test_the_line_sample_holds_the_most_inked_lines_in_page_order() -> None:
-    page = _ruled([50, 300, 80, 350, 60, 70, 40, 90])
+def test_the_line_sample_holds_the_lines_with_most_marks_in_page_order() -> None:
+    page = _ruled([3, 20, "-" * 380, 5, 25, 4, 6, 2])
     sample = cleanup.line_sample(page, 0.25)
     assert sample is not None and sample.width == page.width
-    pixels = np.asarray(sample) < 128
-    rows = pixels.sum(axis=1)
-    lengths = [int(n) for n in rows[rows > 0]]
-    # The two longest lines (a quarter of 8), the 300 before the 350 as on the page.
-    assert sorted(set(lengths), key=lengths.index) == [300, 350]
-    assert cleanup.line_sample(_ruled([100, 200, 300]), 0.25) is None  # too few lines
+    rows = np.asarray(sample) < 128
+    lines = [row for row in rows if row.any()]
+    marks = [int(np.count_nonzero(np.diff(row.astype(np.int8)) == 1)) for row in lines]
+    # The two lines with most marks (a quarter of 8), the 20 before the 25 as on the page; not
+    # the solid bar, which holds the most ink.
+    assert sorted(set(marks), key=marks.index) == [20, 25]
+    assert cleanup.line_sample(_ruled([10, 20, 30]), 0.25) is None  # too few lines
     assert cleanup.line_sample(Image.new("L", (50, 50), 255), 0.25) is None  # no ink
 
 
 def test_a_page_whose_sample_shows_its_language_is_read_once_with_its_pack(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    page = _ruled([300] * 12)
+    page = _ruled([25] * 12)
     asked: list[tuple[tuple[int, int], tuple[str, ...]]] = []
     german = "Rechnung Rechnungsdatum Gesamtbetrag Umsatzsteuer und der die für"
 

@@ -301,23 +301,28 @@ def _runs(flags: NDArray[np.bool_]) -> tuple[NDArray[np.intp], NDArray[np.intp]]
 
 
 def line_sample(image: Image.Image, share: float) -> Image.Image | None:
-    """The page's most inked text lines, ``share`` of its lines' height, stacked in page order
-    with paper between them: a cheap first look at its words (``tesseract.SAMPLE_SHARE``).
-    None when the page has no ink or too few lines to leave any out."""
+    """The page's text lines with the most separate marks (letters, or words where letters
+    touch), ``share`` of its lines' height, stacked in page order with paper between them: a
+    cheap first look at its words (``tesseract.SAMPLE_SHARE``). Ranked by ink instead, bold
+    headings and totals came first, and the sample showed the language of 26 of 30 pages,
+    against 28 (all but the two in English). None when the page has no ink or too few lines
+    to leave any out."""
     pixels = np.asarray(image, dtype=np.uint8)
     threshold = _otsu(pixels) if pixels.size else None
     if threshold is None:
         return None
-    counts = (pixels < threshold).sum(axis=1)
-    starts, ends = _runs(counts > max(1, 0.002 * pixels.shape[1]))
+    ink = pixels < threshold
+    starts, ends = _runs(ink.sum(axis=1) > max(1, 0.002 * pixels.shape[1]))
     keep = ends - starts >= 3
     starts, ends = starts[keep], ends[keep]
     if len(starts) < MIN_LINES:
         return None
-    total = np.concatenate(([0], np.cumsum(counts)))
-    ink = total[ends] - total[starts]  # each line's ink pixels
+    marks = [
+        len(_runs(np.asarray(ink[a:b].any(axis=0), dtype=np.bool_))[0])
+        for a, b in zip(starts, ends, strict=True)
+    ]
     budget, chosen = share * float((ends - starts).sum()), []
-    for k in np.argsort(-ink, kind="stable"):
+    for k in np.argsort(-np.array(marks), kind="stable"):
         if budget <= 0:
             break
         chosen.append(int(k))

@@ -1,16 +1,20 @@
 """What keeps OCR within its time and memory budget (docs/ocr.md, "Speed and memory"): the text
 detector run on strips of the page, a light estimate's maximum filter computed along rows then
-columns, and a page in another language re-read with its pack alone. Timings are never asserted
+columns, a page in another language read with its pack alone (after a first look at a sample of
+its lines), and the recogniser's character boxes computed with arrays. Timings are never asserted
 here: ``benchmarks/ocr_engines.py`` prints them."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image, ImageFilter
 
 from conftest import InvoicePdf
-from invoice_extractor.ingest.ocr import photo, rapid, tesseract
+from invoice_extractor.ingest.ocr import char_boxes, cleanup, photo, rapid, tesseract
+from invoice_extractor.ingest.ocr import page as page_module
 from invoice_extractor.ingest.ocr.base import OcrWord
 from invoice_extractor.ingest.ocr.tesseract import TesseractEngine
 from invoice_extractor.ingest.pdf import render_image
@@ -103,3 +107,92 @@ def test_rapidocrs_models_run_with_the_memory_arena() -> None:
     for model in (engine.text_det.infer, engine.text_rec.session):
         options = model.session.get_session_options()
         assert options.enable_cpu_mem_arena and options.intra_op_num_threads == 1
+
+
+def _ruled(lines: list[int | str], height: int = 12, gap: int = 10) -> Image.Image:
+    """A page of text lines: ``n`` marks 6 pixels wide and apart, or a solid bar as long as
+    ``"-" * n`` (a bold heading's ink in one piece)."""
+    page = Image.new("L", (400, gap + len(lines) * (height + gap)), 255)
+    for k, line in enumerate(lines):
+        top = gap + k * (height + gap)
+        if isinstance(line, str):
+            page.paste(0, (10, top, 10 + len(line), top + height))
+        for mark in range(line if isinstance(line, int) else 0):
+            page.paste(0, (10 + 12 * mark, top, 16 + 12 * mark, top + height))
+    return page
+
+
+def test_the_line_sample_holds_the_lines_with_most_marks_in_page_order() -> None:
+    page = _ruled([3, 20, "-" * 380, 5, 25, 4, 6, 2])
+    sample = cleanup.line_sample(page, 0.25)
+    assert sample is not None and sample.width == page.width
+    rows = np.asarray(sample) < 128
+    lines = [row for row in rows if row.any()]
+    marks = [int(np.count_nonzero(np.diff(row.astype(np.int8)) == 1)) for row in lines]
+    # The two lines with most marks (a quarter of 8), the 20 before the 25 as on the page; not
+    # the solid bar, which holds the most ink.
+    assert sorted(set(marks), key=marks.index) == [20, 25]
+    assert cleanup.line_sample(_ruled([10, 20, 30]), 0.25) is None  # too few lines
+    assert cleanup.line_sample(Image.new("L", (50, 50), 255), 0.25) is None  # no ink
+
+
+def test_a_page_whose_sample_shows_its_language_is_read_once_with_its_pack(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    page = _ruled([25] * 12)
+    asked: list[tuple[tuple[int, int], tuple[str, ...]]] = []
+    german = "Rechnung Rechnungsdatum Gesamtbetrag Umsatzsteuer und der die für"
+
+    def read(
+        self: TesseractEngine, image: Image.Image, languages: tuple[str, ...]
+    ) -> list[OcrWord]:
+        asked.append((image.size, tuple(languages)))
+        return [OcrWord(word, 0, 0, 10, 10, 0.9) for word in german.split()]
+
+    monkeypatch.setattr(TesseractEngine, "_read", read)
+    monkeypatch.setattr(tesseract, "installed_languages", lambda binary="": ("deu", "eng"))
+    TesseractEngine().recognize(page)
+    (sample, first), (whole, second) = asked
+    assert first == ("eng",) and sample[1] < page.height / 2
+    assert second == ("deu",) and whole == page.size
+
+
+@needs_rapidocr
+def test_character_boxes_are_rapidocrs() -> None:
+    from rapidocr_onnxruntime.cal_rec_boxes import CalRecBoxes
+
+    rng = np.random.default_rng(5)
+    text = "TOTAL 12.50 RM"
+    for tilt in (0.0, 0.03, -0.05):
+        width, height = 420, 40
+        corners = np.array([[30, 50], [30 + width, 50], [30 + width, 50 + height], [30, 90]])
+        corners = corners + np.array([[0, 0], [0, tilt * width], [0, tilt * width], [0, 0]])
+        columns = np.sort(rng.choice(np.arange(2, 100), len(text), replace=False))
+        words = [list(text[:5]), list(text[5:])]
+        word_columns = [[int(c) for c in columns[:5]], [int(c) for c in columns[5:]]]
+        confidences = [float(c) for c in rng.random(len(text))]
+        info = [105, words, word_columns, ["en&num", "en&num"], confidences]
+        crop = np.zeros((height, width, 3), dtype=np.uint8)
+        read = [(text, 0.9, info)]
+        box = corners.astype(np.float32)
+        theirs = CalRecBoxes()([crop], [box], read)
+        ours = char_boxes.line_boxes(CalRecBoxes(), [crop], [box], read)
+        assert ours[0][0:2] == theirs[0][0:2] and ours[0][3:] == theirs[0][3:]
+        assert [sorted(map(tuple, b)) for b in ours[0][2]] == [
+            sorted(map(tuple, b)) for b in theirs[0][2]
+        ]
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="reads Linux's /proc")
+def test_a_freed_page_array_goes_back_to_the_system() -> None:
+    """glibc would keep the second page's array in its heap after freeing the first one."""
+
+    def resident_mb() -> int:
+        return int(Path("/proc/self/statm").read_text().split()[1]) * 4096 >> 20
+
+    page_module.freed_blocks_returned()
+    for _ in range(2):
+        page = np.ones(16 << 20, dtype=np.uint8)
+        held = resident_mb()
+        del page
+    assert held - resident_mb() >= 12

@@ -34,6 +34,8 @@ SIDEWAYS_RATIO = 1.4
 """A page is on its side when its columns are this much more peaked than its rows ..."""
 SIDEWAYS_GAPS = 0.1
 """... and this share more of its columns than of its rows are blank."""
+HISTOGRAM_SLICE = 1 << 20
+"""Pixels counted at a time for a histogram."""
 MIN_LINES = 5
 """A page with fewer text lines has no measurable line height."""
 
@@ -184,7 +186,11 @@ def _ink_span(coords: NDArray[np.float64], side: float) -> tuple[float, float]:
 
 def _otsu(pixels: NDArray[np.uint8]) -> float | None:
     """Otsu's threshold between ink and paper; None when the page is one flat tone."""
-    hist = np.bincount(pixels.ravel(), minlength=256).astype(np.float64)
+    hist = np.zeros(256, dtype=np.float64)
+    flat = pixels.ravel()
+    # In slices: bincount widens its input to 8-byte integers (31 MB for a 200 dpi A4 page).
+    for start in range(0, flat.size, HISTOGRAM_SLICE):
+        hist += np.bincount(flat[start : start + HISTOGRAM_SLICE], minlength=256)
     total = hist.sum()
     levels = np.arange(256, dtype=np.float64)
     weight = np.cumsum(hist)
@@ -279,11 +285,54 @@ def width_in_text_lines(image: Image.Image) -> float | None:
     if threshold is None:
         return None
     counts = (pixels < threshold).sum(axis=1)
-    inked = counts > max(2, 0.01 * pixels.shape[1])
     # Heights of the runs of inked rows: one per text line (a few merge; the median holds).
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], inked.astype(np.int8), [0]))))
-    heights = edges[1::2] - edges[::2]
+    starts, ends = _runs(counts > max(2, 0.01 * pixels.shape[1]))
+    heights = ends - starts
     heights = heights[heights >= 3]
     if len(heights) < MIN_LINES:
         return None
     return float(pixels.shape[1] / np.median(heights))
+
+
+def _runs(flags: NDArray[np.bool_]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Starts and ends (exclusive) of the runs of True in ``flags``."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], flags.astype(np.int8), [0]))))
+    return edges[::2], edges[1::2]
+
+
+def line_sample(image: Image.Image, share: float) -> Image.Image | None:
+    """The page's text lines with the most separate marks (letters, or words where letters
+    touch), ``share`` of its lines' height, stacked in page order with paper between them: a
+    cheap first look at its words (``tesseract.SAMPLE_SHARE``). Ranked by ink instead, bold
+    headings and totals came first, and the sample showed the language of 26 of 30 pages,
+    against 28 (all but the two in English). None when the page has no ink or too few lines
+    to leave any out."""
+    pixels = np.asarray(image, dtype=np.uint8)
+    threshold = _otsu(pixels) if pixels.size else None
+    if threshold is None:
+        return None
+    ink = pixels < threshold
+    starts, ends = _runs(ink.sum(axis=1) > max(1, 0.002 * pixels.shape[1]))
+    keep = ends - starts >= 3
+    starts, ends = starts[keep], ends[keep]
+    if len(starts) < MIN_LINES:
+        return None
+    marks = [
+        len(_runs(np.asarray(ink[a:b].any(axis=0), dtype=np.bool_))[0])
+        for a, b in zip(starts, ends, strict=True)
+    ]
+    budget, chosen = share * float((ends - starts).sum()), []
+    for k in np.argsort(-np.array(marks), kind="stable"):
+        if budget <= 0:
+            break
+        chosen.append(int(k))
+        budget -= float(ends[k] - starts[k])
+    gap = max(4, int(np.median(ends - starts)) // 2)
+    rows = [(int(starts[k]), int(ends[k])) for k in sorted(chosen)]
+    sample = Image.new("L", (image.width, sum(b - a + gap for a, b in rows) + gap), 255)
+    top = gap
+    for a, b in rows:
+        sample.paste(image.crop((0, a, image.width, b)), (0, top))
+        top += b - a + gap
+    sample.info["dpi"] = image.info.get("dpi", (300, 300))
+    return sample

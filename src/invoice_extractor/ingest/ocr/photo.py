@@ -195,7 +195,10 @@ def flatten_light(grey: Image.Image) -> Image.Image:
     low, high = np.percentile(inner, [2, 98])
     if high - low <= UNEVEN_LIGHT:
         return grey
-    estimate = np.asarray(background.resize(grey.size, Image.Resampling.BILINEAR), np.float32)
-    pixels = np.asarray(grey, dtype=np.float32)
-    flat = pixels * (float(high) / np.maximum(estimate, 1.0))
-    return Image.fromarray(np.clip(flat, 0, 255).astype(np.uint8), mode="L")
+    # In place in one float32 page (a 200 dpi A4 page: 15 MB; the expression took four).
+    flat = np.asarray(background.resize(grey.size, Image.Resampling.BILINEAR), np.float32)
+    np.maximum(flat, 1.0, out=flat)
+    np.divide(np.float32(high), flat, out=flat)
+    np.multiply(flat, np.asarray(grey, dtype=np.uint8), out=flat)
+    np.clip(flat, 0, 255, out=flat)
+    return Image.fromarray(flat.astype(np.uint8), mode="L")

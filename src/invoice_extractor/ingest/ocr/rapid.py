@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from .base import OcrFailed, OcrWord
+from .char_boxes import line_boxes
 
 _OPTIONS = {
     # One thread: the web runs several workers, and the budget is per core.
@@ -144,7 +145,7 @@ def _read_lines(engine: Any, grey: NDArray[np.uint8]) -> list[tuple[Any, tuple[A
     bgr = np.ascontiguousarray(np.repeat(grey[:, :, None], 3, axis=2))
     crops = engine.get_crop_img_list(bgr, boxes)
     read, _ = engine.text_rec(crops, True)
-    lines = engine.cal_rec_boxes(crops, boxes, read)
+    lines = line_boxes(engine.cal_rec_boxes, crops, boxes, read)
     return [
         (box.tolist(), tuple(line))
         for box, line in zip(boxes, lines, strict=True)

@@ -52,6 +52,15 @@ def test_a_stray_quote_mark_inside_a_label_leaves_the_value_after_it() -> None:
     assert [w.text for w in index.right_of(hit)] == ["DE123456789"]
 
 
+@pytest.mark.parametrize("apostrophe", ["'", "\u2019"])
+def test_an_elision_apostrophe_is_kept_on_an_ocr_page_as_on_a_text_layer(apostrophe: str) -> None:
+    # "Date d'échéance": dropping the apostrophe glued "d" to the label word ("déchéance").
+    text = f"Date d{apostrophe}échéance : 02/03/2022"
+    assert fold_ocr(f"d{apostrophe}échéance") == fold(f"d{apostrophe}échéance")
+    for source in ("ocr", "text"):
+        assert PageIndex.build(_page(text, source=source)).labels("due_date"), source
+
+
 def test_a_text_layer_keeps_its_quote_marks_and_a_swiss_amount_keeps_its_apostrophe() -> None:
     assert fold("USt-Id.‚-Nr.") == "ust-id.‚-nr."
     assert fold_ocr("USt-Id.‚-Nr.") == "ust-id.-nr."

@@ -37,15 +37,23 @@ def fold(text: str) -> str:
 
 
 # Quote marks OCR reads into a word from specks and accents ("USt-Id.‚-Nr."). One between
-# digits is kept: "1'250.00" is a Swiss amount.
+# digits is kept: "1'250.00" is a Swiss amount; so is an apostrophe between letters, a French
+# or Italian elision ("d'échéance", "dell'ordine") that the text layer keeps too.
 _MARKS = "[\u201a\u201e\u2018\u2019\u201c\u201d'`\u00b4\"]"
-_STRAY_MARKS = re.compile(f"(?<![0-9]){_MARKS}|{_MARKS}(?![0-9])")
+_STRAY_MARKS = re.compile(
+    "(?P<elision>(?<=[^\\W\\d_])['\u2019](?=[^\\W\\d_]))"
+    f"|(?<![0-9]){_MARKS}|{_MARKS}(?![0-9])"
+)
+
+
+def _drop_stray(match: re.Match[str]) -> str:
+    return match.group() if match.group("elision") else ""
 
 
 @lru_cache(maxsize=65536)
 def fold_ocr(text: str) -> str:
     """``fold`` of a word read by OCR, without the stray quote marks OCR puts in words."""
-    return fold(_STRAY_MARKS.sub("", text))
+    return fold(_STRAY_MARKS.sub(_drop_stray, text))
 
 
 @dataclass(slots=True)

@@ -1,12 +1,13 @@
 """What a job asks of the database beside its result (issue 15, SQLite and PostgreSQL): the seller
-memory is looked up only when the claim saw a known seller, and a job's first run stores its
-invoices without deleting an earlier run's (there is none); a later run replaces them."""
+memory is looked up only when the claim saw a known seller, a job's first run stores its
+invoices without deleting an earlier run's (there is none; a later run replaces them), and the
+supplier's row says whether an invoice is its first (no query of the supplier's invoices)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from invoice_extractor.extract.embedded.seller_layout import (
     FieldLesson,
@@ -84,3 +85,22 @@ def test_a_first_run_deletes_no_earlier_result_and_a_second_replaces_it(
     assert again is not None and again.attempts == 2
     run_job(store, again, "b")
     assert len(deletes) == 1 and len(store.invoices(session_id)) == 1
+
+
+def test_whether_an_invoice_is_its_suppliers_first_comes_with_the_suppliers_row(
+    web_store: Store, invoice_pdf: InvoicePdf
+) -> None:
+    store = web_store
+    firsts: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "min(invoices.id)" in statement.lower():
+            firsts.append(statement)
+
+    event.listen(store.db.engine, "before_cursor_execute", seen)
+    for number in ("SUP-1", "SUP-2"):  # one seller: the second finds its supplier listed
+        _run_one(store, invoice_pdf(number))
+    assert firsts == []
+    with store.db.transaction() as conn:
+        linked = conn.execute(text("SELECT count(*), count(DISTINCT supplier_id) FROM invoices"))
+        assert tuple(linked.one()) == (2, 1)

@@ -47,6 +47,18 @@ def _run_one(store: Store, pdf: bytes, worker: str = WORKER) -> tuple[bool | Non
     return job.sellers_known, len(asked)
 
 
+def _statements(store: Store, holding: str) -> list[str]:
+    """The SQL statements holding ``holding`` (any case) that ``store`` runs from now on."""
+    seen: list[str] = []
+
+    def check(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if holding.lower() in statement.lower():
+            seen.append(statement)
+
+    event.listen(store.db.engine, "before_cursor_execute", check)
+    return seen
+
+
 def test_the_seller_memory_is_asked_only_when_a_seller_is_known(
     web_store: Store, invoice_pdf: InvoicePdf
 ) -> None:
@@ -65,13 +77,7 @@ def test_a_first_run_deletes_no_earlier_result_and_a_second_replaces_it(
     web_store: Store, invoice_pdf: InvoicePdf
 ) -> None:
     store = web_store
-    deletes: list[str] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("DELETE FROM INVOICES"):
-            deletes.append(statement)
-
-    event.listen(store.db.engine, "before_cursor_execute", seen)
+    deletes = _statements(store, "DELETE FROM invoices")
     session_id, _ = store.create_session()
     job_id = store.add_upload(session_id, "a.pdf", invoice_pdf("FIRST-1"))[1].id
     first = store.claim(job_id, "a")
@@ -91,13 +97,7 @@ def test_whether_an_invoice_is_its_suppliers_first_comes_with_the_suppliers_row(
     web_store: Store, invoice_pdf: InvoicePdf
 ) -> None:
     store = web_store
-    firsts: list[str] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if "min(invoices.id)" in statement.lower():
-            firsts.append(statement)
-
-    event.listen(store.db.engine, "before_cursor_execute", seen)
+    firsts = _statements(store, "min(invoices.id)")
     for number in ("SUP-1", "SUP-2"):  # one seller: the second finds its supplier listed
         _run_one(store, invoice_pdf(number))
     assert firsts == []

@@ -20,7 +20,6 @@ import logging
 import os
 import re
 import socket
-import tempfile
 import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -139,13 +138,20 @@ def _write() -> None:
         {"name": name, "labels": [list(pair) for pair in labels], "value": value}
         for (name, labels), value in sorted(_counts.items())
     ]
-    tmp: str | None = None
+    data = json.dumps(entries).encode()
+    own = _own_file_name()
+    # One temporary name per process (its writes take ``_lock``), written in one call: every
+    # job counts, and a random name and a buffered text file cost more than the write.
+    tmp = _directory / f".tmp-{own}.part"
     try:
-        fd, tmp = tempfile.mkstemp(dir=_directory, prefix=".tmp-", suffix=".part")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(entries, handle)
-        os.replace(tmp, _directory / _own_file_name())
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        os.replace(tmp, _directory / own)
     except OSError as exc:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         log.debug("metrics: cannot write to %s: %s", _directory, exc)

@@ -35,17 +35,19 @@ def extract_document(
     settings: Settings,
     extractor: str | None = None,
     memory: SellerMemory | None = None,
+    recall: bool = True,
 ) -> list[Invoice]:
     """Stages after ingest: split the pages into invoices, extract each, check each.
 
     Without an explicit ``extractor``, a document that carries invoice XML is read by the
     ``einvoice`` backend (exact data) and its printed pages are cross-checked against the XML.
     With a seller ``memory`` (and ``SELLER_MEMORY`` on), a known seller's layout is applied and
-    an e-invoice whose page prints its XML values teaches its layout.
+    an e-invoice whose page prints its XML values teaches its layout; without ``recall`` (the
+    caller knows the memory holds no seller) it is not asked for layouts, only taught.
     """
     if memory is None or not settings.seller_memory:
         return _extract_document(document, settings, extractor, None)
-    with using_seller_memory(memory):
+    with using_seller_memory(memory if recall else None):
         return _extract_document(document, settings, extractor, memory)
 
 

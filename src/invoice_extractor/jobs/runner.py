@@ -126,6 +126,8 @@ def _extract(store: Store, job: Job, worker: str) -> tuple[list[Invoice], str] |
                 settings=settings,
                 extractor=None if web == settings.extractor else web,
                 memory=store.sellers,
+                # No seller known at the claim: none to look up (an e-invoice still teaches).
+                recall=job.sellers_known is None or bool(job.sellers_known),
             )
             return invoices, sha256
         finally:

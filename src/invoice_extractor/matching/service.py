@@ -228,8 +228,10 @@ def _is_first(db: Session | Connection, supplier: Linked, invoice_id: int | None
     stored one) brought the supplier into the list (its first invoice)."""
     if supplier.source != "invoice":
         return False
+    if invoice_id is None:  # later than every stored one: first if none was linked before
+        return not supplier.invoiced
     first = db.scalar(_FIRST_INVOICE, {"supplier_id": supplier.id})
-    return first is None or (invoice_id is not None and first >= invoice_id)
+    return first is None or first >= invoice_id
 
 
 def _drop_if_unused(db: Session, supplier_id: int) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..ids import check_vat_id, normalize_iban, normalize_vat_id
@@ -155,6 +155,7 @@ class Linked:
     iban: str | None
     account: int
     source: str
+    invoiced: bool = False  # some stored invoice was linked to it before this one
 
 
 # The link as Core statements, built once: every new invoice runs them, no ORM object is built.
@@ -168,6 +169,10 @@ _LINKED = select(
     Supplier.country,
     Supplier.account,
     Supplier.source,
+    # Read with the row: whether an invoice is new to the list needs no query of its own.
+    exists(select(InvoiceRecord.id).where(InvoiceRecord.supplier_id == Supplier.id)).label(
+        "invoiced"
+    ),
 )
 _LINKED_BY_VAT = _LINKED.where(Supplier.vat_id == bindparam("vat"))
 _LINKED_BY_NAME = _LINKED.where(Supplier.name_key == bindparam("key")).order_by(Supplier.id)
@@ -224,7 +229,9 @@ def link(db: Session | Connection, invoice: Invoice) -> tuple[Linked | None, boo
             update(_TABLE).where(_TABLE.c.id == row.id).values(**changes, updated_at=utcnow())
         )
     now = {**row._asdict(), **changes}
-    linked = Linked(row.id, row.name, now["vat_id"], now["iban"], row.account, row.source)
+    linked = Linked(
+        row.id, row.name, now["vat_id"], now["iban"], row.account, row.source, bool(row.invoiced)
+    )
     return linked, False
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
+    exists,
     func,
     insert,
     or_,
@@ -26,7 +27,7 @@ from sqlalchemy import (
 )
 
 from .db import Database
-from .models import InvoiceRecord, Job, JobState, StoredFile, UTCDateTime, utcnow
+from .models import InvoiceRecord, Job, JobState, SellerRecord, StoredFile, UTCDateTime, utcnow
 
 # Upper bounds (seconds) of the extraction-time histogram; +Inf is implied.
 SECONDS_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
@@ -42,7 +43,8 @@ def claimable(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
 
 def claim_statement(*, oldest: bool, skip_locked: bool) -> Any:
     """The claim as one UPDATE ... RETURNING, built once (building a statement costs more CPU
-    than running it), its file's name and hash returned with the job's columns: of the job
+    than running it), its file's name and hash returned with the job's columns, and whether
+    any seller is known (a job then skips the seller memory's lookup when none is): of the job
     ``:job_id``, or (``oldest``) of the oldest claimable one,
     skipping rows other claimers hold (``skip_locked``, PostgreSQL). Parameters: ``now``,
     ``lease``, ``claimer`` (and ``job_id``). Of two workers racing for a row one gets it back."""
@@ -72,6 +74,7 @@ def claim_statement(*, oldest: bool, skip_locked: bool) -> Any:
             *cast(Table, Job.__table__).columns,
             of_file(StoredFile.name).label("file_name"),
             of_file(StoredFile.sha256).label("file_sha256"),
+            exists(select(SellerRecord.id)).label("sellers_known"),
         )
     )
 

@@ -115,6 +115,8 @@ class Job(Base):
     # reads the upload without another query. None on a job read any other way.
     file_name: Mapped[str | None] = query_expression()
     file_sha256: Mapped[str | None] = query_expression()
+    # Whether the seller memory knew any seller at the claim (None: not read, so look it up).
+    sellers_known: Mapped[bool | None] = query_expression()
 
 
 class InvoiceRecord(Base):

@@ -253,7 +253,8 @@ class Store:
             params = {"job_id": job.id, "holder": worker, "now": utcnow(), "took": seconds}
             if conn.execute(MARK_DONE, params).rowcount != 1:
                 return False  # another worker took the job over (our lease ran out)
-            conn.execute(DELETE_INVOICES, {"job_id": job.id})
+            if job.attempts != 1:  # a first run has no earlier result (done is stored whole)
+                conn.execute(DELETE_INVOICES, {"job_id": job.id})
             new = NewInvoice.of(invoices)
             for item in new:  # one at a time: an invoice's checks see the job's earlier ones
                 if checks is not None:

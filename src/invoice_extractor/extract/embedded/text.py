@@ -41,8 +41,7 @@ def fold(text: str) -> str:
 # or Italian elision ("d'échéance", "dell'ordine") that the text layer keeps too.
 _MARKS = "[\u201a\u201e\u2018\u2019\u201c\u201d'`\u00b4\"]"
 _STRAY_MARKS = re.compile(
-    "(?P<elision>(?<=[^\\W\\d_])['\u2019](?=[^\\W\\d_]))"
-    f"|(?<![0-9]){_MARKS}|{_MARKS}(?![0-9])"
+    f"(?P<elision>(?<=[^\\W\\d_])['\u2019](?=[^\\W\\d_]))|(?<![0-9]){_MARKS}|{_MARKS}(?![0-9])"
 )
 
 

@@ -1,0 +1,83 @@
+"""Items whose description runs over several lines: which row a line without an amount belongs to
+is read from the table's geometry, not from the nearest amount alone."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from test_engine import COLUMN_X, HEAD, _items, extract_one, stack
+
+if TYPE_CHECKING:
+    from conftest import MakePdf, TextItem
+
+HEADINGS = ("Description", "Qty", "Unit Price", "Amount")
+
+
+def evenly_spaced(y: float, *lines: tuple[str, str, str, str], step: float = 13) -> list[TextItem]:
+    """Table lines one ``step`` apart, with no wider gap between items than inside one."""
+    return [
+        (x, y + step * n, text, 10)
+        for n, line in enumerate(lines)
+        for x, text in zip(COLUMN_X, line, strict=True)
+        if text
+    ]
+
+
+def test_lines_below_a_leading_amount_line_belong_to_its_item(make_pdf: MakePdf) -> None:
+    # The service period of the first item stands closer to the second item's amount line.
+    page = HEAD + evenly_spaced(
+        230,
+        HEADINGS,
+        ("Mail hosting", "1", "3.89", "3.89"),
+        ("Base fee per unit", "", "", ""),
+        ("01.05.14-31.05.14", "", "", ""),
+        ("Mail archive", "1", "5.39", "5.39"),
+        ("Base fee per unit", "", "", ""),
+        ("01.05.14-31.05.14", "", "", ""),
+    )
+    page += stack(340, ("Total", "9.28 EUR"))
+    invoice = extract_one(make_pdf([page], "leading.pdf"))
+    assert _items(invoice) == [
+        ("Mail hosting Base fee per unit 01.05.14-31.05.14", "1", "3.89", "3.89"),
+        ("Mail archive Base fee per unit 01.05.14-31.05.14", "1", "5.39", "5.39"),
+    ]
+
+
+def test_lines_above_a_closing_amount_line_belong_to_its_item(make_pdf: MakePdf) -> None:
+    page = HEAD + evenly_spaced(
+        230,
+        HEADINGS,
+        ("Consulting", "", "", ""),
+        ("Workshop on site", "", "", ""),
+        ("March 2024", "2", "45.00", "90.00"),
+        ("Licence", "", "", ""),
+        ("Annual plan", "", "", ""),
+        ("Renewal 2025", "1", "60.00", "60.00"),
+    )
+    page += stack(340, ("Total", "150.00 EUR"))
+    invoice = extract_one(make_pdf([page], "closing.pdf"))
+    assert _items(invoice) == [
+        ("Consulting Workshop on site March 2024", "2", "45.00", "90.00"),
+        ("Licence Annual plan Renewal 2025", "1", "60.00", "60.00"),
+    ]
+
+
+def test_a_price_detail_line_stays_out_of_the_description_but_holds_the_item_together(
+    make_pdf: MakePdf,
+) -> None:
+    page = HEAD + evenly_spaced(
+        230,
+        HEADINGS,
+        ("Mail hosting", "2", "4.50", "9.00"),
+        ("Gross price: 5.00", "", "", ""),
+        ("Service: alpha", "", "", ""),
+        ("Mail archive", "1", "6.00", "6.00"),
+        ("Gross price: 6.00", "", "", ""),
+        ("Service: beta", "", "", ""),
+    )
+    page += stack(340, ("Total", "15.00 EUR"))
+    invoice = extract_one(make_pdf([page], "details.pdf"))
+    assert _items(invoice) == [
+        ("Mail hosting Service: alpha", "2", "4.50", "9.00"),
+        ("Mail archive Service: beta", "1", "6.00", "6.00"),
+    ]

@@ -13,14 +13,19 @@ if TYPE_CHECKING:
 HEADINGS = ("Description", "Qty", "Unit Price", "Amount")
 
 
-def evenly_spaced(y: float, *lines: tuple[str, str, str, str], step: float = 13) -> list[TextItem]:
-    """Table lines one ``step`` apart, with no wider gap between items than inside one."""
+def placed(*lines: tuple[float, tuple[str, str, str, str]]) -> list[TextItem]:
+    """Table lines at their heights, the cells under the ``COLUMN_X`` columns (blank: none)."""
     return [
-        (x, y + step * n, text, 10)
-        for n, line in enumerate(lines)
-        for x, text in zip(COLUMN_X, line, strict=True)
+        (x, y, text, 10)
+        for y, cells in lines
+        for x, text in zip(COLUMN_X, cells, strict=True)
         if text
     ]
+
+
+def evenly_spaced(y: float, *lines: tuple[str, str, str, str], step: float = 13) -> list[TextItem]:
+    """Table lines one ``step`` apart, with no wider gap between items than inside one."""
+    return placed(*((y + step * n, cells) for n, cells in enumerate(lines)))
 
 
 def test_lines_below_a_leading_amount_line_belong_to_its_item(make_pdf: MakePdf) -> None:
@@ -80,4 +85,24 @@ def test_a_price_detail_line_stays_out_of_the_description_but_holds_the_item_tog
     assert _items(invoice) == [
         ("Mail hosting Service: alpha", "2", "4.50", "9.00"),
         ("Mail archive Service: beta", "1", "6.00", "6.00"),
+    ]
+
+
+def test_the_widest_gap_parts_two_items_whatever_line_is_nearer(make_pdf: MakePdf) -> None:
+    # The first item's last line stands nearer the second amount line, but a wider blank
+    # separates it from the second item's first line.
+    page = HEAD + placed(
+        (230, HEADINGS),
+        (250, ("Mail hosting", "1", "3.89", "3.89")),
+        (261, ("Base fee per unit", "", "", "")),
+        (272, ("Service: alpha", "", "", "")),
+        (283, ("01.05.14-31.05.14", "", "", "")),
+        (302, ("Mail archive", "", "", "")),
+        (313, ("Archive 10 GB", "1", "5.39", "5.39")),
+    )
+    page += stack(345, ("Total", "9.28 EUR"))
+    invoice = extract_one(make_pdf([page], "gaps.pdf"))
+    assert _items(invoice) == [
+        ("Mail hosting Base fee per unit Service: alpha 01.05.14-31.05.14", "1", "3.89", "3.89"),
+        ("Mail archive Archive 10 GB", "1", "5.39", "5.39"),
     ]

@@ -106,3 +106,31 @@ def test_the_widest_gap_parts_two_items_whatever_line_is_nearer(make_pdf: MakePd
         ("Mail hosting Base fee per unit Service: alpha 01.05.14-31.05.14", "1", "3.89", "3.89"),
         ("Mail archive Archive 10 GB", "1", "5.39", "5.39"),
     ]
+
+
+# --- items listed without a table heading ---
+
+
+def test_services_listed_without_a_heading_that_add_up_to_the_total_are_items(
+    make_pdf: MakePdf,
+) -> None:
+    page: list[TextItem] = [*HEAD, (50, 230, "Detail", 12)]
+    for y, name, charge in ((250, "Cloud Storage", "$2.22"), (292, "Data Transfer", "$1.87")):
+        page += [(60, y, name, 10), (490, y, charge, 10)]
+        page += [(70, y + 13, "Charges", 8), (492, y + 13, charge, 8)]  # a breakdown, indented
+        page += [(70, y + 26, "VAT **", 8), (492, y + 26, "$0.00", 8)]
+    page += [(50, 345, "Total for this invoice", 10), (490, 345, "$4.09", 10)]
+    invoice = extract_one(make_pdf([page], "listed.pdf"))
+    assert _items(invoice) == [
+        ("Cloud Storage", None, None, "2.22"),
+        ("Data Transfer", None, None, "1.87"),
+    ]
+
+
+def test_totals_that_add_up_are_no_items(make_pdf: MakePdf) -> None:
+    page = HEAD + stack(
+        250, ("Net amount", "100.00 EUR"), ("VAT 19%", "19.00 EUR"), ("Total", "119.00 EUR")
+    )
+    invoice = extract_one(make_pdf([page], "totals-only.pdf"))
+    assert invoice.total is not None and str(invoice.total) == "119.00"
+    assert invoice.line_items == []

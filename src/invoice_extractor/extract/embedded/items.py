@@ -115,7 +115,7 @@ def _compound_kind(key: str) -> str | None:
     return _TAILS[m.group(1)] if m else None
 
 
-def _numbers(index: PageIndex, line_index: int, decimal_sep: str | None) -> list[Number]:
+def line_numbers(index: PageIndex, line_index: int, decimal_sep: str | None) -> list[Number]:
     line = index.lines[line_index]
     text, starts = index.joined(line_index)
     result = []
@@ -175,7 +175,7 @@ def _is_header(columns: list[Column]) -> bool:
     return "amount" in kinds and bool(kinds & {"desc", "qty"}) and len(kinds - {"code"}) >= 2
 
 
-def _is_stop(index: PageIndex, line_index: int) -> bool:
+def is_stop(index: PageIndex, line_index: int) -> bool:
     text = index.folded[line_index]
     if _SECTION_END.search(text):
         return True
@@ -199,7 +199,7 @@ def extract_items(indexes: list[PageIndex], decimal_sep: str | None) -> Table:
         header_y, header_line = -1e9, -2
         for i, line in enumerate(lines):
             size = max(line.words[0].height, 4.0)
-            numbers = _numbers(index, i, decimal_sep)
+            numbers = line_numbers(index, i, decimal_sep)
             columns = page_columns[i] if not any(n.money for n in numbers) else []
             in_band = (
                 header_line == i - 1
@@ -229,7 +229,7 @@ def extract_items(indexes: list[PageIndex], decimal_sep: str | None) -> Table:
             ):
                 header_y, header_line = line.y1, i  # a heading wraps: "VK-Preis / Ohne / MwSt."
                 continue
-            if _is_stop(index, i):
+            if is_stop(index, i):
                 rows, extra = _flush(rows, extra, items, table), []
                 table = None
                 continue

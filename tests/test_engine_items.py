@@ -134,3 +134,20 @@ def test_totals_that_add_up_are_no_items(make_pdf: MakePdf) -> None:
     invoice = extract_one(make_pdf([page], "totals-only.pdf"))
     assert invoice.total is not None and str(invoice.total) == "119.00"
     assert invoice.line_items == []
+
+
+def test_a_listed_name_wrapped_over_lines_keeps_its_lines(make_pdf: MakePdf) -> None:
+    page = [
+        *HEAD,
+        *((50, 250, "Annual report without", 10), (490, 250, "818.00", 10)),
+        (50, 263, "itemised income", 10),
+        *((50, 280, "Rental income", 10), (490, 280, "194.00", 10)),
+        (50, 293, "statement, Main St 72", 10),
+    ]
+    page += stack(330, ("Subtotal", "1,012.00 EUR"), ("VAT 19%", "192.28 EUR"))
+    page += stack(362, ("Total", "1,204.28 EUR"))
+    invoice = extract_one(make_pdf([page], "wrapped-list.pdf"))
+    assert _items(invoice) == [
+        ("Annual report without itemised income", None, None, "818.00"),
+        ("Rental income statement, Main St 72", None, None, "194.00"),
+    ]

@@ -16,11 +16,12 @@ from decimal import Decimal
 
 from ...ingest.document import Word
 from .fields import PageIndex
-from .item_rows import Number
+from .item_rows import Continuation, Number, Row, attach_continuations
 from .items import FoundItem, Table, is_stop, line_numbers
 
 MIN_LINES = 2
 ALIGN = 3.0  # points: how far apart right-aligned amounts (and indents) may stand
+CONTINUATION_REACH = 6  # lines below the run read for a wrapped last name
 
 
 @dataclass(slots=True)
@@ -29,6 +30,8 @@ class _Listed:
     words: list[Word]
     amount: Number
     height: float
+    index: PageIndex
+    line: int
 
 
 def _listed(index: PageIndex, i: int, order: int, decimal_sep: str | None) -> _Listed | None:
@@ -42,7 +45,7 @@ def _listed(index: PageIndex, i: int, order: int, decimal_sep: str | None) -> _L
     words = [w for w in line.words if id(w) not in used and w.x1 <= amount.x0]
     if not any(c.isalpha() for w in words for c in w.text):
         return None
-    return _Listed(order, words, amount, line.words[0].height)
+    return _Listed(order, words, amount, line.words[0].height, index, i)
 
 
 def _key(entry: _Listed) -> tuple[int, int, int]:
@@ -69,13 +72,40 @@ def listed_items(indexes: list[PageIndex], decimal_sep: str | None, totals: set[
     found = [run for group in groups.values() for run in _runs(group, stops, totals)]
     if len(found) != 1:
         return Table()  # none, or several alike: nothing to tell them apart
-    items = [
-        FoundItem(
-            " ".join(w.text for w in e.words), None, None, e.amount.value, e.words, e.amount.words
-        )
-        for e in found[0]
-    ]
-    return Table(items=items)
+    return Table(items=[_item(e, desc) for e, desc in _described(found[0], decimal_sep)])
+
+
+def _item(entry: _Listed, words: list[Word]) -> FoundItem:
+    text = " ".join(w.text for w in words)
+    return FoundItem(text, None, None, entry.amount.value, words, entry.amount.words)
+
+
+def _described(run: list[_Listed], decimal_sep: str | None) -> list[tuple[_Listed, list[Word]]]:
+    """Each listed line with its description, continued on the lines without an amount that
+    stand at its indentation or deeper (a name wrapped over several lines)."""
+    result = []
+    for index in {id(e.index): e.index for e in run}.values():
+        entries = [e for e in run if e.index is index]
+        rows = {e.line: Row(e.amount, *_span(index, e.line), list(e.words)) for e in entries}
+        indent = entries[0].words[0].x0 - ALIGN
+        right = min(e.amount.x0 for e in entries)
+        first, last = entries[0].line, entries[-1].line
+        extra = []
+        for i in range(first, len(index.lines)):  # a name wraps down; above stand headings
+            if i > last + CONTINUATION_REACH or (i > last and is_stop(index, i)):
+                break
+            if i in rows or any(n.money for n in line_numbers(index, i, decimal_sep)):
+                continue
+            words = [w for w in index.lines[i].words if w.x0 >= indent and w.x1 <= right]
+            if any(c.isalpha() for w in words for c in w.text):
+                extra.append(Continuation(*_span(index, i), words[0].height, words, []))
+        attach_continuations(list(rows.values()), extra)
+        result += [(e, rows[e.line].desc) for e in entries]  # lines joined top to bottom
+    return result
+
+
+def _span(index: PageIndex, i: int) -> tuple[float, float]:
+    return index.lines[i].y0, index.lines[i].y1
 
 
 def _runs(

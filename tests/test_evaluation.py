@@ -128,6 +128,27 @@ def test_items_match_by_amount_and_description_overlap() -> None:
     assert match_line_items(predicted, truth) == [(0, 2), (1, 0), (4, 3)]
 
 
+def test_a_truth_row_without_an_amount_matches_on_the_prices_it_gives() -> None:
+    truth: list[dict[str, Any]] = [
+        {"description": "Mail hosting May", "quantity": "1", "unit_price": "3.89"},
+        {"description": "Data transfer", "unit_price": "0.01"},
+        {"description": "Storage", "unit_price": "2.22"},
+        {"description": "Support"},  # nothing to compare a printed amount with
+    ]
+    predicted = [
+        LineItem(
+            description="Mail hosting",
+            quantity=Decimal(1),
+            unit_price=Decimal("3.89"),
+            amount=Decimal("3.89"),
+        ),
+        _item("Data transfer", "0.01"),  # no quantity: its amount is its unit price
+        LineItem(description="Storage", quantity=Decimal(2), amount=Decimal("2.22")),
+        _item("Support", "5.00"),
+    ]
+    assert match_line_items(predicted, truth) == [(0, 0), (1, 1)]
+
+
 def test_line_item_matching_is_one_to_one_in_order() -> None:
     truth = [{"description": "Fee", "amount": "10"}]
     predicted = [_item("Fee", "10"), _item("Fee", "10.00")]

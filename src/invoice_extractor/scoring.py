@@ -172,13 +172,33 @@ def description_tokens(text: Any) -> frozenset[str]:
     return frozenset(_TOKENS.findall(unicodedata.normalize("NFKC", str(text)).casefold()))
 
 
+def _prices_agree(predicted: ItemLike, expected: ItemLike) -> bool:
+    """For a truth row without an amount (some truth files give only quantity and unit price):
+    the numbers it does give agree with the predicted row's. A row without a quantity, or of one,
+    costs its amount as its unit price."""
+    truth_price = _item_field(expected, "unit_price")
+    truth_qty = _item_field(expected, "quantity")
+    if truth_price is None and truth_qty is None:
+        return False
+    got_qty = _item_field(predicted, "quantity")
+    if truth_qty is not None and not amounts_equal(truth_qty, got_qty):
+        return False
+    if truth_price is None or amounts_equal(truth_price, _item_field(predicted, "unit_price")):
+        return True
+    single = got_qty is None or to_decimal(got_qty) == 1
+    return single and amounts_equal(truth_price, _item_field(predicted, "amount"))
+
+
 def items_match(predicted: ItemLike, expected: ItemLike) -> bool:
-    """Same amount (or none on either side: some e-invoices carry lines without one), and
-    descriptions sharing at least half the words of the shorter one."""
+    """Same amount (or none on either side: some e-invoices carry lines without one; or none in
+    the truth, whose quantity and unit price then agree), and descriptions sharing at least half
+    the words of the shorter one."""
     truth_amount = _item_field(expected, "amount")
     got_amount = _item_field(predicted, "amount")
-    both_missing = truth_amount is None and got_amount is None
-    if not both_missing and not amounts_equal(truth_amount, got_amount):
+    if truth_amount is None:
+        if got_amount is not None and not _prices_agree(predicted, expected):
+            return False
+    elif not amounts_equal(truth_amount, got_amount):
         return False
     a = description_tokens(_item_field(predicted, "description"))
     b = description_tokens(_item_field(expected, "description"))

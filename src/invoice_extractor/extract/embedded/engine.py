@@ -23,6 +23,7 @@ from .context import DocumentContext
 from .derived import derive_subtotal, evidence_of, reconcile_subtotal
 from .features import field_features
 from .fields import Candidate, best
+from .item_lists import listed_items
 from .items import extract_items
 from .lexicon import CREDIT_TITLES, alternation
 from .patterns import find_bics, find_ibans, find_vat_ids, labelled_iban
@@ -121,6 +122,9 @@ class EmbeddedExtractor:
             )
         self._tax_lines(ctx, invoice, evidence)
         table = extract_items(ctx.indexes, ctx.decimal_sep)
+        if not table.items and not table.adjustments:
+            sums = (invoice.subtotal, invoice.tax_exclusive_total, invoice.total)
+            table = listed_items(ctx.indexes, ctx.decimal_sep, {t for t in sums if t})
         reconcile_subtotal(invoice, table, evidence)
         derive_subtotal(invoice, table, ctx.indexes, ctx.decimal_sep, evidence)
         settle_adjustments(invoice, ctx.indexes, ctx.decimal_sep, evidence)

@@ -16,6 +16,7 @@ from functools import lru_cache
 from ...ingest.document import Line, Word
 from .amounts import find_amounts
 from .fields import PageIndex
+from .item_rows import Continuation, Number, Row, attach_continuations
 from .labels import label_res, look_alike_key
 from .lexicon import TABLE_HEADINGS
 from .text import fold
@@ -46,29 +47,6 @@ class Column:
     kind: str
     x0: float
     x1: float
-
-
-@dataclass(slots=True)
-class Number:
-    value: Decimal
-    words: list[Word]
-    money: bool
-
-    @property
-    def x0(self) -> float:
-        return self.words[0].x0
-
-    @property
-    def x1(self) -> float:
-        return self.words[-1].x1
-
-
-@dataclass(slots=True)
-class Row:
-    amount: Number
-    y: float
-    desc: list[Word] = field(default_factory=list)
-    numbers: list[Number] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -137,7 +115,7 @@ def _compound_kind(key: str) -> str | None:
     return _TAILS[m.group(1)] if m else None
 
 
-def _numbers(index: PageIndex, line_index: int, decimal_sep: str | None) -> list[Number]:
+def line_numbers(index: PageIndex, line_index: int, decimal_sep: str | None) -> list[Number]:
     line = index.lines[line_index]
     text, starts = index.joined(line_index)
     result = []
@@ -197,7 +175,7 @@ def _is_header(columns: list[Column]) -> bool:
     return "amount" in kinds and bool(kinds & {"desc", "qty"}) and len(kinds - {"code"}) >= 2
 
 
-def _is_stop(index: PageIndex, line_index: int) -> bool:
+def is_stop(index: PageIndex, line_index: int) -> bool:
     text = index.folded[line_index]
     if _SECTION_END.search(text):
         return True
@@ -214,14 +192,14 @@ def extract_items(indexes: list[PageIndex], decimal_sep: str | None) -> Table:
     table: _Table | None = None
     for index in indexes:
         rows: list[Row] = []
-        extra: list[tuple[float, list[Word], list[Number]]] = []
+        extra: list[Continuation] = []
         lines = index.lines
         page_columns = _page_columns(index)
         header: list[Column] = []
         header_y, header_line = -1e9, -2
         for i, line in enumerate(lines):
             size = max(line.words[0].height, 4.0)
-            numbers = _numbers(index, i, decimal_sep)
+            numbers = line_numbers(index, i, decimal_sep)
             columns = page_columns[i] if not any(n.money for n in numbers) else []
             in_band = (
                 header_line == i - 1
@@ -251,7 +229,7 @@ def extract_items(indexes: list[PageIndex], decimal_sep: str | None) -> Table:
             ):
                 header_y, header_line = line.y1, i  # a heading wraps: "VK-Preis / Ohne / MwSt."
                 continue
-            if _is_stop(index, i):
+            if is_stop(index, i):
                 rows, extra = _flush(rows, extra, items, table), []
                 table = None
                 continue
@@ -264,11 +242,15 @@ def extract_items(indexes: list[PageIndex], decimal_sep: str | None) -> Table:
                 # On a page the table continues onto (no header of its own), what stands above
                 # the first row is the page's running head, not a description.
                 running_head = header_line < 0 and not rows
-                if desc and not _ATTRIBUTE.match(text) and not running_head:
-                    extra.append((line.y0, desc, others))
+                if desc and not running_head:
+                    # "Dienst: X" describes the item; "Bruttopreis: 4,00" is a price detail,
+                    # kept only so the item's lines stay one block.
+                    detail = bool(others) and _ATTRIBUTE.match(text) is not None
+                    words, numbers = ([], []) if detail else (desc, others)
+                    extra.append(Continuation(line.y0, line.y1, desc[0].height, words, numbers))
                 continue
             desc = [w for w in desc if w not in amount.words]
-            rows.append(Row(amount, line.y0, desc, others))
+            rows.append(Row(amount, line.y0, line.y1, desc, others))
         _flush(rows, extra, items, table)
     return items
 
@@ -282,20 +264,12 @@ def _in_desc_column(line: Line, header: list[Column]) -> bool:
 
 def _flush(
     rows: list[Row],
-    extra: list[tuple[float, list[Word], list[Number]]],
+    extra: list[Continuation],
     items: Table,
     table: _Table | None = None,
 ) -> list[Row]:
-    """Attach continuation lines to their nearest row, then turn the rows into items."""
-    for y, words, numbers in extra:
-        if not rows:
-            break
-        nearest = min(rows, key=lambda r: (abs(r.y - y), r.y > y))
-        size = max(min(words[0].height, nearest.amount.words[0].height), 4.0)
-        if abs(nearest.y - y) > size * (3.5 if y < nearest.y else 4):
-            continue  # too far from any row: a running head or foot, not a description
-        nearest.desc = words + nearest.desc if y < nearest.y else nearest.desc + words
-        nearest.numbers += numbers
+    """Attach continuation lines to their rows, then turn the rows into items."""
+    attach_continuations(rows, extra)
     for row in rows:
         row.desc.sort(key=lambda w: (round(w.y0), w.x0))
         words = row.desc[1:] if row.desc and row.desc[0].text.rstrip(".").isdigit() else row.desc

@@ -131,12 +131,18 @@ _HIGHEST_ACCOUNT = select(func.max(Supplier.account))
 
 def find(db: Session, vat: str | None, key: str | None) -> Supplier | None:
     """The supplier with this VAT id, else the only one with this name key and no other VAT id."""
+    found: Supplier | None = _first(db.scalars, _BY_VAT, _BY_NAME, vat, key)
+    return found
+
+
+def _first(run: Any, by_vat: Any, by_name: Any, vat: str | None, key: str | None) -> Any:
+    """The first result of ``by_vat`` for the VAT id, else of ``by_name`` for the name key."""
     if vat:
-        found = db.scalars(_BY_VAT, {"vat": vat}).first()
+        found = run(by_vat, {"vat": vat}).first()
         if found is not None:
             return found
     if key:
-        return db.scalars(_BY_NAME, {"key": key}).first()
+        return run(by_name, {"key": key}).first()
     return None
 
 
@@ -181,13 +187,7 @@ _INSERT = insert(_TABLE).returning(_TABLE.c.id)
 
 def _linked_row(db: Session | Connection, vat: str | None, key: str | None) -> Any:
     """``find`` as a row of ``_LINKED``'s columns."""
-    if vat:
-        found = db.execute(_LINKED_BY_VAT, {"vat": vat}).first()
-        if found is not None:
-            return found
-    if key:
-        return db.execute(_LINKED_BY_NAME, {"key": key}).first()
-    return None
+    return _first(db.execute, _LINKED_BY_VAT, _LINKED_BY_NAME, vat, key)
 
 
 def link(db: Session | Connection, invoice: Invoice) -> tuple[Linked | None, bool]:

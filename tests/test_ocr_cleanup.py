@@ -3,7 +3,10 @@ sharpening of photos, and IBANs read with look-alike letters."""
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
+import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
 from invoice_extractor.ingest.document import Line, Word
@@ -14,12 +17,12 @@ from invoice_extractor.ingest.ocr.page import Options, read_image
 from invoice_extractor.ingest.ocr.repair import repair_lines
 
 
-def page_of_lines(width: int = 1654, height: int = 2339) -> Image.Image:
+def page_of_lines(width: int = 1654, height: int = 2339, bar: int = 18) -> Image.Image:
     """A 200 dpi A4 page of 40 text-like bars, ending 1200 pixels from the left."""
     page = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(page)
     for row in range(40):
-        draw.rectangle((150, 300 + 45 * row, 1200, 318 + 45 * row), fill=0)
+        draw.rectangle((150, 300 + 45 * row, 1200, 300 + bar + 45 * row), fill=0)
     return page
 
 
@@ -118,6 +121,24 @@ def test_a_photographed_page_is_sharpened_and_a_rendered_one_is_not() -> None:
     assert fringe(photographed=True) < 0.7 * fringe(photographed=False)
 
 
+class _SizeAware(_Recorder):
+    """A recorder for an engine that reads small text poorly, like tesseract."""
+
+    min_text_height = 20.0
+
+
+def test_text_its_rows_show_small_is_read_enlarged_at_once() -> None:
+    readers = {}
+    for bar in (18, 10):  # bands of 19 and of 11 pixels: text about 23 and 13 pixels high
+        readers[bar] = _SizeAware()
+        read_image(page_of_lines(bar=bar), readers[bar], Options(orientation=False))
+    # One reading each (no first reading of the small text as it is), the small one enlarged
+    # to text about 30 pixels high.
+    assert [len(r.seen) for r in readers.values()] == [1, 1]
+    enlarged = readers[10].seen[0].width / readers[18].seen[0].width
+    assert 2.0 < enlarged < 2.5
+
+
 def test_a_vat_id_read_with_look_alike_letters_in_its_number_is_mended() -> None:
     # The checksum holds once read with digits (even the last one, "l"); or the number is
     # digits but for look-alikes inside it (a sample id of the wrong length reads as printed).
@@ -128,3 +149,26 @@ def test_a_vat_id_read_with_look_alike_letters_in_its_number_is_mended() -> None
 def test_a_vat_id_keeps_a_final_check_letter_and_other_words_keep_their_letters() -> None:
     texts = ("CY1234567l", "ESX1234567L", "DEOBERSTADT", "RE2024O1I5", "NOIIIIOOOO")
     assert [w.text for w in mend_vat_ids(words(*texts))] == list(texts)
+
+
+def test_long_runs_of_ink_are_found_alike_with_and_without_opencv(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Down one column: runs of 5, 4 and 6 pixels; only the first and the last are 5 or more.
+    column = np.array([1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1], dtype=np.bool_)
+    expected = np.array([1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1], dtype=np.bool_)
+    rng = np.random.default_rng(0)
+    inks = [rng.random((60, 45)) < 0.85, rng.random((3, 90)) < 0.9, rng.random((90, 3)) < 0.9]
+    found = {}
+    for opencv in (True, False):
+        if not opencv:
+            monkeypatch.setitem(sys.modules, "cv2", None)  # import cv2 raises ImportError
+        assert (cleanup.long_runs(column[:, None], 5, 0)[:, 0] == expected).all()
+        assert (cleanup.long_runs(column[None, :], 5, 1)[0] == expected).all()
+        found[opencv] = [
+            cleanup.long_runs(ink, length, axis)
+            for ink in inks
+            for length in (0, 1, 2, 5, 40, 100)
+            for axis in (0, 1)
+        ]
+    assert all((a == b).all() for a, b in zip(found[True], found[False], strict=True))

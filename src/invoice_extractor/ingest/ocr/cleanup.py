@@ -34,8 +34,6 @@ SIDEWAYS_RATIO = 1.4
 """A page is on its side when its columns are this much more peaked than its rows ..."""
 SIDEWAYS_GAPS = 0.1
 """... and this share more of its columns than of its rows are blank."""
-HISTOGRAM_SLICE = 1 << 20
-"""Pixels counted at a time for a histogram."""
 MIN_LINES = 5
 """A page with fewer text lines has no measurable line height."""
 
@@ -93,9 +91,9 @@ def remove_rules(image: Image.Image) -> Image.Image:
     ink = pixels < threshold
     # Thin: across a rule the ink is at most ``RULE_WIDTH`` (a bar, a filled box is thicker).
     over = max(1, round(RULE_WIDTH * max(ink.shape))) + 1
-    down, across = _long_runs(ink, over), _long_runs(ink.T, over).T
-    rules = _long_runs(ink, round(RULE_LENGTH * ink.shape[0])) & ~across
-    rules |= _long_runs(ink.T, round(RULE_LENGTH * ink.shape[1])).T & ~down
+    down, across = long_runs(ink, over, 0), long_runs(ink, over, 1)
+    rules = long_runs(ink, round(RULE_LENGTH * ink.shape[0]), 0) & ~across
+    rules |= long_runs(ink, round(RULE_LENGTH * ink.shape[1]), 1) & ~down
     if not rules.any():
         return image
     # The anti-aliased fringe beside a rule is grey, not ink: one pixel more on each side.
@@ -108,6 +106,29 @@ def remove_rules(image: Image.Image) -> Image.Image:
     paper = np.bincount(pixels[::4, ::4][~ink[::4, ::4]], minlength=256)  # a sample is enough
     cleaned[grown] = np.uint8(int(np.searchsorted(np.cumsum(paper), paper.sum() / 2)))
     return Image.fromarray(cleaned, mode="L")
+
+
+def long_runs(ink: NDArray[np.bool_], length: int, axis: int) -> NDArray[np.bool_]:
+    """The ink pixels lying in a run of at least ``length`` pixels down a column (``axis`` 0) or
+    along a row (1). An opening by a line of ``length`` pixels is that set: OpenCV's erosion and
+    dilation give it about 15 times faster than the runs found with numpy (0.007 against 0.11 s
+    on a 200 dpi page), which stay for an OpenCV that cannot be loaded (a slim image without
+    libGL)."""
+    try:
+        import cv2
+    except ImportError:
+        return _long_runs(ink, length) if axis == 0 else _long_runs(ink.T, length).T
+    if length <= 1:
+        return ink.copy()
+    line = np.ones((length, 1) if axis == 0 else (1, length), dtype=np.uint8)
+    # Erosion anchored at the line's first pixel: 1 where a full run starts here; dilation
+    # anchored at its last pixel spreads each start over the run. Outside the page is paper.
+    end = (0, length - 1) if axis == 0 else (length - 1, 0)
+    pixels = np.ascontiguousarray(ink).view(np.uint8)
+    paper = cv2.BORDER_CONSTANT
+    starts = cv2.erode(pixels, line, anchor=(0, 0), borderType=paper, borderValue=0)
+    runs = cv2.dilate(starts, line, anchor=end, borderType=paper, borderValue=0)
+    return np.asarray(runs, dtype=np.uint8).view(np.bool_)
 
 
 def _long_runs(ink: NDArray[np.bool_], length: int) -> NDArray[np.bool_]:
@@ -186,11 +207,12 @@ def _ink_span(coords: NDArray[np.float64], side: float) -> tuple[float, float]:
 
 def _otsu(pixels: NDArray[np.uint8]) -> float | None:
     """Otsu's threshold between ink and paper; None when the page is one flat tone."""
-    hist = np.zeros(256, dtype=np.float64)
-    flat = pixels.ravel()
-    # In slices: bincount widens its input to 8-byte integers (31 MB for a 200 dpi A4 page).
-    for start in range(0, flat.size, HISTOGRAM_SLICE):
-        hist += np.bincount(flat[start : start + HISTOGRAM_SLICE], minlength=256)
+    if pixels.size == 0:
+        return None
+    plane = np.ascontiguousarray(pixels if pixels.ndim == 2 else pixels.reshape(1, -1))
+    # Pillow's histogram: the same counts as numpy's bincount at 0.004 against 0.01 s a 200 dpi
+    # page, and no copy widened to 8-byte integers (bincount's: 31 MB a page).
+    hist = np.asarray(Image.fromarray(plane).histogram(), dtype=np.float64)
     total = hist.sum()
     levels = np.arange(256, dtype=np.float64)
     weight = np.cumsum(hist)
@@ -280,18 +302,25 @@ def width_in_text_lines(image: Image.Image) -> float | None:
     """How many text-line heights wide the page's ink is (``image`` upright and cropped): a till
     slip prints 32 to 48 characters a line and measures about 20 to 45; a typed page measures
     70 and more. None when the page has too little ink or too few lines to tell."""
+    height = line_height(image)
+    return image.width / height if height else None
+
+
+def line_height(image: Image.Image) -> float | None:
+    """The median height in pixels of the inked bands of rows of ``image`` (upright and
+    cropped): one band per text line, a few merged, which the median outlasts. None when the
+    page has too little ink or too few lines to tell."""
     pixels = np.asarray(image, dtype=np.uint8)
-    threshold = _otsu(pixels)
+    threshold = _otsu(pixels) if pixels.size else None
     if threshold is None:
         return None
     counts = (pixels < threshold).sum(axis=1)
-    # Heights of the runs of inked rows: one per text line (a few merge; the median holds).
     starts, ends = _runs(counts > max(2, 0.01 * pixels.shape[1]))
     heights = ends - starts
     heights = heights[heights >= 3]
     if len(heights) < MIN_LINES:
         return None
-    return float(pixels.shape[1] / np.median(heights))
+    return float(np.median(heights))
 
 
 def _runs(flags: NDArray[np.bool_]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:

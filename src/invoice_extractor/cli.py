@@ -13,6 +13,7 @@ import logging
 import re
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 
 from . import __version__
@@ -207,7 +208,10 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
     )
     try:
-        with cached_dataclass_code():  # the stack the command imports (the engine's classes)
+        # The stack a short command imports (the engine's classes); a server or worker keeps
+        # running with threads: it imports once and keeps ``dataclasses`` as it is.
+        long_running = args.command in ("serve", "worker")
+        with nullcontext() if long_running else cached_dataclass_code():
             settings = Settings.from_env()
             handler: Callable[[argparse.Namespace, Settings], int] = args.handler
             return handler(args, settings)

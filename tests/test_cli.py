@@ -6,6 +6,7 @@ pipeline (``fake_pipeline``) and test what the CLI itself does.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import json
@@ -367,3 +368,25 @@ def test_real_eval_on_a_generated_corpus(
     assert code == 0
     report = json.loads(out)
     assert report["documents"] == 1 and report["failed"] == 0 and report["pages"] == 1
+
+
+def test_a_short_command_builds_its_classes_from_cached_code_a_server_does_not(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import dataclasses
+
+    from invoice_extractor import cli
+
+    seen: dict[str, bool] = {}
+
+    def handler(args: argparse.Namespace, settings: object) -> int:
+        seen[args.command] = "exec" in vars(dataclasses)  # the cache's wrapper is in place
+        return 0
+
+    monkeypatch.setattr(cli, "_serve", handler)
+    monkeypatch.setattr(cli, "_synth", handler)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cli.main(["serve"]) == 0
+    assert cli.main(["synth", str(tmp_path / "out")]) == 0
+    assert seen == {"serve": False, "synth": True}
+    assert "exec" not in vars(dataclasses)  # and gone once the command returns

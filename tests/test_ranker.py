@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -240,3 +241,26 @@ def test_platt_does_not_overshoot_into_a_step_where_right_and_wrong_mix() -> Non
     upper = [calibration(x / 100) for x in range(50, 101)]
     assert all(0.8 < y < 0.97 for y in upper)
     assert upper == sorted(upper)
+
+
+def test_cached_trees_are_neither_written_nor_compiled_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CLI process finds the trees' code under the trees themselves: it does not write their
+    source (thousands of lines) to find it. Another writer of the source is another entry."""
+    from invoice_extractor.extract.embedded import ranker
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    trees = ([0, 0.5, 1.0, [1, 2.0, -1.0, 0.25]], 0.125)
+    row = [0.7, 3.0] + [0.0] * (len(FEATURES) - 2)
+    expected = ranker.leaf_sum(trees, row)
+    assert ranker.compile_trees(trees)(row) == expected
+
+    def no_source(_: object) -> str:
+        raise AssertionError("the cached code should have been read")
+
+    monkeypatch.setattr(ranker, "_trees_source", no_source)
+    assert ranker.compile_trees(trees)(row) == expected
+    monkeypatch.setattr(ranker, "_writer", lambda: "another writer")
+    with pytest.raises(AssertionError, match="cached code"):
+        ranker.compile_trees(trees)

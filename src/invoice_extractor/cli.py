@@ -13,20 +13,26 @@ import logging
 import re
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 
 from . import __version__
-from .cli_matching import add_commands as add_matching_commands
-from .errors import ConfigurationError
-from .evaluation import SUBSETS, find_cases, format_report, run_eval
-from .export.csv_export import invoices_to_csv
-from .export.json_export import invoices_to_json
-from .gc_tuning import tune_for_batches
-from .matching.commands import add_parsers as add_supplier_commands
-from .model import Invoice, Status
-from .progress import ProgressBar
-from .seller_commands import add_seller_commands, seller_store
-from .settings import Settings
+from .extract.embedded.code_cache import cached_dataclass_code
+
+# The classes of these imports (pydantic's, the model's) are built from compiled code cached
+# once per machine: building them is a good part of every CLI process's start.
+with cached_dataclass_code():
+    from .cli_matching import add_commands as add_matching_commands
+    from .corpus import SUBSETS, find_cases
+    from .errors import ConfigurationError
+    from .export.csv_export import invoices_to_csv
+    from .export.json_export import invoices_to_json
+    from .gc_tuning import tune_for_batches
+    from .matching.commands import add_parsers as add_supplier_commands
+    from .model import Invoice, Status
+    from .progress import ProgressBar
+    from .seller_commands import add_seller_commands, seller_store
+    from .settings import Settings
 
 PROG = "invoice-extractor"
 _RENDERERS: dict[str, Callable[[Sequence[Invoice]], str]] = {
@@ -202,9 +208,13 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
     )
     try:
-        settings = Settings.from_env()
-        handler: Callable[[argparse.Namespace, Settings], int] = args.handler
-        return handler(args, settings)
+        # The stack a short command imports (the engine's classes); a server or worker keeps
+        # running with threads: it imports once and keeps ``dataclasses`` as it is.
+        long_running = args.command in ("serve", "worker")
+        with nullcontext() if long_running else cached_dataclass_code():
+            settings = Settings.from_env()
+            handler: Callable[[argparse.Namespace, Settings], int] = args.handler
+            return handler(args, settings)
     except ConfigurationError as exc:  # bad settings, unknown extractor: the user's to fix
         return _usage_error(str(exc))
 
@@ -265,6 +275,8 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         return cross_validate_command(
             corpus, cases, _pools(args), args.folds, args.verbose, settings
         )
+    from .evaluation import format_report, run_eval  # the scoring rules: loaded by eval alone
+
     with ProgressBar(enabled=not args.quiet and len(cases) > 1) as progress:
         report = run_eval(cases, args.extractor, settings, progress)
     if args.json:

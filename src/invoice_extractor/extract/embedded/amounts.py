@@ -153,7 +153,7 @@ def _amount_token_re() -> re.Pattern[str]:
 
 
 # Digit runs that belong to IBANs or international phone numbers are never amounts.
-_NOT_AMOUNT_RE = re.compile(
+_NOT_AMOUNT_RE = compile_regex(
     r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ \u00a0]?[A-Z0-9]{4}){2,7}(?:[ \u00a0]?[A-Z0-9]{1,3})?"
     r"(?![A-Za-z0-9])"
     r"|\+\d{1,3}(?:[ \u00a0]?\(0\))?[ \u00a0/-]?\d+(?:[ \u00a0/-]\d+)+|\+\d{8,}"
@@ -304,7 +304,7 @@ def detect_currency(text: str) -> str | None:
 # --- document-level separator guess -------------------------------------------------------------
 
 # Maximal numeric tokens, not inside ids; digit first so non-digit positions are skipped fast.
-_VOTE_TOKEN_RE = re.compile(r"\d(?<![\w.,'’]\d)[\d.,'’]*\d(?!\w)")
+_VOTE_TOKEN_RE = compile_regex(r"\d(?<![\w.,'’]\d)[\d.,'’]*\d(?!\w)")
 _GROUPED_DECIMAL_RE = re.compile(r"\d{1,3}(?:([.,'’])\d{3})+([.,])\d+")
 _MULTI_GROUP_RE = re.compile(r"\d{1,3}(?:([.,])\d{3}){2,}")
 _SINGLE_SEP_RE = re.compile(r"(\d+)([.,])(\d+)")
@@ -343,7 +343,7 @@ def guess_decimal_separator(texts: Iterable[str]) -> str | None:
 
 # --- percentages --------------------------------------------------------------------------------
 
-_PERCENT_RE = re.compile(
+_PERCENT_RE = compile_regex(
     rf"(?P<sign>[{_NEG}+])?{_SP1}(?P<num>\d{{1,3}}(?:[.,]\d+)?){_SP}(?P<pct>%)?"
 )
 

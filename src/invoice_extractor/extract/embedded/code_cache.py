@@ -11,12 +11,16 @@ read or written is only skipped (the source is then compiled as before).
 
 from __future__ import annotations
 
+import builtins
+import dataclasses
 import hashlib
 import marshal
 import os
 import re
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import CodeType
 from typing import Any
@@ -40,10 +44,17 @@ def cache_dir() -> Path | None:
 
 def compile_cached(source: str, filename: str) -> CodeType:
     """``compile(source, filename, "exec")``, read from the cache when it holds this source."""
+    return compile_made(f"{filename}\0{source}", filename, lambda: source)
+
+
+def compile_made(key: str, filename: str, make_source: Callable[[], str]) -> CodeType:
+    """``compile(make_source(), filename, "exec")``, read from the cache when it holds ``key``'s:
+    a hit skips making the source too. ``key`` must determine the source entirely (what it is
+    made from, and how: the caller's own code that makes it)."""
     directory = cache_dir()
     if directory is None:
-        return compile(source, filename, "exec")
-    digest = hashlib.sha256(f"{filename}\0{source}".encode()).hexdigest()
+        return compile(make_source(), filename, "exec")
+    digest = hashlib.sha256(key.encode()).hexdigest()
     path = directory / f"{digest}.{sys.implementation.cache_tag}.marshal"
     try:
         code = marshal.loads(path.read_bytes())
@@ -51,7 +62,7 @@ def compile_cached(source: str, filename: str) -> CodeType:
         code = None
     if isinstance(code, CodeType):
         return code
-    code = compile(source, filename, "exec")
+    code = compile(make_source(), filename, "exec")
     _store(path, marshal.dumps(code))
     return code
 
@@ -119,3 +130,54 @@ def _store(path: Path, data: bytes) -> None:
             raise
     except OSError:
         pass  # a read-only or full disk: the next process compiles again
+
+
+# The compiled methods of dataclasses, by their source text: loaded once per process.
+_dataclass_codes: dict[str, CodeType] = {}
+_MAX_DATACLASS_CODES = 4096  # beyond: the file is written afresh (old versions' classes go)
+
+
+@contextmanager
+def cached_dataclass_code() -> Iterator[None]:
+    """While open, the methods ``dataclasses`` writes for each class (``__init__``, ``__eq__``,
+    ``__hash__``...: source text it compiles, hundreds per CLI process, about a tenth of a short
+    run's instructions) are read compiled from one cache file, keyed by their text and by the
+    interpreter's full version. This wraps the ``exec`` that module calls (compiling as it does,
+    without this module's ``__future__`` flags); a Python whose ``dataclasses`` calls no ``exec``
+    is not changed. For a short process's imports (the CLI): not thread-safe, not nestable."""
+    directory = cache_dir()
+    module: Any = dataclasses
+    if directory is None or "exec" in vars(module):
+        yield
+        return
+    version = hashlib.sha256(sys.version.encode()).hexdigest()[:16]
+    path = directory / f"dataclasses-{version}.{sys.implementation.cache_tag}.marshal"
+    if not _dataclass_codes:
+        _dataclass_codes.update(_read_codes(path))
+    missed: dict[str, CodeType] = {}
+
+    def cached_exec(source: Any, globals: dict[str, Any] | None = None, locals: Any = None) -> None:
+        code = _dataclass_codes.get(source) if isinstance(source, str) else None
+        if code is None and isinstance(source, str):
+            code = compile(source, "<string>", "exec", dont_inherit=True)
+            missed[source] = _dataclass_codes[source] = code
+        builtins.exec(code if code is not None else source, globals, locals)
+
+    module.exec = cached_exec
+    try:
+        yield
+    finally:
+        del module.exec
+        if missed:
+            kept = _dataclass_codes if len(_dataclass_codes) <= _MAX_DATACLASS_CODES else missed
+            _store(path, marshal.dumps(kept))
+
+
+def _read_codes(path: Path) -> dict[str, CodeType]:
+    try:
+        loaded = marshal.loads(path.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        return {}
+    if not isinstance(loaded, dict):
+        return {}
+    return {k: v for k, v in loaded.items() if isinstance(k, str) and isinstance(v, CodeType)}

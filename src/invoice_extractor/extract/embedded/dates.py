@@ -81,7 +81,7 @@ _TWO_DIGIT_YEAR_SEP_RE = re.compile(r"[-./']")
 _STRIP = " \t\r\n\u00a0.,;:()[]"
 # English-speaking regions that write day first; "en" alone means the US convention.
 # Taxes and currencies of English-writing day-first regions (the US has sales tax and "$").
-_DAY_FIRST_HINT = re.compile(
+_DAY_FIRST_HINT = compile_regex(
     r"(?i)(?<![^\W\d_])(?:vat|gst|sst|rm|myr|sgd|s\$|gbp|eur|aud|nzd|inr|rs\.?|hkd)(?![^\W\d_])|[£€₹]"
 )
 _EN_DMY_REGIONS = frozenset({"gb", "uk", "ie", "au", "nz", "in", "za", "sg", "hk", "mt"})

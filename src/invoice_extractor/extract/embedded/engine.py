@@ -8,7 +8,6 @@ calibrated confidences; ids by pattern and checksum, tax lines and the items tab
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from datetime import date
 from decimal import Decimal
@@ -19,6 +18,7 @@ from ...model import DocumentType, Evidence, Invoice, LineItem, TaxLine
 from .adjustments import settle_adjustments
 from .amounts import detect_currency
 from .candidates import FieldCandidates, collect_candidates
+from .code_cache import compile_regex
 from .context import DocumentContext
 from .derived import derive_subtotal, evidence_of, reconcile_subtotal
 from .features import field_features
@@ -34,7 +34,7 @@ from .taxes import adding_up, find_tax_lines
 from .text import fold
 from .totals import AMOUNT_FIELDS, choose, collect_payments, paid_totals
 
-_CREDIT = re.compile(rf"(?i)\b{alternation(CREDIT_TITLES)}")
+_CREDIT = compile_regex(rf"(?i)\b{alternation(CREDIT_TITLES)}")
 
 
 _CENT = Decimal("0.01")

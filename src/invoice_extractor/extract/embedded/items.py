@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from ...ingest.document import Line, Word
 from .amounts import find_amounts
+from .code_cache import compile_regex
 from .fields import PageIndex
 from .item_rows import Continuation, Number, Row, attach_continuations
 from .labels import label_res, look_alike_key
@@ -26,14 +27,14 @@ _HEADER_WORDS = TABLE_HEADINGS
 _KIND_OF = {word: kind for kind, words in _HEADER_WORDS.items() for word in words}
 # Heading words long enough to end a compound: "Zeilenbetrag" is a "Betrag", "VK-Preis" a "Preis".
 _TAILS = {w: k for w, k in _KIND_OF.items() if len(w) >= 5 and w.isalpha() and k != "code"}
-_COMPOUND = re.compile(r"[a-z]{2,}-?(" + "|".join(sorted(_TAILS, key=len, reverse=True)) + r")")
+_COMPOUND = compile_regex(r"[a-z]{2,}-?(" + "|".join(sorted(_TAILS, key=len, reverse=True)) + r")")
 _ATTRIBUTE = re.compile(r"^[^:]{1,40}\s?:(\s|\S)")  # "Bruttopreis: 4,00", "Art-Nr-Kunde: X"
-_ADJUSTMENT = re.compile(
+_ADJUSTMENT = compile_regex(
     r"^(?:\W*\w{1,4}\s+)?(?:(?P<allowance>remise|rabais|rabatt|abschlag|nachlass|discount|"
     r"escompte|skonto|descuento|sconto|korting)|(?P<charge>zuschlag|charge|surcharge|"
     r"recargo|toeslag))\b"
 )
-_SECTION_END = re.compile(
+_SECTION_END = compile_regex(
     r"(detail\s*(de\s*la\s*)?tva|recapitulatif\s*tva|umsatzsteueraufschlusselung|"
     r"steueraufschlusselung|zu-\s*und\s*abschlage|vat\s*(breakdown|summary)|tax\s*(breakdown|"
     r"summary)|belegsummen|zahlungsbedingungen|payment\s*terms|conditions\s*de\s*paiement)"
@@ -98,7 +99,7 @@ def _header_columns(line: Line, ocr: bool = False) -> list[Column]:
 # qualifier after it when the space between them is lost ("TOTALHT", "MontantEUR").
 _KIND_OF_ALIKE = {look_alike_key(w): k for w, k in _KIND_OF.items() if " " not in w}
 _GLUED_HEADS = sorted((w for w in _KIND_OF_ALIKE if len(w) >= 4), key=len, reverse=True)
-_GLUED_HEAD = re.compile("(" + "|".join(map(re.escape, _GLUED_HEADS)) + ")[a-z]{1,3}")
+_GLUED_HEAD = compile_regex("(" + "|".join(map(re.escape, _GLUED_HEADS)) + ")[a-z]{1,3}")
 
 
 @lru_cache(maxsize=4096)

@@ -6,13 +6,14 @@ from __future__ import annotations
 import re
 
 from ...ingest.document import Word
+from .code_cache import compile_regex
 from .fields import Candidate, PageIndex, best, find_labelled
 from .lexicon import CREDIT_TITLES, DOCUMENT_TITLES, alternation
 from .lexicon._forms import NUMBER
 from .text import fold
 from .values import parse_id
 
-_TITLE_WORD = re.compile(rf"(?i)^{alternation((*DOCUMENT_TITLES, *CREDIT_TITLES))}$")
+_TITLE_WORD = compile_regex(rf"(?i)^{alternation((*DOCUMENT_TITLES, *CREDIT_TITLES))}$")
 _MARKER = re.compile(rf"{NUMBER}(?::|(?<=[°º#.])|$)")
 _EXTRA_WORDS = 3  # words a title may carry before its number sign
 

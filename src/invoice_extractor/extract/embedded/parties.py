@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ...ingest.document import Word
+from .code_cache import compile_regex
 from .fields import LabelHit, PageIndex
 from .items import is_items_header
 from .labels import LABEL_RES
@@ -27,7 +28,7 @@ from .lexicon import (
 )
 from .text import Cell, fold
 
-LEGAL_FORM = re.compile(rf"(?i)(?<![\w]){alternation(LEGAL_FORMS)}(?![\w])")
+LEGAL_FORM = compile_regex(rf"(?i)(?<![\w]){alternation(LEGAL_FORMS)}(?![\w])")
 _POSTCODE_CITY = re.compile(
     r"(?:\b[A-Z]{1,2}[- ])?\b\d{4,5}\b\s+[A-ZÄÖÜÉ][\w\-]+|\b[A-Z]{1,2}\d{1,2}[A-Z]?\s\d[A-Z]{2}\b"
 )
@@ -47,7 +48,7 @@ _TITLE_WORDS = re.compile(
 )
 # A line ending in a caption ("SELLER TRADE NAME", "CLIENT NOM COMMERCIAL", "Firmenname")
 # announces the name below it; it is none itself.
-_CAPTION_END = re.compile(rf"(?<![\w]){alternation(NAME_CAPTIONS)}\s*:?$")
+_CAPTION_END = compile_regex(rf"(?<![\w]){alternation(NAME_CAPTIONS)}\s*:?$")
 _KEY_VALUE = re.compile(r"^[^:]{1,30}:(\s|$)")  # "Nummer: 123", "Anschrift:"
 _COUNTRY_NAMES = frozenset(
     [
@@ -84,7 +85,7 @@ _COUNTRY_NAMES = frozenset(
         "fr",
     ]
 )
-_STREET = re.compile(
+_STREET = compile_regex(
     r"(?i)(^\d+[a-z]?,?\s+[^\W\d_]{2}|\b(rue|avenue|av\.|boulevard|bd|chemin|all[eé]e|place|impasse|"
     r"stra(ss|ß)e|str\.|weg|platz|allee|gasse|ring|damm|ufer|street|st\.|road|rd\.|lane|drive|"
     r"way|via|viale|piazza|calle|avenida|plaza|straat|laan|plein|gracht)\b.*\d|"

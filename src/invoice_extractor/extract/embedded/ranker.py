@@ -11,6 +11,7 @@ that were right at that probability on sellers held out in training (Platt, per 
 from __future__ import annotations
 
 import bisect
+import hashlib
 import json
 import math
 from collections.abc import Callable, Iterator, Sequence
@@ -19,10 +20,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property, lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from ...model import HEADER_FIELDS, Evidence, Invoice
-from .code_cache import compile_cached
+from .code_cache import compile_made
 from .features import FEATURES
 
 MODEL_FILE = "ranker_model.json"
@@ -182,11 +184,44 @@ def leaf_sum(trees: Sequence[Tree], row: Sequence[float]) -> float:
 
 def compile_trees(trees: Sequence[Tree]) -> Callable[[Sequence[float]], float]:
     """The trees as one Python function of nested comparisons: ten times faster than walking
-    them, and the ranker scores thousands of candidates per corpus run. The features the trees
-    test are read into local variables once (a local is cheaper to test than ``r[i]``, and the
-    source is shorter to compile); the leaves are added in the trees' order, so the sum is the
-    same float as ``leaf_sum``'s. The source is made only of ints and floats from the model file
-    (each checked by type), never of its text. Its compiled code is cached (``code_cache``)."""
+    them, and the ranker scores thousands of candidates per corpus run. Its compiled code is
+    cached (``code_cache``) under the trees themselves and the code that writes the source, so a
+    process that finds it there neither writes nor compiles the source (tens of milliseconds of
+    every CLI run)."""
+    writer = _writer()
+    try:
+        # JSON is exact for these ints and floats (repr), and C-fast to write.
+        trees_key = json.dumps(trees, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError):  # not a model file's values: not cached
+        writer = None
+    if writer is None:
+        code = compile(_trees_source(trees), "<ranker trees>", "exec")
+    else:
+        key = f"<ranker trees>\0{writer}\0{trees_key}"
+        code = compile_made(key, "<ranker trees>", lambda: _trees_source(trees))
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)
+    function: Callable[[Sequence[float]], float] = namespace["leaf_sum"]
+    return function
+
+
+@lru_cache(maxsize=1)
+def _writer() -> str | None:
+    """The digest of this module's source, which holds the code writing the trees' source: an
+    edited writer is another cache entry. None where the file cannot be read (a zipped
+    install): the trees are then compiled in every process."""
+    try:
+        return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _trees_source(trees: Sequence[Tree]) -> str:
+    """The source of ``leaf_sum(r)``. The features the trees test are read into local variables
+    once (a local is cheaper to test than ``r[i]``, and the source is shorter to compile); the
+    leaves are added in the trees' order, so the sum is the same float as ``leaf_sum``'s. The
+    source is made only of ints and floats from the model file (each checked by type), never of
+    its text."""
     used = sorted({int(node[0]) for tree in trees for node in _splits(tree)})
     lines = ["def leaf_sum(r):", "    s = 0.0"]
     if used:  # the trailing commas make one-feature models unpack too
@@ -207,10 +242,7 @@ def compile_trees(trees: Sequence[Tree]) -> Callable[[Sequence[float]], float]:
     for tree in trees:
         emit(tree, 1)
     lines.append("    return s")
-    namespace: dict[str, Any] = {}
-    exec(compile_cached("\n".join(lines), "<ranker trees>"), namespace)
-    function: Callable[[Sequence[float]], float] = namespace["leaf_sum"]
-    return function
+    return "\n".join(lines)
 
 
 def _splits(node: Tree) -> Iterator[list[Any]]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ...ingest.document import Line, Word
+from .code_cache import compile_regex
 
 # Unicode hyphens and dashes (hyphen, non-breaking hyphen, figure dash, en and em dash, minus)
 # read as "-": "Rechnungs‐Nr." is "Rechnungs-Nr.". One character each, so offsets are kept.
@@ -40,7 +41,7 @@ def fold(text: str) -> str:
 # digits is kept: "1'250.00" is a Swiss amount; so is an apostrophe between letters, a French
 # or Italian elision ("d'échéance", "dell'ordine") that the text layer keeps too.
 _MARKS = "[\u201a\u201e\u2018\u2019\u201c\u201d'`\u00b4\"]"
-_STRAY_MARKS = re.compile(
+_STRAY_MARKS = compile_regex(
     f"(?P<elision>(?<=[^\\W\\d_])['\u2019](?=[^\\W\\d_]))|(?<![0-9]){_MARKS}|{_MARKS}(?![0-9])"
 )
 

@@ -86,48 +86,39 @@ FEATURES: tuple[str, ...] = (
 # Column positions by name: a row is a list of zeros filled in place (no dict per candidate).
 _AT: dict[str, int] = {name: i for i, name in enumerate(FEATURES)}
 _ZEROS = [0.0] * len(FEATURES)
-(
-    _RULE_SCORE,
-    _RULE_RANK,
-    _RULE_BEST_GAP,
-    _N_CANDIDATES,
-    _SAME_VALUE,
-    _WHERE_RIGHT,
-    _WHERE_BELOW,
-    _LABEL_CHARS,
-    _LABEL_WORDS,
-    _LABEL_LEAD,
-    _RECEIPT,
-    _LEGAL_FORM,
-    _REPEATED,
-    _LABEL_WORDS_INSIDE,
-    _PARTY_WORD_INSIDE,
-    _VALUE_RANK,
-    _VALUE_IS_MAX,
-    _OTHER_FIELD_SAME,
-) = (
-    _AT[name]
-    for name in (
-        "rule_score",
-        "rule_rank",
-        "rule_best_gap",
-        "n_candidates",
-        "same_value",
-        "where_right",
-        "where_below",
-        "label_chars",
-        "label_words",
-        "label_lead",
-        "receipt",
-        "legal_form",
-        "repeated",
-        "label_words_inside",
-        "party_word_inside",
-        "value_rank",
-        "value_is_max",
-        "other_field_same",
-    )
-)
+_RULE_SCORE = _AT["rule_score"]
+_RULE_RANK = _AT["rule_rank"]
+_RULE_BEST_GAP = _AT["rule_best_gap"]
+_N_CANDIDATES = _AT["n_candidates"]
+_SAME_VALUE = _AT["same_value"]
+_WHERE_RIGHT = _AT["where_right"]
+_WHERE_BELOW = _AT["where_below"]
+_LABEL_CHARS = _AT["label_chars"]
+_LABEL_WORDS = _AT["label_words"]
+_LABEL_LEAD = _AT["label_lead"]
+_RECEIPT = _AT["receipt"]
+_LEGAL_FORM = _AT["legal_form"]
+_REPEATED = _AT["repeated"]
+_LABEL_WORDS_INSIDE = _AT["label_words_inside"]
+_PARTY_WORD_INSIDE = _AT["party_word_inside"]
+_VALUE_RANK = _AT["value_rank"]
+_VALUE_IS_MAX = _AT["value_is_max"]
+_OTHER_FIELD_SAME = _AT["other_field_same"]
+_PAGE_INDEX = _AT["page_index"]
+_LAST_PAGE = _AT["last_page"]
+_Y = _AT["y"]
+_X = _AT["x"]
+_SIZE = _AT["size"]
+_N_WORDS = _AT["n_words"]
+_LABEL_DX = _AT["label_dx"]
+_LABEL_DY = _AT["label_dy"]
+_ADDRESS_BELOW = _AT["address_below"]
+_ID_BELOW = _AT["id_below"]
+_FOOTER_REPEAT = _AT["footer_repeat"]
+_CHARS = _AT["chars"]
+_DIGIT_SHARE = _AT["digit_share"]
+_ALPHA_SHARE = _AT["alpha_share"]
+_UPPER_SHARE = _AT["upper_share"]
 _SOURCE_AT = {s: _AT[f"source={s}"] for s in SOURCES}
 
 
@@ -224,23 +215,12 @@ def _geometry(
         row[_LABEL_DY] = (first.y0 - y0) / height
 
 
-_PAGE_INDEX, _LAST_PAGE, _Y, _X, _SIZE, _N_WORDS, _LABEL_DX, _LABEL_DY = (
-    _AT[name]
-    for name in ("page_index", "last_page", "y", "x", "size", "n_words", "label_dx", "label_dy")
-)
-
-
 def _party_block(
     ctx: DocumentContext, cand: Candidate[Any], row: list[float], page_numbers: list[int]
 ) -> None:
     page = cand.words[0].page
     index = ctx.indexes[page_numbers.index(page) if page in page_numbers else 0]
     row[_ADDRESS_BELOW], row[_ID_BELOW], row[_FOOTER_REPEAT] = party_support(index, cand.words)
-
-
-_ADDRESS_BELOW, _ID_BELOW, _FOOTER_REPEAT = (
-    _AT[name] for name in ("address_below", "id_below", "footer_repeat")
-)
 
 
 def _shape(text: str, row: list[float]) -> None:
@@ -256,11 +236,6 @@ def _text_shape(text: str) -> tuple[float, float, float, float]:
     alpha = [c for c in text if c.isalpha()]
     upper = sum(map(str.isupper, alpha))
     return float(min(len(text), 80)), digits / n, len(alpha) / n, upper / max(len(alpha), 1)
-
-
-_CHARS, _DIGIT_SHARE, _ALPHA_SHARE, _UPPER_SHARE = (
-    _AT[name] for name in ("chars", "digit_share", "alpha_share", "upper_share")
-)
 
 
 @lru_cache(maxsize=8192)  # a name is proposed for both parties, often by several rules

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Literal
 
 from .code_cache import compile_regex
@@ -160,6 +161,11 @@ def parse_date(text: str, order: DateOrder | None = None) -> date | None:
 
 def find_dates(text: str, order: DateOrder | None = None) -> list[DateMatch]:
     """Find every date in a line; spans index into ``text``."""
+    return list(_dates_in(text, order))
+
+
+@lru_cache(maxsize=16384)  # the receipt, terms and label rules read the same lines
+def _dates_in(text: str, order: DateOrder | None) -> tuple[DateMatch, ...]:
     found: list[DateMatch] = []
     pos = end = 0
     while (m := _DATE_RE.search(text, pos)) is not None:
@@ -170,7 +176,7 @@ def find_dates(text: str, order: DateOrder | None = None) -> list[DateMatch]:
         start, value, ambiguous = hit
         pos = end = m.end()
         found.append(DateMatch(start, end, value, text[start:end], ambiguous))
-    return found
+    return tuple(found)
 
 
 def guess_date_order(texts: Iterable[str], language: str | None = None) -> DateOrder:

@@ -12,7 +12,6 @@ from collections import Counter
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from operator import itemgetter
 from typing import Any
 
 from .candidates import RANKED_FIELDS, FieldCandidates
@@ -84,9 +83,43 @@ FEATURES: tuple[str, ...] = (
 )
 
 
-# A row is filled by name from a copy of the zeros, then read out in FEATURES order (C loops).
-_ZEROS: dict[str, float] = dict.fromkeys(FEATURES, 0.0)
-_IN_ORDER = itemgetter(*FEATURES)
+# Column positions by name: a row is a list of zeros filled in place (no dict per candidate).
+_AT: dict[str, int] = {name: i for i, name in enumerate(FEATURES)}
+_ZEROS = [0.0] * len(FEATURES)
+_RULE_SCORE = _AT["rule_score"]
+_RULE_RANK = _AT["rule_rank"]
+_RULE_BEST_GAP = _AT["rule_best_gap"]
+_N_CANDIDATES = _AT["n_candidates"]
+_SAME_VALUE = _AT["same_value"]
+_WHERE_RIGHT = _AT["where_right"]
+_WHERE_BELOW = _AT["where_below"]
+_LABEL_CHARS = _AT["label_chars"]
+_LABEL_WORDS = _AT["label_words"]
+_LABEL_LEAD = _AT["label_lead"]
+_RECEIPT = _AT["receipt"]
+_LEGAL_FORM = _AT["legal_form"]
+_REPEATED = _AT["repeated"]
+_LABEL_WORDS_INSIDE = _AT["label_words_inside"]
+_PARTY_WORD_INSIDE = _AT["party_word_inside"]
+_VALUE_RANK = _AT["value_rank"]
+_VALUE_IS_MAX = _AT["value_is_max"]
+_OTHER_FIELD_SAME = _AT["other_field_same"]
+_PAGE_INDEX = _AT["page_index"]
+_LAST_PAGE = _AT["last_page"]
+_Y = _AT["y"]
+_X = _AT["x"]
+_SIZE = _AT["size"]
+_N_WORDS = _AT["n_words"]
+_LABEL_DX = _AT["label_dx"]
+_LABEL_DY = _AT["label_dy"]
+_ADDRESS_BELOW = _AT["address_below"]
+_ID_BELOW = _AT["id_below"]
+_FOOTER_REPEAT = _AT["footer_repeat"]
+_CHARS = _AT["chars"]
+_DIGIT_SHARE = _AT["digit_share"]
+_ALPHA_SHARE = _AT["alpha_share"]
+_UPPER_SHARE = _AT["upper_share"]
+_SOURCE_AT = {s: _AT[f"source={s}"] for s in SOURCES}
 
 
 def field_features(
@@ -104,77 +137,105 @@ def field_features(
     ordered = _value_order(values)
     page_numbers = [p.number for p in ctx.pages]
     others = _other_values(field, found)
-    page_text = fold(" ".join(p.text for p in ctx.pages[:1]))
+    kind = KINDS.get(field)
+    names = kind == "name"
+    page_text = _first_page_text(ctx) if names else ""
+    # What every row of the field shares, set once in its template.
+    template = _ZEROS.copy()
+    template[_AT[f"field={field}"]] = 1.0
+    template[_AT[f"kind={kind or 'amount'}"]] = 1.0
+    template[_N_CANDIDATES] = float(len(cands))
+    template[_RECEIPT] = float(ctx.receipt)
+    best_score = scores[0]
     rows = []
     for cand in cands:
-        row = _ZEROS.copy()
-        row[f"field={field}"] = 1.0
-        row[f"kind={KINDS.get(field, 'amount')}"] = 1.0
-        if cand.source in SOURCES:
-            row[f"source={cand.source}"] = 1.0
-        row["rule_score"] = cand.score
-        row["rule_rank"] = float(rule_rank[cand.score])
-        row["rule_best_gap"] = scores[0] - cand.score
-        row["n_candidates"] = float(len(cands))
-        row["same_value"] = float(value_counts[cand.value] - 1)
-        row["where_right"] = float(cand.where == "right")
-        row["where_below"] = float(cand.where == "below")
-        row["label_chars"] = float(min(len(cand.label), 40))
-        row["label_words"] = float(len(cand.label.split()))
-        row["label_lead"] = float(min(cand.label_lead, 5))
-        row["receipt"] = float(ctx.receipt)
+        row = template.copy()
+        source = _SOURCE_AT.get(cand.source)
+        if source is not None:
+            row[source] = 1.0
+        score = cand.score
+        row[_RULE_SCORE] = score
+        row[_RULE_RANK] = float(rule_rank[score])
+        row[_RULE_BEST_GAP] = best_score - score
+        value = cand.value
+        row[_SAME_VALUE] = float(value_counts[value] - 1)
+        row[_WHERE_RIGHT] = float(cand.where == "right")
+        row[_WHERE_BELOW] = float(cand.where == "below")
+        label = cand.label
+        row[_LABEL_CHARS] = float(min(len(label), 40))
+        row[_LABEL_WORDS] = float(len(label.split()))
+        row[_LABEL_LEAD] = float(min(cand.label_lead, 5))
         if cand.words:
             _geometry(ctx, cand, row, page_numbers)
-            text = " ".join(w.text for w in cand.words)
+            text = " ".join([w.text for w in cand.words])
             _shape(text, row)
-            if isinstance(cand.value, str) and KINDS.get(field) == "name":
-                row["legal_form"] = float(LEGAL_FORM.search(text) is not None)
-                folded = fold(cand.value)
-                row["repeated"] = float(min(page_text.count(folded), 5))
-                row["label_words_inside"], row["party_word_inside"] = _labels_inside(folded)
+            if names and isinstance(value, str):
+                row[_LEGAL_FORM] = float(LEGAL_FORM.search(text) is not None)
+                folded = fold(value)
+                row[_REPEATED] = float(min(page_text.count(folded), 5))
+                row[_LABEL_WORDS_INSIDE], row[_PARTY_WORD_INSIDE] = _labels_inside(folded)
                 _party_block(ctx, cand, row, page_numbers)
-        rank = ordered.get(_key(cand.value), 0)
-        row["value_rank"] = float(rank)
-        row["value_is_max"] = float(rank == 0)
-        row["other_field_same"] = float(_key(cand.value) in others)
-        rows.append(list(_IN_ORDER(row)))
+        key = _key(value)
+        rank = ordered.get(key, 0)
+        row[_VALUE_RANK] = float(rank)
+        row[_VALUE_IS_MAX] = float(rank == 0)
+        row[_OTHER_FIELD_SAME] = float(key in others)
+        rows.append(row)
     return rows
 
 
+def _first_page_text(ctx: DocumentContext) -> str:
+    """The first page's folded text, where a name's repetitions are counted: made once per
+    document (each party field asks)."""
+    if not ctx.pages:
+        return fold("")
+    cache = ctx.pages[0].cache
+    text = cache.get("features:first_page_text")
+    if not isinstance(text, str):
+        text = cache["features:first_page_text"] = fold(ctx.pages[0].text)
+    return text
+
+
 def _geometry(
-    ctx: DocumentContext, cand: Candidate[Any], row: dict[str, float], page_numbers: list[int]
+    ctx: DocumentContext, cand: Candidate[Any], row: list[float], page_numbers: list[int]
 ) -> None:
     first = cand.words[0]
     page_index = page_numbers.index(first.page) if first.page in page_numbers else 0
     page = ctx.pages[page_index]
     width, height = max(page.width, 1.0), max(page.height, 1.0)
-    row["page_index"] = float(page_index)
-    row["last_page"] = float(page_index == len(ctx.pages) - 1)
-    row["y"] = first.y0 / height
-    row["x"] = (first.x0 + cand.words[-1].x1) / 2 / width
-    row["size"] = max(w.height for w in cand.words) / max(ctx.word_height, 1.0)
-    row["n_words"] = float(len(cand.words))
+    row[_PAGE_INDEX] = float(page_index)
+    row[_LAST_PAGE] = float(page_index == len(ctx.pages) - 1)
+    row[_Y] = first.y0 / height
+    row[_X] = (first.x0 + cand.words[-1].x1) / 2 / width
+    row[_SIZE] = max([w.y1 - w.y0 for w in cand.words]) / max(ctx.word_height, 1.0)
+    row[_N_WORDS] = float(len(cand.words))
     if cand.label_box is not None:
         _, y0, x1, _ = cand.label_box
-        row["label_dx"] = (first.x0 - x1) / width
-        row["label_dy"] = (first.y0 - y0) / height
+        row[_LABEL_DX] = (first.x0 - x1) / width
+        row[_LABEL_DY] = (first.y0 - y0) / height
 
 
 def _party_block(
-    ctx: DocumentContext, cand: Candidate[Any], row: dict[str, float], page_numbers: list[int]
+    ctx: DocumentContext, cand: Candidate[Any], row: list[float], page_numbers: list[int]
 ) -> None:
     page = cand.words[0].page
     index = ctx.indexes[page_numbers.index(page) if page in page_numbers else 0]
-    row["address_below"], row["id_below"], row["footer_repeat"] = party_support(index, cand.words)
+    row[_ADDRESS_BELOW], row[_ID_BELOW], row[_FOOTER_REPEAT] = party_support(index, cand.words)
 
 
-def _shape(text: str, row: dict[str, float]) -> None:
+def _shape(text: str, row: list[float]) -> None:
+    row[_CHARS], row[_DIGIT_SHARE], row[_ALPHA_SHARE], row[_UPPER_SHARE] = _text_shape(text)
+
+
+@lru_cache(maxsize=8192)  # a value's words are read by several rules and for two parties
+def _text_shape(text: str) -> tuple[float, float, float, float]:
+    """(characters up to 80, the shares of digits and letters, the share of capitals among
+    the letters)."""
     n = max(len(text), 1)
-    row["chars"] = float(min(len(text), 80))
-    row["digit_share"] = sum(map(str.isdigit, text)) / n
+    digits = sum(map(str.isdigit, text))
     alpha = [c for c in text if c.isalpha()]
-    row["alpha_share"] = len(alpha) / n
-    row["upper_share"] = sum(map(str.isupper, alpha)) / max(len(alpha), 1)
+    upper = sum(map(str.isupper, alpha))
+    return float(min(len(text), 80)), digits / n, len(alpha) / n, upper / max(len(alpha), 1)
 
 
 @lru_cache(maxsize=8192)  # a name is proposed for both parties, often by several rules

@@ -71,7 +71,9 @@ class PageIndex:
     cells: list[list[Cell]] = field(default_factory=list)
     _label_memo: dict[tuple[str, tuple[str, ...]], list[LabelHit]] = field(default_factory=dict)
     _joined_memo: dict[tuple[int, bool], tuple[str, list[int]]] = field(default_factory=dict)
+    _span_memo: dict[tuple[str, int], list[tuple[int, int]]] = field(default_factory=dict)
     _anchor_lines: dict[str, list[int]] | None = None  # label anchor -> lines it stands on
+    _anchor_memo: dict[str, frozenset[int]] = field(default_factory=dict)  # field -> its lines
     # Read by OCR: words are folded without stray quote marks and labels match look-alike
     # letters ("USt.-ld.-Nr."); a text layer's words are matched as printed.
     ocr: bool = False
@@ -138,15 +140,14 @@ class PageIndex:
         return self._label_memo[key]
 
     def _find_labels(self, field_name: str, rivals: tuple[str, ...]) -> Iterator[LabelHit]:
-        regexes = label_res(self.ocr)
-        pattern = regexes[field_name]
-        blockers = [regexes["not_a_value"], *(regexes[r] for r in rivals)]
+        pattern = label_res(self.ocr)[field_name]
+        blockers = ("not_a_value", *rivals)
         for i in self._lines_with_anchor(field_name):
             text = self.folded[i]
             spans = None
             for m in pattern.finditer(text):
                 if spans is None:
-                    spans = [(b.start(), b.end()) for bl in blockers for b in bl.finditer(text)]
+                    spans = [span for name in blockers for span in self._spans(name, i)]
                 if any(
                     s < m.end() and m.start() < e and (e - s) > len(m.group(0)) for s, e in spans
                 ):
@@ -166,6 +167,29 @@ class PageIndex:
                     max(w.y1 for w in words),
                     self._tail(i, last - 1, m.end()),
                 )
+
+    def _spans(self, field_name: str, line_index: int) -> list[tuple[int, int]]:
+        """Where the field's labels stand on a line, found once per line: every field's label
+        search asks where the "not a value" labels (and its rivals') stand on its lines."""
+        key = (field_name, line_index)
+        spans = self._span_memo.get(key)
+        if spans is None:
+            pattern = label_res(self.ocr)[field_name]
+            spans = self._span_memo[key] = [
+                m.span() for m in pattern.finditer(self.folded[line_index])
+            ]
+        return spans
+
+    def may_hold_label(self, field_name: str, line_index: int) -> bool:
+        """False only if no label of the field can stand on the line (it holds none of the
+        field's anchors): the field's regex need not run there."""
+        anchors = LABEL_ANCHORS[field_name]
+        if anchors is None:
+            return True
+        lines = self._anchor_memo.get(field_name)
+        if lines is None:
+            lines = self._anchor_memo[field_name] = frozenset(self._lines_with_anchor(field_name))
+        return line_index in lines
 
     def _lines_with_anchor(self, field_name: str) -> Iterable[int]:
         """The lines that may hold a label of the field, in order (``labels.may_hold_label``):

@@ -25,6 +25,8 @@ from .values import is_money, words_in_span
 
 _HEADER_WORDS = TABLE_HEADINGS
 _KIND_OF = {word: kind for kind, words in _HEADER_WORDS.items() for word in words}
+# What stands before a space in a heading of several words: "unit" of "unit price".
+_PAIR_HEADS = frozenset(w[:at] for w in _KIND_OF for at, c in enumerate(w) if c == " ")
 # Heading words long enough to end a compound: "Zeilenbetrag" is a "Betrag", "VK-Preis" a "Preis".
 _TAILS = {w: k for w, k in _KIND_OF.items() if len(w) >= 5 and w.isalpha() and k != "code"}
 _COMPOUND = compile_regex(r"[a-z]{2,}-?(" + "|".join(sorted(_TAILS, key=len, reverse=True)) + r")")
@@ -82,7 +84,12 @@ def _header_columns(line: Line, ocr: bool = False) -> list[Column]:
     folded = [fold(word.text) for word in words]  # each word is read as key, pair and previous
     for i, word in enumerate(words):
         key = folded[i].strip("()[],;:.#/")
-        pair = key + " " + folded[i + 1].strip("()[],;:.") if i + 1 < len(words) else ""
+        # Two-word headings ("unit price") are sought only after a word that starts one.
+        pair = (
+            key + " " + folded[i + 1].strip("()[],;:.")
+            if i + 1 < len(words) and key in _PAIR_HEADS
+            else ""
+        )
         kind = _KIND_OF.get(pair) or _KIND_OF.get(key) or _compound_kind(key)
         if kind is None and ocr:
             kind = _ocr_heading_kind(key)
@@ -181,6 +188,8 @@ def is_stop(index: PageIndex, line_index: int) -> bool:
     if _SECTION_END.search(text):
         return True
     for name in _STOP_FIELDS:
+        if not index.may_hold_label(name, line_index):
+            continue
         m = label_res(index.ocr)[name].search(text)
         # "Subtotal 120,00" ends the rows; so does "Prices incl. VAT  Invoice total 49,99".
         if m is not None and (m.start() <= 2 or _MONEY_AFTER.search(text, m.end())):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from functools import lru_cache
 
 from .lexicon import FREQUENT_WORDS
 from .text import fold
@@ -23,10 +24,17 @@ def _languages_of_markers() -> dict[str, tuple[str, ...]]:
 _LANGUAGES_OF = _languages_of_markers()
 
 
+@lru_cache(maxsize=65536)
+def languages_of(word: str) -> tuple[str, ...]:
+    """The languages a word marks (most words: none). Memoised: a document repeats its words,
+    and every word of every document is asked."""
+    return _LANGUAGES_OF.get(fold(word).strip(".,:;()"), ())
+
+
 def detect_language(words: list[str]) -> str | None:
     counts: Counter[str] = Counter()
     for word in words:
-        for lang in _LANGUAGES_OF.get(fold(word).strip(".,:;()"), ()):
+        for lang in languages_of(word):
             counts[lang] += 1
     if not counts:
         return None

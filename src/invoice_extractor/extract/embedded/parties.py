@@ -109,6 +109,12 @@ def _clean(text: str) -> str:
 
 
 @lru_cache(maxsize=8192)
+def _untitled(text: str) -> str:
+    """A letterhead cell without the document titles beside the name ("ACME Invoice")."""
+    return _TITLE_WORDS.sub("", _clean(text)).strip(" -–|:")
+
+
+@lru_cache(maxsize=8192)
 def _name_like(text: str) -> bool:
     letters = sum(map(str.isalpha, text))
     digits = sum(map(str.isdigit, text))
@@ -246,7 +252,7 @@ def letterheads(index: PageIndex, exclude: set[str]) -> list[NameHit]:
                 continue
             if _is_label(_clean(text)) or text.rstrip().endswith(":"):
                 continue  # "Invoice No:" is a label, not "No" once its title word is gone
-            text = _TITLE_WORDS.sub("", _clean(text)).strip(" -–|:")
+            text = _untitled(text)
             if not _name_like(text) or _is_label(text) or fold(text) in exclude:
                 continue
             size = cell.words[0].height / median

@@ -80,5 +80,5 @@ class BoundaryDecoder(MultipartDecoder):
 def install() -> None:
     """Make werkzeug's form parser use ``BoundaryDecoder`` (for the whole process: the decoder
     is stateless between requests and answers exactly as werkzeug's own)."""
-    if formparser.MultipartDecoder is multipart.MultipartDecoder:
-        formparser.MultipartDecoder = BoundaryDecoder  # type: ignore[misc]
+    if getattr(formparser, "MultipartDecoder", None) is multipart.MultipartDecoder:
+        setattr(formparser, "MultipartDecoder", BoundaryDecoder)  # noqa: B010 (not exported)

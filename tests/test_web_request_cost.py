@@ -94,6 +94,30 @@ def test_a_status_poll_reads_on_one_connection_without_the_orm(
     assert (counted.transactions, counted.orm_sessions) == (1, 0)
 
 
+def test_a_status_poll_takes_four_statements(quiet_app: Flask, invoice_pdf: InvoicePdf) -> None:
+    """The owner's sessions (this one's row among them), the files with their jobs (the rows
+    the duplicate notices compare when the owner has one session), the invoices' keys (their
+    count too), the refused uploads."""
+    client = quiet_app.test_client()
+    base, auth = _new_session(client)
+    for n in range(2):
+        _upload(client, base, auth, invoice_pdf("S-1"), f"s{n}.pdf")  # the same bytes twice
+    engine = quiet_app.extensions["invoice_extractor"].store.db.engine
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        summary = client.get(base, headers=auth).get_json()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert len(statements) == 4, statements
+    second = summary["files"][1]["file_id"]
+    assert summary["duplicates"][f"file:{second}"].startswith("same file as s0.pdf")
+
+
 def test_an_upload_takes_three_short_transactions_without_the_orm(
     quiet_app: Flask, counted: _Counter, invoice_pdf: InvoicePdf
 ) -> None:

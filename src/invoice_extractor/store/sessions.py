@@ -4,9 +4,11 @@ duplicate check of uploads within the sessions a browser owns (to be replaced by
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, select, update
 
@@ -172,12 +174,12 @@ _OWNED = (
     .where(ReviewSession.owner_hash.in_(bindparam("hashes", expanding=True)))
     .order_by(ReviewSession.created_at.desc())
 )
-_FILES = (
+FILE_KEYS = (
     select(StoredFile.id, StoredFile.session_id, StoredFile.sha256, StoredFile.name)
     .where(StoredFile.session_id.in_(bindparam("sessions", expanding=True)))
     .order_by(StoredFile.id)
 )
-_INVOICES = (
+INVOICE_KEYS = (
     select(
         InvoiceRecord.id,
         InvoiceRecord.session_id,
@@ -200,33 +202,59 @@ def duplicates_on(
     hashes = list(owner_hashes)
     if not hashes:
         return {}
-    sessions = {
-        sid: name or f"session of {created:%Y-%m-%d %H:%M}"
-        for sid, name, created in conn.execute(_OWNED, {"hashes": hashes})
-    }
+    sessions = owned_sessions(conn, hashes)
     if not sessions:
         return {}
     params = {"sessions": list(sessions)}
+    files = conn.execute(FILE_KEYS, params).all()
+    rows = conn.execute(INVOICE_KEYS, params).all() if invoices else []
+    return notices(sessions, session_id, files, rows)
+
+
+def owned_sessions(conn: Connection, owner_hashes: list[str]) -> dict[str, OwnedSession]:
+    """The sessions of these owners, newest first, by id."""
+    return {
+        sid: OwnedSession(name, created)
+        for sid, name, created in conn.execute(_OWNED, {"hashes": owner_hashes})
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class OwnedSession:
+    name: str | None
+    created_at: datetime
+
+    @property
+    def label(self) -> str:
+        return self.name or f"session of {self.created_at:%Y-%m-%d %H:%M}"
+
+
+def notices(
+    sessions: dict[str, OwnedSession],
+    session_id: str,
+    files: Iterable[Sequence[Any]],
+    invoices: Iterable[Sequence[Any]],
+) -> dict[str, Duplicate]:
+    """``duplicates_on`` from rows read: ``files`` as ``FILE_KEYS`` reads them (id, session, hash,
+    name; by id), ``invoices`` as ``INVOICE_KEYS`` (id, session, seller, number, file; by id)."""
     found: dict[str, Duplicate] = {}
     first_by_hash: dict[str, tuple[str, str]] = {}
-    for file_id, owner, sha256, name in conn.execute(_FILES, params):
+    for file_id, owner, sha256, name in files:
         if sha256 in first_by_hash and owner == session_id:
             other_session, other_name = first_by_hash[sha256]
             found[f"file:{file_id}"] = Duplicate(
-                other_session, sessions[other_session], other_name, "same file"
+                other_session, sessions[other_session].label, other_name, "same file"
             )
         first_by_hash.setdefault(sha256, (owner, name))
-    if not invoices:
-        return found
     first_by_key: dict[tuple[str, str], tuple[str, str]] = {}
-    for invoice_id, owner, seller, number, file_name in conn.execute(_INVOICES, params):
+    for invoice_id, owner, seller, number, file_name in invoices:
         key = _identity(seller, number)
         if key is None:
             continue
         if key in first_by_key and owner == session_id:
             other_session, other_name = first_by_key[key]
             found[f"invoice:{invoice_id}"] = Duplicate(
-                other_session, sessions[other_session], other_name, "same seller and number"
+                other_session, sessions[other_session].label, other_name, "same seller and number"
             )
         first_by_key.setdefault(key, (owner, file_name or ""))
     return found

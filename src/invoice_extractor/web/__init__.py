@@ -17,7 +17,7 @@ from ..jobs.base import JobQueue
 from ..jobs.inprocess import InProcessQueue
 from ..settings import Settings
 from ..store.repository import Store
-from . import errors, security
+from . import errors, multipart, security
 from .api import api
 from .auth import CookieKeptOnErrors, csrf_token, refuse_cross_site
 from .context import Services
@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None, *, queue: JobQueue | None = Non
         JSON_SORT_KEYS=False,
         SEND_FILE_MAX_AGE_DEFAULT=STATIC_MAX_AGE,  # static URLs carry a content hash
     )
+    multipart.install()  # uploads parsed without compiling werkzeug's patterns each time
     store = Store(settings)
     store.migrate()
     metrics.configure(settings.data_dir / "metrics")

@@ -119,6 +119,16 @@ def test_the_untyped_char_box_call_gives_the_bindings_boxes(make_pdf: MakePdf) -
     pdf.close()
 
 
+def test_the_char_box_call_keeps_the_gil() -> None:
+    # One call per character: releasing the GIL around each costs more than PDFium's own work.
+    import ctypes
+
+    from invoice_extractor.ingest.pdf import _LOOSE_CHAR_BOX
+
+    flags = int(_LOOSE_CHAR_BOX._flags_)  # type: ignore[attr-defined]
+    assert flags & ctypes._FUNCFLAG_PYTHONAPI  # type: ignore[attr-defined]
+
+
 def _sized_pdf(width: float, height: float) -> bytes:
     pdf = FPDF(unit="pt", format=(width, height))
     pdf.add_page()

@@ -20,6 +20,7 @@ The model is edited as protobuf messages through a subset of ONNX's schema decla
 from __future__ import annotations
 
 import collections
+import functools
 from typing import Any
 
 import numpy as np
@@ -27,53 +28,21 @@ from numpy.typing import NDArray
 
 FLOAT = 1  # TensorProto.DataType.FLOAT and AttributeProto.AttributeType.FLOAT in ONNX
 
-# (message, [(field name, number, type, label, message type)]): ONNX's field numbers (onnx.proto),
-# which ONNX never changes.
-_FIELDS: list[tuple[str, list[tuple[str, int, str, str, str]]]] = [
-    (
-        "TensorProto",
-        [
-            ("dims", 1, "int64", "repeated", ""),
-            ("data_type", 2, "int32", "optional", ""),
-            ("float_data", 4, "float", "repeated", ""),
-            ("name", 8, "string", "optional", ""),
-            ("raw_data", 9, "bytes", "optional", ""),
-        ],
-    ),
-    (
-        "AttributeProto",
-        [
-            ("name", 1, "string", "optional", ""),
-            ("f", 2, "float", "optional", ""),
-            ("t", 5, "message", "optional", "TensorProto"),
-            ("ints", 8, "int64", "repeated", ""),
-            ("type", 20, "int32", "optional", ""),
-        ],
-    ),
-    (
-        "NodeProto",
-        [
-            ("input", 1, "string", "repeated", ""),
-            ("output", 2, "string", "repeated", ""),
-            ("name", 3, "string", "optional", ""),
-            ("op_type", 4, "string", "optional", ""),
-            ("attribute", 5, "message", "repeated", "AttributeProto"),
-            ("domain", 7, "string", "optional", ""),
-        ],
-    ),
-    ("ValueInfoProto", [("name", 1, "string", "optional", "")]),
-    (
-        "GraphProto",
-        [
-            ("node", 1, "message", "repeated", "NodeProto"),
-            ("initializer", 5, "message", "repeated", "TensorProto"),
-            ("output", 12, "message", "repeated", "ValueInfoProto"),
-        ],
-    ),
-    ("ModelProto", [("graph", 7, "message", "optional", "GraphProto")]),
-]
+# Each message's fields as "name=number:type", "*" for a repeated field: ONNX's field numbers
+# (onnx.proto), which ONNX never changes.
+_SCHEMA = {
+    "TensorProto": "dims=1:int64* data_type=2:int32 float_data=4:float* name=8:string "
+    "raw_data=9:bytes",
+    "AttributeProto": "name=1:string f=2:float t=5:TensorProto ints=8:int64* type=20:int32",
+    "NodeProto": "input=1:string* output=2:string* name=3:string op_type=4:string "
+    "attribute=5:AttributeProto* domain=7:string",
+    "ValueInfoProto": "name=1:string",
+    "GraphProto": "node=1:NodeProto* initializer=5:TensorProto* output=12:ValueInfoProto*",
+    "ModelProto": "graph=7:GraphProto",
+}
 
 
+@functools.cache
 def _model_class() -> Any:
     """The ``ModelProto`` message class of the schema subset, in a pool of its own."""
     from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
@@ -85,20 +54,25 @@ def _model_class() -> Any:
         "float": kinds.TYPE_FLOAT,
         "string": kinds.TYPE_STRING,
         "bytes": kinds.TYPE_BYTES,
-        "message": kinds.TYPE_MESSAGE,
     }
-    labels = {"optional": kinds.LABEL_OPTIONAL, "repeated": kinds.LABEL_REPEATED}
     file = descriptor_pb2.FileDescriptorProto(
         name="invoice_extractor_onnx_subset.proto", package="ie_onnx", syntax="proto2"
     )
-    for message, fields in _FIELDS:
+    for message, fields in _SCHEMA.items():
         described = file.message_type.add(name=message)
-        for name, number, kind, label, of in fields:
-            field = described.field.add(
-                name=name, number=number, type=types[kind], label=labels[label]
+        for field in fields.split():
+            name, rest = field.split("=")
+            number, kind = rest.split(":")
+            repeated = kind.endswith("*")
+            kind = kind.rstrip("*")
+            added = described.field.add(
+                name=name,
+                number=int(number),
+                label=kinds.LABEL_REPEATED if repeated else kinds.LABEL_OPTIONAL,
+                type=types.get(kind, kinds.TYPE_MESSAGE),
             )
-            if of:
-                field.type_name = f".ie_onnx.{of}"
+            if kind not in types:
+                added.type_name = f".ie_onnx.{kind}"
     pool = descriptor_pool.DescriptorPool()
     pool.Add(file)
     return message_factory.GetMessageClass(pool.FindMessageTypeByName("ie_onnx.ModelProto"))

@@ -16,20 +16,8 @@ from invoice_extractor.extract.embedded.features import FEATURES, field_features
 from invoice_extractor.extract.embedded.fields import Candidate, PageIndex
 from invoice_extractor.extract.embedded.items import _PAIR_HEADS, _header_columns, is_stop
 from invoice_extractor.extract.embedded.values import joined, words_in_span
-from invoice_extractor.ingest.document import Line, Page, Word
-
-
-def _page(*texts: str) -> Page:
-    page = Page(1, 595, 842)
-    for n, text in enumerate(texts):
-        words, x = [], 50.0
-        for token in text.split():
-            words.append(Word(token, x, 100.0 + 14 * n, x + 5 * len(token), 109.0 + 14 * n))
-            x += 5 * len(token) + 3
-        page.words.extend(words)
-        page.lines.append(Line(words))
-    return page
-
+from invoice_extractor.ingest.document import Word
+from test_lexicon import _page
 
 # --- IBAN: the mod-97 check before schwifty ---------------------------------------------------
 

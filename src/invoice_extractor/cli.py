@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on")
     serve.add_argument("--port", type=int, help="overrides PORT")
-    serve.set_defaults(handler=_serve)
+    serve.set_defaults(handler=_serve, long_running=True)
 
     worker = commands.add_parser(
         "worker",
@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         "with the web app). SIGTERM stops it after the running jobs.",
     )
     worker.add_argument("--loglevel", default="INFO", help="Celery log level (default INFO)")
-    worker.set_defaults(handler=_worker)
+    worker.set_defaults(handler=_worker, long_running=True)
 
     evaluate = commands.add_parser(
         "eval",
@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # The stack a short command imports (the engine's classes); a server or worker keeps
         # running with threads: it imports once and keeps ``dataclasses`` as it is.
-        long_running = args.command in ("serve", "worker")
+        long_running = getattr(args, "long_running", False)
         with nullcontext() if long_running else cached_dataclass_code():
             settings = Settings.from_env()
             handler: Callable[[argparse.Namespace, Settings], int] = args.handler

@@ -45,13 +45,14 @@ class PageKindRouter:
         return self.engine_for(is_slip(image, None)).recognize(image)
 
 
-def is_slip(upright: Image.Image, dpi: float | None) -> bool:
+def is_slip(upright: Image.Image, dpi: float | None, band: float | None = None) -> bool:
     """Whether a page (upright, deskewed, cropped to its ink; its resolution when known) is a
     till slip: at most ``SLIP_WIDTH`` text lines wide and, where the resolution says, at most
-    ``SLIP_MM``."""
+    ``SLIP_MM``. ``band``: the page's ``cleanup.line_height`` where the caller measured it."""
     if dpi and upright.width * 25.4 / dpi > SLIP_MM:
         return False
-    from . import cleanup  # numpy: loaded only when a page is OCR'd
+    if band is None:
+        from . import cleanup  # numpy: loaded only when a page is OCR'd
 
-    width = cleanup.width_in_text_lines(upright)
-    return width is not None and width <= SLIP_WIDTH
+        band = cleanup.line_height(upright)
+    return band is not None and upright.width / band <= SLIP_WIDTH

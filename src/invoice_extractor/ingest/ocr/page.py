@@ -170,13 +170,14 @@ def read_image(
         return _read(grey, 0, engine, options, 1.0, line_ends=True)
     sideways = options.orientation and cleanup.is_sideways(grey.crop(box)) is True
     upright = _upright(grey.crop(box), 90 if sideways else 0, options)
-    slip = is_slip(upright, dpi)
+    band = cleanup.line_height(upright)  # measured once: the router and the enlargement use it
+    slip = is_slip(upright, dpi, band)
     if isinstance(engine, EngineChoice):
         engine = engine.engine_for(slip)
     # Small text told by the page's bands of rows is read enlarged at once, not read first as it
     # is and again enlarged: a full reading less (docs/ocr.md). Text the bands do not show small
     # is measured on the reading, as before.
-    predicted = _predicted_enlargement(upright, engine.min_text_height)
+    predicted = _predicted_enlargement(band, engine.min_text_height)
     # A page's crop keeps the ink that continues a line past the rest (a footer's IBAN); a
     # slip photographed on a desk has only the desk's edges there (they cost merchant names).
     line_ends = not slip
@@ -216,13 +217,11 @@ def _upright(crop: Image.Image, turn: int, options: Options) -> Image.Image:
     return cleanup.rotate(image, -skew) if skew else image
 
 
-def _predicted_enlargement(upright: Image.Image, min_height: float) -> float:
-    """How much to enlarge a page whose bands of rows show its text too small for the engine
-    (``BAND_TO_TEXT``); 1.0 when they do not tell, or the engine reads any size."""
-    from . import cleanup  # numpy: loaded only when a page is OCR'd
-
-    band = cleanup.line_height(upright) if min_height > 0 else None
-    if not band or band * BAND_TO_TEXT >= min_height:
+def _predicted_enlargement(band: float | None, min_height: float) -> float:
+    """How much to enlarge a page whose bands of rows (``band``: their median height) show its
+    text too small for the engine (``BAND_TO_TEXT``); 1.0 when they do not tell, or the engine
+    reads any size."""
+    if not band or min_height <= 0 or band * BAND_TO_TEXT >= min_height:
         return 1.0
     return min(TARGET_TEXT_HEIGHT / (band * BAND_TO_TEXT), MAX_ENLARGEMENT)
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from ..model import Invoice
 from .csv_export import Review
+from .json_text import dumps_indented
 
 
 def invoices_to_json(invoices: Sequence[Invoice], reviews: Sequence[Review] | None = None) -> str:
@@ -25,4 +25,4 @@ def invoices_to_json(invoices: Sequence[Invoice], reviews: Sequence[Review] | No
             data["corrected_fields"] = list(review.corrected)
             data["po_match"], data["po_matched"] = review.po_match, review.po_matched
             data["payment_status"], data["paid_on"] = review.payment_status, review.paid_on
-    return json.dumps(objects, indent=2, ensure_ascii=False)
+    return dumps_indented(objects, indent=2)

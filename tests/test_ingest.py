@@ -86,6 +86,25 @@ def test_words_have_boxes_on_the_page_with_a_top_left_origin(make_pdf: MakePdf) 
     assert top["Left"].y0 == top["Right"].y0  # one row shares its top
 
 
+def test_the_file_is_hashed_only_when_its_digest_is_asked(
+    make_pdf: MakePdf, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from invoice_extractor.ingest import document as document_module
+
+    hashed: list[int] = []
+
+    def counting_sha256(data: bytes) -> hashlib._Hash:
+        hashed.append(len(data))
+        return hashlib.sha256(data)
+
+    monkeypatch.setattr(document_module.hashlib, "sha256", counting_sha256)
+    data = _bytes(make_pdf, [INVOICE_PAGE])
+    document = load_bytes(data, "doc.pdf", **LIMITS)
+    assert hashed == []  # a batch's extraction never reads the digest
+    monkeypatch.undo()
+    assert document.sha256 == hashlib.sha256(data).hexdigest()
+
+
 def test_lines_follow_rows_top_to_bottom_each_left_to_right(make_pdf: MakePdf) -> None:
     page: list[TextItem] = [(400, 100, "c", 10), (50, 300, "e", 10), (200, 100, "b", 10)]
     page += [(50, 100, "a", 10), (300, 300, "f", 10), (50, 200, "d", 10)]

@@ -6,6 +6,7 @@ Coordinates are PDF points with the origin at the top-left of the page.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
 from operator import attrgetter
@@ -133,13 +134,18 @@ class Document:
     attachments: dict[str, bytes] = field(default_factory=dict)  # embedded files by name
     # Embedded XML files that were not read (too large when decoded), with the reason.
     refused_attachments: dict[str, str] = field(default_factory=dict)
-    sha256: str = ""
     # The original file, for backends that send page images (LLMs); never serialised.
     data: bytes = field(default=b"", repr=False, compare=False)
 
     @property
     def page_count(self) -> int:
         return len(self.pages)
+
+    @property
+    def sha256(self) -> str:
+        """The original file's SHA-256 (hex), hashed when asked: extraction never asks, and
+        hashing every input cost a batch a few milliseconds per ten megabytes."""
+        return hashlib.sha256(self.data).hexdigest()
 
     def drop_caches(self) -> None:
         """Forget the pages' derived views. They point back at their pages (a page index holds

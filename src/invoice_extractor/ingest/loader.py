@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 
@@ -65,7 +64,6 @@ def load_bytes(
         document = Document(name=name, kind=DocumentKind.XML, attachments={name: data})
     else:
         document = _read_image(data, name, kind, max_pages=max_pages, ocr_engine=ocr_engine)
-    document.sha256 = hashlib.sha256(data).hexdigest()
     document.data = data
     return document
 

@@ -6,6 +6,7 @@ per process, so a module loaded for nothing is start-up time of every batch
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from typing import TYPE_CHECKING
@@ -64,3 +65,34 @@ def test_the_einvoice_reader_is_still_reachable_from_the_package() -> None:
     from invoice_extractor.extract import einvoice
 
     assert einvoice.read_invoice_xml.__module__ == "invoice_extractor.extract.einvoice.reader"
+
+
+_PLUGINS_PROBE = """
+import json, os
+import invoice_extractor.cli
+from invoice_extractor.model import Invoice
+from pydantic.plugin import _loader
+
+Invoice(file="x.pdf")  # a model built and used: where pydantic would look for plugins
+print(json.dumps([os.environ.get("PYDANTIC_DISABLE_PLUGINS"), _loader._plugins is None]))
+"""
+
+
+def _plugins_probe(**env: str) -> list[object]:
+    environment = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    run = subprocess.run(
+        [sys.executable, "-c", _PLUGINS_PROBE],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=environment | env,
+    )
+    result: list[object] = json.loads(run.stdout)
+    return result
+
+
+def test_the_cli_does_not_look_for_pydantic_plugins_unless_the_user_says_so() -> None:
+    # Not looked for: the installed distributions' entry points are never scanned.
+    assert _plugins_probe() == ["__all__", True]
+    # The user's own value wins: an empty one has pydantic look for plugins as it would.
+    assert _plugins_probe(PYDANTIC_DISABLE_PLUGINS="") == ["", False]

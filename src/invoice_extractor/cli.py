@@ -10,11 +10,17 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import re
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from pathlib import Path
+
+# The application registers no pydantic plugin, and looking for them scans the entry points of
+# every installed distribution when the first model is built (milliseconds of every CLI start).
+# A value the user set (even an empty one, to have plugins looked for) is kept.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 from . import __version__
 from .extract.embedded.code_cache import cached_dataclass_code

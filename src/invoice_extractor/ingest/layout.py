@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from .document import Line, Word
+
+_X0 = attrgetter("x0")
 
 
 def build_lines(words: list[Word]) -> list[Line]:
@@ -13,26 +17,33 @@ def build_lines(words: list[Word]) -> list[Line]:
     """
     if not words:
         return []
-    # Centres and heights are computed inline (Word.cy, Word.height): this runs on every word.
-    ordered = sorted(words, key=lambda w: ((w.y0 + w.y1) / 2, w.x0))
+    # Centres and heights are computed inline (Word.cy, Word.height), each centre once for the
+    # sort and the sweep: this runs on every word. The index breaks ties as a stable sort would.
+    keyed = sorted([((w.y0 + w.y1) / 2, w.x0, i) for i, w in enumerate(words)])
     rows: list[list[Word]] = []
+    row: list[Word] = []
     centre = height = 0.0
-    for word in ordered:
-        cy = (word.y0 + word.y1) / 2
-        h = max(word.y1 - word.y0, 1.0)
-        if rows and abs(cy - centre) <= min(height, h) * 0.5:
-            row = rows[-1]
+    for cy, _, i in keyed:
+        word = words[i]
+        h = word.y1 - word.y0
+        if h < 1.0:  # max(h, 1.0), and below min(height, h), spelled out: this is the hot loop
+            h = 1.0
+        if row and abs(cy - centre) <= (h if h < height else height) * 0.5:
             row.append(word)
             # Running mean keeps the row centre stable against one taller word.
             centre += (cy - centre) / len(row)
-            height = max(height, h)
+            if h > height:
+                height = h
         else:
-            rows.append([word])
+            row = [word]
+            rows.append(row)
             centre, height = cy, h
     lines = []
     for row in rows:
-        row.sort(key=lambda w: w.x0)
-        lines.append(Line(_drop_overprint(row)))
+        if len(row) > 1:
+            row.sort(key=_X0)
+            row = _drop_overprint(row)
+        lines.append(Line(row))
     return lines
 
 

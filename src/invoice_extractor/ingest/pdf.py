@@ -165,32 +165,32 @@ def _words(textpage: pdfium.PdfTextPage, number: int, height: float) -> list[Wor
         text = "".join(chr(pdfium_c.FPDFText_GetUnicode(raw, i) or 32) for i in range(n))
     rect = pdfium_c.FS_RECTF()
     rect_ref = ctypes.byref(rect)
+    # The box's floats (left, top, right, bottom) read through a memoryview: cheaper than the
+    # structure's fields, and widened to a float alike.
+    box = memoryview(rect).cast("B").cast("f")
     get_box = _LOOSE_CHAR_BOX
     handle = ctypes.cast(raw, ctypes.c_void_p)  # valid while the textpage is open
     separators = _SEPARATORS
     words: list[Word] = []
     # The open word is text[begin:i]: a word's characters are always consecutive in the text.
+    # ``size`` (its height) and ``mid`` (twice its centre) are kept as its box grows.
     begin = -1
-    x0 = y0 = x1 = y1 = 0.0
+    x0 = y0 = x1 = y1 = size = mid = 0.0
     for i, ch in enumerate(text):
         if ch in separators or not get_box(handle, i, rect_ref):
             if begin >= 0:
                 words.append(Word(text[begin:i], x0, y0, x1, y1, number))
                 begin = -1
             continue
-        left = rect.left
-        right = rect.right
-        top = height - rect.top
-        bottom = height - rect.bottom
+        left = box[0]
+        right = box[2]
+        top = height - box[1]
+        bottom = height - box[3]
         if begin >= 0:
-            size = y1 - y0
-            # A jump in height or a wide gap ends the word even without a space char.
+            # A jump in height (centres half a height apart: both doubled, the same test) or a
+            # wide gap ends the word even without a space char.
             gap = left - x1
-            if (
-                abs((top + bottom) / 2 - (y0 + y1) / 2) >= size * 0.5
-                or gap > size * 0.35
-                or gap < -size
-            ):
+            if abs((top + bottom) - mid) >= size or gap > size * 0.35 or gap < -size:
                 words.append(Word(text[begin:i], x0, y0, x1, y1, number))
                 begin = -1
             else:
@@ -198,11 +198,14 @@ def _words(textpage: pdfium.PdfTextPage, number: int, height: float) -> list[Wor
                     x1 = right
                 if top < y0:
                     y0 = top
+                    size, mid = y1 - y0, y0 + y1
                 if bottom > y1:
                     y1 = bottom
+                    size, mid = y1 - y0, y0 + y1
                 continue
         begin = i
         x0, y0, x1, y1 = left, top, right, bottom
+        size, mid = y1 - y0, y0 + y1
     if begin >= 0:
         words.append(Word(text[begin:], x0, y0, x1, y1, number))
     return words

@@ -24,29 +24,50 @@ MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 
 
 def xml_attachments(
-    pdf: pdfium.PdfDocument, data: bytes
+    pdf: pdfium.PdfDocument, data: bytes, document: Any | None = None
 ) -> tuple[dict[str, bytes], dict[str, str]]:
     """The ``.xml`` files embedded in the PDF by name, and those refused with the reason (``pdf``
-    tells cheaply whether the name tree holds any; the bytes are read by pikepdf, bounded)."""
+    tells cheaply whether the name tree holds any; the bytes are read by pikepdf, bounded).
+
+    ``document``: the file as qpdf already opened it (``streams.open_qpdf``), read in place of
+    opening it again, and asked whether its catalog or a page has ``/AF`` (the very arrays read
+    below, found even inside a compressed object stream); None: opened here when the name tree
+    has files or the bytes name ``/AF``."""
     found: dict[str, bytes] = {}
     refused: dict[str, str] = {}
-    if pdf.count_attachments() == 0 and b"/AF" not in data:
+    if pdf.count_attachments() == 0 and not _may_have_af(data, document):
         return found, refused
     try:
-        with pikepdf.open(io.BytesIO(data)) as document:
-            for name, spec in _file_specs(document):
-                if name.lower().endswith(".xml") and name not in found:
-                    try:
-                        payload = _payload(spec)
-                    except TooLarge as exc:
-                        log.warning("%s: %s; not read", name, exc)
-                        refused[name] = str(exc)
-                        continue
-                    if payload is not None:
-                        found[name] = payload
+        if document is not None:
+            _read_xml(document, found, refused)
+        else:
+            with pikepdf.open(io.BytesIO(data)) as opened:
+                _read_xml(opened, found, refused)
     except Exception:  # a damaged attachment must not fail the whole file
         log.warning("the PDF's embedded files cannot be read; skipped")
     return found, refused
+
+
+def _may_have_af(data: bytes, document: Any | None) -> bool:
+    if document is None:
+        return b"/AF" in data
+    try:
+        return "/AF" in document.Root or any("/AF" in page.obj for page in document.pages)
+    except Exception:  # damaged: left to the reader, which says so
+        return True
+
+
+def _read_xml(document: Any, found: dict[str, bytes], refused: dict[str, str]) -> None:
+    for name, spec in _file_specs(document):
+        if name.lower().endswith(".xml") and name not in found:
+            try:
+                payload = _payload(spec)
+            except TooLarge as exc:
+                log.warning("%s: %s; not read", name, exc)
+                refused[name] = str(exc)
+                continue
+            if payload is not None:
+                found[name] = payload
 
 
 def _file_specs(document: Any) -> Iterator[tuple[str, Any]]:

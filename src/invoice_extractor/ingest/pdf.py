@@ -23,7 +23,7 @@ from ..errors import CorruptFile, EmptyFile, EncryptedPdf, PageTooLarge, TooMany
 from .attachments import xml_attachments
 from .document import Document, DocumentKind, Page, Word
 from .layout import build_lines
-from .streams import check_page_content
+from .streams import check_page_content, check_pages, open_qpdf
 
 if TYPE_CHECKING:  # Pillow is loaded when an image is read or a page rendered, not before
     from PIL import Image
@@ -90,6 +90,7 @@ def _serialised(func: Callable[P, R]) -> Callable[P, R]:
 def read_pdf(data: bytes, name: str, *, max_pages: int) -> Document:
     """Every page of a PDF as words with boxes and lines in reading order."""
     pdf = open_pdf(data, name)
+    qpdf = None  # the file as qpdf reads it: for the content check, then the attachments
     try:
         count = len(pdf)
         if count == 0:
@@ -98,7 +99,9 @@ def read_pdf(data: bytes, name: str, *, max_pages: int) -> Document:
             raise TooManyPages(
                 f"{name}: {count} pages, more than the limit of {max_pages}", file=name
             )
-        check_page_content(data, name)  # before PDFium parses (and inflates) any page
+        qpdf = open_qpdf(data)
+        if qpdf is not None:  # before PDFium parses (and inflates) any page
+            check_pages(qpdf, name)
         pages = []
         for index in range(count):
             try:
@@ -110,7 +113,7 @@ def read_pdf(data: bytes, name: str, *, max_pages: int) -> Document:
                 pages.append(_read_page(page, index + 1))
             finally:
                 page.close()
-        attachments, refused = xml_attachments(pdf, data)
+        attachments, refused = xml_attachments(pdf, data, qpdf)
         return Document(
             name=name,
             kind=DocumentKind.PDF,
@@ -119,6 +122,8 @@ def read_pdf(data: bytes, name: str, *, max_pages: int) -> Document:
             refused_attachments=refused,
         )
     finally:
+        if qpdf is not None:
+            qpdf.close()
         pdf.close()
 
 

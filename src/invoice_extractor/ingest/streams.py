@@ -153,31 +153,44 @@ def _surely_small(page: Any) -> bool:
         return False
 
 
+def open_qpdf(data: bytes) -> Any | None:
+    """The file opened by qpdf (pikepdf), to close after use; None when qpdf cannot open it
+    (PDFium then reports what is wrong with it)."""
+    try:
+        return pikepdf.open(io.BytesIO(data))
+    except Exception:
+        return None
+
+
 def check_page_content(data: bytes, name: str, numbers: list[int] | None = None) -> None:
     """Raise ``PageTooComplex`` when a page's content decodes to more than
     ``MAX_PAGE_CONTENT_BYTES`` (pages ``numbers``, 1-based; None: every page). A file qpdf cannot
-    open is left to PDFium, which reports it. A page whose encoded streams cannot decode to that
-    much (``_surely_small``) is not decoded: the answer is the same."""
-    try:
-        pdf = pikepdf.open(io.BytesIO(data))
-    except Exception:
-        return
-    with pdf:
-        for number in numbers or range(1, len(pdf.pages) + 1):
-            if not 1 <= number <= len(pdf.pages):
-                continue
-            if _surely_small(pdf.pages[number - 1]):
-                continue
-            budget = MAX_PAGE_CONTENT_BYTES
-            try:
-                for stream in _content_streams(pdf.pages[number - 1]):
-                    budget -= _decoded_size(stream, budget)
-                    if budget < 0:
-                        raise PageTooComplex(
-                            f"{name}: page {number} has more than "
-                            f"{MAX_PAGE_CONTENT_BYTES // _MB} MB of drawing content "
-                            "(refused as a decompression bomb)",
-                            file=name,
-                        )
-            except pikepdf.PdfError:
-                log.debug("%s: page %d content cannot be measured; left to PDFium", name, number)
+    open is left to PDFium, which reports it."""
+    pdf = open_qpdf(data)
+    if pdf is not None:
+        with pdf:
+            check_pages(pdf, name, numbers)
+
+
+def check_pages(pdf: Any, name: str, numbers: list[int] | None = None) -> None:
+    """``check_page_content`` on the file already opened by qpdf (``open_qpdf``). A page whose
+    encoded streams cannot decode to that much (``_surely_small``) is not decoded: the answer is
+    the same."""
+    for number in numbers or range(1, len(pdf.pages) + 1):
+        if not 1 <= number <= len(pdf.pages):
+            continue
+        if _surely_small(pdf.pages[number - 1]):
+            continue
+        budget = MAX_PAGE_CONTENT_BYTES
+        try:
+            for stream in _content_streams(pdf.pages[number - 1]):
+                budget -= _decoded_size(stream, budget)
+                if budget < 0:
+                    raise PageTooComplex(
+                        f"{name}: page {number} has more than "
+                        f"{MAX_PAGE_CONTENT_BYTES // _MB} MB of drawing content "
+                        "(refused as a decompression bomb)",
+                        file=name,
+                    )
+        except pikepdf.PdfError:
+            log.debug("%s: page %d content cannot be measured; left to PDFium", name, number)

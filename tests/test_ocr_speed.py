@@ -6,6 +6,7 @@ here: ``benchmarks/ocr_engines.py`` prints them."""
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -37,26 +38,28 @@ def test_max_filter_gives_pillows_pixels() -> None:
 def test_the_text_map_is_computed_in_overlapping_strips() -> None:
     rng = np.random.default_rng(3)
     width = 320
-    tensor = rng.random((1, 3, 2048, width), dtype=np.float32)
+    plane = rng.random((2048, width), dtype=np.float32)
     seen: list[tuple[int, int]] = []
 
     def local(part: np.ndarray) -> list[np.ndarray]:
         """A stand-in detector: each pixel's score from its column's pixels two rows around it
         (the map of a strip equals the whole page's wherever the strip covers both)."""
+        # The detector's input: the plane in each of its three channels.
+        assert part.shape[:2] == (1, 3) and (part == part[:, :1]).all()
         seen.append((part.shape[2], part.shape[3]))
         padded = np.pad(part[:, :1], ((0, 0), (0, 0), (2, 2), (0, 0)), mode="edge")
         return [padded[:, :, :-4] + padded[:, :, 4:]]
 
-    whole = local(tensor)[0]
+    whole = local(np.repeat(plane[None, None], 3, axis=1))[0]
     seen.clear()
-    stripped = rapid.text_map(local, tensor)
+    stripped = rapid.text_map(local, plane)
     assert np.array_equal(stripped, whole)
     assert len(seen) > 1
     rows = rapid.DET_STRIP_PIXELS // width // 32 * 32
     assert all(height <= rows + 2 * rapid.DET_OVERLAP for height, _ in seen)
     # A page within one strip is seen whole, once.
-    short = tensor[:, :, :rows]
-    expected = local(short)[0]
+    short = plane[:rows]
+    expected = local(np.repeat(short[None, None], 3, axis=1))[0]
     seen.clear()
     assert np.array_equal(rapid.text_map(local, short), expected)
     assert seen == [(rows, width)]
@@ -108,6 +111,38 @@ def test_rapidocrs_models_run_with_the_memory_arena() -> None:
     for model in (engine.text_det.infer, engine.text_rec.session):
         options = model.session.get_session_options()
         assert options.enable_cpu_mem_arena and options.intra_op_num_threads == 1
+        # A block planned per input shape: the recogniser's lines each have their own.
+        assert not options.enable_mem_pattern
+
+
+@needs_rapidocr
+def test_only_the_sessions_that_run_stay_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """rapidocr's own sessions (its line classifier too, never run here) and the models as
+    shipped, once checked against their rewrite, are released: two sessions stay."""
+    import gc
+    import weakref
+
+    import onnxruntime
+
+    created: list[weakref.ref[object]] = []
+
+    class Recorded(onnxruntime.InferenceSession):  # type: ignore[misc]
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)
+            created.append(weakref.ref(self))
+
+    monkeypatch.setattr(onnxruntime, "InferenceSession", Recorded)
+    monkeypatch.setattr(
+        importlib.import_module("rapidocr_onnxruntime.utils.infer_engine"),
+        "InferenceSession",
+        Recorded,
+    )
+    engine = rapid.RapidOcrEngine()._load()
+    gc.collect()
+    alive = [ref() for ref in created if ref() is not None]
+    assert len(created) >= 5  # rapidocr's three, then the detector's and the recogniser's
+    running = [model.session for model in (engine.text_det.infer, engine.text_rec.session)]
+    assert sorted(map(id, alive)) == sorted(map(id, running))
 
 
 def _ruled(lines: list[int | str], height: int = 12, gap: int = 10) -> Image.Image:

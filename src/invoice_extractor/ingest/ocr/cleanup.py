@@ -89,11 +89,17 @@ def remove_rules(image: Image.Image) -> Image.Image:
     if threshold is None:
         return image
     ink = pixels < threshold
+    paper = np.bincount(pixels[::4, ::4][~ink[::4, ::4]], minlength=256)  # a sample is enough
+    del pixels  # page-size masks follow: a page's copy at a time, read again at the end
     # Thin: across a rule the ink is at most ``RULE_WIDTH`` (a bar, a filled box is thicker).
+    # ``a > b`` of two masks is ``a & ~b``, in place.
     over = max(1, round(RULE_WIDTH * max(ink.shape))) + 1
-    down, across = long_runs(ink, over, 0), long_runs(ink, over, 1)
-    rules = long_runs(ink, round(RULE_LENGTH * ink.shape[0]), 0) & ~across
-    rules |= long_runs(ink, round(RULE_LENGTH * ink.shape[1]), 1) & ~down
+    rules = long_runs(ink, round(RULE_LENGTH * ink.shape[0]), 0)
+    np.greater(rules, long_runs(ink, over, 1), out=rules)
+    across = long_runs(ink, round(RULE_LENGTH * ink.shape[1]), 1)
+    np.greater(across, long_runs(ink, over, 0), out=across)
+    rules |= across
+    del ink, across
     if not rules.any():
         return image
     # The anti-aliased fringe beside a rule is grey, not ink: one pixel more on each side.
@@ -102,8 +108,8 @@ def remove_rules(image: Image.Image) -> Image.Image:
     grown[:-1, :] |= rules[1:, :]
     grown[:, 1:] |= rules[:, :-1]
     grown[:, :-1] |= rules[:, 1:]
-    cleaned = pixels.copy()
-    paper = np.bincount(pixels[::4, ::4][~ink[::4, ::4]], minlength=256)  # a sample is enough
+    del rules
+    cleaned = np.array(image, dtype=np.uint8)
     cleaned[grown] = np.uint8(int(np.searchsorted(np.cumsum(paper), paper.sum() / 2)))
     return Image.fromarray(cleaned, mode="L")
 
@@ -126,8 +132,8 @@ def long_runs(ink: NDArray[np.bool_], length: int, axis: int) -> NDArray[np.bool
     end = (0, length - 1) if axis == 0 else (length - 1, 0)
     pixels = np.ascontiguousarray(ink).view(np.uint8)
     paper = cv2.BORDER_CONSTANT
-    starts = cv2.erode(pixels, line, anchor=(0, 0), borderType=paper, borderValue=0)
-    runs = cv2.dilate(starts, line, anchor=end, borderType=paper, borderValue=0)
+    runs = cv2.erode(pixels, line, anchor=(0, 0), borderType=paper, borderValue=0)
+    cv2.dilate(runs, line, dst=runs, anchor=end, borderType=paper, borderValue=0)  # in place
     return np.asarray(runs, dtype=np.uint8).view(np.bool_)
 
 

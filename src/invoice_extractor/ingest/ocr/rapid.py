@@ -100,6 +100,7 @@ class RapidOcrEngine:
                 except ImportError as exc:
                     raise OcrFailed("rapidocr-onnxruntime is not installed") from exc
                 self._engine = module.RapidOCR(**_OPTIONS)
+                self._engine.text_cls = None  # loaded whatever "use_cls" says; never run here
                 _with_arena(self._engine.text_det.infer)
                 _with_arena(self._engine.text_rec.session)
             return self._engine
@@ -122,11 +123,16 @@ def _with_arena(model: Any) -> None:
     rapidocr turns off: the detector's strips and the recogniser's lines then reuse one block
     instead of fragmenting the heap (6 receipts: peak RSS 382 -> 352 MB, the same text). The
     model is first rewritten with its scale, shift and hard-swish operations folded into its
-    convolutions (``onnx_fuse``: the recogniser 1.5 times as fast, the same text)."""
+    convolutions (``onnx_fuse``: the recogniser 1.5 times as fast, the same text).
+
+    Without memory patterns (``MEMORY_PATTERNS``), blocks planned per input shape: each line has
+    its own, and the arena kept blocks of many sizes (8 receipts and 4 pages with ``auto``: peak
+    RSS 407 -> 354 MB, the same words, the same CPU time)."""
     onnxruntime: Any = importlib.import_module("onnxruntime")
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = options.inter_op_num_threads = 1
     options.log_severity_level = 4  # rapidocr's setting: errors only
+    options.enable_mem_pattern = MEMORY_PATTERNS
     with open(model.session._model_path, "rb") as file:
         original = file.read()
     session = onnxruntime.InferenceSession(original, options, providers=["CPUExecutionProvider"])
@@ -135,6 +141,8 @@ def _with_arena(model: Any) -> None:
     model.session = session
 
 
+MEMORY_PATTERNS = False
+"""Whether ONNX Runtime plans each run's memory as one block per input shape (its default)."""
 FUSE_MODELS = True
 """Whether rapidocr's models run rewritten by ``onnx_fuse`` (off: as they ship)."""
 FUSE_TOLERANCE = 1e-4
@@ -180,10 +188,14 @@ def _read_lines(engine: Any, grey: NDArray[np.uint8]) -> list[tuple[Any, tuple[A
     scale = min(1.0, DET_MAX_SIDE / max(height, width))
     size = (max(32, round(width * scale / 32) * 32), max(32, round(height * scale / 32) * 32))
     small = cv2.resize(grey, size) if size != (width, height) else grey
-    # The detector's input: the grey page in its three channels, scaled to -1..1.
-    tensor = np.repeat((small.astype(np.float32) / 127.5 - 1.0)[None, None], 3, axis=1)
+    # The detector's input: the grey page scaled to -1..1, given its three channels strip by strip.
+    plane = small.astype(np.float32)
+    np.subtract(np.divide(plane, 127.5, out=plane), 1.0, out=plane)  # in place
     detector = engine.text_det
-    boxes, _ = detector.postprocess_op(text_map(detector.infer, tensor), (height, width))
+    found = text_map(detector.infer, plane)
+    del plane, small
+    boxes, _ = detector.postprocess_op(found, (height, width))
+    del found
     boxes = detector.filter_tag_det_res(boxes, (height, width))
     if len(boxes) == 0:
         return []
@@ -201,23 +213,29 @@ def _read_lines(engine: Any, grey: NDArray[np.uint8]) -> list[tuple[Any, tuple[A
 
 def text_map(
     infer: Callable[[NDArray[np.float32]], list[NDArray[np.float32]]],
-    tensor: NDArray[np.float32],
+    plane: NDArray[np.float32],
 ) -> NDArray[np.float32]:
-    """The detector's text probability map of ``tensor`` (1, 3, height, width; both multiples of
-    32), computed in horizontal strips of about ``DET_STRIP_PIXELS``, each seen with
-    ``DET_OVERLAP`` rows of the page above and below: the detector's activations, the peak of
-    memory, grow with the area it sees at once."""
-    height, width = tensor.shape[2:]
+    """The detector's text probability map (1, 1, height, width) of the grey ``plane`` (height,
+    width; both multiples of 32), computed in horizontal strips of about ``DET_STRIP_PIXELS``,
+    each seen with ``DET_OVERLAP`` rows of the page above and below: the detector's activations,
+    the peak of memory, grow with the area it sees at once. The detector reads three channels:
+    each strip gets them as it is run, so that the page is never held three times over."""
+    height, width = plane.shape
     rows = max(32, DET_STRIP_PIXELS // width // 32 * 32)
     if height <= rows + DET_OVERLAP:
-        return infer(tensor)[0]
+        return infer(_channels(plane))[0]
     result = np.empty((1, 1, height, width), dtype=np.float32)
     for top in range(0, height, rows):
         start, end = max(0, top - DET_OVERLAP), min(height, top + rows + DET_OVERLAP)
-        strip = infer(np.ascontiguousarray(tensor[:, :, start:end]))[0]
+        strip = infer(_channels(plane[start:end]))[0]
         kept = min(rows, height - top)
         result[:, :, top : top + kept] = strip[:, :, top - start : top - start + kept]
     return result
+
+
+def _channels(plane: NDArray[np.float32]) -> NDArray[np.float32]:
+    """``plane`` (height, width) as the detector's input: (1, 3, height, width), one copy each."""
+    return np.repeat(plane[None, None], 3, axis=1)
 
 
 @functools.cache

@@ -100,8 +100,9 @@ def test_a_status_poll_takes_four_statements(quiet_app: Flask, invoice_pdf: Invo
     count too), the refused uploads."""
     client = quiet_app.test_client()
     base, auth = _new_session(client)
+    data = invoice_pdf("S-1")  # made once: a PDF made a second later has another date
     for n in range(2):
-        _upload(client, base, auth, invoice_pdf("S-1"), f"s{n}.pdf")  # the same bytes twice
+        _upload(client, base, auth, data, f"s{n}.pdf")  # the same bytes twice
     engine = quiet_app.extensions["invoice_extractor"].store.db.engine
     statements: list[str] = []
 

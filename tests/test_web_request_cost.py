@@ -100,8 +100,9 @@ def test_a_status_poll_takes_four_statements(quiet_app: Flask, invoice_pdf: Invo
     count too), the refused uploads."""
     client = quiet_app.test_client()
     base, auth = _new_session(client)
+    data = invoice_pdf("S-1")  # made once: a PDF made a second later has another date
     for n in range(2):
-        _upload(client, base, auth, invoice_pdf("S-1"), f"s{n}.pdf")  # the same bytes twice
+        _upload(client, base, auth, data, f"s{n}.pdf")  # the same bytes twice
     engine = quiet_app.extensions["invoice_extractor"].store.db.engine
     statements: list[str] = []
 
@@ -118,16 +119,27 @@ def test_a_status_poll_takes_four_statements(quiet_app: Flask, invoice_pdf: Invo
     assert summary["duplicates"][f"file:{second}"].startswith("same file as s0.pdf")
 
 
-def test_an_upload_takes_three_short_transactions_without_the_orm(
+def test_an_upload_takes_one_transaction_of_four_statements_without_the_orm(
     quiet_app: Flask, counted: _Counter, invoice_pdf: InvoicePdf
 ) -> None:
-    """Ownership, the file and job rows, the duplicate notice (MAX_INVOICES_PER_SESSION unset:
-    no capacity check)."""
+    """The ownership, the owner's files with the same bytes (the duplicate notice), the file row
+    and the job row (MAX_INVOICES_PER_SESSION unset: no capacity check)."""
     client = quiet_app.test_client()
     base, auth = _new_session(client)
+    engine = quiet_app.extensions["invoice_extractor"].store.db.engine
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
     counted.transactions = counted.orm_sessions = 0
-    _upload(client, base, auth, invoice_pdf("U-1"), "u.pdf")
-    assert (counted.transactions, counted.orm_sessions) == (3, 0)
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        _upload(client, base, auth, invoice_pdf("U-1"), "u.pdf")
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert (counted.transactions, counted.orm_sessions) == (1, 0)
+    assert len(statements) == 4, statements
 
 
 def test_an_upload_reads_no_invoice_for_its_notices(

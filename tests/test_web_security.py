@@ -130,6 +130,21 @@ def test_security_headers_on_pages_api_and_errors(new_api: NewApi, client: Flask
         assert response.headers.get("X-Content-Type-Options") == "nosniff"
 
 
+def test_security_headers_are_sent_once_and_a_views_own_cache_control_kept(
+    new_api: NewApi, client: FlaskClient
+) -> None:
+    api = new_api()
+    static = client.get("/static/app.css")
+    for response, cache in ((api.get(), "private, no-store"), (static, None)):
+        names = [name.lower() for name, _ in response.headers]
+        for name in ("content-security-policy", "x-frame-options", "referrer-policy"):
+            assert names.count(name) == 1, names
+        assert names.count("cache-control") == 1
+        if cache is not None:
+            assert response.headers["Cache-Control"] == cache
+    assert "no-store" not in static.headers["Cache-Control"]  # the static files' own max-age
+
+
 def test_invoice_text_and_file_names_are_escaped_in_pages(
     new_api: NewApi, invoice_pdf: InvoicePdf, client: FlaskClient
 ) -> None:

@@ -1,8 +1,11 @@
-"""The default queue: worker threads in the web process, polling the database for jobs.
+"""The default queue: worker threads in the web process, claiming jobs from the database.
 
-Polling the table (not an in-memory list) is what makes crash recovery free: after a restart the
-queued jobs are simply there, and a job whose worker died is taken again once its lease runs out.
-``submit`` only wakes a sleeping worker early.
+Claiming from the table (not an in-memory list) is what makes crash recovery free: after a
+restart the queued jobs are simply there, and a job whose worker died is taken again once its
+lease runs out. An idle worker sleeps until ``submit`` (an upload in this process) wakes it, or
+for ``poll_seconds`` at most: the slow poll finds what other processes queued and the leases that
+ran out. A worker that found nothing does not sleep through a ``submit`` made meanwhile (the
+count of submits it saw before its claim tells), so no job waits for the slow poll here.
 """
 
 from __future__ import annotations
@@ -24,13 +27,14 @@ _queues = itertools.count(1)  # two queues in one process must not share worker 
 
 
 class InProcessQueue:
-    def __init__(self, store: Store, workers: int, poll_seconds: float = 1.0) -> None:
+    def __init__(self, store: Store, workers: int, poll_seconds: float = 5.0) -> None:
         self.store = store
         self.workers = workers
         self.poll_seconds = poll_seconds
         # HOST:PID:qN: the heartbeat renews the leases under this prefix, and only those.
         self.prefix = f"{socket.gethostname()}:{os.getpid()}:q{next(_queues)}"
         self._wake = threading.Condition()
+        self._submits = 0  # under ``_wake``: how many ``submit`` calls so far
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._running: dict[int, str] = {}  # job id -> worker name, renewed by the heartbeat
@@ -50,6 +54,7 @@ class InProcessQueue:
 
     def submit(self, job_id: int) -> None:
         with self._wake:
+            self._submits += 1
             self._wake.notify()
 
     def stop(self) -> None:
@@ -70,6 +75,7 @@ class InProcessQueue:
         failures = 0  # in a row, of the store: the back-off grows with them
         while not self._stop.is_set():
             cpu_started = time.thread_time()
+            submits = self._submits  # read before the claim: a later submit is not slept through
             try:
                 job = self._claim(name)
             except RETRYABLE as exc:  # database away or full: wait longer each time
@@ -83,11 +89,17 @@ class InProcessQueue:
                 job = None
             failures = 0
             if job is None:
-                with self._wake:
-                    self._wake.wait(self.poll_seconds)
+                self._idle(submits)
                 continue
             self._run(name, job)
             count_run("inprocess", cpu_started)
+
+    def _idle(self, submits: int) -> None:
+        """Sleep until a ``submit`` after the one counted in ``submits``, a stop, or the slow
+        poll; at once when one came since."""
+        with self._wake:
+            if self._submits == submits and not self._stop.is_set():
+                self._wake.wait(self.poll_seconds)
 
     def _run(self, name: str, job: Job) -> None:
         with self._lock:

@@ -43,8 +43,9 @@ class BlobStore:
             raise ValueError("not a sha256 hex digest")
         return self.root / sha256[:2] / sha256
 
-    def put(self, data: bytes) -> str:
-        digest = hashlib.sha256(data).hexdigest()
+    def put(self, data: bytes, digest: str | None = None) -> str:
+        """Store ``data`` under its SHA-256 (``digest`` when the caller computed it already)."""
+        digest = digest or hashlib.sha256(data).hexdigest()
         target = self.path(digest)
         if target.exists():
             return digest  # the same file twice is stored once

@@ -122,19 +122,6 @@ class Store:
 
     # -- uploads and jobs ---------------------------------------------------------------------
 
-    def check_capacity(self, session_id: str, adding: int) -> None:
-        """Refuse a batch that would take the session over MAX_INVOICES_PER_SESSION, whole."""
-        limit = self.settings.max_invoices_per_session
-        if not limit:
-            return
-        with self.db.transaction() as conn:
-            count = conn.scalar(COUNT_FILES, {"session_id": session_id}) or 0
-        if count + adding > limit:
-            raise SessionFull(
-                f"this session holds at most {limit} invoices; it has {count}, "
-                f"this upload would add {adding}"
-            )
-
     def add_upload(self, session_id: str, name: str, data: bytes) -> tuple[StoredFile, Job]:
         """The file's row and its queued job (both detached: read, never flushed)."""
         limit = self.settings.max_invoices_per_session

@@ -151,13 +151,6 @@ class SessionAdmin:
                 )
             )
 
-    def duplicates(
-        self, owner_hashes: Iterable[str], session_id: str, *, invoices: bool = True
-    ) -> dict[str, Duplicate]:
-        """The duplicate notices of ``session_id`` (see ``duplicates_on``)."""
-        with self.db.transaction() as conn:
-            return duplicates_on(conn, owner_hashes, session_id, invoices=invoices)
-
     def _drop_unused(self, hashes: set[str]) -> None:
         with self.db.session() as db:
             used = set(db.scalars(select(StoredFile.sha256).where(StoredFile.sha256.in_(hashes))))
@@ -192,25 +185,6 @@ INVOICE_KEYS = (
 )
 
 
-def duplicates_on(
-    conn: Connection, owner_hashes: Iterable[str], session_id: str, *, invoices: bool = True
-) -> dict[str, Duplicate]:
-    """For each file (``file:ID``) and invoice (``invoice:ID``; not with ``invoices`` False,
-    as an upload's answer, which names files only) of ``session_id``: an earlier upload in a
-    session of the same owners with the same bytes, or an invoice with the same seller and
-    number. One query each; the matcher does this across the installation."""
-    hashes = list(owner_hashes)
-    if not hashes:
-        return {}
-    sessions = owned_sessions(conn, hashes)
-    if not sessions:
-        return {}
-    params = {"sessions": list(sessions)}
-    files = conn.execute(FILE_KEYS, params).all()
-    rows = conn.execute(INVOICE_KEYS, params).all() if invoices else []
-    return notices(sessions, session_id, files, rows)
-
-
 def owned_sessions(conn: Connection, owner_hashes: list[str]) -> dict[str, OwnedSession]:
     """The sessions of these owners, newest first, by id."""
     return {
@@ -235,8 +209,11 @@ def notices(
     files: Iterable[Sequence[Any]],
     invoices: Iterable[Sequence[Any]],
 ) -> dict[str, Duplicate]:
-    """``duplicates_on`` from rows read: ``files`` as ``FILE_KEYS`` reads them (id, session, hash,
-    name; by id), ``invoices`` as ``INVOICE_KEYS`` (id, session, seller, number, file; by id)."""
+    """For each file (``file:ID``) and invoice (``invoice:ID``) of ``session_id``: an earlier
+    upload in one of ``sessions`` (the owners') with the same bytes, or an invoice with the same
+    seller and number; from rows read: ``files`` as ``FILE_KEYS`` reads them (id, session, hash,
+    name; by id), ``invoices`` as ``INVOICE_KEYS`` (id, session, seller, number, file; by id).
+    The matcher does this across the installation; an upload's answer asks ``store.uploads``."""
     found: dict[str, Duplicate] = {}
     first_by_hash: dict[str, tuple[str, str]] = {}
     for file_id, owner, sha256, name in files:

@@ -15,7 +15,6 @@ from .context import owned, services
 from .exports import export, parse_ids
 from .matching_api import recheck_after_edit
 from .openapi import openapi_document
-from .session_list import owner_hashes
 from .uploads import accept
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -50,12 +49,11 @@ def get_session(session_id: str) -> Response:
 
 @api.post("/sessions/<session_id>/files")
 def upload(session_id: str) -> tuple[Response, int]:
-    owned(session_id)
     files = request.files.getlist("files") + request.files.getlist("file")
     if not files:
+        owned(session_id)  # a stranger's session is a 404 here too
         raise BadRequest("send the files as multipart form fields named 'files'")
-    accepted, rejected = accept(session_id, files)
-    seen = services().store.admin.duplicates(owner_hashes(), session_id, invoices=False)
+    accepted, rejected = accept(session_id, files)  # checks the ownership first
     body = {
         "accepted": [
             {
@@ -63,7 +61,7 @@ def upload(session_id: str) -> tuple[Response, int]:
                 "job_id": a.job_id,
                 "name": a.name,
                 "size": a.size,
-                "duplicate": seen[key].describe() if (key := f"file:{a.file_id}") in seen else None,
+                "duplicate": a.duplicate.describe() if a.duplicate else None,
             }
             for a in accepted
         ],

@@ -13,10 +13,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, request, session
-from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask import Flask, Request, request, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
 from ..errors import CsrfFailed
@@ -93,11 +96,77 @@ def refuse_cross_site() -> None:
         raise CsrfFailed("cross-site request refused: send it from this site's own pages")
 
 
+class LazyCookieSession(SecureCookieSession):
+    """The signed cookie's session, decoded at its first use: an API call with a bearer token
+    never reads it, and checking and decoding it (signature, base64, JSON, age) was a tenth of
+    such a call. Every dict operation decodes first, so it answers as the decoded session."""
+
+    def __init__(self, decode: Callable[[], dict[str, Any] | None]) -> None:
+        super().__init__()
+        self._decode: Callable[[], dict[str, Any] | None] | None = decode
+
+    @property
+    def decoded(self) -> bool:
+        return self._decode is None
+
+    def _ensure(self) -> None:
+        decode, self._decode = self._decode, None
+        if decode is not None:
+            dict.update(self, decode() or {})  # not a change: ``modified`` stays False
+
+
+def _decoding_first(name: str) -> Callable[..., Any]:
+    method = getattr(SecureCookieSession, name)
+
+    def call(self: LazyCookieSession, *args: Any, **kwargs: Any) -> Any:
+        self._ensure()
+        return method(self, *args, **kwargs)
+
+    call.__name__ = name
+    return call
+
+
+for _name in (
+    *("__getitem__", "__setitem__", "__delitem__", "__contains__", "__iter__", "__len__"),
+    *("__eq__", "__ne__", "__repr__", "__or__", "__ior__", "__reversed__", "get", "keys"),
+    *("values", "items", "copy", "pop", "popitem", "setdefault", "update", "clear"),
+):
+    setattr(LazyCookieSession, _name, _decoding_first(_name))
+
+
 class CookieKeptOnErrors(SecureCookieSessionInterface):
     """The signed-cookie session, never written on an error answer: an error page (which renders
     a CSRF token) must not replace the cookie a browser holds with a new, empty one. Nor resent
     by a request that never read it (an API call with a bearer token): re-signing the cookie of
-    a permanent session on every such call is work with no effect but a later expiry."""
+    a permanent session on every such call is work with no effect but a later expiry. Nor decoded
+    before a request reads it (``LazyCookieSession``); its serializer is built once per key."""
+
+    _serializer: tuple[tuple[Any, ...], URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        cached = self._serializer
+        if cached is None or cached[0] != keys:
+            cached = self._serializer = (keys, super().get_signing_serializer(app))
+        return cached[1]
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value:
+            return self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+
+        def decode() -> dict[str, Any] | None:
+            try:
+                data: dict[str, Any] = serializer.loads(value, max_age=max_age)
+                return data
+            except BadSignature:
+                return None
+
+        return LazyCookieSession(decode)
 
     def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
         if not session.modified and not session.accessed:
@@ -107,4 +176,6 @@ class CookieKeptOnErrors(SecureCookieSessionInterface):
     def save_session(self, app: Flask, session: object, response: Response) -> None:
         if response.status_code >= 400:
             return
+        if isinstance(session, SessionMixin) and not session.modified and not session.accessed:
+            return  # never read nor written: nothing to send (and no reason to decode it)
         super().save_session(app, session, response)  # type: ignore[arg-type]

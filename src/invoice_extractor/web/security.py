@@ -17,11 +17,19 @@ _HEADERS = {
 }
 
 
+_NAMES = tuple((name.lower(), name, value) for name, value in _HEADERS.items())
+
+
 def register(app: Flask) -> None:
     @app.after_request
     def add_headers(response: Response) -> Response:
-        for name, value in _HEADERS.items():
-            response.headers.setdefault(name, value)
-        if (response.mimetype or "").startswith(("application/json", "image/")):
-            response.headers.setdefault("Cache-Control", "private, no-store")
+        # The names present read once: each ``setdefault`` would lowercase every header's name.
+        headers = response.headers
+        present = {name.lower() for name, _ in headers}
+        for lowered, name, value in _NAMES:
+            if lowered not in present:
+                headers.add(name, value)
+        json_or_image = (response.mimetype or "").startswith(("application/json", "image/"))
+        if json_or_image and "cache-control" not in present:
+            headers.add("Cache-Control", "private, no-store")
         return response

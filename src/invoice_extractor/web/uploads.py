@@ -7,15 +7,9 @@ from dataclasses import dataclass
 from werkzeug.datastructures import FileStorage
 
 from ..ingest.loader import display_name, sniff_kind
+from ..store.uploads import StoredUpload, store_uploads
 from .context import services
-
-
-@dataclass(frozen=True, slots=True)
-class Accepted:
-    file_id: int
-    job_id: int
-    name: str
-    size: int
+from .session_list import owner_hashes
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,10 +18,14 @@ class Rejected:
     reason: str
 
 
-def accept(session_id: str, uploads: list[FileStorage]) -> tuple[list[Accepted], list[Rejected]]:
+def accept(
+    session_id: str, uploads: list[FileStorage]
+) -> tuple[list[StoredUpload], list[Rejected]]:
+    """The files taken into the session (this request must own it: else NotFound) with their
+    duplicate notices, and those refused with their reason; one database transaction."""
     svc = services()
-    limit = svc.store.settings.max_file_mb * 1024 * 1024
-    accepted: list[Accepted] = []
+    settings = svc.store.settings
+    limit = settings.max_file_mb * 1024 * 1024
     rejected: list[Rejected] = []
     checked: list[tuple[str, bytes]] = []
     for upload in uploads:
@@ -36,16 +34,20 @@ def accept(session_id: str, uploads: list[FileStorage]) -> tuple[list[Accepted],
         if not data:
             rejected.append(Rejected(name, "the file is empty"))
         elif len(data) > limit:
-            rejected.append(Rejected(name, f"larger than {svc.store.settings.max_file_mb} MB"))
+            rejected.append(Rejected(name, f"larger than {settings.max_file_mb} MB"))
         elif sniff_kind(data) is None:
             rejected.append(Rejected(name, "not a PDF, XML or image (PNG, JPEG, TIFF, WebP)"))
         else:
             checked.append((name, data))
-    for refused in rejected:  # listed with its reason until the user removes it
-        svc.store.admin.reject(session_id, refused.name, refused.reason)
-    svc.store.check_capacity(session_id, len(checked))  # all or nothing: no half-stored batch
-    for name, data in checked:
-        stored, job = svc.store.add_upload(session_id, name, data)
-        accepted.append(Accepted(stored.id, job.id, name, stored.size))
-        svc.queue.submit(job.id)
+    accepted = store_uploads(
+        svc.store.db,
+        svc.store.blobs,
+        settings.max_invoices_per_session,
+        session_id,
+        owner_hashes(),
+        checked,
+        [(r.name, r.reason) for r in rejected],
+    )
+    for taken in accepted:
+        svc.queue.submit(taken.job_id)
     return accepted, rejected

@@ -1,0 +1,98 @@
+"""The job path's cheaper writes (issue 15, SQLite and PostgreSQL): the claim takes the oldest
+claimable job (an expired one before younger queued ones; ``test_jobs`` races claimers over
+queued and expired jobs); a job's fields, inserted in bulk, read back as the invoice's values; and
+a job's state published late never undoes done."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+
+from invoice_extractor.jobs import runner
+from invoice_extractor.store.invoice_rows import scalar_paths
+from invoice_extractor.store.models import FieldRecord, InvoiceRecord, Job, JobState, utcnow
+from invoice_extractor.store.repository import Store
+
+if TYPE_CHECKING:
+    from conftest import InvoicePdf
+
+
+def _jobs(store: Store, count: int) -> list[int]:
+    session_id, _ = store.create_session()
+    return [store.add_upload(session_id, f"{n}.pdf", b"%PDF-1.4\n")[1].id for n in range(count)]
+
+
+def _expire(store: Store, job_ids: list[int]) -> None:
+    with store.db.session() as db:
+        db.execute(
+            update(Job)
+            .where(Job.id.in_(job_ids))
+            .values(lease_until=utcnow() - timedelta(minutes=5))
+        )
+
+
+def _claimed(store: Store, pdf: bytes) -> tuple[str, Job]:
+    """A new session with ``pdf`` uploaded, and its job claimed by worker ``w``."""
+    session_id, _ = store.create_session()
+    job = store.claim(store.add_upload(session_id, "a.pdf", pdf)[1].id, "w")
+    assert job is not None
+    return session_id, job
+
+
+def _state(store: Store, job_id: int) -> str:
+    with store.db.session() as db:
+        state = db.scalar(select(Job.state).where(Job.id == job_id))
+        assert state is not None
+        return state
+
+
+def test_the_oldest_claimable_job_comes_first_an_expired_one_before_younger_queued_ones(
+    web_store: Store,
+) -> None:
+    store = web_store
+    ids = _jobs(store, 7)
+    taken = [store.claim_next("dead:1:w0") for _ in range(4)]
+    assert [job.id for job in taken if job is not None] == ids[:4]
+    _expire(store, [ids[1], ids[2]])  # their worker died; ids[0] and ids[3] still hold leases
+    assert store.claim(ids[5], "other:1:w0") is not None  # out of turn: no longer queued
+    order = []
+    while (job := store.claim_next("live:1:w0")) is not None:
+        order.append((job.id, job.attempts))
+    assert order == [(ids[1], 2), (ids[2], 2), (ids[4], 1), (ids[6], 1)]
+
+
+def test_the_fields_inserted_in_bulk_read_back_as_the_invoices_values(
+    web_store: Store, invoice_pdf: InvoicePdf
+) -> None:
+    store = web_store
+    session_id, job = _claimed(store, invoice_pdf("BULK-1"))
+    runner.run_job(store, job, "w")
+    with store.db.session() as db:
+        record = db.scalars(select(InvoiceRecord).where(InvoiceRecord.job_id == job.id)).one()
+        rows = db.scalars(
+            select(FieldRecord).where(FieldRecord.invoice_id == record.id).order_by(FieldRecord.id)
+        ).all()
+        evidence: dict[str, Any] = record.data["evidence"]  # type: ignore[assignment]
+        stored = [(r.path, r.value, r.confidence) for r in rows]
+        assert stored == [
+            (path, value, evidence[path]["confidence"] if path in evidence else None)
+            for path, value in scalar_paths(record.data)
+        ]
+        assert ("invoice_number", "BULK-1") in [(path, value) for path, value, _ in stored]
+        assert {(r.corrected, r.is_corrected, r.evidence) for r in rows} == {(None, False, None)}
+    view = store.edit(session_id, record.id, {"invoice_number": "BULK-2"}, "clerk")
+    assert view.invoice.invoice_number == "BULK-2" and view.corrected == ("invoice_number",)
+
+
+def test_a_state_published_late_never_undoes_done(
+    web_store: Store, invoice_pdf: InvoicePdf
+) -> None:
+    store = web_store
+    noted: list[JobState] = []
+    _, job = _claimed(store, invoice_pdf("LATE-1"))
+    runner.run_job(store, job, "w", progress=noted.append)
+    assert noted == [JobState.EXTRACTING] and _state(store, job.id) == JobState.DONE
+    store.set_state(job.id, "w", JobState.EXTRACTING)  # the heartbeat's write, after the finish
+    assert _state(store, job.id) == JobState.DONE

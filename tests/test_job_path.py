@@ -1,16 +1,27 @@
 """The job path's cheaper writes (issue 15, SQLite and PostgreSQL): the claim takes the oldest
 claimable job (an expired one before younger queued ones; ``test_jobs`` races claimers over
-queued and expired jobs); a job's fields, inserted in bulk, read back as the invoice's values; and
-a job's state published late never undoes done."""
+queued and expired jobs); a job's fields, inserted in bulk, read back as the invoice's values; a
+job's progress, published by the in-process queue's heartbeat, shows on a long job and never
+undoes a done one; and the jobs' counters reach the metrics file at the heartbeat's flush (or the
+queue's stop), not at every job."""
 
 from __future__ import annotations
 
+import json
+import os
+import socket
+import threading
+import time
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from sqlalchemy import select, update
 
+from invoice_extractor import metrics
 from invoice_extractor.jobs import runner
+from invoice_extractor.jobs.inprocess import InProcessQueue
 from invoice_extractor.store.invoice_rows import scalar_paths
 from invoice_extractor.store.models import FieldRecord, InvoiceRecord, Job, JobState, utcnow
 from invoice_extractor.store.repository import Store
@@ -96,3 +107,76 @@ def test_a_state_published_late_never_undoes_done(
     assert noted == [JobState.EXTRACTING] and _state(store, job.id) == JobState.DONE
     store.set_state(job.id, "w", JobState.EXTRACTING)  # the heartbeat's write, after the finish
     assert _state(store, job.id) == JobState.DONE
+
+
+def test_a_long_in_process_job_shows_extracting_while_it_runs(
+    web_store: Store, invoice_pdf: InvoicePdf, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = web_store
+    release = threading.Event()
+    real = runner.extract_document
+
+    def held(document: Any, **kwargs: Any) -> Any:
+        release.wait(60)
+        return real(document, **kwargs)
+
+    monkeypatch.setattr(runner, "extract_document", held)
+    session_id, _ = store.create_session()
+    job_id = store.add_upload(session_id, "a.pdf", invoice_pdf("LONG-1"))[1].id
+    queue = InProcessQueue(store, workers=1, poll_seconds=0.1)
+    queue.start()
+    try:
+        seen = []
+        deadline = time.monotonic() + 30
+        while JobState.EXTRACTING not in seen and time.monotonic() < deadline:
+            seen.append(_state(store, job_id))
+            time.sleep(0.05)
+        release.set()
+        while _state(store, job_id) != JobState.DONE and time.monotonic() < deadline + 30:
+            time.sleep(0.05)
+    finally:
+        release.set()
+        queue.stop()
+    assert seen[-1] == JobState.EXTRACTING
+    assert set(seen) <= {JobState.QUEUED, JobState.READING, JobState.EXTRACTING}
+    assert _state(store, job_id) == JobState.DONE
+    assert store.count_invoices(session_id) == 1
+
+
+def _written_runs(directory: Path) -> float:
+    """This process's ``jobs_run_total`` of the in-process queue as its metrics file holds it."""
+    path = directory / f"{socket.gethostname()}-{os.getpid()}.json"
+    entries = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+    return sum(
+        entry["value"]
+        for entry in entries
+        if entry["name"] == "jobs_run_total" and entry["labels"] == [["queue", "inprocess"]]
+    )
+
+
+def test_in_process_job_counts_reach_the_metrics_file_at_a_flush_not_per_job(
+    web_store: Store, invoice_pdf: InvoicePdf, tmp_path: Path
+) -> None:
+    directory = tmp_path / "metrics"
+    metrics.reset()  # before: configure writes what the process counted so far
+    metrics.configure(directory)
+    try:
+        runner.count_run("inprocess", time.thread_time(), write=False)
+        assert _written_runs(directory) == 0
+        metrics.flush()
+        assert _written_runs(directory) == 1
+        session_id, _ = web_store.create_session()
+        web_store.add_upload(session_id, "a.pdf", invoice_pdf("COUNT-1"))
+        queue = InProcessQueue(web_store, workers=1, poll_seconds=0.1)
+        queue.start()
+        try:
+            deadline = time.monotonic() + 30
+            while web_store.files(session_id)[0][1].state != JobState.DONE:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        finally:
+            queue.stop()  # writes what the heartbeat had not yet
+        assert _written_runs(directory) == 2
+    finally:
+        metrics.reset()
+        metrics.configure(None)

@@ -136,13 +136,14 @@ class InProcessQueue:
 
     def _heartbeat(self) -> None:
         interval = max(self.store.settings.job_lease_seconds / 3, 1.0)
-        renewed = time.monotonic()
-        while not self._stop.wait(min(STATE_TICK, interval)):
+        renew_at = time.monotonic() + interval
+        # A tick every STATE_TICK seconds, and one at each renewal (never later than before).
+        while not self._stop.wait(min(STATE_TICK, max(0.0, renew_at - time.monotonic()))):
             self._publish_states()
             metrics.flush()  # the jobs' counts, once per tick rather than once per job
-            if time.monotonic() - renewed < interval:
+            if time.monotonic() < renew_at:
                 continue
-            renewed = time.monotonic()
+            renew_at = time.monotonic() + interval
             with self._lock:
                 ids = list(self._running)
             try:

@@ -86,7 +86,9 @@ def main(argv: list[str] | None = None) -> int:
             for _ in queue.ids:
                 job = store.claim_next(WORKER)
                 assert job is not None
-                run_job(store, job, WORKER)
+                # As the in-process queue runs it: its state noted, published only by the
+                # heartbeat's next tick, which a one-page job finishes before.
+                run_job(store, job, WORKER, progress=lambda _state: None)
             queue.ids.clear()
 
         upload(0)  # warm-up: first-use costs (imports, the ranker) are not measured

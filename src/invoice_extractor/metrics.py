@@ -42,6 +42,7 @@ _lock = threading.Lock()
 _counts: dict[Key, float] = {}
 _pid = os.getpid()
 _directory: Path | None = None
+_unwritten = threading.Event()  # counts changed that the process's file does not hold yet
 
 
 def configure(directory: Path | None) -> None:
@@ -64,8 +65,11 @@ def inc(name: str, labels: Mapping[str, str] | None = None, value: float = 1.0) 
     inc_many([(name, labels, value)])
 
 
-def inc_many(increments: Iterable[tuple[str, Mapping[str, str] | None, float]]) -> None:
-    """Several ``inc`` at once, with one write of this process's file (every job counts two)."""
+def inc_many(
+    increments: Iterable[tuple[str, Mapping[str, str] | None, float]], *, write: bool = True
+) -> None:
+    """Several ``inc`` at once, with one write of this process's file (every job counts two);
+    without ``write`` the file is left to the next ``flush`` (a caller that flushes on a timer)."""
     keyed: list[tuple[Key, float]] = []
     for name, labels, value in increments:
         if not _NAME.match(name) or value < 0:
@@ -78,6 +82,18 @@ def inc_many(increments: Iterable[tuple[str, Mapping[str, str] | None, float]]) 
         _reset_after_fork()
         for key, value in keyed:
             _counts[key] = _counts.get(key, 0.0) + value
+        if write:
+            _write()
+        else:
+            _unwritten.set()
+
+
+def flush() -> None:
+    """Write this process's file if a count has changed since it was last written."""
+    if not _unwritten.is_set():
+        return
+    with _lock:
+        _reset_after_fork()
         _write()
 
 
@@ -132,6 +148,7 @@ def _reset_after_fork() -> None:
 
 def _write() -> None:
     """Replace this process's file atomically (called with ``_lock`` held)."""
+    _unwritten.clear()
     if _directory is None or not _counts:
         return
     entries = [

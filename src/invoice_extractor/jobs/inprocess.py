@@ -6,6 +6,13 @@ lease runs out. An idle worker sleeps until ``submit`` (an upload in this proces
 for ``poll_seconds`` at most: the slow poll finds what other processes queued and the leases that
 ran out. A worker that found nothing does not sleep through a ``submit`` made meanwhile (the
 count of submits it saw before its claim tells), so no job waits for the slow poll here.
+
+A job's progress (``extracting``) is not a write of its worker: the heartbeat thread publishes it
+at its next tick (every ``STATE_TICK`` seconds) if the job still runs then. A job done sooner,
+as most are, shows ``reading`` until done and costs one transaction less; a long one (OCR, an LLM)
+still shows where it is within a tick. The tick also writes the process's metrics file when the
+jobs' counters changed (``/metrics`` of another process sees them a tick later; this process's
+own counts are read from memory), not once per job.
 """
 
 from __future__ import annotations
@@ -16,12 +23,16 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 
-from ..store.models import Job
+from .. import metrics
+from ..store.models import Job, JobState
 from ..store.repository import Store
 from .runner import RETRY_DELAYS, RETRYABLE, count_run, release_quietly, run_job
 
 log = logging.getLogger(__name__)
+
+STATE_TICK = 0.5  # seconds between the heartbeat's publications of running jobs' states
 
 _queues = itertools.count(1)  # two queues in one process must not share worker names
 
@@ -38,6 +49,7 @@ class InProcessQueue:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._running: dict[int, str] = {}  # job id -> worker name, renewed by the heartbeat
+        self._states: dict[int, JobState] = {}  # job id -> its state not yet published
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -64,6 +76,7 @@ class InProcessQueue:
         for thread in self._threads:
             thread.join(timeout=10)
         self._threads.clear()
+        metrics.flush()
 
     def health(self) -> tuple[bool, str]:
         alive = sum(thread.is_alive() for thread in self._threads)
@@ -92,7 +105,7 @@ class InProcessQueue:
                 self._idle(submits)
                 continue
             self._run(name, job)
-            count_run("inprocess", cpu_started)
+            count_run("inprocess", cpu_started, write=False)  # the heartbeat writes the file
 
     def _idle(self, submits: int) -> None:
         """Sleep until a ``submit`` after the one counted in ``submits``, a stop, or the slow
@@ -105,7 +118,7 @@ class InProcessQueue:
         with self._lock:
             self._running[job.id] = name
         try:
-            run_job(self.store, job, name, wait=self._stop.wait)
+            run_job(self.store, job, name, wait=self._stop.wait, progress=self._progress(job.id))
         except RETRYABLE as exc:
             release_quietly(self.store, job, name, exc)
         except Exception:  # the worker outlives any one job; its lease makes it run again
@@ -113,6 +126,14 @@ class InProcessQueue:
         finally:
             with self._lock:
                 self._running.pop(job.id, None)
+                self._states.pop(job.id, None)
+
+    def _progress(self, job_id: int) -> Callable[[JobState], None]:
+        def note(state: JobState) -> None:
+            with self._lock:
+                self._states[job_id] = state
+
+        return note
 
     def _claim(self, name: str) -> Job | None:
         job = self.store.claim_next(name)
@@ -127,7 +148,14 @@ class InProcessQueue:
 
     def _heartbeat(self) -> None:
         interval = max(self.store.settings.job_lease_seconds / 3, 1.0)
-        while not self._stop.wait(interval):
+        renew_at = time.monotonic() + interval
+        # A tick every STATE_TICK seconds, and one at each renewal (never later than before).
+        while not self._stop.wait(min(STATE_TICK, max(0.0, renew_at - time.monotonic()))):
+            self._publish_states()
+            metrics.flush()  # the jobs' counts, once per tick rather than once per job
+            if time.monotonic() < renew_at:
+                continue
+            renew_at = time.monotonic() + interval
             with self._lock:
                 ids = list(self._running)
             try:
@@ -136,3 +164,19 @@ class InProcessQueue:
                 log.warning("renewing job leases failed: %s", exc)
             except Exception:
                 log.exception("renewing job leases failed")
+
+    def _publish_states(self) -> None:
+        """The states noted since the last tick, of the jobs still running (each write is
+        conditional on the worker still holding its running job: one done meanwhile stays)."""
+        with self._lock:
+            pending = [
+                (i, self._running[i], s) for i, s in self._states.items() if i in self._running
+            ]
+            self._states.clear()
+        for job_id, worker, state in pending:
+            try:
+                self.store.set_state(job_id, worker, state)
+            except RETRYABLE as exc:  # only what a poll shows: the job goes on
+                log.warning("job %s: its state %s not written: %s", job_id, state, exc)
+            except Exception:
+                log.exception("job %s: its state %s not written", job_id, state)

@@ -11,6 +11,7 @@ loop, which releases the job to the queue (``Store.release``) without counting t
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -38,6 +39,9 @@ RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
 T = TypeVar("T")
 Wait = Callable[[float], bool]
 """Sleeps up to that many seconds; True when the worker is stopping (then no more tries)."""
+Progress = Callable[[JobState], None]
+"""Told the job's new running state (``extracting``); ``run_job`` writes it at once without one,
+the in-process queue publishes it only if the job still runs at its heartbeat's next tick."""
 
 
 def _sleep(seconds: float) -> bool:
@@ -45,11 +49,15 @@ def _sleep(seconds: float) -> bool:
     return False
 
 
-def run_job(store: Store, job: Job, worker: str, wait: Wait = _sleep) -> None:
+def run_job(
+    store: Store, job: Job, worker: str, wait: Wait = _sleep, progress: Progress | None = None
+) -> None:
     """Run the job; raises one of ``RETRYABLE`` when the store stayed unusable through the
     back-off (the caller releases the job), never records such an error as the job's."""
     started = time.perf_counter()
-    outcome = _retrying(job.id, wait, lambda: _extract(store, job, worker))
+    if progress is None:
+        progress = functools.partial(store.set_state, job.id, worker)
+    outcome = _retrying(job.id, wait, lambda: _extract(store, job, progress))
     if isinstance(outcome, str):
         _retrying(job.id, wait, lambda: store.fail(job.id, worker, outcome))
         return
@@ -83,12 +91,14 @@ class JobChecks:
         po_new.check_new(db, stored, self.session_id, self.store.settings)
 
 
-def count_run(queue: str, cpu_started: float) -> None:
+def count_run(queue: str, cpu_started: float, *, write: bool = True) -> None:
     """One job run and the CPU its thread spent on it since ``cpu_started`` (``thread_time``):
-    what ``/metrics`` reports as the job path's cost, beside the requests'."""
+    what ``/metrics`` reports as the job path's cost, beside the requests'. Without ``write``
+    the process's metrics file is left to the caller's next ``metrics.flush``."""
     labels = {"queue": queue}
     cpu = max(0.0, time.thread_time() - cpu_started)
-    metrics.inc_many([("job_cpu_seconds_total", labels, cpu), ("jobs_run_total", labels, 1.0)])
+    increments = [("job_cpu_seconds_total", labels, cpu), ("jobs_run_total", labels, 1.0)]
+    metrics.inc_many(increments, write=write)
 
 
 def release_quietly(store: Store, job: Job, worker: str, exc: Exception) -> None:
@@ -101,7 +111,7 @@ def release_quietly(store: Store, job: Job, worker: str, exc: Exception) -> None
         log.warning("job %s is left to its lease (%s)", job.id, again)
 
 
-def _extract(store: Store, job: Job, worker: str) -> tuple[list[Invoice], str] | str:
+def _extract(store: Store, job: Job, progress: Progress) -> tuple[list[Invoice], str] | str:
     """The job's invoices and its file's SHA-256, or the message it failed with."""
     settings = store.settings
     try:
@@ -117,7 +127,7 @@ def _extract(store: Store, job: Job, worker: str) -> tuple[list[Invoice], str] |
             ocr_engine=settings.ocr_engine,
         )
         store.pages.remember_views(sha256, document.pages)
-        store.set_state(job.id, worker, JobState.EXTRACTING)
+        progress(JobState.EXTRACTING)
         # Without EXTRACTOR set, the web uses auto when an LLM key is configured.
         web = settings.web_extractor
         try:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    union_all,
     update,
 )
 
@@ -33,12 +34,29 @@ from .models import InvoiceRecord, Job, JobState, SellerRecord, StoredFile, UTCD
 SECONDS_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 
 
+def running() -> ColumnElement[bool]:
+    """A running state, as plain comparisons: an ``IN`` list is expanded on every execution."""
+    return or_(*(Job.state == state for state in JobState.running()))
+
+
 def claimable(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
     """Queued, or running under a worker whose lease ran out (it died)."""
-    return or_(
-        Job.state == JobState.QUEUED,
-        Job.state.in_(JobState.running()) & (Job.lease_until < now),
-    )
+    return or_(Job.state == JobState.QUEUED, running() & (Job.lease_until < now))
+
+
+def _oldest_claimable(now: BindParameter[datetime], skip_locked: bool) -> Any:
+    """The id of the oldest claimable job. With ``skip_locked`` (PostgreSQL) the rows other
+    claimers hold are skipped. Else (SQLite) the smaller of the first queued id and the first
+    expired running id, each the first entry of the state index: the claim's cost does not grow
+    with the queue (ordering every claimable row sorted the whole queue at each claim)."""
+    if skip_locked:
+        first = select(Job.id).where(claimable(now)).order_by(Job.id).limit(1)
+        return first.with_for_update(skip_locked=True).correlate(None).scalar_subquery()
+    firsts = union_all(
+        select(func.min(Job.id).label("id")).where(Job.state == JobState.QUEUED),
+        select(func.min(Job.id).label("id")).where(running() & (Job.lease_until < now)),
+    ).subquery()
+    return select(func.min(firsts.c.id)).correlate(None).scalar_subquery()
 
 
 def claim_statement(*, oldest: bool, skip_locked: bool) -> Any:
@@ -50,10 +68,7 @@ def claim_statement(*, oldest: bool, skip_locked: bool) -> Any:
     ``lease``, ``claimer`` (and ``job_id``). Of two workers racing for a row one gets it back."""
     now = bindparam("now", type_=UTCDateTime())
     if oldest:
-        first = select(Job.id).where(claimable(now)).order_by(Job.id).limit(1).correlate(None)
-        if skip_locked:
-            first = first.with_for_update(skip_locked=True)
-        which = Job.id == first.scalar_subquery()
+        which = Job.id == _oldest_claimable(now, skip_locked)
     else:
         which = Job.id == bindparam("job_id")
 
@@ -81,9 +96,10 @@ def claim_statement(*, oldest: bool, skip_locked: bool) -> Any:
 
 # The writes every job makes, built once (parameters: job_id, holder, now; state; took).
 _held = (Job.id == bindparam("job_id")) & (Job.worker == bindparam("holder"))
+# Only while it runs: a state published late (the in-process queue's heartbeat) never undoes done.
 SET_STATE = (
     update(Job)
-    .where(_held)
+    .where(_held, running())
     .values(state=bindparam("state"), updated_at=bindparam("now", type_=UTCDateTime()))
 )
 MARK_DONE = (
@@ -134,7 +150,7 @@ def requeue_expired(db: Database) -> list[int]:
     when another worker claims the job.
     """
     now = utcnow()
-    expired = Job.state.in_(JobState.running()) & (Job.lease_until < now)
+    expired = running() & (Job.lease_until < now)
     requeued: list[int] = []
     with db.session() as session:
         ids = session.scalars(select(Job.id).where(expired).order_by(Job.id).limit(1000)).all()

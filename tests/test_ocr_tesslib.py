@@ -124,6 +124,20 @@ def test_a_tesseract_of_its_own_path_is_run_as_a_command(
 
 
 @needs_library
+def test_threads_reading_at_once_read_what_one_reads_alone(scan: Image.Image) -> None:
+    engine = TesseractEngine(["eng"])
+    crop = scan.crop((0, 0, scan.width, scan.height // 3))
+    alone = engine.recognize(crop)
+    read: list[object] = []
+    threads = [threading.Thread(target=lambda: read.append(engine.recognize(crop))) for _ in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert alone and read == [alone, alone]
+
+
+@needs_library
 def test_each_thread_keeps_its_own_apis_and_only_a_few() -> None:
     lib = tesslib.load()
     assert lib is not None

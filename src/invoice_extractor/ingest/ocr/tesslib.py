@@ -128,6 +128,8 @@ class _Api:
     def __init__(self, lib: ctypes.CDLL, languages: str) -> None:
         self._lib = lib
         self.handle = lib.TessBaseAPICreate()
+        if not self.handle:
+            raise OcrFailed("tesseract's library could not create an API")
         # No data path: the library's own, or TESSDATA_PREFIX, as the command finds it.
         if lib.TessBaseAPIInit3(self.handle, None, languages.encode()) != 0:
             self.close()
@@ -136,7 +138,7 @@ class _Api:
             lib.TessBaseAPISetVariable(self.handle, name.encode(), value.encode())
 
     def close(self) -> None:
-        if self.handle:
+        if getattr(self, "handle", None):
             self._lib.TessBaseAPIEnd(self.handle)
             self._lib.TessBaseAPIDelete(self.handle)
             self.handle = None

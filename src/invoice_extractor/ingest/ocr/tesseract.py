@@ -1,5 +1,6 @@
-"""Tesseract (Debian's ``tesseract-ocr`` and its ``tesseract-ocr-LANG`` packs) through its command
-line: one process per image, TSV out, one thread (``OMP_THREAD_LIMIT=1``).
+"""Tesseract (Debian's ``tesseract-ocr`` and its ``tesseract-ocr-LANG`` packs): in this process
+through libtesseract's C API (``tesslib``) where the library loads, else through its command line
+(one process per image); TSV out either way, on one thread (``OMP_THREAD_LIMIT=1``).
 
 No Python binding is needed: the TSV output carries words, their line and their confidence.
 """
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 
 from PIL import Image
 
+from . import tesslib
 from .base import OcrFailed, OcrWord
 
 PREFERRED_LANGUAGES = ("eng",)
@@ -102,10 +104,22 @@ class TesseractEngine:
         return self._read(image, (language,))
 
     def _read(self, image: Image.Image, languages: Sequence[str]) -> list[OcrWord]:
+        """One reading of ``image`` with ``languages``: in this process where libtesseract
+        loads and this engine runs the system's ``tesseract``, else by the command."""
+        dpi = int(image.info.get("dpi", (300, 300))[0]) or 300
+        lib = tesslib.load() if self.binary == "tesseract" else None
+        if lib is None:
+            return self._run(image, languages, dpi)
+        tsv = tesslib.read_tsv(
+            lib, image, languages, psm=self.psm, dpi=dpi, timeout=TIMEOUT_SECONDS
+        )
+        return parse_tsv(tsv)
+
+    def _run(self, image: Image.Image, languages: Sequence[str], dpi: int) -> list[OcrWord]:
+        """One reading by the ``tesseract`` command."""
         buffer = io.BytesIO()
         # Uncompressed: tesseract decodes it at once, and PNG encoding would cost more than OCR.
         image.save(buffer, format="BMP" if image.mode in {"L", "RGB"} else "PNG")
-        dpi = int(image.info.get("dpi", (300, 300))[0]) or 300
         command = [
             self.binary,
             "stdin",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -74,6 +74,7 @@ class PageIndex:
     _span_memo: dict[tuple[str, int], list[tuple[int, int]]] = field(default_factory=dict)
     _anchor_lines: dict[str, list[int]] | None = None  # label anchor -> lines it stands on
     _anchor_memo: dict[str, frozenset[int]] = field(default_factory=dict)  # field -> its lines
+    _field_lines: dict[str, Sequence[int]] = field(default_factory=dict)  # the same, in order
     # Read by OCR: words are folded without stray quote marks and labels match look-alike
     # letters ("USt.-ld.-Nr."); a text layer's words are matched as printed.
     ocr: bool = False
@@ -191,16 +192,23 @@ class PageIndex:
             lines = self._anchor_memo[field_name] = frozenset(self._lines_with_anchor(field_name))
         return line_index in lines
 
-    def _lines_with_anchor(self, field_name: str) -> Iterable[int]:
+    def _lines_with_anchor(self, field_name: str) -> Sequence[int]:
         """The lines that may hold a label of the field, in order (``labels.may_hold_label``):
         the others would only run its regex for nothing. Which anchor stands on which line is
-        found once per page for every field."""
+        found once per page for every field; a field's lines once per field."""
+        lines = self._field_lines.get(field_name)
+        if lines is not None:
+            return lines
         anchors = LABEL_ANCHORS[field_name]
         if anchors is None:
-            return range(len(self.folded))
-        if self._anchor_lines is None:
-            self._anchor_lines = anchor_lines(self.folded, self.ocr)
-        return sorted({i for anchor in anchors for i in self._anchor_lines.get(anchor, ())})
+            lines = range(len(self.folded))
+        else:
+            if self._anchor_lines is None:
+                self._anchor_lines = anchor_lines(self.folded, self.ocr)
+            on_page = self._anchor_lines
+            lines = sorted({i for anchor in anchors for i in on_page.get(anchor, ())})
+        self._field_lines[field_name] = lines
+        return lines
 
     def _tail(self, line_index: int, word_index: int, label_end: int) -> Word | None:
         word = self.page.lines[line_index].words[word_index]

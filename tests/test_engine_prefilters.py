@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import random
 
+from invoice_extractor.extract.embedded.items import (
+    _KIND_OF,
+    _PAIR_HEADS,
+    _compound_kind,
+    _header_columns,
+    _ocr_heading_kind,
+)
 from invoice_extractor.extract.embedded.labels import _ALIKE_ANCHORS, _EVERY_ANCHOR, _lines_holding
+from invoice_extractor.extract.embedded.text import fold
+from invoice_extractor.ingest.document import Line
+from test_lexicon import _page
 
 
 def _plain_lines_holding(lines: list[str], anchors: tuple[str, ...]) -> dict[str, list[int]]:
@@ -54,3 +64,40 @@ def test_the_anchor_trie_finds_an_anchor_inside_a_longer_one() -> None:
     lines = ["billing", "bil", "xbillx", "", "ingbill"]
     assert _lines_holding(lines, anchors) == _plain_lines_holding(lines, anchors)
     assert _lines_holding(lines, anchors)["ill"] == [0, 2, 4]
+
+
+# --- items: a heading word read once per distinct text ------------------------------------------
+
+
+def _plain_header_columns(line: Line, ocr: bool) -> list[tuple[str, float]]:
+    """The heading columns of a line, every word folded and looked up in place."""
+    columns: list[tuple[str, float]] = []
+    words = line.words
+    folded = [fold(word.text) for word in words]
+    for i, word in enumerate(words):
+        key = folded[i].strip("()[],;:.#/")
+        pair = ""
+        if i + 1 < len(words) and key in _PAIR_HEADS:
+            pair = key + " " + folded[i + 1].strip("()[],;:.")
+        kind = _KIND_OF.get(pair) or _KIND_OF.get(key) or _compound_kind(key)
+        if kind is None and ocr:
+            kind = _ocr_heading_kind(key)
+        if kind is None:
+            continue
+        before = folded[i - 1].strip("()[],;:.") + " " + key
+        if not (columns and columns[-1][0] == "code" and _KIND_OF.get(before) == "code"):
+            columns.append((kind, word.x0))
+    return columns
+
+
+def test_header_columns_match_a_word_by_word_reading_on_generated_lines() -> None:
+    rng = random.Random(7)
+    vocabulary = [*_KIND_OF, "Zeilenbetrag", "VK-Preis", "T0TAL", "TOTALHT", "Menge:", "(EUR)"]
+    vocabulary += ["Toner", "3.000", "Seiten", "ARTICLE", "CODE", "#", "12,50", "Rechnung"]
+    for _ in range(300):
+        texts = [rng.choice(vocabulary) for _ in range(rng.randrange(1, 9))]
+        texts = [t.upper() if rng.random() < 0.3 else t for t in texts]
+        page = _page(" ".join(texts))
+        for ocr in (False, True):
+            got = [(c.kind, c.x0) for c in _header_columns(page.lines[0], ocr)]
+            assert got == _plain_header_columns(page.lines[0], ocr), (texts, ocr)

@@ -81,25 +81,32 @@ def _page_columns(index: PageIndex) -> list[list[Column]]:
 def _header_columns(line: Line, ocr: bool = False) -> list[Column]:
     columns: list[Column] = []
     words = line.words
-    folded = [fold(word.text) for word in words]  # each word is read as key, pair and previous
-    for i, word in enumerate(words):
-        key = folded[i].strip("()[],;:.#/")
+    heads = [_heading_word(word.text, ocr) for word in words]  # each read as key, pair, previous
+    last = len(words) - 1
+    for i, (key, _, kind) in enumerate(heads):
         # Two-word headings ("unit price") are sought only after a word that starts one.
-        pair = (
-            key + " " + folded[i + 1].strip("()[],;:.")
-            if i + 1 < len(words) and key in _PAIR_HEADS
-            else ""
-        )
-        kind = _KIND_OF.get(pair) or _KIND_OF.get(key) or _compound_kind(key)
-        if kind is None and ocr:
-            kind = _ocr_heading_kind(key)
-        if kind is not None and i > 0 and columns and columns[-1].kind == "code":
-            prev = folded[i - 1].strip("()[],;:.")
-            if _KIND_OF.get(prev + " " + key) == "code":
-                continue  # "CODE ARTICLE": the second word belongs to the code column
-        if kind is not None:
-            columns.append(Column(kind, word.x0, word.x1))
+        if i < last and key in _PAIR_HEADS:
+            kind = _KIND_OF.get(key + " " + heads[i + 1][1]) or kind
+        if kind is None:
+            continue
+        code = bool(columns) and columns[-1].kind == "code"
+        if code and _KIND_OF.get(heads[i - 1][1] + " " + key) == "code":
+            continue  # "CODE ARTICLE": the second word belongs to the code column
+        word = words[i]
+        columns.append(Column(kind, word.x0, word.x1))
     return columns
+
+
+@lru_cache(maxsize=16384)
+def _heading_word(text: str, ocr: bool) -> tuple[str, str, str | None]:
+    """A word as a heading: its key, its key as the second word of a pair, and the column
+    kind it names alone. Memoised: the same words head and fill every table."""
+    folded = fold(text)
+    key = folded.strip("()[],;:.#/")
+    kind = _KIND_OF.get(key) or _compound_kind(key)
+    if kind is None and ocr:
+        kind = _ocr_heading_kind(key)
+    return key, folded.strip("()[],;:."), kind
 
 
 # A heading word as OCR may read it: with look-alike letters ("T0TAL"), or glued to the short

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+from invoice_extractor.extract.embedded.fields import PageIndex
 from invoice_extractor.extract.embedded.items import (
     _KIND_OF,
     _PAIR_HEADS,
@@ -13,7 +14,7 @@ from invoice_extractor.extract.embedded.items import (
 )
 from invoice_extractor.extract.embedded.labels import _ALIKE_ANCHORS, _EVERY_ANCHOR, _lines_holding
 from invoice_extractor.extract.embedded.text import fold
-from invoice_extractor.ingest.document import Line
+from invoice_extractor.ingest.document import Line, Page, Word
 from test_lexicon import _page
 
 
@@ -101,3 +102,43 @@ def test_header_columns_match_a_word_by_word_reading_on_generated_lines() -> Non
         for ocr in (False, True):
             got = [(c.kind, c.x0) for c in _header_columns(page.lines[0], ocr)]
             assert got == _plain_header_columns(page.lines[0], ocr), (texts, ocr)
+
+
+# --- the page index: folded lines, word offsets and cells ---------------------------------------
+
+
+def _plain_cells(words: list[Word], gap_factor: float = 1.2) -> list[list[Word]]:
+    cells: list[list[Word]] = []
+    for word in words:
+        if cells:
+            prev = cells[-1][-1]
+            size = max(min(prev.height, word.height), 1.0)
+            if word.x0 - prev.x1 <= size * gap_factor:
+                cells[-1].append(word)
+                continue
+        cells.append([word])
+    return cells
+
+
+def test_the_page_index_offsets_and_cells_match_a_word_by_word_reading() -> None:
+    rng = random.Random(3)
+    texts = ["Rechnungs\u2010Nr.", "Größe", "ﬁnal", "TOTAL", "12,00", "n°", "é", ":", "x"]
+    for _ in range(200):
+        words = []
+        x = 0.0
+        for _ in range(rng.randrange(0, 9)):
+            x += rng.choice([0.5, 3.0, 12.0, 40.0])
+            height = rng.choice([0.5, 8.0, 10.0, 20.0])
+            words.append(Word(rng.choice(texts), x, 100.0, x + 18.0, 100.0 + height))
+            x += 18.0
+        page = Page(1, 600.0, 800.0, words, [Line(words)] if words else [])
+        index = PageIndex.build(page)
+        for i, line in enumerate(page.lines):
+            folded = [fold(w.text) for w in line.words]
+            assert index.folded[i] == " ".join(folded)
+            for k, start in enumerate(index.offsets[i]):
+                assert index.folded[i][start : start + len(folded[k])] == folded[k]
+                assert start == sum(len(f) + 1 for f in folded[:k])
+            cells = [[id(w) for w in c.words] for c in index.cells[i]]
+            assert cells == [[id(w) for w in c] for c in _plain_cells(line.words)]
+            assert all(c.line_index == i for c in index.cells[i])

@@ -11,6 +11,7 @@ import bisect
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Generic, TypeVar
 
 from ...ingest.document import Line, Page, Word
@@ -88,12 +89,9 @@ class PageIndex:
         page.cache["page_index"] = index
         key = index.key
         for i, line in enumerate(page.lines):
-            parts, starts, pos = [], [], 0
-            for word in line.words:
-                starts.append(pos)
-                f = key(word.text)
-                parts.append(f)
-                pos += len(f) + 1
+            parts = [key(word.text) for word in line.words]
+            starts = list(accumulate([len(part) + 1 for part in parts], initial=0))
+            starts.pop()  # where a word after the last would start
             index.folded.append(" ".join(parts))
             index.offsets.append(starts)
             index.cells.append(split_cells(line, i))

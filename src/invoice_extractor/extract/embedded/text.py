@@ -65,18 +65,26 @@ class Cell(Line):
 
 def split_cells(line: Line, line_index: int, gap_factor: float = 1.2) -> list[Cell]:
     """Cut a line where the gap between two words is wider than ``gap_factor`` x text height."""
+    words = line.words
+    if not words:
+        return []
     cells: list[Cell] = []
-    current: list[Word] = []
-    for word in line.words:
-        if current:
-            prev = current[-1]
-            size = max(min(prev.y1 - prev.y0, word.y1 - word.y0), 1.0)  # the smaller height
-            if word.x0 - prev.x1 > size * gap_factor:
-                cells.append(Cell(current, line_index))
-                current = []
-        current.append(word)
-    if current:
-        cells.append(Cell(current, line_index))
+    prev = words[0]
+    current = [prev]
+    for word in words[1:]:
+        size = prev.y1 - prev.y0  # the smaller height, at least 1 (inline: every word)
+        height = word.y1 - word.y0
+        if height < size:
+            size = height
+        if size < 1.0:
+            size = 1.0
+        if word.x0 - prev.x1 > size * gap_factor:
+            cells.append(Cell(current, line_index))
+            current = [word]
+        else:
+            current.append(word)
+        prev = word
+    cells.append(Cell(current, line_index))
     return cells
 
 

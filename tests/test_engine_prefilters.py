@@ -14,6 +14,7 @@ from invoice_extractor.extract.embedded.items import (
 )
 from invoice_extractor.extract.embedded.labels import _ALIKE_ANCHORS, _EVERY_ANCHOR, _lines_holding
 from invoice_extractor.extract.embedded.text import fold
+from invoice_extractor.extract.embedded.values import joined
 from invoice_extractor.ingest.document import Line, Page, Word
 from test_lexicon import _page
 
@@ -142,3 +143,33 @@ def test_the_page_index_offsets_and_cells_match_a_word_by_word_reading() -> None
             cells = [[id(w) for w in c.words] for c in index.cells[i]]
             assert cells == [[id(w) for w in c] for c in _plain_cells(line.words)]
             assert all(c.line_index == i for c in index.cells[i])
+
+
+# --- values: a line's words joined with column gaps ---------------------------------------------
+
+
+def _plain_joined(words: list[Word], glue_commas: bool) -> tuple[str, list[int]]:
+    text, starts = "", []
+    for k, word in enumerate(words):
+        if k and not (glue_commas and word.text == ","):
+            prev = words[k - 1]
+            wide = word.x0 - prev.x1 > max(min(prev.height, word.height), 1.0) * 0.6
+            text += "  " if wide else " "
+        starts.append(len(text))
+        text += word.text
+    return text, starts
+
+
+def test_joined_matches_a_word_by_word_join_on_generated_lines() -> None:
+    rng = random.Random(9)
+    for _ in range(300):
+        words, x = [], 0.0
+        for _ in range(rng.randrange(0, 8)):
+            x += rng.choice([0.0, 0.5, 2.0, 5.0, 30.0])
+            height = rng.choice([0.3, 1.0, 6.0, 10.0])
+            words.append(
+                Word(rng.choice(["3", ",", "August", "1 197.28"]), x, 5, x + 9, 5 + height)
+            )
+            x += 9
+        for glue in (False, True):
+            assert joined(words, glue) == _plain_joined(words, glue)

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 from ...ingest.document import Line, Word
 from .code_cache import compile_regex
@@ -69,23 +70,28 @@ def split_cells(line: Line, line_index: int, gap_factor: float = 1.2) -> list[Ce
     if not words:
         return []
     cells: list[Cell] = []
-    prev = words[0]
-    current = [prev]
-    for word in words[1:]:
-        size = prev.y1 - prev.y0  # the smaller height, at least 1 (inline: every word)
-        height = word.y1 - word.y0
-        if height < size:
-            size = height
-        if size < 1.0:
-            size = 1.0
+    current = [words[0]]
+    for prev, word, size in zip(words, words[1:], pair_heights(words), strict=False):
         if word.x0 - prev.x1 > size * gap_factor:
             cells.append(Cell(current, line_index))
             current = [word]
         else:
             current.append(word)
-        prev = word
     cells.append(Cell(current, line_index))
     return cells
+
+
+def pair_heights(words: list[Word]) -> list[float]:
+    """Per two neighbouring words, the smaller of their heights, at least 1: the text size a
+    gap between them is measured in. Compared inline, as this runs on every word of a page."""
+    sizes = []
+    for prev, word in pairwise(words):
+        size = prev.y1 - prev.y0
+        height = word.y1 - word.y0
+        if height < size:
+            size = height
+        sizes.append(size if size >= 1.0 else 1.0)
+    return sizes
 
 
 def union_bbox(words: list[Word]) -> tuple[float, float, float, float]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from decimal import Decimal
 
 from invoice_extractor.extract.embedded.fields import PageIndex
 from invoice_extractor.extract.embedded.items import (
@@ -11,8 +12,10 @@ from invoice_extractor.extract.embedded.items import (
     _compound_kind,
     _header_columns,
     _ocr_heading_kind,
+    line_numbers,
 )
 from invoice_extractor.extract.embedded.labels import _ALIKE_ANCHORS, _EVERY_ANCHOR, _lines_holding
+from invoice_extractor.extract.embedded.patterns import _VAT
 from invoice_extractor.extract.embedded.text import fold
 from invoice_extractor.extract.embedded.values import joined
 from invoice_extractor.ingest.document import Line, Page, Word
@@ -173,3 +176,37 @@ def test_joined_matches_a_word_by_word_join_on_generated_lines() -> None:
             x += 9
         for glue in (False, True):
             assert joined(words, glue) == _plain_joined(words, glue)
+
+
+# --- line scans skipped where their pattern cannot match ----------------------------------------
+
+
+def _generated_id_line(rng: random.Random) -> list[Word]:
+    words, x = [], 0.0
+    pieces = ["DE", "123", "456", "789", "FR", "11", "ATU", "12345678", "-", ".", "VAT", "Nr", ":"]
+    for _ in range(rng.randrange(1, 9)):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 4)))
+        x += rng.choice([1.0, 4.0, 20.0])  # a single space or a column gap in the joined text
+        words.append(Word(text, x, 0.0, x + 10.0, 8.0))
+        x += 10.0
+    return words
+
+
+def test_the_vat_prefilter_on_the_line_text_never_skips_a_joined_match() -> None:
+    rng = random.Random(13)
+    matched = 0
+    for _ in range(2000):
+        line = Line(_generated_id_line(rng))
+        text, _ = joined(line.words)
+        if _VAT.search(text):
+            matched += 1
+            assert _VAT.search(line.text), (text, line.text)
+    assert matched > 100
+
+
+def test_lines_without_a_digit_hold_no_amount_date_or_iban() -> None:
+    page = _page("Rechnung an ACME", "Total 12,00 EUR", "Datum 3. März 2024", "IBAN DE89 3704")
+    index = PageIndex.build(page)
+    assert [index.has_digit(i) for i in range(4)] == [False, True, True, True]
+    assert line_numbers(index, 0, ",") == []
+    assert [n.value for n in line_numbers(index, 1, ",")] == [Decimal("12.00")]

@@ -23,6 +23,7 @@ T = TypeVar("T")
 # A parser gets the words after a label and returns the value and the words it used.
 ValueParser = Callable[[list[Word]], "tuple[T, list[Word]] | None"]
 
+_DIGIT = re.compile(r"\d")
 _PUNCT_ONLY = re.compile(r"^[:#\-–—.=|/]+$")
 
 
@@ -76,6 +77,7 @@ class PageIndex:
     _anchor_lines: dict[str, list[int]] | None = None  # label anchor -> lines it stands on
     _anchor_memo: dict[str, frozenset[int]] = field(default_factory=dict)  # field -> its lines
     _field_lines: dict[str, Sequence[int]] = field(default_factory=dict)  # the same, in order
+    _digits: list[bool] | None = None  # per line: it holds a digit
     # Read by OCR: words are folded without stray quote marks and labels match look-alike
     # letters ("USt.-ld.-Nr."); a text layer's words are matched as printed.
     ocr: bool = False
@@ -122,6 +124,13 @@ class PageIndex:
                 found = joined(words, glue_commas)
             self._joined_memo[key] = found
         return found
+
+    def has_digit(self, line_index: int) -> bool:
+        """Whether the line holds a digit. Amounts, dates and IBANs need one: a line without
+        one is neither joined nor scanned for them (most lines of a page hold no number)."""
+        if self._digits is None:
+            self._digits = [_DIGIT.search(line.text) is not None for line in self.page.lines]
+        return self._digits[line_index]
 
     def word_range(self, line_index: int, start: int, end: int) -> tuple[int, int]:
         """Character span [start, end) of the folded line -> word index range."""

@@ -131,6 +131,8 @@ def _compound_kind(key: str) -> str | None:
 
 
 def line_numbers(index: PageIndex, line_index: int, decimal_sep: str | None) -> list[Number]:
+    if not index.has_digit(line_index):
+        return []  # no amount without a digit
     line = index.lines[line_index]
     text, starts = index.joined(line_index)
     result = []

@@ -41,6 +41,10 @@ def find_vat_ids(index: PageIndex) -> list[IdHit]:
             after_label.setdefault(hit.line_index, rest[0])
     hits: list[IdHit] = []
     for i, line in enumerate(index.lines):
+        # The joined text only widens some spaces of the line's text, and a VAT id holds no
+        # two spaces running: without a match in the line's text there is none to find.
+        if _VAT.search(line.text) is None:
+            continue
         text, starts = index.joined(i)
         for m in _VAT.finditer(text):
             value, end = _vat_prefix(m.group(0))
@@ -81,6 +85,8 @@ def _vat_prefix(text: str) -> tuple[str, int]:
 def find_ibans(index: PageIndex) -> list[IdHit]:
     hits: list[IdHit] = []
     for i, line in enumerate(index.lines):
+        if not index.has_digit(i):
+            continue  # an IBAN's check digits
         text, starts = index.joined(i)
         upper = text.upper()
         for m in _IBAN.finditer(upper):

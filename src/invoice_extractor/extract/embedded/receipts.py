@@ -33,6 +33,8 @@ def transaction_date(indexes: list[PageIndex], order: DateOrder) -> Candidate[da
     first: Candidate[date] | None = None
     for page_no, index in enumerate(indexes):
         for i, line in enumerate(index.lines):
+            if not index.has_digit(i):
+                continue  # no date without a digit
             text, starts = index.joined(i, glue_commas=True)
             for match in find_dates(text, order):
                 if _blocked(index.folded[i], text[: match.start]):

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import random
+import re
 from decimal import Decimal
+from typing import Any
+
+import pytest
 
 from invoice_extractor.extract.embedded.fields import PageIndex
 from invoice_extractor.extract.embedded.items import (
@@ -14,7 +18,15 @@ from invoice_extractor.extract.embedded.items import (
     _ocr_heading_kind,
     line_numbers,
 )
-from invoice_extractor.extract.embedded.labels import _ALIKE_ANCHORS, _EVERY_ANCHOR, _lines_holding
+from invoice_extractor.extract.embedded.labels import (
+    _ALIKE_ANCHORS,
+    _EVERY_ANCHOR,
+    LABEL_ANCHORS,
+    LABEL_RES,
+    LABELS,
+    _lines_holding,
+    may_hold_label,
+)
 from invoice_extractor.extract.embedded.patterns import _VAT
 from invoice_extractor.extract.embedded.text import fold
 from invoice_extractor.extract.embedded.values import joined
@@ -210,3 +222,68 @@ def test_lines_without_a_digit_hold_no_amount_date_or_iban() -> None:
     assert [index.has_digit(i) for i in range(4)] == [False, True, True, True]
     assert line_numbers(index, 0, ",") == []
     assert [n.value for n in line_numbers(index, 1, ",")] == [Decimal("12.00")]
+
+
+# --- label anchors: every string a label regex matches holds one of the field's anchors ---------
+
+_parser: Any = getattr(re, "_parser", None)
+_CATEGORY_CHARS = {"CATEGORY_SPACE": " \t", "CATEGORY_DIGIT": "0179", "CATEGORY_WORD": "ab_9é"}
+
+
+def _sample(parsed: Any, rng: random.Random) -> str:
+    """A random string the parsed regex may match (lookarounds ignored: the caller checks)."""
+    out = []
+    for op, arg in parsed:
+        name = str(op)
+        if name == "LITERAL":
+            out.append(chr(arg))
+        elif name == "ANY":
+            out.append(rng.choice("a. 1"))
+        elif name == "IN":
+            out.append(_sample_class(arg, rng))
+        elif name == "BRANCH":
+            out.append(_sample(rng.choice(arg[1]), rng))
+        elif name == "SUBPATTERN":
+            out.append(_sample(arg[-1], rng))
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            low, high, item = arg
+            count = rng.randint(low, min(high, low + 2))
+            out.extend(_sample(item, rng) for _ in range(count))
+        elif name == "CATEGORY":
+            out.append(rng.choice(_CATEGORY_CHARS.get(str(arg), "a")))
+    return "".join(out)
+
+
+def _sample_class(items: Any, rng: random.Random) -> str:
+    choices: list[str] = []
+    for op, arg in items:
+        name = str(op)
+        if name == "NEGATE":
+            return rng.choice("§~")
+        if name == "LITERAL":
+            choices.append(chr(arg))
+        elif name == "RANGE":
+            choices.extend(chr(c) for c in range(arg[0], min(arg[1], arg[0] + 25) + 1))
+        elif name == "CATEGORY":
+            choices.extend(_CATEGORY_CHARS.get(str(arg), "a"))
+    return rng.choice(choices)
+
+
+@pytest.mark.parametrize("field_name", sorted(LABELS))
+def test_every_label_match_on_generated_text_stands_on_an_anchored_line(field_name: str) -> None:
+    rng = random.Random(field_name)
+    regex = LABEL_RES[field_name]
+    anchors = LABEL_ANCHORS[field_name]
+    assert anchors is not None
+    matched = 0
+    for pattern in LABELS[field_name]:
+        parsed = _parser.parse(pattern)
+        for _ in range(60):
+            line = rng.choice(["", "nr ", "x. "]) + _sample(parsed, rng) + rng.choice(["", " 12"])
+            if regex.search(line) is None:
+                continue
+            matched += 1
+            assert may_hold_label(field_name, line), (field_name, line)
+            on_line = _lines_holding([line], _EVERY_ANCHOR)
+            assert any(on_line.get(anchor) == [0] for anchor in anchors), (field_name, line)
+    assert matched >= len(LABELS[field_name]) * 20

@@ -159,7 +159,49 @@ def _needles(alternative: str) -> set[str] | None:
         found = [_needles(alt) for alt in _top_level(group)]
         if all(f is not None and min(map(len, f)) >= 2 for f in found):
             return set().union(*(f for f in found if f is not None))
+    spelled = _spellings(alternative)
+    if spelled and min(map(len, spelled)) > len(longest):
+        return spelled
     return {longest} if longest else None
+
+
+_MAX_SPELLINGS = 4  # optional characters spelled out: 2**4 needles at most
+
+
+def _spellings(alternative: str) -> set[str] | None:
+    """Every spelling of the alternative's longest run of letters with optional punctuation
+    between them ("t\\.?v\\.?a\\.?" -> "tva", "t.va", "tv.a", "t.v.a"): each match holds one.
+    None if the alternative has no such run."""
+    segments: list[list[tuple[str, bool]]] = [[]]  # runs of (character, optional)
+    i = 0
+    while i < len(alternative):
+        char = alternative[i]
+        escaped = char == "\\" and alternative[i + 1 : i + 2] in (".", "-", "/", "#")
+        if char.isalnum() or escaped:
+            end = i + 2 if escaped else i + 1
+            quantifier = alternative[end : end + 1]
+            if quantifier in ("*", "+", "{"):
+                segments.append([])  # repeated or absent: the run ends before it
+                i = end
+            else:
+                segments[-1].append((alternative[end - 1], quantifier == "?"))
+                i = end + 1 if quantifier == "?" else end
+            continue
+        segments.append([])
+        i = _skip(alternative, i) if char in "\\[(" else i + 1
+    best: set[str] | None = None
+    for atoms in segments:
+        while atoms and atoms[0][1]:
+            atoms = atoms[1:]  # an optional character at an end: the match may lack it
+        while atoms and atoms[-1][1]:
+            atoms = atoms[:-1]
+        choices = [("", c) if optional else (c,) for c, optional in atoms]
+        if not atoms or sum(optional for _, optional in atoms) > _MAX_SPELLINGS:
+            continue
+        found = {"".join(spelling) for spelling in itertools.product(*choices)}
+        if best is None or min(map(len, found)) > min(map(len, best)):
+            best = found
+    return best
 
 
 def _top_level(pattern: str) -> list[str]:

@@ -28,7 +28,7 @@ from invoice_extractor.extract.embedded.labels import (
     may_hold_label,
 )
 from invoice_extractor.extract.embedded.patterns import _VAT
-from invoice_extractor.extract.embedded.text import fold
+from invoice_extractor.extract.embedded.text import fold, holds_digit
 from invoice_extractor.extract.embedded.values import joined
 from invoice_extractor.ingest.document import Line, Page, Word
 from test_lexicon import _page
@@ -287,3 +287,13 @@ def test_every_label_match_on_generated_text_stands_on_an_anchored_line(field_na
             on_line = _lines_holding([line], _EVERY_ANCHOR)
             assert any(on_line.get(anchor) == [0] for anchor in anchors), (field_name, line)
     assert matched >= len(LABELS[field_name]) * 20
+
+
+def test_holds_digit_is_any_isdigit_on_generated_text() -> None:
+    rng = random.Random(17)
+    alphabet = (
+        "ab 1.9é²①٣፩x\u00a0"  # ASCII and Arabic-Indic digits, a superscript, circled, Ethiopic
+    )
+    for _ in range(2000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 6)))
+        assert holds_digit(text) == any(c.isdigit() for c in text), text

@@ -16,14 +16,13 @@ from typing import Generic, TypeVar
 
 from ...ingest.document import Line, Page, Word
 from .labels import LABEL_ANCHORS, anchor_lines, label_res
-from .text import Cell, fold, fold_ocr, split_cells
+from .text import DIGIT, Cell, fold, fold_ocr, split_cells
 from .values import joined
 
 T = TypeVar("T")
 # A parser gets the words after a label and returns the value and the words it used.
 ValueParser = Callable[[list[Word]], "tuple[T, list[Word]] | None"]
 
-_DIGIT = re.compile(r"\d")
 _PUNCT_ONLY = re.compile(r"^[:#\-–—.=|/]+$")
 
 
@@ -129,7 +128,7 @@ class PageIndex:
         """Whether the line holds a digit. Amounts, dates and IBANs need one: a line without
         one is neither joined nor scanned for them (most lines of a page hold no number)."""
         if self._digits is None:
-            self._digits = [_DIGIT.search(line.text) is not None for line in self.page.lines]
+            self._digits = [DIGIT.search(line.text) is not None for line in self.page.lines]
         return self._digits[line_index]
 
     def word_range(self, line_index: int, start: int, end: int) -> tuple[int, int]:

@@ -20,7 +20,7 @@ from .fields import PageIndex
 from .item_rows import Continuation, Number, Row, attach_continuations
 from .labels import label_res, look_alike_key
 from .lexicon import TABLE_HEADINGS
-from .text import fold
+from .text import fold, holds_digit
 from .values import is_money, words_in_span
 
 _HEADER_WORDS = TABLE_HEADINGS
@@ -177,7 +177,7 @@ class _Table:
 
 def _mostly_headings(line: Line, columns: list[Column]) -> bool:
     """A second header line holds headings, not a row: no digits, and mostly heading words."""
-    if any(c.isdigit() for w in line.words for c in w.text):
+    if holds_digit(line.text):  # the words and the spaces between them
         return False
     return len(columns) >= 2 or len(columns) * 2 >= len(line.words)
 
@@ -243,7 +243,7 @@ def extract_items(indexes: list[PageIndex], decimal_sep: str | None) -> Table:
                 header_line == i - 1
                 and not rows
                 and line.y0 - header_y < size * 1.8
-                and not any(c.isdigit() for c in index.folded[i])
+                and not holds_digit(index.folded[i])
                 and not _in_desc_column(line, header)
             ):
                 header_y, header_line = line.y1, i  # a heading wraps: "VK-Preis / Ohne / MwSt."

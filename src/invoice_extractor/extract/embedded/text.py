@@ -57,6 +57,15 @@ def fold_ocr(text: str) -> str:
     return fold(_STRAY_MARKS.sub(_drop_stray, text))
 
 
+DIGIT = re.compile(r"\d")
+
+
+def holds_digit(text: str) -> bool:
+    """``any(c.isdigit() for c in text)``, searched in C: every decimal digit (``\\d``) is a
+    digit, and only a text beyond ASCII may hold another (a superscript, a circled one)."""
+    return DIGIT.search(text) is not None or (not text.isascii() and any(c.isdigit() for c in text))
+
+
 @dataclass(slots=True)
 class Cell(Line):
     """Words of one line that sit together: separated from the next cell by a wide gap."""

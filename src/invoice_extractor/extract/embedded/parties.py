@@ -132,6 +132,11 @@ def _name_like(text: str) -> bool:
 
 
 @lru_cache(maxsize=8192)
+def _postcode_city(text: str) -> bool:
+    return _POSTCODE_CITY.search(text) is not None
+
+
+@lru_cache(maxsize=8192)
 def _is_label(text: str) -> bool:
     folded = fold(text)
     return any(
@@ -313,8 +318,8 @@ def address_windows(index: PageIndex, exclude: set[str]) -> list[NameHit]:
             if not _name_like(text) or _is_label(text) or fold(text) in exclude:
                 continue
             for k in range(j + 1, min(len(page.lines), j + 5)):
-                below = [c for c in index.cells[k] if abs(c.x0 - cell.x0) < 3]
-                if below and _POSTCODE_CITY.search(below[0].text):
+                below = next((c for c in index.cells[k] if abs(c.x0 - cell.x0) < 3), None)
+                if below is not None and _postcode_city(below.text):
                     found.append(NameHit(text, cell.words, 0.6))
                     break
     return found

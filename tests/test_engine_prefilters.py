@@ -27,6 +27,7 @@ from invoice_extractor.extract.embedded.labels import (
     _lines_holding,
     may_hold_label,
 )
+from invoice_extractor.extract.embedded.language import detect_language
 from invoice_extractor.extract.embedded.patterns import _VAT
 from invoice_extractor.extract.embedded.text import fold, holds_digit
 from invoice_extractor.extract.embedded.values import joined
@@ -297,3 +298,10 @@ def test_holds_digit_is_any_isdigit_on_generated_text() -> None:
     for _ in range(2000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 6)))
         assert holds_digit(text) == any(c.isdigit() for c in text), text
+
+
+def test_the_language_counted_most_wins_and_a_tie_goes_to_the_one_met_first() -> None:
+    assert detect_language(["the", "und"]) == "en"
+    assert detect_language(["und", "the"]) == "de"
+    assert detect_language(["the", "und", "Rechnung", "de"]) == "de"
+    assert detect_language(["1.234,56", "ACME"]) is None

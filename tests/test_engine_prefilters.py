@@ -9,6 +9,12 @@ from typing import Any
 
 import pytest
 
+from invoice_extractor.extract.embedded.amounts import _VOTE_TOKEN_RE, guess_decimal_separator
+from invoice_extractor.extract.embedded.dates import (
+    _DAY_FIRST_HINT,
+    _NUMERIC_DATE_RE,
+    guess_date_order,
+)
 from invoice_extractor.extract.embedded.fields import PageIndex
 from invoice_extractor.extract.embedded.items import (
     _KIND_OF,
@@ -305,3 +311,23 @@ def test_the_language_counted_most_wins_and_a_tie_goes_to_the_one_met_first() ->
     assert detect_language(["und", "the"]) == "de"
     assert detect_language(["the", "und", "Rechnung", "de"]) == "de"
     assert detect_language(["1.234,56", "ACME"]) is None
+
+
+# --- the document's decimal mark and date order: one scan of the lines joined by newlines -------
+
+
+def test_the_vote_patterns_find_in_joined_lines_what_they_find_line_by_line() -> None:
+    rng = random.Random(19)
+    pieces = ["31.03.", "2024", "1.234,56", "12/31/24", "3", ".", ",", "/", "-", " ", "€", "vat"]
+    for _ in range(1000):
+        lines = ["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 5))) for _ in range(3)]
+        page = "\n".join(lines)
+        for regex in (_VOTE_TOKEN_RE, _NUMERIC_DATE_RE):
+            by_line = [m.group() for line in lines for m in regex.finditer(line)]
+            assert [m.group() for m in regex.finditer(page)] == by_line, lines
+        hint = any(_DAY_FIRST_HINT.search(line) for line in lines)
+        assert (_DAY_FIRST_HINT.search(page) is not None) == hint, lines
+    # A day and month at a line's end ("31.03.") is not a decimal, nor across the newline.
+    assert guess_decimal_separator(["am 31.03", ".5 Stück"]) == "."
+    assert guess_decimal_separator(["am 31.03.", "5 Stück"]) is None
+    assert guess_date_order(["13/01/2024", "01/13/2024", "01/14/2024"]) == "MDY"

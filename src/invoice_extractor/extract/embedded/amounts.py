@@ -321,21 +321,23 @@ def guess_decimal_separator(texts: Iterable[str]) -> str | None:
     character; dates, ``1,234`` (ambiguous) and ``dd.mm.`` do not vote. None without evidence.
     """
     votes = {",": 0, ".": 0}
-    for text in texts:
-        for m in _VOTE_TOKEN_RE.finditer(text):
-            tok = m.group()
-            if g := _MULTI_GROUP_RE.fullmatch(tok):
-                votes["," if g[1] == "." else "."] += 1
-            elif g := _GROUPED_DECIMAL_RE.fullmatch(tok):
-                if g[1] != g[2]:
-                    votes[g[2]] += 2
-            elif g := _SINGLE_SEP_RE.fullmatch(tok):
-                head, sep, tail = g.groups()
-                if len(tail) == 3 and len(head) <= 3 and head != "0":
-                    continue  # "1,234" could be either
-                if sep == "." and text[m.end() : m.end() + 1] == "." and _is_day_month(head, tail):
-                    continue  # "31.03." is a day and month, not 31.03
-                votes[sep] += 1
+    # One scan of the lines joined by newlines: a token reads no newline, and one reads as
+    # the edge of a text, so the tokens are those found line by line.
+    text = "\n".join(texts)
+    for m in _VOTE_TOKEN_RE.finditer(text):
+        tok = m.group()
+        if g := _MULTI_GROUP_RE.fullmatch(tok):
+            votes["," if g[1] == "." else "."] += 1
+        elif g := _GROUPED_DECIMAL_RE.fullmatch(tok):
+            if g[1] != g[2]:
+                votes[g[2]] += 2
+        elif g := _SINGLE_SEP_RE.fullmatch(tok):
+            head, sep, tail = g.groups()
+            if len(tail) == 3 and len(head) <= 3 and head != "0":
+                continue  # "1,234" could be either
+            if sep == "." and text[m.end() : m.end() + 1] == "." and _is_day_month(head, tail):
+                continue  # "31.03." is a day and month, not 31.03
+            votes[sep] += 1
     if votes[","] == votes["."]:
         return None
     return "," if votes[","] > votes["."] else "."

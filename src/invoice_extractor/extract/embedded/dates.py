@@ -188,16 +188,18 @@ def guess_date_order(texts: Iterable[str], language: str | None = None) -> DateO
     day-first region's currency (RM, £, €, S$, ...) is from a day-first region.
     """
     dmy = mdy = 0
-    slashes = day_first_region = False
-    for text in texts:
-        day_first_region = day_first_region or _DAY_FIRST_HINT.search(text) is not None
-        for m in _NUMERIC_DATE_RE.finditer(text):
-            a, b = int(m["d1"] + m["a"]), int(m["b"])
-            if 12 < a <= 31 and 1 <= b <= 12:
-                dmy += 1
-            elif 12 < b <= 31 and 1 <= a <= 12:
-                mdy += 1
-            slashes = slashes or m["sep"] == "/"
+    slashes = False
+    # One scan of the lines joined by newlines: neither pattern reads across a newline, and
+    # one reads as the edge of a text, so each finds what it finds line by line.
+    text = "\n".join(texts)
+    day_first_region = _DAY_FIRST_HINT.search(text) is not None
+    for m in _NUMERIC_DATE_RE.finditer(text):
+        a, b = int(m["d1"] + m["a"]), int(m["b"])
+        if 12 < a <= 31 and 1 <= b <= 12:
+            dmy += 1
+        elif 12 < b <= 31 and 1 <= a <= 12:
+            mdy += 1
+        slashes = slashes or m["sep"] == "/"
     if dmy != mdy:
         return "DMY" if dmy > mdy else "MDY"
     if language and slashes and not day_first_region:

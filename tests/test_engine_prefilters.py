@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from invoice_extractor.extract.embedded import patterns
 from invoice_extractor.extract.embedded.amounts import _VOTE_TOKEN_RE, guess_decimal_separator
 from invoice_extractor.extract.embedded.dates import (
     _DAY_FIRST_HINT,
@@ -34,7 +35,7 @@ from invoice_extractor.extract.embedded.labels import (
     may_hold_label,
 )
 from invoice_extractor.extract.embedded.language import detect_language
-from invoice_extractor.extract.embedded.patterns import _VAT
+from invoice_extractor.extract.embedded.patterns import _VAT, find_vat_ids
 from invoice_extractor.extract.embedded.text import fold, holds_digit
 from invoice_extractor.extract.embedded.values import joined
 from invoice_extractor.ingest.document import Line, Page, Word
@@ -331,3 +332,36 @@ def test_the_vote_patterns_find_in_joined_lines_what_they_find_line_by_line() ->
     assert guess_decimal_separator(["am 31.03", ".5 Stück"]) == "."
     assert guess_decimal_separator(["am 31.03.", "5 Stück"]) is None
     assert guess_date_order(["13/01/2024", "01/13/2024", "01/14/2024"]) == "MDY"
+
+
+def test_the_date_order_hints_decide_only_an_english_tie_with_slashes() -> None:
+    assert guess_date_order(["01/02/2024"], "en") == "MDY"
+    assert guess_date_order(["01/02/2024", "VAT 20%"], "en") == "DMY"
+    assert guess_date_order(["01/02/2024 £"], "en-US") == "DMY"
+    assert guess_date_order(["01/02/2024"], "en-GB") == "DMY"
+    assert guess_date_order(["01/02/2024"], "de") == "DMY"
+    assert guess_date_order(["01.02.2024"], "en") == "DMY"
+
+
+# --- VAT ids: a run without a known country prefix is read only after a label ------------------
+
+
+def test_vat_ids_skip_unknown_prefixes_only_where_no_label_stands(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = random.Random(23)
+    runs = ["DE 123 456 789", "INVOICENUMBER", "XY12345678", "FR 40 303 265 045", "ATU12345678"]
+    labels = ["", "USt-IdNr.:", "VAT No", "Rechnung"]
+    pages = []
+    for _ in range(60):
+        lines = [f"{rng.choice(labels)} {rng.choice(runs)} {rng.choice(runs)}" for _ in range(3)]
+        pages.append(_page(*[line.strip() for line in lines]))
+
+    def found() -> list[list[tuple[str, int, bool]]]:
+        hits = [find_vat_ids(PageIndex.build(_page(*(ln.text for ln in p.lines)))) for p in pages]
+        return [[(h.value, h.line_index, h.buyer_hint) for h in page] for page in hits]
+
+    skipping = found()
+    monkeypatch.setattr(patterns, "vat_id_country", lambda text: "XX")  # every prefix known
+    assert found() == skipping
+    assert any(page for page in skipping)

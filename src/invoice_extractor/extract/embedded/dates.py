@@ -192,7 +192,6 @@ def guess_date_order(texts: Iterable[str], language: str | None = None) -> DateO
     # One scan of the lines joined by newlines: neither pattern reads across a newline, and
     # one reads as the edge of a text, so each finds what it finds line by line.
     text = "\n".join(texts)
-    day_first_region = _DAY_FIRST_HINT.search(text) is not None
     for m in _NUMERIC_DATE_RE.finditer(text):
         a, b = int(m["d1"] + m["a"]), int(m["b"])
         if 12 < a <= 31 and 1 <= b <= 12:
@@ -202,8 +201,13 @@ def guess_date_order(texts: Iterable[str], language: str | None = None) -> DateO
         slashes = slashes or m["sep"] == "/"
     if dmy != mdy:
         return "DMY" if dmy > mdy else "MDY"
-    if language and slashes and not day_first_region:
+    if language and slashes:
         lang, _, region = language.lower().replace("_", "-").partition("-")
-        if lang == "en" and region[:2] not in _EN_DMY_REGIONS:
+        # The day-first hints are sought last, only when they decide: a case-free scan.
+        if (
+            lang == "en"
+            and region[:2] not in _EN_DMY_REGIONS
+            and _DAY_FIRST_HINT.search(text) is None
+        ):
             return "MDY"
     return "DMY"

@@ -365,3 +365,34 @@ def test_vat_ids_skip_unknown_prefixes_only_where_no_label_stands(
     monkeypatch.setattr(patterns, "vat_id_country", lambda text: "XX")  # every prefix known
     assert found() == skipping
     assert any(page for page in skipping)
+
+
+def _plain_decimal_mark(lines: list[str]) -> str | None:
+    """The vote of every numeric token, line by line, each classified on the spot."""
+    votes = {",": 0, ".": 0}
+    for line in lines:
+        for m in _VOTE_TOKEN_RE.finditer(line):
+            parts = re.fullmatch(r"(\d+)([.,])(\d+)", m.group())
+            many = re.fullmatch(r"\d{1,3}(?:([.,])\d{3}){2,}", m.group())
+            grouped = re.fullmatch(r"\d{1,3}(?:([.,'’])\d{3})+([.,])\d+", m.group())
+            if many:
+                votes["," if many[1] == "." else "."] += 1
+            elif grouped:
+                votes[grouped[2]] += 2 if grouped[1] != grouped[2] else 0
+            elif parts and not (len(parts[3]) == 3 and len(parts[1]) <= 3 and parts[1] != "0"):
+                head, tail = int(parts[1]), int(parts[3])
+                day_month = len(parts[1]) <= 2 and len(parts[3]) == 2 and 1 <= head <= 31
+                dotted = parts[2] == "." and line[m.end() : m.end() + 1] == "."
+                if not (dotted and day_month and 1 <= tail <= 12):
+                    votes[parts[2]] += 1
+    if votes[","] == votes["."]:
+        return None
+    return "," if votes[","] > votes["."] else "."
+
+
+def test_the_decimal_mark_vote_matches_a_token_by_token_vote_on_generated_lines() -> None:
+    rng = random.Random(29)
+    pieces = ["31.03", ".", "12,50", "1.234,56", "1,234", "1.234.567", "0,123", "99.5", " ", "x"]
+    for _ in range(1000):
+        lines = ["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 5))) for _ in range(3)]
+        assert guess_decimal_separator(lines) == _plain_decimal_mark(lines), lines

@@ -26,7 +26,7 @@ from .lexicon import (
     NAME_CAPTIONS,
     alternation,
 )
-from .text import Cell, fold
+from .text import DIGIT, Cell, fold
 
 LEGAL_FORM = compile_regex(rf"(?i)(?<![\w]){alternation(LEGAL_FORMS)}(?![\w])")
 _POSTCODE_CITY = re.compile(
@@ -123,11 +123,18 @@ def _name_like(text: str) -> bool:
         and letters >= 2
         and digits <= letters / 3
         and not _NOT_NAME.search(text)
-        and not _POSTCODE_CITY.search(text)
-        and not _STREET.search(text)
+        and not address_line(text)
         and len(_SENDER_SPLIT.split(text)) < 3
         and fold(text) not in _COUNTRY_NAMES
         and not _CAPTION_END.search(fold(text))
+    )
+
+
+def address_line(text: str) -> bool:
+    """A street or a postcode and town in the text. Each of their patterns holds a digit: a
+    text without one (most names) is not searched."""
+    return DIGIT.search(text) is not None and (
+        _POSTCODE_CITY.search(text) is not None or _STREET.search(text) is not None
     )
 
 
@@ -276,11 +283,7 @@ def letterheads(index: PageIndex, exclude: set[str]) -> list[NameHit]:
 def _sender_parts(text: str) -> tuple[str, ...] | None:
     """The parts of a one-line sender address, or None if the text is not one."""
     parts = _SENDER_SPLIT.split(text)
-    if (
-        len(parts) >= 3
-        and ":" not in parts[0]
-        and any(_POSTCODE_CITY.search(p) or _STREET.search(p) for p in parts[1:])
-    ):
+    if len(parts) >= 3 and ":" not in parts[0] and any(address_line(p) for p in parts[1:]):
         return tuple(parts)
     return None
 

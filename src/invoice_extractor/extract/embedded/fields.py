@@ -181,10 +181,12 @@ class PageIndex:
         key = (field_name, line_index)
         spans = self._span_memo.get(key)
         if spans is None:
-            pattern = label_res(self.ocr)[field_name]
-            spans = self._span_memo[key] = [
-                m.span() for m in pattern.finditer(self.folded[line_index])
-            ]
+            if self.may_hold_label(field_name, line_index):
+                pattern = label_res(self.ocr)[field_name]
+                spans = [m.span() for m in pattern.finditer(self.folded[line_index])]
+            else:
+                spans = []  # none of its anchors on the line
+            self._span_memo[key] = spans
         return spans
 
     def may_hold_label(self, field_name: str, line_index: int) -> bool:

@@ -314,6 +314,22 @@ def _is_day_month(head: str, tail: str) -> bool:
     return len(head) <= 2 and len(tail) == 2 and 1 <= int(head) <= 31 and 1 <= int(tail) <= 12
 
 
+@lru_cache(maxsize=16384)  # the same numbers recur in a document and across documents
+def _token_vote(tok: str) -> tuple[str | None, int, bool]:
+    """(the separator a numeric token votes for, None if none; its votes; whether it is a
+    day and month should a "." follow it)."""
+    if g := _MULTI_GROUP_RE.fullmatch(tok):
+        return ("," if g[1] == "." else "."), 1, False
+    if g := _GROUPED_DECIMAL_RE.fullmatch(tok):
+        return (g[2], 2, False) if g[1] != g[2] else (None, 0, False)
+    if g := _SINGLE_SEP_RE.fullmatch(tok):
+        head, sep, tail = g.groups()
+        if len(tail) == 3 and len(head) <= 3 and head != "0":
+            return None, 0, False  # "1,234" could be either
+        return sep, 1, sep == "." and _is_day_month(head, tail)
+    return None, 0, False
+
+
 def guess_decimal_separator(texts: Iterable[str]) -> str | None:
     """Vote for the document's decimal separator ("," or ".") over all numbers in ``texts``.
 
@@ -321,21 +337,14 @@ def guess_decimal_separator(texts: Iterable[str]) -> str | None:
     character; dates, ``1,234`` (ambiguous) and ``dd.mm.`` do not vote. None without evidence.
     """
     votes = {",": 0, ".": 0}
-    for text in texts:
-        for m in _VOTE_TOKEN_RE.finditer(text):
-            tok = m.group()
-            if g := _MULTI_GROUP_RE.fullmatch(tok):
-                votes["," if g[1] == "." else "."] += 1
-            elif g := _GROUPED_DECIMAL_RE.fullmatch(tok):
-                if g[1] != g[2]:
-                    votes[g[2]] += 2
-            elif g := _SINGLE_SEP_RE.fullmatch(tok):
-                head, sep, tail = g.groups()
-                if len(tail) == 3 and len(head) <= 3 and head != "0":
-                    continue  # "1,234" could be either
-                if sep == "." and text[m.end() : m.end() + 1] == "." and _is_day_month(head, tail):
-                    continue  # "31.03." is a day and month, not 31.03
-                votes[sep] += 1
+    # One scan of the lines joined by newlines: a token reads no newline, and one reads as
+    # the edge of a text, so the tokens are those found line by line.
+    text = "\n".join(texts)
+    for m in _VOTE_TOKEN_RE.finditer(text):
+        sep, count, day_month = _token_vote(m.group())
+        if sep is None or (day_month and text[m.end() : m.end() + 1] == "."):
+            continue  # no vote, or "31.03." (a day and month, not 31.03)
+        votes[sep] += count
     if votes[","] == votes["."]:
         return None
     return "," if votes[","] > votes["."] else "."

@@ -46,7 +46,7 @@ class DocumentContext:
             language,
             guess_decimal_separator(texts),
             guess_date_order(texts, language),
-            statistics.median([w.height for w in words]) if words else 10.0,
+            statistics.median([w.y1 - w.y0 for w in words]) if words else 10.0,  # Word.height
             first is not None and is_receipt(first),
         )
         if pages:

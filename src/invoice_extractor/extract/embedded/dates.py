@@ -188,20 +188,26 @@ def guess_date_order(texts: Iterable[str], language: str | None = None) -> DateO
     day-first region's currency (RM, £, €, S$, ...) is from a day-first region.
     """
     dmy = mdy = 0
-    slashes = day_first_region = False
-    for text in texts:
-        day_first_region = day_first_region or _DAY_FIRST_HINT.search(text) is not None
-        for m in _NUMERIC_DATE_RE.finditer(text):
-            a, b = int(m["d1"] + m["a"]), int(m["b"])
-            if 12 < a <= 31 and 1 <= b <= 12:
-                dmy += 1
-            elif 12 < b <= 31 and 1 <= a <= 12:
-                mdy += 1
-            slashes = slashes or m["sep"] == "/"
+    slashes = False
+    # One scan of the lines joined by newlines: neither pattern reads across a newline, and
+    # one reads as the edge of a text, so each finds what it finds line by line.
+    text = "\n".join(texts)
+    for m in _NUMERIC_DATE_RE.finditer(text):
+        a, b = int(m["d1"] + m["a"]), int(m["b"])
+        if 12 < a <= 31 and 1 <= b <= 12:
+            dmy += 1
+        elif 12 < b <= 31 and 1 <= a <= 12:
+            mdy += 1
+        slashes = slashes or m["sep"] == "/"
     if dmy != mdy:
         return "DMY" if dmy > mdy else "MDY"
-    if language and slashes and not day_first_region:
+    if language and slashes:
         lang, _, region = language.lower().replace("_", "-").partition("-")
-        if lang == "en" and region[:2] not in _EN_DMY_REGIONS:
+        # The day-first hints are sought last, only when they decide: a case-free scan.
+        if (
+            lang == "en"
+            and region[:2] not in _EN_DMY_REGIONS
+            and _DAY_FIRST_HINT.search(text) is None
+        ):
             return "MDY"
     return "DMY"

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Generic, TypeVar
 
 from ...ingest.document import Line, Page, Word
 from .labels import LABEL_ANCHORS, anchor_lines, label_res
-from .text import Cell, fold, fold_ocr, split_cells
+from .text import DIGIT, Cell, fold, fold_ocr, split_cells
 from .values import joined
 
 T = TypeVar("T")
@@ -74,6 +75,8 @@ class PageIndex:
     _span_memo: dict[tuple[str, int], list[tuple[int, int]]] = field(default_factory=dict)
     _anchor_lines: dict[str, list[int]] | None = None  # label anchor -> lines it stands on
     _anchor_memo: dict[str, frozenset[int]] = field(default_factory=dict)  # field -> its lines
+    _field_lines: dict[str, Sequence[int]] = field(default_factory=dict)  # the same, in order
+    _digits: list[bool] | None = None  # per line: it holds a digit
     # Read by OCR: words are folded without stray quote marks and labels match look-alike
     # letters ("USt.-ld.-Nr."); a text layer's words are matched as printed.
     ocr: bool = False
@@ -87,12 +90,9 @@ class PageIndex:
         page.cache["page_index"] = index
         key = index.key
         for i, line in enumerate(page.lines):
-            parts, starts, pos = [], [], 0
-            for word in line.words:
-                starts.append(pos)
-                f = key(word.text)
-                parts.append(f)
-                pos += len(f) + 1
+            parts = [key(word.text) for word in line.words]
+            starts = list(accumulate([len(part) + 1 for part in parts], initial=0))
+            starts.pop()  # where a word after the last would start
             index.folded.append(" ".join(parts))
             index.offsets.append(starts)
             index.cells.append(split_cells(line, i))
@@ -123,6 +123,13 @@ class PageIndex:
                 found = joined(words, glue_commas)
             self._joined_memo[key] = found
         return found
+
+    def has_digit(self, line_index: int) -> bool:
+        """Whether the line holds a digit. Amounts, dates and IBANs need one: a line without
+        one is neither joined nor scanned for them (most lines of a page hold no number)."""
+        if self._digits is None:
+            self._digits = [DIGIT.search(line.text) is not None for line in self.page.lines]
+        return self._digits[line_index]
 
     def word_range(self, line_index: int, start: int, end: int) -> tuple[int, int]:
         """Character span [start, end) of the folded line -> word index range."""
@@ -174,10 +181,12 @@ class PageIndex:
         key = (field_name, line_index)
         spans = self._span_memo.get(key)
         if spans is None:
-            pattern = label_res(self.ocr)[field_name]
-            spans = self._span_memo[key] = [
-                m.span() for m in pattern.finditer(self.folded[line_index])
-            ]
+            if self.may_hold_label(field_name, line_index):
+                pattern = label_res(self.ocr)[field_name]
+                spans = [m.span() for m in pattern.finditer(self.folded[line_index])]
+            else:
+                spans = []  # none of its anchors on the line
+            self._span_memo[key] = spans
         return spans
 
     def may_hold_label(self, field_name: str, line_index: int) -> bool:
@@ -191,16 +200,23 @@ class PageIndex:
             lines = self._anchor_memo[field_name] = frozenset(self._lines_with_anchor(field_name))
         return line_index in lines
 
-    def _lines_with_anchor(self, field_name: str) -> Iterable[int]:
+    def _lines_with_anchor(self, field_name: str) -> Sequence[int]:
         """The lines that may hold a label of the field, in order (``labels.may_hold_label``):
         the others would only run its regex for nothing. Which anchor stands on which line is
-        found once per page for every field."""
+        found once per page for every field; a field's lines once per field."""
+        lines = self._field_lines.get(field_name)
+        if lines is not None:
+            return lines
         anchors = LABEL_ANCHORS[field_name]
         if anchors is None:
-            return range(len(self.folded))
-        if self._anchor_lines is None:
-            self._anchor_lines = anchor_lines(self.folded, self.ocr)
-        return sorted({i for anchor in anchors for i in self._anchor_lines.get(anchor, ())})
+            lines = range(len(self.folded))
+        else:
+            if self._anchor_lines is None:
+                self._anchor_lines = anchor_lines(self.folded, self.ocr)
+            on_page = self._anchor_lines
+            lines = sorted({i for anchor in anchors for i in on_page.get(anchor, ())})
+        self._field_lines[field_name] = lines
+        return lines
 
     def _tail(self, line_index: int, word_index: int, label_end: int) -> Word | None:
         word = self.page.lines[line_index].words[word_index]

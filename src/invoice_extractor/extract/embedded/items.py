@@ -20,7 +20,7 @@ from .fields import PageIndex
 from .item_rows import Continuation, Number, Row, attach_continuations
 from .labels import label_res, look_alike_key
 from .lexicon import TABLE_HEADINGS
-from .text import fold
+from .text import fold, holds_digit
 from .values import is_money, words_in_span
 
 _HEADER_WORDS = TABLE_HEADINGS
@@ -81,25 +81,32 @@ def _page_columns(index: PageIndex) -> list[list[Column]]:
 def _header_columns(line: Line, ocr: bool = False) -> list[Column]:
     columns: list[Column] = []
     words = line.words
-    folded = [fold(word.text) for word in words]  # each word is read as key, pair and previous
-    for i, word in enumerate(words):
-        key = folded[i].strip("()[],;:.#/")
+    heads = [_heading_word(word.text, ocr) for word in words]  # each read as key, pair, previous
+    last = len(words) - 1
+    for i, (key, _, kind) in enumerate(heads):
         # Two-word headings ("unit price") are sought only after a word that starts one.
-        pair = (
-            key + " " + folded[i + 1].strip("()[],;:.")
-            if i + 1 < len(words) and key in _PAIR_HEADS
-            else ""
-        )
-        kind = _KIND_OF.get(pair) or _KIND_OF.get(key) or _compound_kind(key)
-        if kind is None and ocr:
-            kind = _ocr_heading_kind(key)
-        if kind is not None and i > 0 and columns and columns[-1].kind == "code":
-            prev = folded[i - 1].strip("()[],;:.")
-            if _KIND_OF.get(prev + " " + key) == "code":
-                continue  # "CODE ARTICLE": the second word belongs to the code column
-        if kind is not None:
-            columns.append(Column(kind, word.x0, word.x1))
+        if i < last and key in _PAIR_HEADS:
+            kind = _KIND_OF.get(key + " " + heads[i + 1][1]) or kind
+        if kind is None:
+            continue
+        code = bool(columns) and columns[-1].kind == "code"
+        if code and _KIND_OF.get(heads[i - 1][1] + " " + key) == "code":
+            continue  # "CODE ARTICLE": the second word belongs to the code column
+        word = words[i]
+        columns.append(Column(kind, word.x0, word.x1))
     return columns
+
+
+@lru_cache(maxsize=16384)
+def _heading_word(text: str, ocr: bool) -> tuple[str, str, str | None]:
+    """A word as a heading: its key, its key as the second word of a pair, and the column
+    kind it names alone. Memoised: the same words head and fill every table."""
+    folded = fold(text)
+    key = folded.strip("()[],;:.#/")
+    kind = _KIND_OF.get(key) or _compound_kind(key)
+    if kind is None and ocr:
+        kind = _ocr_heading_kind(key)
+    return key, folded.strip("()[],;:."), kind
 
 
 # A heading word as OCR may read it: with look-alike letters ("T0TAL"), or glued to the short
@@ -124,6 +131,8 @@ def _compound_kind(key: str) -> str | None:
 
 
 def line_numbers(index: PageIndex, line_index: int, decimal_sep: str | None) -> list[Number]:
+    if not index.has_digit(line_index):
+        return []  # no amount without a digit
     line = index.lines[line_index]
     text, starts = index.joined(line_index)
     result = []
@@ -168,7 +177,7 @@ class _Table:
 
 def _mostly_headings(line: Line, columns: list[Column]) -> bool:
     """A second header line holds headings, not a row: no digits, and mostly heading words."""
-    if any(c.isdigit() for w in line.words for c in w.text):
+    if holds_digit(line.text):  # the words and the spaces between them
         return False
     return len(columns) >= 2 or len(columns) * 2 >= len(line.words)
 
@@ -234,7 +243,7 @@ def extract_items(indexes: list[PageIndex], decimal_sep: str | None) -> Table:
                 header_line == i - 1
                 and not rows
                 and line.y0 - header_y < size * 1.8
-                and not any(c.isdigit() for c in index.folded[i])
+                and not holds_digit(index.folded[i])
                 and not _in_desc_column(line, header)
             ):
                 header_y, header_line = line.y1, i  # a heading wraps: "VK-Preis / Ohne / MwSt."

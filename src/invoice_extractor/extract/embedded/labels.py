@@ -10,6 +10,7 @@ import bisect
 import itertools
 import re
 from functools import lru_cache
+from typing import Any
 
 from .code_cache import compile_regex
 from .lexicon import LABEL_PATTERNS
@@ -158,7 +159,49 @@ def _needles(alternative: str) -> set[str] | None:
         found = [_needles(alt) for alt in _top_level(group)]
         if all(f is not None and min(map(len, f)) >= 2 for f in found):
             return set().union(*(f for f in found if f is not None))
+    spelled = _spellings(alternative)
+    if spelled and min(map(len, spelled)) > len(longest):
+        return spelled
     return {longest} if longest else None
+
+
+_MAX_SPELLINGS = 4  # optional characters spelled out: 2**4 needles at most
+
+
+def _spellings(alternative: str) -> set[str] | None:
+    """Every spelling of the alternative's longest run of letters with optional punctuation
+    between them ("t\\.?v\\.?a\\.?" -> "tva", "t.va", "tv.a", "t.v.a"): each match holds one.
+    None if the alternative has no such run."""
+    segments: list[list[tuple[str, bool]]] = [[]]  # runs of (character, optional)
+    i = 0
+    while i < len(alternative):
+        char = alternative[i]
+        escaped = char == "\\" and alternative[i + 1 : i + 2] in (".", "-", "/", "#")
+        if char.isalnum() or escaped:
+            end = i + 2 if escaped else i + 1
+            quantifier = alternative[end : end + 1]
+            if quantifier in ("*", "+", "{"):
+                segments.append([])  # repeated or absent: the run ends before it
+                i = end
+            else:
+                segments[-1].append((alternative[end - 1], quantifier == "?"))
+                i = end + 1 if quantifier == "?" else end
+            continue
+        segments.append([])
+        i = _skip(alternative, i) if char in "\\[(" else i + 1
+    best: set[str] | None = None
+    for atoms in segments:
+        while atoms and atoms[0][1]:
+            atoms = atoms[1:]  # an optional character at an end: the match may lack it
+        while atoms and atoms[-1][1]:
+            atoms = atoms[:-1]
+        choices = [("", c) if optional else (c,) for c, optional in atoms]
+        if not atoms or sum(optional for _, optional in atoms) > _MAX_SPELLINGS:
+            continue
+        found = {"".join(spelling) for spelling in itertools.product(*choices)}
+        if best is None or min(map(len, found)) > min(map(len, best)):
+            best = found
+    return best
 
 
 def _top_level(pattern: str) -> list[str]:
@@ -237,14 +280,48 @@ _ALIKE_ANCHORS = tuple(sorted(_ANCHORS_BY_KEY))
 def _lines_holding(lines: list[str], anchors: tuple[str, ...]) -> dict[str, list[int]]:
     page = "\n".join(lines)
     ends = list(itertools.accumulate(len(line) + 1 for line in lines))  # past each "\n"
+    regex, prefixes = _anchor_trie(anchors)
     found: dict[str, list[int]] = {}
-    for anchor in anchors:
-        at = page.find(anchor)
-        while at >= 0:  # an anchor holds no newline: each hit lies inside one line
-            line = bisect.bisect_right(ends, at)
-            found.setdefault(anchor, []).append(line)
-            at = page.find(anchor, ends[line])
+    search = regex.search
+    hit = search(page)
+    while hit is not None:  # an anchor holds no newline: each hit lies inside one line
+        at = hit.start()
+        line = bisect.bisect_right(ends, at)
+        for anchor in prefixes[hit.group()]:
+            holding = found.setdefault(anchor, [])
+            if not holding or holding[-1] != line:
+                holding.append(line)
+        hit = search(page, at + 1)
     return found
+
+
+@lru_cache(maxsize=4)
+def _anchor_trie(anchors: tuple[str, ...]) -> tuple[re.Pattern[str], dict[str, list[str]]]:
+    """One regex for all the anchors, and per anchor those that are its prefixes.
+
+    The regex is the anchors' trie ("bill(?:ing)?"): at a position it matches the longest
+    anchor there, so a page is read once instead of once per anchor. Every other anchor at
+    that position is a prefix of the longest one (both are prefixes of the text there)."""
+    trie: dict[str, dict[str, Any]] = {}
+    for anchor in anchors:
+        node = trie
+        for char in anchor:
+            node = node.setdefault(char, {})
+        node[""] = {}
+    prefixes = {a: [b for b in anchors if a.startswith(b)] for a in anchors}
+    return compile_regex(_trie_pattern(trie)), prefixes
+
+
+def _trie_pattern(node: dict[str, Any]) -> str:
+    """The regex of a trie node: its branches, optional where an anchor ends at the node (greedy,
+    so the longest anchor is tried first)."""
+    branches = [re.escape(char) + _trie_pattern(node[char]) for char in sorted(node) if char]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    if "" not in node:
+        return body
+    return f"(?:{body})?" if len(branches) == 1 else f"{body}?"
 
 
 def may_hold_label(field_name: str, folded_line: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from functools import lru_cache
+from itertools import chain
 
 from .lexicon import FREQUENT_WORDS
 from .text import fold
@@ -32,10 +33,8 @@ def languages_of(word: str) -> tuple[str, ...]:
 
 
 def detect_language(words: list[str]) -> str | None:
-    counts: Counter[str] = Counter()
-    for word in words:
-        for lang in languages_of(word):
-            counts[lang] += 1
+    # Counted in C, in the words' order: on a tie the language met first wins, as before.
+    counts = Counter(chain.from_iterable(map(languages_of, words)))
     if not counts:
         return None
     return counts.most_common(1)[0][0]

@@ -4,6 +4,7 @@ printed after the document title ("Invoice INV/2023/03/0008", "Rechnung AC-2023-
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ...ingest.document import Word
 from .code_cache import compile_regex
@@ -37,7 +38,7 @@ def titled_numbers(index: PageIndex) -> list[Candidate[str]]:
         cell_starts = {id(cell.words[0]) for cell in index.cells[i]}
         for k, word in enumerate(line.words):
             # A title heads its cell: "in Rechnung zu stellen" is a sentence, not a title.
-            if id(word) not in cell_starts or not _TITLE_WORD.match(word.text.rstrip(":")):
+            if id(word) not in cell_starts or not _is_title(word.text):
                 continue
             after = line.words[k + 1 :]
             parsed = parse_id(after) or after_marker(after)
@@ -48,6 +49,13 @@ def titled_numbers(index: PageIndex) -> list[Candidate[str]]:
                 box = (word.x0, word.y0, word.x1, word.y1)
                 found.append(Candidate(parsed[0], parsed[1], 0.6, word.text, "title", box))
     return found
+
+
+@lru_cache(maxsize=8192)
+def _is_title(text: str) -> bool:
+    """A document title word ("Invoice", "Rechnung:"). Memoised: the splitter and the
+    candidates read the same page heads."""
+    return _TITLE_WORD.match(text.rstrip(":")) is not None
 
 
 def after_marker(words: list[Word]) -> tuple[str, list[Word]] | None:

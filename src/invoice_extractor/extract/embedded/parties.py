@@ -26,7 +26,7 @@ from .lexicon import (
     NAME_CAPTIONS,
     alternation,
 )
-from .text import Cell, fold
+from .text import DIGIT, Cell, fold
 
 LEGAL_FORM = compile_regex(rf"(?i)(?<![\w]){alternation(LEGAL_FORMS)}(?![\w])")
 _POSTCODE_CITY = re.compile(
@@ -123,12 +123,24 @@ def _name_like(text: str) -> bool:
         and letters >= 2
         and digits <= letters / 3
         and not _NOT_NAME.search(text)
-        and not _POSTCODE_CITY.search(text)
-        and not _STREET.search(text)
+        and not address_line(text)
         and len(_SENDER_SPLIT.split(text)) < 3
         and fold(text) not in _COUNTRY_NAMES
         and not _CAPTION_END.search(fold(text))
     )
+
+
+def address_line(text: str) -> bool:
+    """A street or a postcode and town in the text. Each of their patterns holds a digit: a
+    text without one (most names) is not searched."""
+    return DIGIT.search(text) is not None and (
+        _POSTCODE_CITY.search(text) is not None or _STREET.search(text) is not None
+    )
+
+
+@lru_cache(maxsize=8192)
+def _postcode_city(text: str) -> bool:
+    return _POSTCODE_CITY.search(text) is not None
 
 
 @lru_cache(maxsize=8192)
@@ -271,11 +283,7 @@ def letterheads(index: PageIndex, exclude: set[str]) -> list[NameHit]:
 def _sender_parts(text: str) -> tuple[str, ...] | None:
     """The parts of a one-line sender address, or None if the text is not one."""
     parts = _SENDER_SPLIT.split(text)
-    if (
-        len(parts) >= 3
-        and ":" not in parts[0]
-        and any(_POSTCODE_CITY.search(p) or _STREET.search(p) for p in parts[1:])
-    ):
+    if len(parts) >= 3 and ":" not in parts[0] and any(address_line(p) for p in parts[1:]):
         return tuple(parts)
     return None
 
@@ -313,8 +321,8 @@ def address_windows(index: PageIndex, exclude: set[str]) -> list[NameHit]:
             if not _name_like(text) or _is_label(text) or fold(text) in exclude:
                 continue
             for k in range(j + 1, min(len(page.lines), j + 5)):
-                below = [c for c in index.cells[k] if abs(c.x0 - cell.x0) < 3]
-                if below and _POSTCODE_CITY.search(below[0].text):
+                below = next((c for c in index.cells[k] if abs(c.x0 - cell.x0) < 3), None)
+                if below is not None and _postcode_city(below.text):
                     found.append(NameHit(text, cell.words, 0.6))
                     break
     return found

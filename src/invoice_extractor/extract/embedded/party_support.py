@@ -14,7 +14,7 @@ from functools import lru_cache
 from ...ingest.document import Word
 from .fields import PageIndex
 from .labels import LABEL_RES
-from .parties import _POSTCODE_CITY, _STREET
+from .parties import address_line
 from .text import fold
 
 BLOCK_LINES = 8  # lines below a name that may still belong to its block
@@ -79,7 +79,7 @@ def _block_below(index: PageIndex, first: Word) -> tuple[float, float]:
 def _cell_kind(text: str) -> tuple[bool, bool]:
     """(an address line: street or postcode + city, an identifier: VAT id or IBAN)."""
     folded = fold(text)
-    address = bool(_POSTCODE_CITY.search(text) or _STREET.search(text))
+    address = address_line(text)
     ident = bool(_ID_SHAPE.search(text) or any(LABEL_RES[f].search(folded) for f in _ID_LABELS))
     return address, ident
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ...ids import check_vat_id, is_valid_bic, is_valid_iban, normalize_iban, normalize_vat_id
+from ...ids import (
+    check_vat_id,
+    is_valid_bic,
+    is_valid_iban,
+    normalize_iban,
+    normalize_vat_id,
+    vat_id_country,
+)
 from ...ingest.document import Word
 from .fields import PageIndex
 from .values import words_in_span
@@ -41,8 +48,17 @@ def find_vat_ids(index: PageIndex) -> list[IdHit]:
             after_label.setdefault(hit.line_index, rest[0])
     hits: list[IdHit] = []
     for i, line in enumerate(index.lines):
+        # The joined text only widens some spaces of the line's text, and a VAT id holds no
+        # two spaces running: without a match in the line's text there is none to find.
+        if _VAT.search(line.text) is None:
+            continue
         text, starts = index.joined(i)
+        labelled_line = i in after_label
         for m in _VAT.finditer(text):
+            # An uppercase run ("INVOICE NUMBER") whose letters prefix no known scheme has no
+            # checksum to pass: it is kept only right after a VAT-id label.
+            if not labelled_line and vat_id_country(m.group(0)[:2]) is None:
+                continue
             value, end = _vat_prefix(m.group(0))
             checked = check_vat_id(value)
             used = words_in_span(line.words, starts, m.start(), m.start() + end)
@@ -81,6 +97,8 @@ def _vat_prefix(text: str) -> tuple[str, int]:
 def find_ibans(index: PageIndex) -> list[IdHit]:
     hits: list[IdHit] = []
     for i, line in enumerate(index.lines):
+        if not index.has_digit(i):
+            continue  # an IBAN's check digits
         text, starts = index.joined(i)
         upper = text.upper()
         for m in _IBAN.finditer(upper):

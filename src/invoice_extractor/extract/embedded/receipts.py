@@ -33,9 +33,11 @@ def transaction_date(indexes: list[PageIndex], order: DateOrder) -> Candidate[da
     first: Candidate[date] | None = None
     for page_no, index in enumerate(indexes):
         for i, line in enumerate(index.lines):
+            if not index.has_digit(i):
+                continue  # no date without a digit
             text, starts = index.joined(i, glue_commas=True)
             for match in find_dates(text, order):
-                if _blocked(index.folded[i], text[: match.start]):
+                if _blocked(index, i, match.start):
                     continue
                 words = words_in_span(line.words, starts, match.start, match.end)
                 if not words:
@@ -65,10 +67,14 @@ def _stamp_date(text: str) -> tuple[date, int, int] | None:
     return None if value is None else (value, m.start(), m.end(3))
 
 
-def _blocked(folded_line: str, before: str) -> bool:
-    """Whether a blocking label stands on the line before the date."""
-    head = folded_line[: len(before) + 1]
-    return any(LABEL_RES[name].search(head) for name in _BLOCKERS)
+def _blocked(index: PageIndex, line_index: int, date_start: int) -> bool:
+    """Whether a blocking label stands on the line before the date (sought only on a line
+    holding one of its anchors)."""
+    head = index.folded[line_index][: date_start + 1]
+    return any(
+        index.may_hold_label(name, line_index) and LABEL_RES[name].search(head)
+        for name in _BLOCKERS
+    )
 
 
 # --- the merchant ---------------------------------------------------------------------------

@@ -41,9 +41,9 @@ def find_tax_lines(indexes: list[PageIndex], decimal_sep: str | None) -> list[Fo
     seen: set[tuple[Decimal, Decimal, Decimal]] = set()
     for index in indexes:
         for i, line in enumerate(index.lines):
-            text, starts = index.joined(i)
-            if "%" not in text:
+            if "%" not in line.text:  # the words of the joined text: no rate, no tax line
                 continue
+            text, starts = index.joined(i)
             rates = [Decimal(m.group(1).replace(",", ".")) for m in _PERCENT.finditer(text)]
             money = [m for m in find_amounts(text, decimal_sep) if is_money(m.value, m.currency)]
             money = [m for m in money if not text[m.end : m.end + 2].lstrip().startswith("%")]

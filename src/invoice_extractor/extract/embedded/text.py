@@ -6,6 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 from ...ingest.document import Line, Word
 from .code_cache import compile_regex
@@ -56,6 +57,15 @@ def fold_ocr(text: str) -> str:
     return fold(_STRAY_MARKS.sub(_drop_stray, text))
 
 
+DIGIT = re.compile(r"\d")
+
+
+def holds_digit(text: str) -> bool:
+    """``any(c.isdigit() for c in text)``, searched in C: every decimal digit (``\\d``) is a
+    digit, and only a text beyond ASCII may hold another (a superscript, a circled one)."""
+    return DIGIT.search(text) is not None or (not text.isascii() and any(c.isdigit() for c in text))
+
+
 @dataclass(slots=True)
 class Cell(Line):
     """Words of one line that sit together: separated from the next cell by a wide gap."""
@@ -65,19 +75,32 @@ class Cell(Line):
 
 def split_cells(line: Line, line_index: int, gap_factor: float = 1.2) -> list[Cell]:
     """Cut a line where the gap between two words is wider than ``gap_factor`` x text height."""
+    words = line.words
+    if not words:
+        return []
     cells: list[Cell] = []
-    current: list[Word] = []
-    for word in line.words:
-        if current:
-            prev = current[-1]
-            size = max(min(prev.y1 - prev.y0, word.y1 - word.y0), 1.0)  # the smaller height
-            if word.x0 - prev.x1 > size * gap_factor:
-                cells.append(Cell(current, line_index))
-                current = []
-        current.append(word)
-    if current:
-        cells.append(Cell(current, line_index))
+    current = [words[0]]
+    for prev, word, size in zip(words, words[1:], pair_heights(words), strict=False):
+        if word.x0 - prev.x1 > size * gap_factor:
+            cells.append(Cell(current, line_index))
+            current = [word]
+        else:
+            current.append(word)
+    cells.append(Cell(current, line_index))
     return cells
+
+
+def pair_heights(words: list[Word]) -> list[float]:
+    """Per two neighbouring words, the smaller of their heights, at least 1: the text size a
+    gap between them is measured in. Compared inline, as this runs on every word of a page."""
+    sizes = []
+    for prev, word in pairwise(words):
+        size = prev.y1 - prev.y0
+        height = word.y1 - word.y0
+        if height < size:
+            size = height
+        sizes.append(size if size >= 1.0 else 1.0)
+    return sizes
 
 
 def union_bbox(words: list[Word]) -> tuple[float, float, float, float]:

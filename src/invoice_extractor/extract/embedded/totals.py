@@ -15,6 +15,7 @@ from ...ingest.document import Word
 from .fields import Candidate, LabelHit, PageIndex
 from .items import is_items_header
 from .receipts import is_receipt
+from .text import holds_digit
 from .values import parse_amount_words
 
 AMOUNT_FIELDS = ("subtotal", "tax_exclusive_total", "tax_total", "total", "amount_due", "prepaid")
@@ -123,9 +124,7 @@ def _line_hits(index: PageIndex, names: tuple[str, ...]) -> list[LabelHit]:
         hit
         for name in names
         for hit in index.labels(name)
-        if hit.start == 0
-        and hit.line_index > after
-        and any(c.isdigit() for c in index.folded[hit.line_index])
+        if hit.start == 0 and hit.line_index > after and holds_digit(index.folded[hit.line_index])
     ]
 
 
@@ -192,7 +191,7 @@ def _in_heading_band(index: PageIndex, line_index: int) -> bool:
         if at < 0:
             return False
         if back and (
-            any(c.isdigit() for c in index.folded[at + 1])
+            holds_digit(index.folded[at + 1])
             or lines[at + 1].y0 - lines[at].y1 > 1.5 * (lines[at].y1 - lines[at].y0)
         ):
             return False

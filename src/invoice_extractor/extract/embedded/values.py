@@ -10,7 +10,7 @@ from decimal import Decimal
 from ...ingest.document import Word
 from .amounts import find_amounts
 from .dates import DateOrder, find_dates
-from .text import fold
+from .text import fold, pair_heights
 
 _ID_FILLERS = frozenset(
     [
@@ -52,21 +52,23 @@ def joined(words: list[Word], glue_commas: bool = False) -> tuple[str, list[int]
     column is never read as the grouped number 1 197.28. With ``glue_commas`` a lone "," sticks
     to the word before it ("August 3 , 2014").
     """
-    starts: list[int] = []
-    parts: list[str] = []
-    length = 0
-    prev: Word | None = None
-    for word in words:
+    if not words:
+        return "", []
+    parts = [words[0].text]
+    length = len(parts[0])
+    starts = [0]
+    for prev, word, size in zip(words, words[1:], pair_heights(words), strict=False):
         text = word.text
-        if prev is not None and not (glue_commas and text == ","):
-            size = min(prev.y1 - prev.y0, word.y1 - word.y0)  # the smaller height
-            space = "  " if word.x0 - prev.x1 > max(size, 1.0) * 0.6 else " "
-            parts.append(space)
-            length += len(space)
+        if not (glue_commas and text == ","):
+            if word.x0 - prev.x1 > size * 0.6:
+                parts.append("  ")
+                length += 2
+            else:
+                parts.append(" ")
+                length += 1
         starts.append(length)
         parts.append(text)
         length += len(text)
-        prev = word
     return "".join(parts), starts
 
 

@@ -21,7 +21,7 @@ from .candidates import FieldCandidates, collect_candidates
 from .code_cache import compile_regex
 from .context import DocumentContext
 from .derived import derive_subtotal, evidence_of, reconcile_subtotal
-from .features import field_features
+from .features import document_features
 from .fields import Candidate, best
 from .item_lists import listed_items
 from .items import extract_items
@@ -230,7 +230,7 @@ def rank_candidates(
     let a known seller's memory decide (field path -> the lesson applied)."""
     if model is None:
         return recall(ctx, found)
-    rows = {name: field_features(ctx, name, cands, found) for name, cands in found.items()}
+    rows = document_features(ctx, found, model.columns)
     for name, cands in found.items():
         for cand, row in zip(cands, rows[name], strict=True):
             cand.score = model.probability(row)

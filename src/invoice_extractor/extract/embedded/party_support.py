@@ -24,18 +24,21 @@ _ID_LABELS = ("seller_vat", "iban")
 _ID_SHAPE = re.compile(r"\b[A-Z]{2}\s?\d{2}(?:\s?[0-9A-Z]{2,}){2,}")
 
 
-def party_support(index: PageIndex, words: list[Word]) -> tuple[float, float, float]:
+def party_support(
+    index: PageIndex, words: list[Word], footer: bool = True
+) -> tuple[float, float, float]:
     """(an address below the name in its column: 1 on the next line, 1/2 on the second, ...;
     an identifier in that block; the name printed again in a page footer), for the name read
-    from ``words``."""
+    from ``words``. Without ``footer`` the third is not looked for (0.0): a ranker that reads
+    no such column spares the search."""
     if not words:
         return 0.0, 0.0, 0.0
     first = words[0]
-    key = f"party_support:{first.x0},{first.y0},{words[-1].x1}"
+    key = f"party_support:{footer}:{first.x0},{first.y0},{words[-1].x1}"
     cached = index.page.cache.get(key)
     if isinstance(cached, tuple):
         return cached
-    found = (*_block_below(index, first), _in_footer(index, first, words))
+    found = (*_block_below(index, first), _in_footer(index, first, words) if footer else 0.0)
     index.page.cache[key] = found
     return found
 

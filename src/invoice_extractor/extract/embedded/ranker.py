@@ -66,6 +66,13 @@ class RankerModel:
         return 1.0 / (1.0 + math.exp(-max(min(raw, 35.0), -35.0)))
 
     @cached_property
+    def columns(self) -> frozenset[int]:
+        """The feature columns any tree reads: features it need not measure are the others."""
+        return frozenset(
+            int(node[0]) for tree in (*self.trees, *self.slip_trees) for node in _splits(tree)
+        )
+
+    @cached_property
     def _sum(self) -> Callable[[Sequence[float]], float]:
         return compile_trees(self.trees)
 

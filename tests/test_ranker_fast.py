@@ -80,6 +80,15 @@ def _row(rng: random.Random, thresholds: dict[int, list[float]]) -> list[float]:
     ]
 
 
+def test_the_model_names_the_columns_its_trees_read() -> None:
+    model = active_model()
+    assert model is not None
+    read = set(_thresholds(model.trees))
+    assert model.columns(receipt=False) == read and len(read) < len(FEATURES)
+    slip = set(_thresholds(model.slip_trees)) if model.slip_trees else read
+    assert model.columns(receipt=True) == slip
+
+
 def test_the_compiled_model_sums_the_walked_leaves_bit_for_bit() -> None:
     model = active_model()
     assert model is not None

@@ -230,7 +230,7 @@ def rank_candidates(
     let a known seller's memory decide (field path -> the lesson applied)."""
     if model is None:
         return recall(ctx, found)
-    rows = document_features(ctx, found, model.columns)
+    rows = document_features(ctx, found, model.columns(ctx.receipt))
     for name, cands in found.items():
         for cand, row in zip(cands, rows[name], strict=True):
             cand.score = model.probability(row)

@@ -62,23 +62,21 @@ class RankerModel:
 
     def probability(self, row: Sequence[float]) -> float:
         slip = bool(self.slip_trees) and row[_SLIP] > 0.5
-        raw = (self._slip_sum if slip else self._sum)(row)
+        raw = (self._slip_sum if slip else self._sum)[0](row)
         return 1.0 / (1.0 + math.exp(-max(min(raw, 35.0), -35.0)))
 
-    @cached_property
-    def columns(self) -> frozenset[int]:
-        """The feature columns any tree reads: features it need not measure are the others."""
-        return frozenset(
-            int(node[0]) for tree in (*self.trees, *self.slip_trees) for node in _splits(tree)
-        )
+    def columns(self, receipt: bool) -> frozenset[int]:
+        """The feature columns the trees that score a document's rows read (the slip trees for
+        a till slip): features it need not measure are the others."""
+        return (self._slip_sum if self.slip_trees and receipt else self._sum)[1]
 
     @cached_property
-    def _sum(self) -> Callable[[Sequence[float]], float]:
-        return compile_trees(self.trees)
+    def _sum(self) -> CompiledTrees:
+        return compiled_trees(self.trees, len(self.features))
 
     @cached_property
-    def _slip_sum(self) -> Callable[[Sequence[float]], float]:
-        return compile_trees(self.slip_trees)
+    def _slip_sum(self) -> CompiledTrees:
+        return compiled_trees(self.slip_trees, len(self.features))
 
     def calibrated(self, key: str, raw: float) -> float:
         cal = calibration_for(self.calibration, key)
@@ -194,9 +192,19 @@ def compile_trees(
 ) -> Callable[[Sequence[float]], float]:
     """The trees as one Python function of nested comparisons over rows of ``width`` columns:
     ten times faster than walking them, and the ranker scores thousands of candidates per
-    corpus run. Its compiled code is cached (``code_cache``) under the trees themselves and the
-    code that writes the source, so a process that finds it there neither writes nor compiles
-    the source (tens of milliseconds of every CLI run)."""
+    corpus run."""
+    return compiled_trees(trees, width)[0]
+
+
+# The function summing the trees' leaves for a row, and the columns the trees read.
+CompiledTrees = tuple[Callable[[Sequence[float]], float], frozenset[int]]
+
+
+def compiled_trees(trees: Sequence[Tree], width: int) -> CompiledTrees:
+    """``compile_trees``'s function and the columns the trees read. The compiled code is cached
+    (``code_cache``) under the trees themselves and the code that writes the source, so a
+    process that finds it there neither writes nor compiles the source (tens of milliseconds
+    of every CLI run), nor walks the trees for their columns (the code holds them)."""
     writer = _writer()
     try:
         # JSON is exact for these ints and floats (repr), and C-fast to write.
@@ -210,8 +218,7 @@ def compile_trees(
         code = compile_made(key, "<ranker trees>", lambda: _trees_source(trees, width))
     namespace: dict[str, Any] = {"inf": math.inf, "nan": math.nan}
     exec(code, namespace)
-    function: Callable[[Sequence[float]], float] = namespace["leaf_sum"]
-    return function
+    return namespace["leaf_sum"], frozenset(namespace["COLUMNS"])
 
 
 @lru_cache(maxsize=1)
@@ -229,12 +236,14 @@ _TERMS = 50  # trees summed per statement: a longer expression nests deeper when
 
 
 def _trees_source(trees: Sequence[Tree], width: int) -> str:
-    """The source of ``leaf_sum(r)``: the row unpacked into local variables at once (cheaper to
-    test than ``r[i]``), each tree a nested conditional expression (``a if f3 <= 0.5 else b``)
-    whose value is its leaf, the leaves added in the trees' order from 0.0 (``s + t1 + t2``
-    adds left to right), so the sum is the same float as ``leaf_sum``'s. The source is made
-    only of ints and floats from the model file (each checked by type), never of its text."""
-    lines = ["def leaf_sum(r):"]
+    """The source of ``COLUMNS`` (the columns the trees read) and ``leaf_sum(r)``: the row
+    unpacked into local variables at once (cheaper to test than ``r[i]``), each tree a nested
+    conditional expression (``a if f3 <= 0.5 else b``) whose value is its leaf, the leaves
+    added in the trees' order from 0.0 (``s + t1 + t2`` adds left to right), so the sum is the
+    same float as ``leaf_sum``'s. The source is made only of ints and floats from the model
+    file (each checked by type), never of its text."""
+    columns = sorted({int(node[0]) for tree in trees for node in _splits(tree)})
+    lines = [f"COLUMNS = {tuple(columns)!r}", "", "def leaf_sum(r):"]
     if width:  # the trailing comma makes a one-column row unpack too
         lines.append(f"    {', '.join(f'f{i}' for i in range(width))}, = r")
     lines.append("    s = 0.0")

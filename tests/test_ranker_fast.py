@@ -89,6 +89,23 @@ def test_the_model_names_the_columns_its_trees_read() -> None:
     assert model.columns(receipt=True) == slip
 
 
+def test_a_documents_rows_are_scored_as_each_row_alone() -> None:
+    model = active_model()
+    assert model is not None
+    ctx = DocumentContext.build([page(PARTIES)])
+    found = collect_candidates(ctx)
+    rows = document_features(ctx, found)["seller.name"]
+    receipt = FEATURES.index("receipt")
+    slips = [[1.0 if i == receipt else v for i, v in enumerate(row)] for row in rows]
+    for slip, table in ((False, rows), (True, slips)):
+        expected = [
+            1 / (1 + math.exp(-leaf_sum(model.slip_trees if slip else model.trees, r)))
+            for r in table
+        ]
+        assert model.probabilities(table, slip) == [model.probability(r) for r in table]
+        assert model.probabilities(table, slip) == pytest.approx(expected, abs=1e-12)
+
+
 def test_the_compiled_model_sums_the_walked_leaves_bit_for_bit() -> None:
     model = active_model()
     assert model is not None

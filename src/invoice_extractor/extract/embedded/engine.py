@@ -232,8 +232,8 @@ def rank_candidates(
         return recall(ctx, found)
     rows = document_features(ctx, found, model.columns(ctx.receipt))
     for name, cands in found.items():
-        for cand, row in zip(cands, rows[name], strict=True):
-            cand.score = model.probability(row)
+        for cand, p in zip(cands, model.probabilities(rows[name], ctx.receipt), strict=True):
+            cand.score = p
         if name in _AGREEING:
             agree(cands)
     recalled = recall(ctx, found)

@@ -298,7 +298,7 @@ def _text_shape(text: str) -> tuple[float, float, float, float]:
     the letters)."""
     n = max(len(text), 1)
     digits = sum(map(str.isdigit, text))
-    alpha = [c for c in text if c.isalpha()]
+    alpha = list(filter(str.isalpha, text))
     upper = sum(map(str.isupper, alpha))
     return float(min(len(text), 80)), digits / n, len(alpha) / n, upper / max(len(alpha), 1)
 

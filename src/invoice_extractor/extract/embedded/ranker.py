@@ -61,9 +61,14 @@ class RankerModel:
     slip_trees: tuple[Tree, ...] = ()
 
     def probability(self, row: Sequence[float]) -> float:
-        slip = bool(self.slip_trees) and row[_SLIP] > 0.5
-        raw = (self._slip_sum if slip else self._sum)[0](row)
-        return 1.0 / (1.0 + math.exp(-max(min(raw, 35.0), -35.0)))
+        return self.probabilities([row], row[_SLIP] > 0.5)[0]
+
+    def probabilities(self, rows: Sequence[Sequence[float]], receipt: bool) -> list[float]:
+        """``probability`` of each of a document's rows (``receipt``: the document is a till
+        slip, as each row's ``receipt`` column says)."""
+        leaf_sum = (self._slip_sum if self.slip_trees and receipt else self._sum)[0]
+        exp = math.exp
+        return [1.0 / (1.0 + exp(-max(min(leaf_sum(row), 35.0), -35.0))) for row in rows]
 
     def columns(self, receipt: bool) -> frozenset[int]:
         """The feature columns the trees that score a document's rows read (the slip trees for

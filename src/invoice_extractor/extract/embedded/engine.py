@@ -250,13 +250,14 @@ def agree(cands: list[Candidate[Any]]) -> None:
     label and a title) each back it: its probability becomes that not all of them are wrong.
     A rule that reads it twice (a header repeated on every page) backs it once. Calibration,
     fitted on these scores, keeps the result honest."""
+    keys = [_value_key(c.value) for c in cands]
     best: dict[object, dict[str, float]] = {}
-    for c in cands:
-        by_source = best.setdefault(_value_key(c.value), {})
+    for c, key in zip(cands, keys, strict=True):
+        by_source = best.setdefault(key, {})
         by_source[c.source] = max(by_source.get(c.source, 0.0), c.score)
-    for c in cands:
+    for c, key in zip(cands, keys, strict=True):
         wrong = 1.0
-        for p in best[_value_key(c.value)].values():
+        for p in best[key].values():
             wrong *= 1.0 - p
         c.score = max(c.score, 1.0 - wrong)
 

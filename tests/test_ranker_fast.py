@@ -15,18 +15,22 @@ from invoice_extractor.extract.embedded.candidates import collect_candidates
 from invoice_extractor.extract.embedded.context import DocumentContext
 from invoice_extractor.extract.embedded.features import (
     FEATURES,
+    KINDS,
     document_features,
     field_features,
 )
 from invoice_extractor.extract.embedded.ranker import active_model, compile_trees, leaf_sum
+from invoice_extractor.extract.embedded.text import fold
 from test_ranker import INVOICE, page
 
-# A page whose names are proposed for both parties, by several rules, one repeated in the footer.
+# A page whose names are proposed for both parties, by several rules, one repeated in the footer;
+# the total is also the amount due.
 PARTIES = [
     *INVOICE,
     (50, 52, "Industriestraße 9"),
     (50, 64, "80331 München"),
     (50, 76, "USt-IdNr. DE123456789"),
+    (50, 436, "Amount due 119.00"),
     (50, 780, "ACME Trading GmbH Registergericht München"),
 ]
 
@@ -37,6 +41,20 @@ def test_a_documents_rows_are_each_fields_own_rows() -> None:
     shared = document_features(ctx, found)
     alone = {name: field_features(ctx, name, cands, found) for name, cands in found.items()}
     assert shared == alone
+    # A value another field of the kind proposes (by a rule that reads a label), as defined.
+    same = FEATURES.index("other_field_same")
+    for name, cands in found.items():
+        kind = KINDS.get(name, "amount")
+        others = {
+            fold(c.value) if isinstance(c.value, str) else str(c.value)
+            for other, rivals in found.items()
+            if other != name and KINDS.get(other, "amount") == kind
+            for c in rivals
+            if c.source not in ("letterhead", "window", "postcode_block")
+        }
+        key = [fold(c.value) if isinstance(c.value, str) else str(c.value) for c in cands]
+        assert [row[same] for row in shared[name]] == [float(k in others) for k in key]
+    assert any(row[same] for rows in shared.values() for row in rows)
     # Names both parties share were among them, and the costly party columns were measured.
     sellers = {c.value for c in found["seller.name"]}
     assert sellers & {c.value for c in found["buyer.name"]}

@@ -133,7 +133,8 @@ _GEOMETRY_SHAPE = slice(_PAGE_INDEX, _UPPER_SHARE + 1)
 class FeatureMemo:
     """What the rows of one document's fields share. A name is proposed for both parties (the
     same words) and often by several rules: its words are measured once. Keyed by the identity
-    of the words list, which the memo holds (so no id is reused while it lives). ``columns``
+    of the words list, which the memo holds (so no id is reused while it lives); the values
+    each kind's fields propose are collected once (``proposers``). ``columns``
     are the columns the ranker reads (None: all, for training): a costly feature no tree reads
     is not measured (its column stays 0)."""
 
@@ -144,6 +145,7 @@ class FeatureMemo:
     names: dict[tuple[int, str], tuple[list[Word], tuple[float, ...]]] = dataclasses.field(
         default_factory=dict
     )
+    proposers: dict[str, dict[str, set[str]]] = dataclasses.field(default_factory=dict)
 
 
 def document_features(
@@ -173,7 +175,7 @@ def field_features(
     value_counts = Counter(values)  # a field's values are of one type: == and hash agree
     ordered = _value_order(values)
     page_numbers = [p.number for p in ctx.pages]
-    others = _other_values(field, found)
+    others = _other_values(field, found, memo)
     kind = KINDS.get(field)
     names = kind == "name"
     page_text = _first_page_text(ctx) if names else ""
@@ -323,17 +325,19 @@ def _value_order(values: list[object]) -> dict[str, int]:
     return {_key(v): i for i, v in enumerate(ranked)}
 
 
-def _other_values(field: str, found: FieldCandidates) -> set[str]:
+def _other_values(field: str, found: FieldCandidates, memo: FeatureMemo) -> set[str]:
     """Values other fields of the same kind propose: a buyer name that is also a seller
     candidate, a date that is also a due-date candidate."""
     kind = KINDS.get(field, "amount")
-    return {
-        _key(c.value)
-        for other, cands in found.items()
-        if other != field and KINDS.get(other, "amount") == kind
-        for c in cands
-        if c.source not in _UNLABELLED
-    }
+    proposers = memo.proposers.get(kind)
+    if proposers is None:  # each value of the kind -> the fields proposing it, once per document
+        proposers = memo.proposers[kind] = {}
+        for other, cands in found.items():
+            if KINDS.get(other, "amount") == kind:
+                for c in cands:
+                    if c.source not in _UNLABELLED:
+                        proposers.setdefault(_key(c.value), set()).add(other)
+    return {key for key, fields in proposers.items() if len(fields) > 1 or field not in fields}
 
 
 _FIELD_LABELS = ("invoice_number", "issue_date", "due_date", "total", "subtotal", "tax_total")

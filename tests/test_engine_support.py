@@ -50,6 +50,8 @@ def test_a_name_heading_an_address_block_with_an_id_is_supported() -> None:
     )
     index = PageIndex.build(page)
     assert party_support(index, _words(page, "Acme Trading")) == (1.0, 1.0, 1.0)
+    # Not asked for the footer (no tree reads it), the name's repetition there is not sought.
+    assert party_support(index, _words(page, "Acme Trading"), footer=False) == (1.0, 1.0, 0.0)
     assert party_support(index, _words(page, "Thank you for your order")) == (0.0, 0.0, 0.0)
     # A heading above the name has the address a line further away.
     assert party_support(index, _words(page, "Seller"))[0] == 0.5

@@ -256,7 +256,7 @@ def test_cached_trees_are_neither_written_nor_compiled_again(
     expected = ranker.leaf_sum(trees, row)
     assert ranker.compile_trees(trees)(row) == expected
 
-    def no_source(_: object) -> str:
+    def no_source(*_: object) -> str:
         raise AssertionError("the cached code should have been read")
 
     monkeypatch.setattr(ranker, "_trees_source", no_source)

@@ -21,7 +21,7 @@ from .candidates import FieldCandidates, collect_candidates
 from .code_cache import compile_regex
 from .context import DocumentContext
 from .derived import derive_subtotal, evidence_of, reconcile_subtotal
-from .features import field_features
+from .features import document_features
 from .fields import Candidate, best
 from .item_lists import listed_items
 from .items import extract_items
@@ -230,10 +230,10 @@ def rank_candidates(
     let a known seller's memory decide (field path -> the lesson applied)."""
     if model is None:
         return recall(ctx, found)
-    rows = {name: field_features(ctx, name, cands, found) for name, cands in found.items()}
+    rows = document_features(ctx, found, model.columns(ctx.receipt))
     for name, cands in found.items():
-        for cand, row in zip(cands, rows[name], strict=True):
-            cand.score = model.probability(row)
+        for cand, p in zip(cands, model.probabilities(rows[name], ctx.receipt), strict=True):
+            cand.score = p
         if name in _AGREEING:
             agree(cands)
     recalled = recall(ctx, found)
@@ -250,13 +250,14 @@ def agree(cands: list[Candidate[Any]]) -> None:
     label and a title) each back it: its probability becomes that not all of them are wrong.
     A rule that reads it twice (a header repeated on every page) backs it once. Calibration,
     fitted on these scores, keeps the result honest."""
+    keys = [_value_key(c.value) for c in cands]
     best: dict[object, dict[str, float]] = {}
-    for c in cands:
-        by_source = best.setdefault(_value_key(c.value), {})
+    for c, key in zip(cands, keys, strict=True):
+        by_source = best.setdefault(key, {})
         by_source[c.source] = max(by_source.get(c.source, 0.0), c.score)
-    for c in cands:
+    for c, key in zip(cands, keys, strict=True):
         wrong = 1.0
-        for p in best[_value_key(c.value)].values():
+        for p in best[key].values():
             wrong *= 1.0 - p
         c.score = max(c.score, 1.0 - wrong)
 

@@ -8,12 +8,14 @@ shape. ``FEATURES`` names the columns; the model file stores them and refuses ot
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from ...ingest.document import Word
 from .candidates import RANKED_FIELDS, FieldCandidates
 from .context import DocumentContext
 from .fields import Candidate
@@ -122,12 +124,49 @@ _UPPER_SHARE = _AT["upper_share"]
 _SOURCE_AT = {s: _AT[f"source={s}"] for s in SOURCES}
 
 
+# Where the candidate's words stand and what they look like (page_index .. upper_share): the
+# columns ``_measure`` gives, in this order.
+_GEOMETRY_SHAPE = slice(_PAGE_INDEX, _UPPER_SHARE + 1)
+
+
+@dataclasses.dataclass(slots=True)
+class FeatureMemo:
+    """What the rows of one document's fields share. A name is proposed for both parties (the
+    same words) and often by several rules: its words are measured once. Keyed by the identity
+    of the words list, which the memo holds (so no id is reused while it lives); the values
+    each kind's fields propose are collected once (``proposers``). ``columns``
+    are the columns the ranker reads (None: all, for training): a costly feature no tree reads
+    is not measured (its column stays 0)."""
+
+    columns: frozenset[int] | None = None
+    words: dict[int, tuple[list[Word], tuple[float, ...], float, float, str]] = dataclasses.field(
+        default_factory=dict
+    )
+    names: dict[tuple[int, str], tuple[list[Word], tuple[float, ...]]] = dataclasses.field(
+        default_factory=dict
+    )
+    proposers: dict[str, dict[str, set[str]]] = dataclasses.field(default_factory=dict)
+
+
+def document_features(
+    ctx: DocumentContext, found: FieldCandidates, columns: frozenset[int] | None = None
+) -> dict[str, list[list[float]]]:
+    """``field_features`` of every field, sharing what their candidates share."""
+    memo = FeatureMemo(columns)
+    return {name: field_features(ctx, name, cands, found, memo) for name, cands in found.items()}
+
+
 def field_features(
-    ctx: DocumentContext, field: str, cands: list[Candidate[Any]], found: FieldCandidates
+    ctx: DocumentContext,
+    field: str,
+    cands: list[Candidate[Any]],
+    found: FieldCandidates,
+    memo: FeatureMemo | None = None,
 ) -> list[list[float]]:
     """One feature row per candidate of ``field``, in the order of ``cands``."""
     if not cands:
         return []
+    memo = memo if memo is not None else FeatureMemo()
     scores = sorted((c.score for c in cands), reverse=True)
     rule_rank: dict[float, int] = {}
     for rank, score in enumerate(scores):  # each score's first place, as scores.index says
@@ -136,7 +175,7 @@ def field_features(
     value_counts = Counter(values)  # a field's values are of one type: == and hash agree
     ordered = _value_order(values)
     page_numbers = [p.number for p in ctx.pages]
-    others = _other_values(field, found)
+    others = _other_values(field, found, memo)
     kind = KINDS.get(field)
     names = kind == "name"
     page_text = _first_page_text(ctx) if names else ""
@@ -165,16 +204,31 @@ def field_features(
         row[_LABEL_CHARS] = float(min(len(label), 40))
         row[_LABEL_WORDS] = float(len(label.split()))
         row[_LABEL_LEAD] = float(min(cand.label_lead, 5))
-        if cand.words:
-            _geometry(ctx, cand, row, page_numbers)
-            text = " ".join([w.text for w in cand.words])
-            _shape(text, row)
+        words = cand.words
+        if words:
+            measured = memo.words.get(id(words))
+            if measured is None:
+                measured = memo.words[id(words)] = _measure(ctx, words, page_numbers)
+            _, row[_GEOMETRY_SHAPE], width, height, text = measured
+            if cand.label_box is not None:
+                _, y0, x1, _ = cand.label_box
+                first = words[0]
+                row[_LABEL_DX] = (first.x0 - x1) / width
+                row[_LABEL_DY] = (first.y0 - y0) / height
             if names and isinstance(value, str):
-                row[_LEGAL_FORM] = float(LEGAL_FORM.search(text) is not None)
-                folded = fold(value)
-                row[_REPEATED] = float(min(page_text.count(folded), 5))
-                row[_LABEL_WORDS_INSIDE], row[_PARTY_WORD_INSIDE] = _labels_inside(folded)
-                _party_block(ctx, cand, row, page_numbers)
+                named = memo.names.get((id(words), value))
+                if named is None:
+                    named = (words, _name_values(ctx, words, value, text, page_text, memo))
+                    memo.names[id(words), value] = named
+                (
+                    row[_LEGAL_FORM],
+                    row[_REPEATED],
+                    row[_LABEL_WORDS_INSIDE],
+                    row[_PARTY_WORD_INSIDE],
+                    row[_ADDRESS_BELOW],
+                    row[_ID_BELOW],
+                    row[_FOOTER_REPEAT],
+                ) = named[1]
         key = _key(value)
         rank = ordered.get(key, 0)
         row[_VALUE_RANK] = float(rank)
@@ -196,35 +250,48 @@ def _first_page_text(ctx: DocumentContext) -> str:
     return text
 
 
-def _geometry(
-    ctx: DocumentContext, cand: Candidate[Any], row: list[float], page_numbers: list[int]
-) -> None:
-    first = cand.words[0]
+def _measure(
+    ctx: DocumentContext, words: list[Word], page_numbers: list[int]
+) -> tuple[list[Word], tuple[float, ...], float, float, str]:
+    """(the words, their geometry and shape columns, their page's width and height, their
+    text): what any candidate read from these words shows."""
+    first = words[0]
     page_index = page_numbers.index(first.page) if first.page in page_numbers else 0
     page = ctx.pages[page_index]
     width, height = max(page.width, 1.0), max(page.height, 1.0)
-    row[_PAGE_INDEX] = float(page_index)
-    row[_LAST_PAGE] = float(page_index == len(ctx.pages) - 1)
-    row[_Y] = first.y0 / height
-    row[_X] = (first.x0 + cand.words[-1].x1) / 2 / width
-    row[_SIZE] = max([w.y1 - w.y0 for w in cand.words]) / max(ctx.word_height, 1.0)
-    row[_N_WORDS] = float(len(cand.words))
-    if cand.label_box is not None:
-        _, y0, x1, _ = cand.label_box
-        row[_LABEL_DX] = (first.x0 - x1) / width
-        row[_LABEL_DY] = (first.y0 - y0) / height
+    text = " ".join([w.text for w in words])
+    geometry = (
+        float(page_index),
+        float(page_index == len(ctx.pages) - 1),
+        first.y0 / height,
+        (first.x0 + words[-1].x1) / 2 / width,
+        max([w.y1 - w.y0 for w in words]) / max(ctx.word_height, 1.0),
+        float(len(words)),
+        *_text_shape(text),
+    )
+    return words, geometry, width, height, text
 
 
-def _party_block(
-    ctx: DocumentContext, cand: Candidate[Any], row: list[float], page_numbers: list[int]
-) -> None:
-    page = cand.words[0].page
-    index = ctx.indexes[page_numbers.index(page) if page in page_numbers else 0]
-    row[_ADDRESS_BELOW], row[_ID_BELOW], row[_FOOTER_REPEAT] = party_support(index, cand.words)
-
-
-def _shape(text: str, row: list[float]) -> None:
-    row[_CHARS], row[_DIGIT_SHARE], row[_ALPHA_SHARE], row[_UPPER_SHARE] = _text_shape(text)
+def _name_values(
+    ctx: DocumentContext,
+    words: list[Word],
+    value: str,
+    text: str,
+    page_text: str,
+    memo: FeatureMemo,
+) -> tuple[float, ...]:
+    """The name columns, in the order of ``_NAME_COLUMNS``."""
+    folded = fold(value)
+    page = words[0].page
+    numbers = [p.number for p in ctx.pages]
+    index = ctx.indexes[numbers.index(page) if page in numbers else 0]
+    footer = memo.columns is None or _FOOTER_REPEAT in memo.columns
+    return (
+        float(LEGAL_FORM.search(text) is not None),
+        float(min(page_text.count(folded), 5)),
+        *_labels_inside(folded),
+        *party_support(index, words, footer),
+    )
 
 
 @lru_cache(maxsize=8192)  # a value's words are read by several rules and for two parties
@@ -233,7 +300,7 @@ def _text_shape(text: str) -> tuple[float, float, float, float]:
     the letters)."""
     n = max(len(text), 1)
     digits = sum(map(str.isdigit, text))
-    alpha = [c for c in text if c.isalpha()]
+    alpha = list(filter(str.isalpha, text))
     upper = sum(map(str.isupper, alpha))
     return float(min(len(text), 80)), digits / n, len(alpha) / n, upper / max(len(alpha), 1)
 
@@ -258,17 +325,19 @@ def _value_order(values: list[object]) -> dict[str, int]:
     return {_key(v): i for i, v in enumerate(ranked)}
 
 
-def _other_values(field: str, found: FieldCandidates) -> set[str]:
+def _other_values(field: str, found: FieldCandidates, memo: FeatureMemo) -> set[str]:
     """Values other fields of the same kind propose: a buyer name that is also a seller
     candidate, a date that is also a due-date candidate."""
     kind = KINDS.get(field, "amount")
-    return {
-        _key(c.value)
-        for other, cands in found.items()
-        if other != field and KINDS.get(other, "amount") == kind
-        for c in cands
-        if c.source not in _UNLABELLED
-    }
+    proposers = memo.proposers.get(kind)
+    if proposers is None:  # each value of the kind -> the fields proposing it, once per document
+        proposers = memo.proposers[kind] = {}
+        for other, cands in found.items():
+            if KINDS.get(other, "amount") == kind:
+                for c in cands:
+                    if c.source not in _UNLABELLED:
+                        proposers.setdefault(_key(c.value), set()).add(other)
+    return {key for key, fields in proposers.items() if len(fields) > 1 or field not in fields}
 
 
 _FIELD_LABELS = ("invoice_number", "issue_date", "due_date", "total", "subtotal", "tax_total")

@@ -24,19 +24,24 @@ _ID_LABELS = ("seller_vat", "iban")
 _ID_SHAPE = re.compile(r"\b[A-Z]{2}\s?\d{2}(?:\s?[0-9A-Z]{2,}){2,}")
 
 
-def party_support(index: PageIndex, words: list[Word]) -> tuple[float, float, float]:
+def party_support(
+    index: PageIndex, words: list[Word], footer: bool = True
+) -> tuple[float, float, float]:
     """(an address below the name in its column: 1 on the next line, 1/2 on the second, ...;
     an identifier in that block; the name printed again in a page footer), for the name read
-    from ``words``."""
+    from ``words``. Without ``footer`` the third is not looked for (0.0): a ranker that reads
+    no such column spares the search."""
     if not words:
         return 0.0, 0.0, 0.0
     first = words[0]
-    key = f"party_support:{first.x0},{first.y0},{words[-1].x1}"
-    cached = index.page.cache.get(key)
-    if isinstance(cached, tuple):
-        return cached
-    found = (*_block_below(index, first), _in_footer(index, first, words))
-    index.page.cache[key] = found
+    memo = index.page.cache.get("party_support:found")
+    if not isinstance(memo, dict):  # (footer, x0, y0, x1) -> what was found, once per page
+        memo = index.page.cache["party_support:found"] = {}
+    key = (footer, first.x0, first.y0, words[-1].x1)
+    found: tuple[float, float, float] | None = memo.get(key)
+    if found is None:
+        found = (*_block_below(index, first), _in_footer(index, first, words) if footer else 0.0)
+        memo[key] = found
     return found
 
 
@@ -55,14 +60,18 @@ def _block_below(index: PageIndex, first: Word) -> tuple[float, float]:
     if j is None:
         return 0.0, 0.0
     size = max(first.y1 - first.y0, 4.0)
+    gap, reach, x0 = size * 2.5, size * 1.5, first.x0
     address, ident, aligned = 0.0, 0.0, 0
-    last_y = index.lines[j].y1
-    for k in range(j + 1, min(len(index.lines), j + 1 + BLOCK_LINES)):
-        line = index.lines[k]
-        if line.y0 - last_y > size * 2.5:
+    lines, cells = index.lines, index.cells
+    last_y = lines[j].y1
+    for k in range(j + 1, min(len(lines), j + 1 + BLOCK_LINES)):
+        line = lines[k]
+        if line.y0 - last_y > gap:
             break  # a wide gap ends the block
-        cell = next((c for c in index.cells[k] if abs(c.x0 - first.x0) <= size * 1.5), None)
-        if cell is None:
+        for cell in cells[k]:  # the first cell starting in the name's column
+            if abs(cell.x0 - x0) <= reach:
+                break
+        else:
             continue
         last_y = line.y1
         aligned += 1

@@ -61,17 +61,27 @@ class RankerModel:
     slip_trees: tuple[Tree, ...] = ()
 
     def probability(self, row: Sequence[float]) -> float:
-        slip = bool(self.slip_trees) and row[_SLIP] > 0.5
-        raw = (self._slip_sum if slip else self._sum)(row)
-        return 1.0 / (1.0 + math.exp(-max(min(raw, 35.0), -35.0)))
+        return self.probabilities([row], row[_SLIP] > 0.5)[0]
+
+    def probabilities(self, rows: Sequence[Sequence[float]], receipt: bool) -> list[float]:
+        """``probability`` of each of a document's rows (``receipt``: the document is a till
+        slip, as each row's ``receipt`` column says)."""
+        leaf_sum = (self._slip_sum if self.slip_trees and receipt else self._sum)[0]
+        exp = math.exp
+        return [1.0 / (1.0 + exp(-max(min(leaf_sum(row), 35.0), -35.0))) for row in rows]
+
+    def columns(self, receipt: bool) -> frozenset[int]:
+        """The feature columns the trees that score a document's rows read (the slip trees for
+        a till slip): features it need not measure are the others."""
+        return (self._slip_sum if self.slip_trees and receipt else self._sum)[1]
 
     @cached_property
-    def _sum(self) -> Callable[[Sequence[float]], float]:
-        return compile_trees(self.trees)
+    def _sum(self) -> CompiledTrees:
+        return compiled_trees(self.trees, len(self.features))
 
     @cached_property
-    def _slip_sum(self) -> Callable[[Sequence[float]], float]:
-        return compile_trees(self.slip_trees)
+    def _slip_sum(self) -> CompiledTrees:
+        return compiled_trees(self.slip_trees, len(self.features))
 
     def calibrated(self, key: str, raw: float) -> float:
         cal = calibration_for(self.calibration, key)
@@ -182,12 +192,24 @@ def leaf_sum(trees: Sequence[Tree], row: Sequence[float]) -> float:
     return total
 
 
-def compile_trees(trees: Sequence[Tree]) -> Callable[[Sequence[float]], float]:
-    """The trees as one Python function of nested comparisons: ten times faster than walking
-    them, and the ranker scores thousands of candidates per corpus run. Its compiled code is
-    cached (``code_cache``) under the trees themselves and the code that writes the source, so a
-    process that finds it there neither writes nor compiles the source (tens of milliseconds of
-    every CLI run)."""
+def compile_trees(
+    trees: Sequence[Tree], width: int = len(FEATURES)
+) -> Callable[[Sequence[float]], float]:
+    """The trees as one Python function of nested comparisons over rows of ``width`` columns:
+    ten times faster than walking them, and the ranker scores thousands of candidates per
+    corpus run."""
+    return compiled_trees(trees, width)[0]
+
+
+# The function summing the trees' leaves for a row, and the columns the trees read.
+CompiledTrees = tuple[Callable[[Sequence[float]], float], frozenset[int]]
+
+
+def compiled_trees(trees: Sequence[Tree], width: int) -> CompiledTrees:
+    """``compile_trees``'s function and the columns the trees read. The compiled code is cached
+    (``code_cache``) under the trees themselves and the code that writes the source, so a
+    process that finds it there neither writes nor compiles the source (tens of milliseconds
+    of every CLI run), nor walks the trees for their columns (the code holds them)."""
     writer = _writer()
     try:
         # JSON is exact for these ints and floats (repr), and C-fast to write.
@@ -195,14 +217,13 @@ def compile_trees(trees: Sequence[Tree]) -> Callable[[Sequence[float]], float]:
     except (TypeError, ValueError):  # not a model file's values: not cached
         writer = None
     if writer is None:
-        code = compile(_trees_source(trees), "<ranker trees>", "exec")
+        code = compile(_trees_source(trees, width), "<ranker trees>", "exec")
     else:
-        key = f"<ranker trees>\0{writer}\0{trees_key}"
-        code = compile_made(key, "<ranker trees>", lambda: _trees_source(trees))
-    namespace: dict[str, Any] = {}
+        key = f"<ranker trees>\0{writer}\0{width}\0{trees_key}"
+        code = compile_made(key, "<ranker trees>", lambda: _trees_source(trees, width))
+    namespace: dict[str, Any] = {"inf": math.inf, "nan": math.nan}
     exec(code, namespace)
-    function: Callable[[Sequence[float]], float] = namespace["leaf_sum"]
-    return function
+    return namespace["leaf_sum"], frozenset(namespace["COLUMNS"])
 
 
 @lru_cache(maxsize=1)
@@ -216,33 +237,40 @@ def _writer() -> str | None:
         return None
 
 
-def _trees_source(trees: Sequence[Tree]) -> str:
-    """The source of ``leaf_sum(r)``. The features the trees test are read into local variables
-    once (a local is cheaper to test than ``r[i]``, and the source is shorter to compile); the
-    leaves are added in the trees' order, so the sum is the same float as ``leaf_sum``'s. The
-    source is made only of ints and floats from the model file (each checked by type), never of
-    its text."""
-    used = sorted({int(node[0]) for tree in trees for node in _splits(tree)})
-    lines = ["def leaf_sum(r):", "    s = 0.0"]
-    if used:  # the trailing commas make one-feature models unpack too
-        names = ", ".join(f"f{i}" for i in used)
-        lines.append(f"    {names}, = {', '.join(f'r[{i}]' for i in used)},")
+_TERMS = 50  # trees summed per statement: a longer expression nests deeper when compiled
 
-    def emit(node: Tree, depth: int) -> None:
-        pad = "    " * depth
-        if isinstance(node, list):
-            feature, threshold = int(node[0]), float(node[1])
-            lines.append(f"{pad}if f{feature} <= {threshold!r}:")
-            emit(node[2], depth + 1)
-            lines.append(f"{pad}else:")
-            emit(node[3], depth + 1)
-        else:
-            lines.append(f"{pad}s += {float(node)!r}")
 
-    for tree in trees:
-        emit(tree, 1)
+def _trees_source(trees: Sequence[Tree], width: int) -> str:
+    """The source of ``COLUMNS`` (the columns the trees read) and ``leaf_sum(r)``: the row
+    unpacked into local variables at once (cheaper to test than ``r[i]``), each tree a nested
+    conditional expression (``a if f3 <= 0.5 else b``) whose value is its leaf, the leaves
+    added in the trees' order from 0.0 (``s + t1 + t2`` adds left to right), so the sum is the
+    same float as ``leaf_sum``'s. The source is made only of ints and floats from the model
+    file (each checked by type), never of its text."""
+    columns = sorted({int(node[0]) for tree in trees for node in _splits(tree)})
+    lines = [f"COLUMNS = {tuple(columns)!r}", "", "def leaf_sum(r):"]
+    if width:  # the trailing comma makes a one-column row unpack too
+        lines.append(f"    {', '.join(f'f{i}' for i in range(width))}, = r")
+    lines.append("    s = 0.0")
+    for start in range(0, len(trees), _TERMS):
+        terms = " + ".join(_expression(tree) for tree in trees[start : start + _TERMS])
+        lines.append(f"    s = s + {terms}")
     lines.append("    return s")
     return "\n".join(lines)
+
+
+def _expression(node: Tree) -> str:
+    """A tree as a conditional expression: its splits are LightGBM's ``<=``, NaN goes right."""
+    if not isinstance(node, list):
+        return _literal(float(node))
+    feature, threshold = int(node[0]), _literal(float(node[1]))
+    left, right = _expression(node[2]), _expression(node[3])
+    return f"({left} if f{feature} <= {threshold} else {right})"
+
+
+def _literal(value: float) -> str:
+    """The float's exact source: its repr, or a name the function's namespace binds."""
+    return repr(value) if math.isfinite(value) else repr(value).replace("inf", "(inf)")
 
 
 def _splits(node: Tree) -> Iterator[list[Any]]:

@@ -163,3 +163,33 @@ def test_any_trees_compile_to_the_walked_sum(
             row = _row(rng, thresholds)
             assert repr(function(row)) == repr(leaf_sum(forest, row))
     assert list((tmp_path / "invoice-extractor").glob("*.marshal"))
+
+
+def test_the_packaged_trees_are_cached_under_the_files_digest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The packaged model's compiled trees are named by the model file's digest: the trees are
+    not written out again as the cache key, and they score as the same trees made in memory."""
+    import dataclasses
+    import hashlib
+    from importlib import resources
+
+    from invoice_extractor.extract.embedded import ranker
+
+    ranker.packaged_model.cache_clear()
+    model = ranker.packaged_model()
+    assert model is not None
+    data = resources.files(ranker.__package__).joinpath(ranker.MODEL_FILE).read_bytes()
+    assert model.source == "sha256:" + hashlib.sha256(data).hexdigest()
+    in_memory = dataclasses.replace(model, source="")
+    assert in_memory == model and in_memory.source == ""
+
+    def no_key_written(*args: Any, **kwargs: Any) -> str:
+        raise AssertionError("the trees were written out as a cache key")
+
+    monkeypatch.setattr(ranker.json, "dumps", no_key_written)
+    rows = [[random.Random(seed).uniform(-1, 2) for _ in FEATURES] for seed in range(20)]
+    scored = model.probabilities(rows, receipt=False)
+    monkeypatch.undo()
+    assert scored == in_memory.probabilities(rows, receipt=False)
+    ranker.packaged_model.cache_clear()

@@ -59,6 +59,10 @@ class RankerModel:
     info: dict[str, Any] = field(default_factory=dict)
     # Till slips are another world (merchant on top, payment lines): trees of their own.
     slip_trees: tuple[Tree, ...] = ()
+    # The digest of the model file the trees were read from: it names their compiled code in
+    # the cache, so a process need not write the trees out again as a key ("" for a model made
+    # in memory, whose trees are their own key).
+    source: str = field(default="", compare=False, repr=False)
 
     def probability(self, row: Sequence[float]) -> float:
         return self.probabilities([row], row[_SLIP] > 0.5)[0]
@@ -77,11 +81,14 @@ class RankerModel:
 
     @cached_property
     def _sum(self) -> CompiledTrees:
-        return compiled_trees(self.trees, len(self.features))
+        return compiled_trees(self.trees, len(self.features), self._named("trees"))
 
     @cached_property
     def _slip_sum(self) -> CompiledTrees:
-        return compiled_trees(self.slip_trees, len(self.features))
+        return compiled_trees(self.slip_trees, len(self.features), self._named("slip_trees"))
+
+    def _named(self, part: str) -> str | None:
+        return f"{self.source}:{part}" if self.source else None
 
     def calibrated(self, key: str, raw: float) -> float:
         cal = calibration_for(self.calibration, key)
@@ -117,7 +124,7 @@ class RankerModel:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> RankerModel:
+    def from_json(cls, data: dict[str, Any], source: str = "") -> RankerModel:
         features = tuple(data["features"])
         if features != FEATURES:
             raise ValueError(
@@ -130,6 +137,7 @@ class RankerModel:
             float(data["ok_threshold"]),
             dict(data.get("info", {})),
             tuple(data.get("slip_trees", ())),
+            source,
         )
 
 
@@ -205,15 +213,17 @@ def compile_trees(
 CompiledTrees = tuple[Callable[[Sequence[float]], float], frozenset[int]]
 
 
-def compiled_trees(trees: Sequence[Tree], width: int) -> CompiledTrees:
+def compiled_trees(trees: Sequence[Tree], width: int, name: str | None = None) -> CompiledTrees:
     """``compile_trees``'s function and the columns the trees read. The compiled code is cached
-    (``code_cache``) under the trees themselves and the code that writes the source, so a
-    process that finds it there neither writes nor compiles the source (tens of milliseconds
-    of every CLI run), nor walks the trees for their columns (the code holds them)."""
+    (``code_cache``) under the trees (or ``name``, which stands for them: the digest of the
+    file they were read from) and the code that writes the source, so a process that finds it
+    there neither writes nor compiles the source (tens of milliseconds of every CLI run), nor
+    walks the trees for their columns (the code holds them)."""
     writer = _writer()
+    trees_key = name or ""
     try:
         # JSON is exact for these ints and floats (repr), and C-fast to write.
-        trees_key = json.dumps(trees, separators=(",", ":"), allow_nan=False)
+        trees_key = trees_key or json.dumps(trees, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError):  # not a model file's values: not cached
         writer = None
     if writer is None:
@@ -349,7 +359,10 @@ def packaged_model() -> RankerModel | None:
     path = resources.files(__package__).joinpath(MODEL_FILE)
     if not path.is_file():
         return None
-    return RankerModel.from_json(json.loads(path.read_text(encoding="utf-8")))
+    data = path.read_bytes()
+    # The file's digest names its compiled trees (writing 170 kB of trees out again as the
+    # key cost more than reading them).
+    return RankerModel.from_json(json.loads(data), "sha256:" + hashlib.sha256(data).hexdigest())
 
 
 def active_model() -> RankerModel | None:

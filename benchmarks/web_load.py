@@ -35,6 +35,7 @@ from typing import Any
 import requests
 from fpdf import FPDF
 
+from invoice_extractor.jobs.inprocess import STATE_TICK
 from invoice_extractor.settings import default_workers
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -315,9 +316,8 @@ def main(argv: list[str] | None = None) -> int:
             _, wall = run_clients(server.url, batches, stats, hard_stop, args.poll)
             pids = server.group_pids()
             web_cpu = (cpu_seconds(pids) - cpu_before) / args.invoices
-            # Another process's job counters reach its metrics file at its queue's next tick
-            # (every half second: ``jobs.inprocess.STATE_TICK``).
-            time.sleep(0.6)
+            # Another process's job counters reach its metrics file at its queue's next tick.
+            time.sleep(STATE_TICK + 0.1)
             jobs_after = job_path_counters(server.url)
             runs = max(1.0, jobs_after[1] - jobs_before[1])
             job_cpu = (jobs_after[0] - jobs_before[0]) / runs

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
 
 from invoice_extractor.jobs.inprocess import InProcessQueue
-from invoice_extractor.settings import Settings
 from invoice_extractor.store.models import JobState
 from invoice_extractor.store.repository import Store
 
@@ -23,11 +21,9 @@ NEVER = 3600.0  # the slow poll of these queues: a test that needed it would tim
 
 
 @pytest.fixture
-def store(web_settings: Settings) -> Iterator[Store]:
-    made = Store(web_settings)
-    made.migrate()
-    yield made
-    made.db.dispose()
+def store(web_store: Store) -> Store:
+    """conftest's migrated store, under this module's shorter name."""
+    return web_store
 
 
 def _returns(call: threading.Thread, within: float = 60.0) -> bool:

@@ -134,10 +134,6 @@ class SessionAdmin:
             for row in rows:
                 row.evidence = found.get(row.path)
 
-    def reject(self, session_id: str, name: str, reason: str) -> None:
-        with self.db.session() as db:
-            db.add(RejectedUpload(session_id=session_id, name=name, reason=reason))
-
     def rejected(self, session_id: str) -> list[RejectedUpload]:
         with self.db.session() as db:
             query = select(RejectedUpload).where(RejectedUpload.session_id == session_id)

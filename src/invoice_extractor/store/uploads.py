@@ -91,12 +91,12 @@ def store_uploads(
                     f"this upload would add {len(files)}"
                 )
         first = _first_by_hash(conn, hashes, digests) if files and full is None else {}
-        for name, reason in refused:  # listed with its reason until the user removes it
-            conn.execute(_INSERT_REJECTED, {**params, "name": name, "reason": reason})
         if full is not None:
             files = []
         for (_, data), digest in zip(files, digests, strict=False):
             blobs.put(data, digest)  # every file's bytes first: the write lock waits for none
+        for name, reason in refused:  # listed with its reason until the user removes it
+            conn.execute(_INSERT_REJECTED, {**params, "name": name, "reason": reason})
         stored = []
         for (name, data), digest in zip(files, digests, strict=False):
             values = {**params, "name": name, "sha256": digest, "size": len(data)}

@@ -220,10 +220,10 @@ def compiled_trees(trees: Sequence[Tree], width: int, name: str | None = None) -
     there neither writes nor compiles the source (tens of milliseconds of every CLI run), nor
     walks the trees for their columns (the code holds them)."""
     writer = _writer()
-    trees_key = name or ""
+    trees_key = ""
     try:
         # JSON is exact for these ints and floats (repr), and C-fast to write.
-        trees_key = trees_key or json.dumps(trees, separators=(",", ":"), allow_nan=False)
+        trees_key = name or json.dumps(trees, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError):  # not a model file's values: not cached
         writer = None
     if writer is None:

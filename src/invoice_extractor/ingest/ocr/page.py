@@ -8,14 +8,13 @@ and the best reading is kept. Words come back in the upright page's coordinates:
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import functools
 import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..document import Page, Word
+from . import heap
 from .auto import is_slip
 from .base import EngineChoice, OcrEngine, OcrWord
 from .repair import repair_lines, snap_rows
@@ -137,8 +136,9 @@ def freed_blocks_returned() -> None:
     back to the system when freed: glibc raises its threshold to the largest block freed, and
     then keeps the next pages' arrays in a heap that only grows (6 receipts and 3 pages with
     ``auto``: peak RSS 425 -> 374 MB, docs/ocr.md). Not glibc (musl, macOS): nothing to do."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    libc = heap.libc()
+    if libc is not None:
+        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
 
 
 def read_image(
@@ -221,14 +221,17 @@ def _predicted_enlargement(band: float | None, min_height: float) -> float:
     """How much to enlarge a page whose bands of rows (``band``: their median height) show its
     text too small for the engine (``BAND_TO_TEXT``); 1.0 when they do not tell, or the engine
     reads any size."""
-    if not band or min_height <= 0 or band * BAND_TO_TEXT >= min_height:
-        return 1.0
-    return min(TARGET_TEXT_HEIGHT / (band * BAND_TO_TEXT), MAX_ENLARGEMENT)
+    return _scale_for(band * BAND_TO_TEXT if band else None, min_height)
 
 
 def _enlargement(reading: Reading, min_height: float) -> float:
     """How much to enlarge a page whose text is too small for the engine to read well."""
-    height = reading.text_height
+    return _scale_for(reading.text_height, min_height)
+
+
+def _scale_for(height: float | None, min_height: float) -> float:
+    """The enlargement that brings text ``height`` pixels high to about ``TARGET_TEXT_HEIGHT``,
+    when it is lower than ``min_height``; else 1.0."""
     if not height or height >= min_height:
         return 1.0
     return min(TARGET_TEXT_HEIGHT / height, MAX_ENLARGEMENT)

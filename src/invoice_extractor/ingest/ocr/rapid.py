@@ -8,8 +8,6 @@ character is placed by the position the recogniser reports for it.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import functools
 import importlib
 import importlib.util
@@ -23,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from . import onnx_fuse
+from . import heap, onnx_fuse
 from .base import OcrFailed, OcrWord
 from .char_boxes import line_boxes
 from .page import freed_blocks_returned
@@ -172,8 +170,7 @@ def _fused(onnxruntime: Any, options: Any, original: bytes, session: Any) -> Any
     ):
         log.warning("rapidocr's model kept as shipped: the rewrite changed its output")
         return session
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    heap.trim()
     return fused
 
 

@@ -25,6 +25,7 @@ from collections.abc import Iterator, Sequence
 from time import monotonic
 from typing import TYPE_CHECKING
 
+from . import heap
 from .base import OcrFailed
 
 if TYPE_CHECKING:  # Pillow is loaded when an image is read or a page rendered, not before
@@ -237,20 +238,8 @@ def _page(lib: ctypes.CDLL, handle: int) -> Iterator[None]:
         _trim()
 
 
-@functools.cache
-def _libc() -> ctypes.CDLL | None:
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.malloc_trim.argtypes, libc.malloc_trim.restype = [ctypes.c_size_t], ctypes.c_int
-    except (OSError, AttributeError):  # not glibc: nothing to give back this way
-        return None
-    return libc
-
-
 def _trim() -> None:
     """The heap a reading freed given back to the system (about 10 MB a page, 1 ms): the next
     page's arrays are mapped on their own (``page.freed_blocks_returned``) and would not reuse
     it."""
-    libc = _libc()
-    if libc is not None:
-        libc.malloc_trim(0)
+    heap.trim()

@@ -51,12 +51,21 @@ def test_an_idle_worker_sleeps_until_a_submit(store: Store) -> None:
 
 
 def test_a_job_submitted_here_is_taken_without_the_slow_poll(
-    store: Store, invoice_pdf: InvoicePdf
+    store: Store, invoice_pdf: InvoicePdf, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     queue = InProcessQueue(store, workers=2, poll_seconds=NEVER)
+    idle, entered, lock = queue._idle, threading.Semaphore(0), threading.Lock()
+
+    def counted_idle(submits: int) -> None:
+        with lock:
+            entered.release()
+        idle(submits)
+
+    monkeypatch.setattr(queue, "_idle", counted_idle)
     queue.start()
     try:
-        time.sleep(0.2)  # both workers found nothing and sleep
+        for _ in range(2):  # both workers found nothing and went to sleep
+            assert entered.acquire(timeout=60)
         session_id, _ = store.create_session()
         for n in range(3):
             _, job = store.add_upload(session_id, f"{n}.pdf", invoice_pdf(f"W-{n}"))

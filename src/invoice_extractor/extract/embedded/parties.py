@@ -139,7 +139,9 @@ def address_line(text: str) -> bool:
 
 
 @lru_cache(maxsize=8192)
-def _postcode_city(text: str) -> bool:
+def postcode_city(text: str) -> bool:
+    """Whether ``text`` holds a postcode and town (memoised: party blocks and receipt lines ask
+    it of the same lines)."""
     return _POSTCODE_CITY.search(text) is not None
 
 
@@ -322,7 +324,7 @@ def address_windows(index: PageIndex, exclude: set[str]) -> list[NameHit]:
                 continue
             for k in range(j + 1, min(len(page.lines), j + 5)):
                 below = next((c for c in index.cells[k] if abs(c.x0 - cell.x0) < 3), None)
-                if below is not None and _postcode_city(below.text):
+                if below is not None and postcode_city(below.text):
                     found.append(NameHit(text, cell.words, 0.6))
                     break
     return found

@@ -18,7 +18,7 @@ from .dates import DateOrder, find_dates, parse_date
 from .fields import Candidate, PageIndex
 from .labels import LABEL_RES
 from .lexicon import RECEIPT_WORDS, alternation
-from .parties import _POSTCODE_CITY, LEGAL_FORM
+from .parties import LEGAL_FORM, postcode_city
 from .values import words_in_span
 
 _SHORT_STAMP = re.compile(r"(?<!\d)(\d{1,2})\s*([A-Za-z]{3,9})\.?\s*(\d{2})\s+\d{1,2}:\d{2}(?!\d)")
@@ -102,7 +102,7 @@ _CONTINUES = re.compile(r"(?:&|\band|-|,)\s*$", re.I)
 
 def _reg_line(text: str) -> bool:
     """A registration-number line ("(728515-M)"), not a postcode and town ("08007 Barcelona")."""
-    return _REG_LINE.match(text) is not None and _POSTCODE_CITY.search(text) is None
+    return _REG_LINE.match(text) is not None and not postcode_city(text)
 
 
 def is_receipt(index: PageIndex) -> bool:

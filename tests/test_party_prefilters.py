@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 from invoice_extractor.extract.embedded.parties import _POSTCODE_CITY, _STREET, address_line
 
@@ -17,4 +18,27 @@ def test_an_address_line_is_sought_only_in_a_text_with_a_digit() -> None:
         plain = bool(_POSTCODE_CITY.search(text) or _STREET.search(text))
         matched += plain
         assert address_line(text) == plain, text
+    assert matched > 300
+
+
+# ``_STREET`` as first written: a street name's ending ("Hauptstraße 5") after "\w+".
+_STREET_PLAIN = re.compile(
+    r"(?i)(^\d+[a-z]?,?\s+[^\W\d_]{2}|\b(rue|avenue|av\.|boulevard|bd|chemin|all[eé]e|place|impasse|"
+    r"stra(ss|ß)e|str\.|weg|platz|allee|gasse|ring|damm|ufer|street|st\.|road|rd\.|lane|drive|"
+    r"way|via|viale|piazza|calle|avenida|plaza|straat|laan|plein|gracht)\b.*\d|"
+    r"\w+(stra(ss|ß)e|str\.|weg|platz|allee|gasse|straat|laan)\s+\d)"
+)
+
+
+def test_a_street_ending_is_found_where_the_plain_pattern_finds_it() -> None:
+    rng = random.Random(47)
+    pieces = ["Hauptstraße", "Hauptstrasse", "Lindenstr.", "Kirchweg", "Marktplatz", "Weg"]
+    pieces += ["Lindenallee", "Keizersgracht", "Dorpstraat", "Stationslaan", "straße", "xweg"]
+    pieces += ["str.", "12", "5b", "10115", " ", "  ", "\t", ",", "-", "Berlin", "rue", "ß", "1"]
+    matched = 0
+    for _ in range(3000):
+        text = rng.choice(("", " ")).join(rng.choice(pieces) for _ in range(rng.randrange(0, 7)))
+        plain = _STREET_PLAIN.search(text) is not None
+        matched += plain
+        assert (_STREET.search(text) is not None) == plain, text
     assert matched > 300

@@ -1,10 +1,12 @@
-"""The party rules' shortcuts: each answers as the plain search does, on generated text."""
+"""The party and currency rules' shortcuts: each answers as the plain search does, on
+generated text."""
 
 from __future__ import annotations
 
 import random
 import re
 
+from invoice_extractor.extract.embedded.amounts import detect_currency, may_hold_currency
 from invoice_extractor.extract.embedded.parties import _POSTCODE_CITY, _STREET, address_line
 
 
@@ -42,3 +44,19 @@ def test_a_street_ending_is_found_where_the_plain_pattern_finds_it() -> None:
         matched += plain
         assert (_STREET.search(text) is not None) == plain, text
     assert matched > 300
+
+
+def test_a_line_without_a_currency_marker_has_no_word_with_one() -> None:
+    rng = random.Random(53)
+    pieces = ["EUR", "EURO", "eur", "€", "$", "US$", "USD", "US-Dollar", "Dollar", "kr", "kr."]
+    pieces += ["Fr.", "SFr.", "CHF", "zł", "Kč", "Rs.", "12", "1.234,56", "Fr.5", "12Fr.", "-"]
+    pieces += ["EURUSD", "xEUR", "EURx", "Total", "ACME", "Berlin", "S", "C", "(", ")", ":", "é"]
+    marked = 0
+    for _ in range(5000):
+        words = ["".join(rng.choice(pieces) for _ in range(rng.randrange(1, 3)))]
+        words += [rng.choice(pieces) for _ in range(rng.randrange(0, 5))]
+        in_a_word = any(detect_currency(word) is not None for word in words)
+        marked += in_a_word
+        if in_a_word:
+            assert may_hold_currency(" ".join(words)), words
+    assert marked > 1000

@@ -1,5 +1,5 @@
-"""The party and currency rules' shortcuts: each answers as the plain search does, on
-generated text."""
+"""The party, currency and receipt rules' shortcuts: each answers as the plain search does,
+on generated text."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import random
 import re
 
 from invoice_extractor.extract.embedded.amounts import detect_currency, may_hold_currency
+from invoice_extractor.extract.embedded.labels import lines_holding_any
 from invoice_extractor.extract.embedded.parties import _POSTCODE_CITY, _STREET, address_line
+from invoice_extractor.extract.embedded.receipts import _RECEIPT_ANCHORS, _RECEIPT_MARKERS
 
 
 def test_an_address_line_is_sought_only_in_a_text_with_a_digit() -> None:
@@ -60,3 +62,20 @@ def test_a_line_without_a_currency_marker_has_no_word_with_one() -> None:
         if in_a_word:
             assert may_hold_currency(" ".join(words)), words
     assert marked > 1000
+
+
+def test_a_receipt_marker_stands_only_on_a_line_holding_one_of_its_anchors() -> None:
+    assert _RECEIPT_ANCHORS is not None
+    rng = random.Random(59)
+    pieces = ["thank you", "thankyou", "thank", "vielen  dank", "kassiererin", "ruckgeld"]
+    pieces += ["rueckgeld", "caissiere", "ticket de caisse", "mwst-satz", "bar", "barcelona"]
+    pieces += ["total", "12,50", "eur", "2cash", "cash2", "xcash", "documento commerciale", ":"]
+    lines = [
+        rng.choice(("", " ", "-")).join(rng.choice(pieces) for _ in range(rng.randrange(0, 5)))
+        for _ in range(3000)
+    ]
+    marked = [i for i, line in enumerate(lines) if _RECEIPT_MARKERS.search(line)]
+    held = lines_holding_any(lines, _RECEIPT_ANCHORS)
+    assert set(marked) <= set(held)
+    assert held == sorted(set(held))  # in order, each once
+    assert len(marked) > 1000

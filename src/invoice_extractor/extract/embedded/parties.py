@@ -107,6 +107,13 @@ class NameHit:
 # The party rules test the same cell texts again and again (letterhead, window, blocks):
 # these pure tests of a text are memoised.
 @lru_cache(maxsize=8192)
+def has_legal_form(text: str) -> bool:
+    """Whether ``text`` holds a legal form ("GmbH", "Sdn Bhd"): asked of a few hundred texts six
+    times each (the letterhead, block and name feature rules)."""
+    return LEGAL_FORM.search(text) is not None
+
+
+@lru_cache(maxsize=8192)
 def _clean(text: str) -> str:
     return _SUB_LABEL.sub("", text).strip(" :,;-–|")
 
@@ -214,7 +221,7 @@ def block_name(index: PageIndex, hit: LabelHit) -> NameHit | None:
         if rank >= 4:
             break
         score = 0.8 - 0.1 * rank
-        if LEGAL_FORM.search(text):
+        if has_legal_form(text):
             score += 0.3
         if text.isupper():
             score += 0.15
@@ -274,12 +281,12 @@ def letterheads(index: PageIndex, exclude: set[str]) -> list[NameHit]:
                 continue
             size = cell.words[0].height / median
             score = 0.3 + min(size - 1.0, 1.0) * 0.4 + (0.4 - top) * 0.5
-            if LEGAL_FORM.search(text):
+            if has_legal_form(text):
                 score += 0.6
             if page_text.count(fold(text)) > 1:
                 score += 0.3
             if footer:
-                score -= 0.3 if LEGAL_FORM.search(text) else 1.0
+                score -= 0.3 if has_legal_form(text) else 1.0
             options.append(NameHit(text, cell.words, score))
     return options
 

@@ -8,7 +8,12 @@ import re
 
 from invoice_extractor.extract.embedded.amounts import detect_currency, may_hold_currency
 from invoice_extractor.extract.embedded.labels import lines_holding_any
-from invoice_extractor.extract.embedded.parties import _POSTCODE_CITY, _STREET, address_line
+from invoice_extractor.extract.embedded.parties import (
+    _NOT_NAME,
+    _POSTCODE_CITY,
+    _STREET,
+    address_line,
+)
 from invoice_extractor.extract.embedded.receipts import _RECEIPT_ANCHORS, _RECEIPT_MARKERS
 
 
@@ -79,3 +84,26 @@ def test_a_receipt_marker_stands_only_on_a_line_holding_one_of_its_anchors() -> 
     assert set(marked) <= set(held)
     assert held == sorted(set(held))  # in order, each once
     assert len(marked) > 1000
+
+
+# ``_NOT_NAME`` as first written: one alternative per word, each with its own boundaries.
+_NOT_NAME_PLAIN = re.compile(
+    r"(?i)(@|www\.|https?:|\btel\b|\bfax\b|\bphone\b|\biban\b|\bbic\b|\bseite\b|\bpage\b|"
+    r"\bnummer\b|\bnumber\b|\bn°|\bdate\b|\bdatum\b|:\s*\S*\d|^attn\b|^z\.\s?hd|^c/o\b|"
+    r"^attention\b|\w-nr\b|\w-no\b)"
+)
+
+
+def test_a_name_is_refused_where_the_plain_pattern_refuses_it() -> None:
+    rng = random.Random(61)
+    pieces = ["Tel", "tel.", "hotel", "Fax", "Phone", "IBAN", "BIC", "Seite", "page", "pages"]
+    pieces += ["Nummer", "number", "N°", "n°", "DATE", "Datum", "updated", "attn", "Attention"]
+    pieces += ["z. Hd", "z.Hd", "c/o", "co", "Art-Nr", "Kunden-No", "-nr", "-No.", "a@b", "www."]
+    pieces += ["https:", "http:", ": 12", ":x1", "ACME", "GmbH", "12", " ", "-", "_", "é", "ı"]
+    refused = 0
+    for _ in range(4000):
+        text = rng.choice(("", " ")).join(rng.choice(pieces) for _ in range(rng.randrange(0, 5)))
+        plain = _NOT_NAME_PLAIN.search(text) is not None
+        refused += plain
+        assert (_NOT_NAME.search(text) is not None) == plain, text
+    assert refused > 1000

@@ -35,12 +35,15 @@ _POSTCODE_CITY = re.compile(
 _SUB_LABEL = re.compile(
     r"(?i)^(?:firmen)?name\s*:?\s*|^(?:company|firma|raison sociale|soci[eé]t[eé])\s*:\s*"
 )
+# Only asked whether it matches (``_name_like``): the words that need a word boundary on both
+# sides are one group behind one boundary test, and the line-start ones behind one "^", so a
+# position is not tested once per word (a quarter of the cost of one alternative per word).
 _NOT_NAME = re.compile(
-    r"(?i)(@|www\.|https?:|\btel\b|\bfax\b|\bphone\b|\biban\b|\bbic\b|\bseite\b|\bpage\b|"
-    r"\bnummer\b|\bnumber\b|\bn°|\bdate\b|\bdatum\b|:\s*\S*\d|^attn\b|^z\.\s?hd|^c/o\b|"
-    r"^attention\b|"
+    r"(?i)@|www\.|https?:|:\s*\S*\d|\bn°"
+    r"|\b(?:tel|fax|phone|iban|bic|seite|page|nummer|number|date|datum)\b"
+    r"|^(?:attn\b|z\.\s?hd|c/o\b|attention\b)"
     # A compound naming a number ("Art-Nr-Lief.", "Kunden-Nr.") labels an id, never a party.
-    r"\w-nr\b|\w-no\b)"
+    r"|\w-n[ro]\b"
 )
 # Document titles printed beside the letterhead name ("Amazon Web Services Invoice").
 _TITLE_WORDS = re.compile(

@@ -174,6 +174,8 @@ def _words(textpage: pdfium.PdfTextPage, number: int, height: float) -> list[Wor
     # ``tolist`` call: cheaper than the structure's fields or four subscripts (about 270
     # instructions a character, callgrind), and widened to a float alike.
     box = memoryview(rect).cast("B").cast("f")
+    top: float  # typeshed types ``tolist`` as ints: a "f" view's are floats
+    bottom: float
     get_box = _LOOSE_CHAR_BOX
     handle = ctypes.cast(raw, ctypes.c_void_p)  # valid while the textpage is open
     separators = _SEPARATORS

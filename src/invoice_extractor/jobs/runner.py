@@ -50,14 +50,20 @@ def _sleep(seconds: float) -> bool:
 
 
 def run_job(
-    store: Store, job: Job, worker: str, wait: Wait = _sleep, progress: Progress | None = None
+    store: Store,
+    job: Job,
+    worker: str,
+    wait: Wait = _sleep,
+    progress: Progress | None = None,
+    stops: tuple[type[BaseException], ...] = (),
 ) -> None:
     """Run the job; raises one of ``RETRYABLE`` when the store stayed unusable through the
-    back-off (the caller releases the job), never records such an error as the job's."""
+    back-off (the caller releases the job), never records such an error as the job's. An
+    exception of ``stops`` (a time limit's) reaches the caller too, not recorded either."""
     started = time.perf_counter()
     if progress is None:
         progress = functools.partial(store.set_state, job.id, worker)
-    outcome = _retrying(job.id, wait, lambda: _extract(store, job, progress))
+    outcome = _retrying(job.id, wait, lambda: _extract(store, job, progress, stops))
     if isinstance(outcome, str):
         _retrying(job.id, wait, lambda: store.fail(job.id, worker, outcome))
         return
@@ -111,7 +117,14 @@ def release_quietly(store: Store, job: Job, worker: str, exc: Exception) -> None
         log.warning("job %s is left to its lease (%s)", job.id, again)
 
 
-def _extract(store: Store, job: Job, progress: Progress) -> tuple[list[Invoice], str] | str:
+def timeout_error(seconds: int) -> str:
+    """The error of a job stopped at ``JOB_TIMEOUT_SECONDS``, the same on both queues."""
+    return f"stopped after {seconds} s (JOB_TIMEOUT_SECONDS): reading the file took too long"
+
+
+def _extract(
+    store: Store, job: Job, progress: Progress, stops: tuple[type[BaseException], ...]
+) -> tuple[list[Invoice], str] | str:
     """The job's invoices and its file's SHA-256, or the message it failed with."""
     settings = store.settings
     try:
@@ -143,7 +156,7 @@ def _extract(store: Store, job: Job, progress: Progress) -> tuple[list[Invoice],
         finally:
             # As the CLI does: freed now, not by a cycle collection walking every word read.
             document.drop_caches()
-    except RETRYABLE:
+    except RETRYABLE + stops:
         raise
     except InvoiceExtractorError as exc:
         return str(exc)

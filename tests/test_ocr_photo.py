@@ -157,6 +157,12 @@ def test_the_language_of_a_page_is_guessed_from_its_words() -> None:
     assert languages.guess(["Facture n° 7 du 3 mars Montant TTC TVA"]) == "fra"
     assert languages.guess(["Invoice 42 Total amount due for the services"]) is None
     assert languages.guess(["12.50", "2024"]) is None
+    # "de" is Dutch, French and Spanish: a language must lead the next one too.
+    assert languages.guess(["Factuur de van het"]) == "nld"
+    assert languages.guess(["de de de facture"]) is None
+    assert languages.guess(["Rechnung vom DE123456789 info@firma.de Seite 2"]) == "deu"
+    assert languages.shows_english(["Invoice total amount due"])
+    assert not languages.shows_english(["Invoice de la facture"])
 
 
 GERMAN = [

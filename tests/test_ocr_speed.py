@@ -159,18 +159,52 @@ def _ruled(lines: list[int | str], height: int = 12, gap: int = 10) -> Image.Ima
     return page
 
 
-def test_the_line_sample_holds_the_lines_with_most_marks_in_page_order() -> None:
-    page = _ruled([3, 20, "-" * 380, 5, 25, 4, 6, 2])
-    sample = cleanup.line_sample(page, 0.25)
-    assert sample is not None and sample.width == page.width
+def _sampled_marks(sample: Image.Image) -> list[int]:
+    """The marks of each text line of a sample, top to bottom."""
     rows = np.asarray(sample) < 128
     lines = [row for row in rows if row.any()]
     marks = [int(np.count_nonzero(np.diff(row.astype(np.int8)) == 1)) for row in lines]
-    # The two lines with most marks (a quarter of 8), the 20 before the 25 as on the page; not
-    # the solid bar, which holds the most ink.
-    assert sorted(set(marks), key=marks.index) == [20, 25]
-    assert cleanup.line_sample(_ruled([10, 20, 30]), 0.25) is None  # too few lines
-    assert cleanup.line_sample(Image.new("L", (50, 50), 255), 0.25) is None  # no ink
+    return sorted(set(marks), key=marks.index)
+
+
+def test_line_samples_hold_the_lines_with_most_marks_in_page_order() -> None:
+    page = _ruled([3, 20, "-" * 380, 5, 25, 4, 6, 2])
+    samples = cleanup.line_samples(page, 40, 2)
+    assert all(sample.width == page.width for sample in samples)
+    # The lines with most marks until 40 of them, the 20 before the 25 as on the page (not the
+    # solid bar, which holds the most ink); then the next ones, up to half the lines.
+    assert [_sampled_marks(sample) for sample in samples] == [[20, 25], [5, 6]]
+    assert [_sampled_marks(sample) for sample in cleanup.line_samples(page, 40, 1)] == [[20, 25]]
+    assert cleanup.line_samples(_ruled([10, 20, 30]), 40, 2) == []  # too few lines
+    assert cleanup.line_samples(Image.new("L", (50, 50), 255), 40, 2) == []  # no ink
+
+
+@pytest.mark.parametrize(
+    ("first", "expected"),
+    [
+        # Nothing shown by the first sample: a second one, then the page in English.
+        ("12,50 19 % 100,00", [("sample", ("eng",)), ("sample", ("eng",)), ("page", ("eng",))]),
+        # English shown already: no second sample.
+        ("Invoice total amount due for the payment", [("sample", ("eng",)), ("page", ("eng",))]),
+    ],
+)
+def test_a_second_sample_is_read_only_while_the_first_shows_no_language(
+    monkeypatch: pytest.MonkeyPatch, first: str, expected: list[tuple[str, tuple[str, ...]]]
+) -> None:
+    page = _ruled([25] * 30)
+    asked: list[tuple[str, tuple[str, ...]]] = []
+
+    def read(
+        self: TesseractEngine, image: Image.Image, languages: tuple[str, ...]
+    ) -> list[OcrWord]:
+        asked.append(("page" if image.size == page.size else "sample", tuple(languages)))
+        return [OcrWord(word, 0, 0, 10, 10, 0.9) for word in first.split()]
+
+    monkeypatch.setattr(TesseractEngine, "_read", read)
+    monkeypatch.setattr(tesseract, "installed_languages", lambda binary="": ("deu", "eng"))
+    monkeypatch.setattr(tesseract, "SAMPLE_MARKS", 100)
+    TesseractEngine().recognize(page)
+    assert asked == expected
 
 
 def test_a_page_whose_sample_shows_its_language_is_read_once_with_its_pack(

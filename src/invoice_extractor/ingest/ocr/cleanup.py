@@ -335,35 +335,53 @@ def _runs(flags: NDArray[np.bool_]) -> tuple[NDArray[np.intp], NDArray[np.intp]]
     return edges[::2], edges[1::2]
 
 
-def line_sample(image: Image.Image, share: float) -> Image.Image | None:
-    """The page's text lines with the most separate marks (letters, or words where letters
-    touch), ``share`` of its lines' height, stacked in page order with paper between them: a
-    cheap first look at its words (``tesseract.SAMPLE_SHARE``). Ranked by ink instead, bold
-    headings and totals came first, and the sample showed the language of 26 of 30 pages,
-    against 28 (all but the two in English). None when the page has no ink or too few lines
-    to leave any out."""
+def line_samples(image: Image.Image, marks: int, count: int) -> list[Image.Image]:
+    """Up to ``count`` samples of the page's text lines for a cheap first look at its words
+    (``tesseract.SAMPLE_MARKS``): the lines with the most separate marks (letters, or words where
+    letters touch) first, each sample about ``marks`` of them, its lines stacked in page order
+    with paper between them. Sized by marks, not by a share of the lines, a dense page's sample
+    is no longer than it needs to be and a sparse page's holds enough words (docs/ocr.md). Ranked
+    by ink instead, bold headings and totals came first. The samples hold at most half the lines'
+    height (past that, reading the page costs little more); none when the page has no ink or
+    too few lines to leave any out."""
     pixels = np.asarray(image, dtype=np.uint8)
     threshold = _otsu(pixels) if pixels.size else None
     if threshold is None:
-        return None
+        return []
     ink = pixels < threshold
     starts, ends = _runs(ink.sum(axis=1) > max(1, 0.002 * pixels.shape[1]))
     keep = ends - starts >= 3
     starts, ends = starts[keep], ends[keep]
     if len(starts) < MIN_LINES:
-        return None
-    marks = [
+        return []
+    counts = [
         len(_runs(np.asarray(ink[a:b].any(axis=0), dtype=np.bool_))[0])
         for a, b in zip(starts, ends, strict=True)
     ]
-    budget, chosen = share * float((ends - starts).sum()), []
-    for k in np.argsort(-np.array(marks), kind="stable"):
-        if budget <= 0:
+    height = 0.5 * float((ends - starts).sum())
+    groups: list[list[int]] = [[]]
+    for k in np.argsort(-np.array(counts), kind="stable"):
+        height -= float(ends[k] - starts[k])
+        if height < 0:
             break
-        chosen.append(int(k))
-        budget -= float(ends[k] - starts[k])
+        if sum(counts[j] for j in groups[-1]) >= marks:
+            if len(groups) == count:
+                break
+            groups.append([])
+        groups[-1].append(int(k))
     gap = max(4, int(np.median(ends - starts)) // 2)
-    rows = [(int(starts[k]), int(ends[k])) for k in sorted(chosen)]
+    return [_stacked(image, starts, ends, sorted(group), gap) for group in groups if group]
+
+
+def _stacked(
+    image: Image.Image,
+    starts: NDArray[np.intp],
+    ends: NDArray[np.intp],
+    chosen: list[int],
+    gap: int,
+) -> Image.Image:
+    """The rows ``starts[k]:ends[k]`` of ``image`` for each k chosen, one under the other."""
+    rows = [(int(starts[k]), int(ends[k])) for k in chosen]
     sample = Image.new("L", (image.width, sum(b - a + gap for a, b in rows) + gap), 255)
     top = gap
     for a, b in rows:

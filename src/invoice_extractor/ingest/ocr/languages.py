@@ -25,7 +25,8 @@ WORDS: dict[str, frozenset[str]] = {
         "der die das und für mit von rechnung rechnungsnummer rechnungsdatum datum betrag "
         "summe gesamt gesamtbetrag netto brutto mwst ust umsatzsteuer steuer zahlbar bis "
         "menge einzelpreis preis bitte vielen dank lieferdatum kundennummer zahlungsziel "
-        "bankverbindung straße strasse gmbh"
+        "bankverbindung straße strasse gmbh vom rechnungen beschreibung nettopreis steuersatz "
+        "nettobetrag zahlung seite anschrift lieferant"
     ),
     "fra": _words(
         "le la les et de des du pour avec facture date montant total tva ht ttc prix "
@@ -49,7 +50,9 @@ WORDS: dict[str, frozenset[str]] = {
 MIN_HITS = 3
 """A language needs this many of its words on the page ..."""
 LEAD = 1.5
-"""... and this many times as many as English has (an English page quotes a German address)."""
+"""... and this many times as many as English has (an English page quotes a German address)
+and as the next language has: "de" is Dutch, French and Spanish, and a German page's "DE"
+country codes and ".de" addresses count for all three."""
 
 _TOKEN = re.compile(r"[^\W\d_]+", re.UNICODE)
 
@@ -57,12 +60,27 @@ _TOKEN = re.compile(r"[^\W\d_]+", re.UNICODE)
 def guess(texts: Iterable[str]) -> str | None:
     """The page's language other than English (``deu``, ``fra``, ``spa``, ``ita``, ``nld``)
     when its words show it clearly; None for English or when unclear."""
+    hits = _hits(texts)
+    best, runner_up = sorted(
+        (lang for lang in WORDS if lang != "eng"), key=lambda lang: -hits[lang]
+    )[:2]
+    if hits[best] >= MIN_HITS and hits[best] >= LEAD * max(hits["eng"], hits[runner_up]):
+        return best
+    return None
+
+
+def shows_english(texts: Iterable[str]) -> bool:
+    """Whether the words show English as clearly as ``guess`` wants another language shown."""
+    hits = _hits(texts)
+    other = max(hits[lang] for lang in WORDS if lang != "eng")
+    return hits["eng"] >= MIN_HITS and hits["eng"] >= LEAD * other
+
+
+def _hits(texts: Iterable[str]) -> dict[str, int]:
+    """How many of the words of ``texts`` are each language's common words."""
     hits = dict.fromkeys(WORDS, 0)
     for text in texts:
         for token in _TOKEN.findall(text.lower()):
             for language, words in WORDS.items():
                 hits[language] += token in words
-    best = max((lang for lang in WORDS if lang != "eng"), key=lambda lang: hits[lang])
-    if hits[best] >= MIN_HITS and hits[best] >= LEAD * hits["eng"]:
-        return best
-    return None
+    return hits

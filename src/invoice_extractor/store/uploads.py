@@ -103,7 +103,8 @@ def store_uploads(
             )
         if full is not None:
             files = []
-        first = _first_by_hash(conn, hashes or {owner}, digests) if files else {}
+        mine = {owner} if hashes is None else hashes
+        first = _first_by_hash(conn, mine, digests) if files else {}
         for (_, data), digest in zip(files, digests, strict=False):
             blobs.put(data, digest)  # every file's bytes first: the write lock waits for none
         for name, reason in refused:  # listed with its reason until the user removes it

@@ -119,11 +119,20 @@ def test_a_status_poll_takes_four_statements(quiet_app: Flask, invoice_pdf: Invo
     assert summary["duplicates"][f"file:{second}"].startswith("same file as s0.pdf")
 
 
+@pytest.mark.parametrize("limit", [0, 5])
 def test_an_upload_takes_one_transaction_of_four_statements_without_the_orm(
-    quiet_app: Flask, counted: _Counter, invoice_pdf: InvoicePdf
+    web_settings: Settings, invoice_pdf: InvoicePdf, limit: int
 ) -> None:
-    """The ownership, the owner's files with the same bytes (the duplicate notice), the file row
-    and the job row (MAX_INVOICES_PER_SESSION unset: no capacity check)."""
+    """The ownership with the session's file count (the capacity check, when
+    MAX_INVOICES_PER_SESSION is set), the owner's files with the same bytes (the duplicate
+    notice), the file row and the job row."""
+    from invoice_extractor.web import create_app
+
+    settings = web_settings.model_copy(update={"max_invoices_per_session": limit})
+    quiet_app = create_app(settings, queue=_HeldQueue())
+    counted = _Counter()
+    event.listen(quiet_app.extensions["invoice_extractor"].store.db.engine, "begin", counted.begin)
+    event.listen(Session, "after_begin", counted.orm_begin)
     client = quiet_app.test_client()
     base, auth = _new_session(client)
     engine = quiet_app.extensions["invoice_extractor"].store.db.engine
@@ -138,6 +147,8 @@ def test_an_upload_takes_one_transaction_of_four_statements_without_the_orm(
         _upload(client, base, auth, invoice_pdf("U-1"), "u.pdf")
     finally:
         event.remove(engine, "before_cursor_execute", seen)
+        event.remove(Session, "after_begin", counted.orm_begin)
+        quiet_app.extensions["invoice_extractor"].store.db.dispose()
     assert (counted.transactions, counted.orm_sessions) == (1, 0)
     assert len(statements) == 4, statements
 
@@ -208,3 +219,27 @@ def test_a_job_writes_its_new_invoice_row_once_without_the_orm(
     assert not [s for s in statements if "invoices.data" in s], statements
     assert not [s for s in statements if s.startswith("SELECT files.")], statements
     assert counted.orm_sessions == 0
+
+
+def test_a_bearer_call_never_parses_the_cookie_header(
+    quiet_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The session cookie is looked up when the session is read, not for every request; a
+    browser's call still reads it (its CSRF check and ownership ride on it)."""
+    from flask import Request
+    from werkzeug.utils import cached_property
+
+    client = quiet_app.test_client()
+    base, auth = _new_session(client)  # the client keeps the cookie: it is sent on each call
+    parsed: list[int] = []
+    plain = Request.cookies
+
+    def counted(self: Request) -> Any:
+        parsed.append(1)
+        return plain.__get__(self, Request)
+
+    monkeypatch.setattr(Request, "cookies", cached_property(counted, name="cookies"))
+    assert client.get(base, headers=auth).status_code == 200
+    assert parsed == []
+    assert client.get(base).status_code == 200  # by the cookie alone
+    assert parsed == [1]

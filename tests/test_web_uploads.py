@@ -128,3 +128,45 @@ def test_a_batch_refused_for_the_sessions_limit_still_lists_its_refused_files(
     assert [(r["name"], r["reason"]) for r in summary["rejected"]] == [
         ("empty.pdf", "the file is empty")
     ]
+
+
+def test_add_upload_takes_the_uploads_path_its_limit_and_its_stored_bytes(
+    web_settings: Settings, invoice_pdf: InvoicePdf
+) -> None:
+    """``Store.add_upload`` (callers of this process: no owner token) is ``store_uploads``: the
+    row and queued job it returns are the stored ones, the bytes are in the blob store, and the
+    session's limit refuses the file past it."""
+    from invoice_extractor.errors import NotFound, SessionFull
+    from invoice_extractor.store.models import JobState
+    from invoice_extractor.store.repository import Store
+
+    settings = web_settings.model_copy(update={"max_invoices_per_session": 1})
+    store = Store(settings)
+    store.migrate()
+    try:
+        session_id, _ = store.create_session()
+        data = invoice_pdf("A-1")
+        stored, job = store.add_upload(session_id, "a.pdf", data)
+        assert store.blobs.get(stored.sha256) == data
+        assert store.file(session_id, stored.id).name == "a.pdf"
+        assert (job.file_id, job.state) == (stored.id, JobState.QUEUED)
+        rows, _ = store.file_jobs(session_id)
+        assert [(r["file_id"], r["job_id"]) for r in rows] == [(stored.id, job.id)]
+        with pytest.raises(SessionFull):
+            store.add_upload(session_id, "b.pdf", invoice_pdf("A-2"))
+        with pytest.raises(NotFound):
+            store.add_upload("no-such-session", "c.pdf", data)
+    finally:
+        store.db.dispose()
+
+
+@pytest.mark.parametrize(
+    "name", ["a" * 63, "a" * 65, "A" * 64, "a" * 64 + "\n", "../" + "a" * 61, "g" * 64]
+)
+def test_a_blob_is_named_by_a_lowercase_sha256_only(tmp_path: Any, name: str) -> None:
+    from invoice_extractor.store.blobs import BlobStore
+
+    blobs = BlobStore(tmp_path)
+    assert blobs.path("0f" * 32) == tmp_path / "0f" / ("0f" * 32)
+    with pytest.raises(ValueError, match="not a sha256"):
+        blobs.path(name)

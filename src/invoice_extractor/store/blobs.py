@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -34,12 +35,15 @@ def write_whole(target: Path, data: bytes, *, what: str, durable: bool) -> None:
         raise StorageError(f"cannot store {what} in DATA_DIR: {exc.strerror or exc}") from exc
 
 
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")  # one match, not a test per character (every upload)
+
+
 class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
 
     def path(self, sha256: str) -> Path:
-        if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
+        if _SHA256_HEX.fullmatch(sha256) is None:
             raise ValueError("not a sha256 hex digest")
         return self.root / sha256[:2] / sha256
 

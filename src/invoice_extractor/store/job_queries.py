@@ -136,7 +136,6 @@ FILE_JOBS = (
 )
 COUNT_INVOICES = select(func.count()).where(InvoiceRecord.session_id == bindparam("session_id"))
 FILE_ROW = select(*StoredFile.__table__.columns).where(StoredFile.id == bindparam("file_id"))
-COUNT_FILES = select(func.count()).where(StoredFile.session_id == bindparam("session_id"))
 # An upload: its file row and queued job (parameters: session_id, name, sha256, size; file_id).
 INSERT_FILE = insert(StoredFile).returning(StoredFile.id)
 INSERT_JOB = insert(Job).values(state=JobState.QUEUED).returning(Job.id)

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, func, select, update
 
-from ..errors import BadRequest, NotFound, SessionFull, StorageError
+from ..errors import BadRequest, NotFound, StorageError
 from ..model import Invoice
 from ..settings import Settings
 from ..validate import strip_check_warnings, validate
@@ -20,13 +20,10 @@ from .corrections import checked_changes, set_path
 from .db import Database
 from .invoice_rows import NOT_EDITABLE, NewInvoice, insert_fields, insert_invoice
 from .job_queries import (
-    COUNT_FILES,
     COUNT_INVOICES,
     DELETE_INVOICES,
     FILE_JOBS,
     FILE_ROW,
-    INSERT_FILE,
-    INSERT_JOB,
     MARK_DONE,
     SET_STATE,
     claim_statement,
@@ -46,6 +43,7 @@ from .review_facts import review_facts
 from .sellers import SellerBook
 from .session_status import SessionStatus, owned_row, session_status
 from .sessions import SessionAdmin
+from .uploads import store_uploads
 
 
 class StoreChecks(Protocol):
@@ -123,19 +121,21 @@ class Store:
     # -- uploads and jobs ---------------------------------------------------------------------
 
     def add_upload(self, session_id: str, name: str, data: bytes) -> tuple[StoredFile, Job]:
-        """The file's row and its queued job (both detached: read, never flushed)."""
+        """The file's row and its queued job (both detached: read, never flushed), taken as an
+        upload of the session's owner is (``store_uploads``), for callers of this process."""
         limit = self.settings.max_invoices_per_session
-        params = {"session_id": session_id}
-        with self.db.transaction() as conn:
-            if limit and (conn.scalar(COUNT_FILES, params) or 0) >= limit:
-                raise SessionFull(f"this session holds its limit of {limit} invoices")
-            digest = self.blobs.put(data)  # before the row: a row never points at no bytes
-            stored = StoredFile(session_id=session_id, name=name, sha256=digest, size=len(data))
-            values = {**params, "name": name, "sha256": digest, "size": len(data)}
-            stored.id = conn.execute(INSERT_FILE, values).scalar_one()
-            job = Job(session_id=session_id, file_id=stored.id, state=JobState.QUEUED, attempts=0)
-            job.id = conn.execute(INSERT_JOB, {**params, "file_id": stored.id}).scalar_one()
-            return stored, job
+        taken = store_uploads(self.db, self.blobs, limit, session_id, None, [(name, data)])[0]
+        stored = StoredFile(
+            id=taken.file_id, session_id=session_id, name=name, sha256=taken.sha256, size=taken.size
+        )
+        job = Job(
+            id=taken.job_id,
+            session_id=session_id,
+            file_id=taken.file_id,
+            state=JobState.QUEUED,
+            attempts=0,
+        )
+        return stored, job
 
     def files(self, session_id: str) -> list[tuple[StoredFile, Job]]:
         with self.db.session() as db:

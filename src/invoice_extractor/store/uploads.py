@@ -13,18 +13,26 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 
 from ..errors import NotFound, SessionFull
 from .blobs import BlobStore
 from .db import Database
-from .job_queries import COUNT_FILES, INSERT_FILE, INSERT_JOB
+from .job_queries import INSERT_FILE, INSERT_JOB
 from .models import RejectedUpload, ReviewSession, StoredFile
 from .sessions import Duplicate, OwnedSession
 
-_OWNER = select(ReviewSession.owner_hash, ReviewSession.name, ReviewSession.created_at).where(
-    ReviewSession.id == bindparam("session_id")
-)
+# The session's owner, name and date with its file count: the ownership and capacity checks in
+# one statement.
+_OWNER = select(
+    ReviewSession.owner_hash,
+    ReviewSession.name,
+    ReviewSession.created_at,
+    select(func.count())
+    .where(StoredFile.session_id == ReviewSession.id)
+    .scalar_subquery()
+    .label("files"),
+).where(ReviewSession.id == bindparam("session_id"))
 # The owners' files with these bytes, oldest first: the first of each hash is what a later
 # upload of the same bytes is a duplicate of (as ``sessions.notices`` names it).
 _SAME_BYTES = (
@@ -53,15 +61,19 @@ class StoredUpload:
     job_id: int
     name: str
     size: int
+    sha256: str
     duplicate: Duplicate | None
 
 
-def owner_session(conn: Connection, session_id: str, owner_hashes: set[str]) -> OwnedSession:
-    """The session's name and date if one of ``owner_hashes`` owns it; else NotFound."""
+def owner_session(
+    conn: Connection, session_id: str, owner_hashes: set[str] | None
+) -> tuple[OwnedSession, str, int]:
+    """The session's name and date, its owner's hash and its file count, if one of
+    ``owner_hashes`` owns it (None: whoever owns it); else NotFound."""
     row = conn.execute(_OWNER, {"session_id": session_id}).first()
-    if row is None or row.owner_hash not in owner_hashes:
+    if row is None or (owner_hashes is not None and row.owner_hash not in owner_hashes):
         raise NotFound("no such session")
-    return OwnedSession(row.name, row.created_at)
+    return OwnedSession(row.name, row.created_at), row.owner_hash, row.files
 
 
 def store_uploads(
@@ -69,30 +81,30 @@ def store_uploads(
     blobs: BlobStore,
     limit: int,
     session_id: str,
-    owner_hashes: Iterable[str],
+    owner_hashes: Iterable[str] | None,
     files: Sequence[tuple[str, bytes]],
     refused: Sequence[tuple[str, str]] = (),
 ) -> list[StoredUpload]:
     """Take ``files`` (name, bytes) into the session if one of ``owner_hashes`` owns it (else
-    NotFound, nothing written), and list ``refused`` (name, reason) with it. A batch that would
-    take the session over ``limit`` files (0: none) is refused whole (``SessionFull``), its
+    NotFound, nothing written; None: a caller of this process that acts for the owner, whose
+    sessions then name the duplicates), and list ``refused`` (name, reason) with it. A batch that
+    would take the session over ``limit`` files (0: none) is refused whole (``SessionFull``), its
     refused files listed all the same. The bytes are stored before any row points at them."""
-    hashes = set(owner_hashes)
+    hashes = None if owner_hashes is None else set(owner_hashes)
     digests = [hashlib.sha256(data).hexdigest() for _, data in files]
     params = {"session_id": session_id}
     full: str | None = None
     with db.transaction() as conn:
-        this = owner_session(conn, session_id, hashes)
-        if files and limit:
-            count = conn.scalar(COUNT_FILES, params) or 0
-            if count + len(files) > limit:
-                full = (
-                    f"this session holds at most {limit} invoices; it has {count}, "
-                    f"this upload would add {len(files)}"
-                )
-        first = _first_by_hash(conn, hashes, digests) if files and full is None else {}
+        this, owner, count = owner_session(conn, session_id, hashes)
+        if files and limit and count + len(files) > limit:
+            full = (
+                f"this session holds at most {limit} invoices; it has {count}, "
+                f"this upload would add {len(files)}"
+            )
         if full is not None:
             files = []
+        mine = {owner} if hashes is None else hashes
+        first = _first_by_hash(conn, mine, digests) if files else {}
         for (_, data), digest in zip(files, digests, strict=False):
             blobs.put(data, digest)  # every file's bytes first: the write lock waits for none
         for name, reason in refused:  # listed with its reason until the user removes it
@@ -106,7 +118,7 @@ def store_uploads(
             if earlier is None:  # the first of these bytes: later ones are its duplicates
                 first[digest] = (session_id, this.label, name)
             duplicate = None if earlier is None else Duplicate(*earlier, "same file")
-            stored.append(StoredUpload(file_id, job_id, name, len(data), duplicate))
+            stored.append(StoredUpload(file_id, job_id, name, len(data), digest, duplicate))
     if full is not None:
         raise SessionFull(full)
     return stored

@@ -138,8 +138,9 @@ class CookieKeptOnErrors(SecureCookieSessionInterface):
     """The signed-cookie session, never written on an error answer: an error page (which renders
     a CSRF token) must not replace the cookie a browser holds with a new, empty one. Nor resent
     by a request that never read it (an API call with a bearer token): re-signing the cookie of
-    a permanent session on every such call is work with no effect but a later expiry. Nor decoded
-    before a request reads it (``LazyCookieSession``); its serializer is built once per key."""
+    a permanent session on every such call is work with no effect but a later expiry. Nor looked
+    up or decoded before a request reads it (``LazyCookieSession``); its serializer is built once
+    per key."""
 
     _serializer: tuple[tuple[Any, ...], URLSafeTimedSerializer | None] | None = None
 
@@ -154,12 +155,13 @@ class CookieKeptOnErrors(SecureCookieSessionInterface):
         serializer = self.get_signing_serializer(app)
         if serializer is None:
             return None
-        value = request.cookies.get(self.get_cookie_name(app))
-        if not value:
-            return self.session_class()
+        name = self.get_cookie_name(app)
         max_age = int(app.permanent_session_lifetime.total_seconds())
 
         def decode() -> dict[str, Any] | None:
+            value = request.cookies.get(name)  # the Cookie header parsed only when needed
+            if not value:
+                return None
             try:
                 data: dict[str, Any] = serializer.loads(value, max_age=max_age)
                 return data

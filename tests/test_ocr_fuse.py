@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from invoice_extractor.ingest.ocr import onnx_fuse, page, rapid
+from invoice_extractor.ingest.ocr import onnx_fuse, onnx_sessions, page, rapid
 
 pytestmark = pytest.mark.skipif(
     not rapid.RapidOcrEngine().available(),
@@ -79,9 +79,9 @@ def test_the_engine_runs_the_rewritten_models_and_reads_the_same(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     plain = rapid.RapidOcrEngine()
-    monkeypatch.setattr(rapid, "FUSE_MODELS", False)
+    monkeypatch.setattr(onnx_sessions, "FUSE_MODELS", False)
     expected = plain.recognize(_line())
-    monkeypatch.setattr(rapid, "FUSE_MODELS", True)
+    monkeypatch.setattr(onnx_sessions, "FUSE_MODELS", True)
     rewritten: list[int] = []
     fuse = onnx_fuse.fuse
 
@@ -107,12 +107,12 @@ def test_a_rewrite_that_fails_or_computes_otherwise_keeps_the_model_as_shipped(
     session = _session(recogniser)
     # Another model (the detector) stands for a rewrite that computes something else.
     monkeypatch.setattr(onnx_fuse, "fuse", lambda model: (_model("ch_PP-OCRv4_det_infer.onnx"), {}))
-    assert rapid._fused(onnxruntime, options, recogniser, session) is session
+    assert onnx_sessions._fused(onnxruntime, options, recogniser, session) is session
 
     def broken(model: bytes) -> tuple[bytes, dict[str, int]]:
         raise ValueError("not a model")
 
     monkeypatch.setattr(onnx_fuse, "fuse", broken)
-    assert rapid._fused(onnxruntime, options, recogniser, session) is session
+    assert onnx_sessions._fused(onnxruntime, options, recogniser, session) is session
     monkeypatch.undo()
-    assert rapid._fused(onnxruntime, options, recogniser, session) is not session
+    assert onnx_sessions._fused(onnxruntime, options, recogniser, session) is not session

@@ -17,7 +17,15 @@ import pytest
 from PIL import Image, ImageFilter
 
 from conftest import InvoicePdf
-from invoice_extractor.ingest.ocr import char_boxes, cleanup, photo, rapid, tesseract
+from invoice_extractor.ingest.ocr import (
+    char_boxes,
+    cleanup,
+    onnx_sessions,
+    photo,
+    rapid,
+    tesseract,
+)
+from invoice_extractor.ingest.ocr.auto import PageKindRouter
 from invoice_extractor.ingest.ocr.base import OcrWord
 from invoice_extractor.ingest.ocr.tesseract import TesseractEngine
 from invoice_extractor.ingest.pdf import render_image
@@ -144,6 +152,61 @@ def test_only_the_sessions_that_run_stay_loaded(monkeypatch: pytest.MonkeyPatch)
     assert len(created) >= 5  # rapidocr's three, then the detector's and the recogniser's
     running = [model.session for model in (engine.text_det.infer, engine.text_rec.session)]
     assert sorted(map(id, alive)) == sorted(map(id, running))
+
+
+@needs_rapidocr
+def test_rapidocr_reads_the_same_after_giving_back_its_arenas(
+    invoice_pdf: InvoicePdf, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shrunk: list[object] = []
+    shrink = onnx_sessions.shrink
+
+    def recording(session: object) -> None:
+        shrunk.append(session)
+        shrink(session)
+
+    monkeypatch.setattr(onnx_sessions, "shrink", recording)
+    engine = rapid.RapidOcrEngine()
+    engine.release_memory()  # nothing loaded: nothing to give back, nothing loaded for it
+    assert engine._engine is None and not shrunk
+    page = render_image(invoice_pdf(), "invoice.pdf", 1, 150, grayscale=True)
+    first = engine.recognize(page)
+    engine.release_memory()
+    models = engine._engine.text_det.infer, engine._engine.text_rec.session
+    assert shrunk == [model.session for model in models]
+    engine.release_memory()  # no page read since: the arenas are not run again
+    assert len(shrunk) == 2
+    again = engine.recognize(page)
+    assert [(w.text, w.x0, w.y0, w.x1, w.y1, w.confidence) for w in again] == [
+        (w.text, w.x0, w.y0, w.x1, w.y1, w.confidence) for w in first
+    ]
+    assert "INV-2024-0042" in [w.text for w in again]
+
+
+class _Releasing:
+    def __init__(self, name: str) -> None:
+        self.name, self.min_text_height, self.released = name, 0.0, 0
+
+    def available(self) -> bool:
+        return True
+
+    def recognize(self, image: Image.Image) -> list[OcrWord]:
+        return []
+
+    def release_memory(self) -> None:
+        self.released += 1
+
+
+def test_auto_asks_the_engine_it_does_not_use_to_give_back_its_memory() -> None:
+    slips, pages = _Releasing("rapidocr"), _Releasing("tesseract")
+    router = PageKindRouter(slips=slips, pages=pages)
+    assert router.engine_for(False) is pages
+    assert (slips.released, pages.released) == (1, 0)
+    assert router.engine_for(True) is slips
+    assert (slips.released, pages.released) == (1, 1)
+    # An engine without the method is left alone.
+    plain = PageKindRouter(slips=slips, pages=TesseractEngine())
+    assert plain.engine_for(True) is slips and plain.engine_for(False) is plain.pages
 
 
 def _ruled(lines: list[int | str], height: int = 12, gap: int = 10) -> Image.Image:

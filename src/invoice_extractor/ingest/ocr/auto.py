@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import OcrEngine, OcrWord
+from .base import OcrEngine, OcrWord, ReleasesMemory
 
 if TYPE_CHECKING:  # Pillow is loaded when an image is read or a page rendered, not before
     from PIL import Image
@@ -38,8 +38,14 @@ class PageKindRouter:
         return self.slips.available() or self.pages.available()
 
     def engine_for(self, slip: bool) -> OcrEngine:
-        """The engine for a till slip, or for any other page (``is_slip`` tells them apart)."""
-        return self.slips if slip else self.pages
+        """The engine for a till slip, or for any other page (``is_slip`` tells them apart). The
+        other engine gives back what it holds for reading and gets back cheaply: rapidocr's
+        arenas (75 MB after a receipt) would stay beside tesseract's working set on a typed
+        page (docs/ocr.md, "Memory, sixth round")."""
+        chosen, other = (self.slips, self.pages) if slip else (self.pages, self.slips)
+        if other is not chosen and isinstance(other, ReleasesMemory):
+            other.release_memory()
+        return chosen
 
     def recognize(self, image: Image.Image) -> list[OcrWord]:
         return self.engine_for(is_slip(image, None)).recognize(image)

@@ -50,6 +50,14 @@ class EngineChoice(Protocol):
         ...
 
 
+@runtime_checkable
+class ReleasesMemory(Protocol):
+    """An engine that can give back memory it gets back cheaply (``auto`` asks the engine it
+    does not use for a page)."""
+
+    def release_memory(self) -> None: ...
+
+
 class OcrFailed(ExtractionError):
     """The OCR engine crashed or timed out on an image it was given."""
 

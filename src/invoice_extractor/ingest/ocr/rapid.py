@@ -12,7 +12,6 @@ import functools
 import importlib
 import importlib.util
 import itertools
-import logging
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -21,12 +20,9 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from . import heap, onnx_fuse
+from . import onnx_sessions
 from .base import OcrFailed, OcrWord
 from .char_boxes import line_boxes
-from .page import freed_blocks_returned
-
-log = logging.getLogger(__name__)
 
 _OPTIONS = {
     # One thread: the web runs several workers, and the budget is per core.
@@ -86,6 +82,7 @@ class RapidOcrEngine:
     def __init__(self) -> None:
         self._engine: Any = None
         self._lock = threading.Lock()
+        self._used = False  # a page read since the arenas were last given back
 
     def available(self) -> bool:
         return _importable()
@@ -99,12 +96,22 @@ class RapidOcrEngine:
                     raise OcrFailed("rapidocr-onnxruntime is not installed") from exc
                 self._engine = module.RapidOCR(**_OPTIONS)
                 self._engine.text_cls = None  # loaded whatever "use_cls" says; never run here
-                _with_arena(self._engine.text_det.infer)
-                _with_arena(self._engine.text_rec.session)
+                onnx_sessions.with_arena(self._engine.text_det.infer)
+                onnx_sessions.with_arena(self._engine.text_rec.session)
             return self._engine
+
+    def release_memory(self) -> None:
+        """The models' arenas given back to the system (``onnx_sessions.shrink``) when a page
+        was read since: ``auto`` asks this before tesseract reads a page."""
+        engine = self._engine
+        if engine is not None and self._used:
+            self._used = False
+            onnx_sessions.shrink(engine.text_det.infer.session)
+            onnx_sessions.shrink(engine.text_rec.session.session)
 
     def recognize(self, image: Image.Image) -> list[OcrWord]:
         engine = self._load()
+        self._used = True
         grey = np.asarray(image.convert("L"), dtype=np.uint8)
         try:
             lines = _read_lines(engine, grey)
@@ -114,64 +121,6 @@ class RapidOcrEngine:
         for box, (text, score, char_boxes, _, char_confs) in lines:
             words += split_line(grey, box, str(text), float(score), char_boxes, char_confs)
         return words
-
-
-def _with_arena(model: Any) -> None:
-    """A model's session (rapidocr's wrapper) rebuilt with ONNX Runtime's memory arena, which
-    rapidocr turns off: the detector's strips and the recogniser's lines then reuse one block
-    instead of fragmenting the heap (6 receipts: peak RSS 382 -> 352 MB, the same text). The
-    model is first rewritten with its scale, shift and hard-swish operations folded into its
-    convolutions (``onnx_fuse``: the recogniser 1.5 times as fast, the same text).
-
-    Without memory patterns (``MEMORY_PATTERNS``), blocks planned per input shape: each line has
-    its own, and the arena kept blocks of many sizes (8 receipts and 4 pages with ``auto``: peak
-    RSS 407 -> 354 MB, the same words, the same CPU time)."""
-    onnxruntime: Any = importlib.import_module("onnxruntime")
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = options.inter_op_num_threads = 1
-    options.log_severity_level = 4  # rapidocr's setting: errors only
-    options.enable_mem_pattern = MEMORY_PATTERNS
-    with open(model.session._model_path, "rb") as file:
-        original = file.read()
-    session = onnxruntime.InferenceSession(original, options, providers=["CPUExecutionProvider"])
-    if FUSE_MODELS:
-        session = _fused(onnxruntime, options, original, session)
-    model.session = session
-
-
-MEMORY_PATTERNS = False
-"""Whether ONNX Runtime plans each run's memory as one block per input shape (its default)."""
-FUSE_MODELS = True
-"""Whether rapidocr's models run rewritten by ``onnx_fuse`` (off: as they ship)."""
-FUSE_TOLERANCE = 1e-4
-"""The rewritten model is used only when its outputs on a test input stay this close to the
-original's (the rewrite reorders floating-point sums; 2e-6 measured)."""
-
-
-def _fused(onnxruntime: Any, options: Any, original: bytes, session: Any) -> Any:
-    """``session``'s model rewritten by ``onnx_fuse``, or ``session`` itself when the rewrite
-    fails or changes what the model computes."""
-    # Large blocks mapped on their own, so that the rewrite's copies of the model go back to the
-    # system; its small blocks (protobuf, arrays) are trimmed from glibc's heap after (45 MB).
-    freed_blocks_returned()
-    try:
-        rewritten = onnx_fuse.fuse(original)[0]
-        fused = onnxruntime.InferenceSession(rewritten, options, providers=["CPUExecutionProvider"])
-        del rewritten
-        probe = np.random.default_rng(0).uniform(-1, 1, (1, 3, 64, 96)).astype(np.float32)
-        name = session.get_inputs()[0].name
-        expected, got = session.run(None, {name: probe}), fused.run(None, {name: probe})
-    except Exception:  # protobuf and onnxruntime raise their own types
-        log.warning("rapidocr's model kept as shipped: the rewrite failed", exc_info=True)
-        return session
-    if len(expected) != len(got) or not all(
-        a.shape == b.shape and np.allclose(a, b, rtol=0, atol=FUSE_TOLERANCE)
-        for a, b in zip(expected, got, strict=False)
-    ):
-        log.warning("rapidocr's model kept as shipped: the rewrite changed its output")
-        return session
-    heap.trim()
-    return fused
 
 
 def _read_lines(engine: Any, grey: NDArray[np.uint8]) -> list[tuple[Any, tuple[Any, ...]]]:

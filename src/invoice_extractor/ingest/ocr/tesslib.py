@@ -204,6 +204,7 @@ def read_tsv(
         for name, value in {**VARIABLES, "user_defined_dpi": str(dpi)}.items():
             lib.TessBaseAPISetVariable(api.handle, name.encode(), value.encode())
         lib.TessBaseAPISetImage(api.handle, data, image.width, image.height, depth, row)
+        del data  # tesseract copied the pixels: a page's bytes (13 MB enlarged) not held twice
         monitor = lib.TessMonitorCreate()
         try:
             start = monotonic()

@@ -159,13 +159,13 @@ def test_a_stored_result_claims_the_workers_next_job_in_its_transaction(
     ids = _jobs(store, 3)
     first = store.claim_next("w:1:w0")
     assert first is not None and first.id == ids[0]
-    stored, after = store.finish_and_claim(first, "w:1:w0", [], 0.1)
+    stored, after = store.finish_and_claim(first, "w:1:w0", [], 0.1, None)
     assert stored and after is not None
     assert (after.id, after.worker, after.attempts) == (ids[1], "w:1:w0", 1)
     assert after.file_name == "1.pdf" and after.lease_until is not None
     assert [_state(store, i) for i in ids] == [JobState.DONE, JobState.READING, JobState.QUEUED]
     # A late result (another worker took the job over) claims nothing.
-    assert store.finish_and_claim(after, "other:1:w0", [], 0.1) == (False, None)
+    assert store.finish_and_claim(after, "other:1:w0", [], 0.1, None) == (False, None)
     assert _state(store, ids[2]) == JobState.QUEUED
     assert store.finish(after, "w:1:w0", [], 0.1) is True  # without a claim
     assert _state(store, ids[2]) == JobState.QUEUED

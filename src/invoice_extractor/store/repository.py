@@ -221,7 +221,7 @@ class Store:
         worker: str,
         invoices: list[Invoice],
         seconds: float,
-        checks: StoreChecks | None = None,
+        checks: StoreChecks | None,
         *,
         claim: bool = True,
     ) -> tuple[bool, Job | None]:

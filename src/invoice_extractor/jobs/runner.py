@@ -76,7 +76,9 @@ def run_job(
 
     def finish() -> tuple[bool, Job | None]:  # each try its own checks (the lock taken again)
         checks = JobChecks(store, job.session_id, sha256)
-        return store.finish_and_claim(job, worker, invoices, seconds, checks, claim=claim_next)
+        if claim_next:
+            return store.finish_and_claim(job, worker, invoices, seconds, checks)
+        return store.finish(job, worker, invoices, seconds, checks), None
 
     return _retrying(job.id, wait, finish)[1]
 

@@ -114,58 +114,85 @@ def redis_key() -> Iterator[str]:
     client.close()
 
 
+# The schedule runs on Redis' clock, which a test cannot stop: a wait it hands out is the slot less
+# Redis' "now", and "now" moves on by at most the time the calls took. So each wait is checked
+# against its exact value, less the time measured around the calls, whatever the machine's load.
+ROUNDING = 1e-5  # the script returns times with six decimals
+
+
+def assert_wait(wait: float, expected: float, elapsed: float) -> None:
+    assert expected - elapsed - ROUNDING <= wait <= expected + ROUNDING, (wait, expected, elapsed)
+
+
 def test_redis_limiter_instances_share_one_schedule(redis_key: str) -> None:
     a = RedisLimiter(REDIS_URL, redis_key, 600, sleep=lambda s: None)
     b = RedisLimiter(REDIS_URL, redis_key, 600, sleep=lambda s: None)
+    started = time.monotonic()
     waits = [a.acquire(), b.acquire(), a.acquire(), b.acquire()]
+    elapsed = time.monotonic() - started
     step = 60 / (600 * SAFETY)
-    assert waits[0] == pytest.approx(0, abs=0.01)
+    assert waits[0] == 0  # a fresh schedule: the first request starts at once
     # Each reservation comes one step after the other's, whichever instance makes it.
     for before, after in itertools.pairwise(waits):
-        assert after - before == pytest.approx(step, abs=0.02)
+        assert_wait(after - before, step, elapsed)
+    started = time.monotonic()
     b.pause(3)
-    assert a.acquire() == pytest.approx(3, abs=0.05)
+    wait = a.acquire()
+    assert_wait(wait, 3, time.monotonic() - started)
 
 
 def test_redis_limiter_tokens_are_shared_and_settled(redis_key: str) -> None:
     a = RedisLimiter(REDIS_URL, redis_key, 0, 60_000, sleep=lambda s: None)
     b = RedisLimiter(REDIS_URL, redis_key, 0, 60_000, sleep=lambda s: None)
     per_token = 60 / (60_000 * SAFETY)
-    assert a.acquire(2000) == pytest.approx(0, abs=0.01)
+    started = time.monotonic()
+    assert a.acquire(2000) == 0
     a.settle(2000, 500)
-    assert b.acquire(100) == pytest.approx(500 * per_token, abs=0.02)
+    wait = b.acquire(100)
+    assert_wait(wait, 500 * per_token, time.monotonic() - started)
 
 
+# Each child reserves 8 slots without sleeping; the schedule is pinned a minute ahead, so every
+# reservation queues behind it and the slots are exact, however slowly the children start.
 _CHILD = """
-import json, sys, time
+import json, sys
 from invoice_extractor.extract.llm.limiter import RedisLimiter
-limiter = RedisLimiter(sys.argv[1], sys.argv[2], 1200)
-starts = []
-for _ in range(8):
-    limiter.acquire()
-    starts.append(time.time())
-print(json.dumps(starts))
+limiter = RedisLimiter(sys.argv[1], sys.argv[2], 1200, sleep=lambda s: None)
+print(json.dumps([limiter.acquire() for _ in range(8)]))
 """
 
 
 def test_processes_share_the_limit_through_redis(redis_key: str) -> None:
+    redis = pytest.importorskip("redis")
+    client = redis.Redis.from_url(REDIS_URL)
+    seconds, micros = client.time()
+    pinned = seconds + micros / 1e6 + 60
+    slot_key = f"invoice-extractor:llm:{redis_key}:requests"
+    client.set(slot_key, f"{pinned:.6f}", px=300_000)
     children = [
         subprocess.Popen(
             [sys.executable, "-c", _CHILD, REDIS_URL, redis_key], stdout=subprocess.PIPE, text=True
         )
         for _ in range(3)
     ]
-    starts = sorted(t for child in children for t in json.loads(child.communicate(timeout=60)[0]))
-    assert len(starts) == 24
-    assert_spaced(starts, 60 / 1200)  # 3 processes, one schedule
+    waits = [json.loads(child.communicate(timeout=60)[0]) for child in children]
+    step = 60 / (1200 * SAFETY)
+    # 3 processes, one schedule: 24 slots in a row, each taken once, none lost to a race.
+    assert float(client.get(slot_key)) == pytest.approx(pinned + 24 * step, abs=ROUNDING)
+    for own in waits:
+        # each queued behind the pinned slot, within the 24 steps after it
+        assert len(own) == 8 and all(0 < w <= 60 + 24 * step for w in own)
+    client.close()
 
 
 def test_redis_down_falls_back_to_the_process_limiter(caplog: pytest.LogCaptureFixture) -> None:
     pytest.importorskip("redis")
-    limiter = RedisLimiter("redis://127.0.0.1:1/0", "down", 600, sleep=lambda s: None)
+    limiter = RedisLimiter(
+        "redis://127.0.0.1:1/0", "down", 600, sleep=lambda s: None, clock=FakeClock()
+    )
     with caplog.at_level(logging.WARNING):
         waits = [limiter.acquire(), limiter.acquire()]
-    assert waits == pytest.approx([0, 60 / (600 * SAFETY)], abs=0.01)
+    assert waits == pytest.approx([0, 60 / (600 * SAFETY)])
     assert caplog.text.count("Redis rate limiter unavailable") == 1
 
 

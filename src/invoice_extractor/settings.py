@@ -72,6 +72,13 @@ class Settings(BaseModel):
     job_max_attempts: int = Field(
         3, ge=1, description="Attempts before a job that keeps crashing its worker is failed."
     )
+    job_timeout_seconds: int = Field(
+        1800,
+        ge=10,
+        description="A job still running after this many seconds fails with a timeout error, "
+        "whatever it is stuck in (in-process: its worker thread is replaced; Celery: the "
+        "task's time limit). Raise it for scans of hundreds of pages or slow LLMs.",
+    )
     gemini_api_key: str | None = Field(
         None, description="Google Gemini API key (only used with the gemini backend)."
     )

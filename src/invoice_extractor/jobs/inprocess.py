@@ -16,6 +16,13 @@ as most are, shows ``reading`` until done and costs one transaction less; a long
 still shows where it is within a tick. The tick also writes the process's metrics file when the
 jobs' counters changed (``/metrics`` of another process sees them a tick later; this process's
 own counts are read from memory), not once per job.
+
+A job still running ``JOB_TIMEOUT_SECONDS`` after its claim (stuck in code that cannot be
+interrupted, as tesseract's layout analysis of a page of noise) is failed by the heartbeat with
+a timeout error, its lease no longer renewed, and its worker thread is given up: a new thread
+takes its place, and the stuck one ends when (if ever) its job returns, its result dropped
+(``fail_overdue``). At most ``workers`` threads are given up at a time; past that none is
+replaced and ``health`` fails (the process needs a restart).
 """
 
 from __future__ import annotations
@@ -29,9 +36,10 @@ import time
 from collections.abc import Callable
 
 from .. import metrics
+from ..store.job_queries import fail_overdue
 from ..store.models import Job, JobState
 from ..store.repository import Store
-from .runner import RETRY_DELAYS, RETRYABLE, count_run, release_quietly, run_job
+from .runner import RETRY_DELAYS, RETRYABLE, count_run, release_quietly, run_job, timeout_error
 
 log = logging.getLogger(__name__)
 
@@ -51,21 +59,22 @@ class InProcessQueue:
         self._submits = 0  # under ``_wake``: how many ``submit`` calls so far
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._names = itertools.count()  # worker threads: w0, w1, ... and their replacements
         self._running: dict[int, str] = {}  # job id -> worker name, renewed by the heartbeat
+        self._started: dict[int, float] = {}  # job id -> monotonic time of its claim
+        self._given_up: set[str] = set()  # worker threads stuck past JOB_TIMEOUT_SECONDS
         self._states: dict[int, JobState] = {}  # job id -> its state not yet published
         self._lock = threading.Lock()
 
     def start(self) -> None:
         if self._threads:
             return
-        for n in range(self.workers):
-            name = f"{self.prefix}:w{n}"
-            thread = threading.Thread(target=self._work, args=(name,), name=name, daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        for _ in range(self.workers):
+            self._start_worker()
         beat = threading.Thread(target=self._heartbeat, name=f"{self.prefix}:hb", daemon=True)
         beat.start()
-        self._threads.append(beat)
+        with self._lock:
+            self._threads.append(beat)
 
     def submit(self, job_id: int) -> None:
         with self._wake:
@@ -76,26 +85,43 @@ class InProcessQueue:
         self._stop.set()
         with self._wake:
             self._wake.notify_all()
-        for thread in self._threads:
+        with self._lock:  # not the threads given up on: they may never return
+            threads = list(self._threads)
+        for thread in threads:
             thread.join(timeout=10)
         self._threads.clear()
         metrics.flush()
 
     def health(self) -> tuple[bool, str]:
-        alive = sum(thread.is_alive() for thread in self._threads)
+        with self._lock:
+            alive = sum(thread.is_alive() for thread in self._threads)
+            stuck = len(self._given_up)
         expected = self.workers + 1  # and the heartbeat
         detail = f"in-process: {alive} of {expected} worker and heartbeat threads alive"
+        if stuck:
+            detail += f", {stuck} stuck in a job past JOB_TIMEOUT_SECONDS"
         return alive == expected and not self._stop.is_set(), detail
+
+    def _start_worker(self) -> None:
+        name = f"{self.prefix}:w{next(self._names)}"
+        thread = threading.Thread(target=self._work, args=(name,), name=name, daemon=True)
+        with self._lock:
+            self._threads.append(thread)
+        thread.start()
 
     def _work(self, name: str) -> None:
         failures = 0  # in a row, of the store: the back-off grows with them
         chained: Job | None = None  # claimed with the last job's result: run next
         while not self._stop.is_set():
+            if name in self._given_up:  # its job ran past the time; another thread took over
+                with self._lock:
+                    self._given_up.discard(name)
+                break
             cpu_started = time.thread_time()
             submits = self._submits  # read before the claim: a later submit is not slept through
             try:
                 job, chained = chained or self.store.claim_next(name), None
-                if job is not None and self._given_up(name, job):
+                if job is not None and self._too_often_claimed(name, job):
                     job = None
             except RETRYABLE as exc:  # database away or full: wait longer each time
                 delay = RETRY_DELAYS[min(failures, len(RETRY_DELAYS) - 1)]
@@ -127,6 +153,7 @@ class InProcessQueue:
         none)."""
         with self._lock:
             self._running[job.id] = name
+            self._started[job.id] = time.monotonic()
         try:
             return run_job(
                 self.store,
@@ -142,8 +169,9 @@ class InProcessQueue:
             log.exception("job %s could not be completed; it will be retried", job.id)
         finally:
             with self._lock:
-                self._running.pop(job.id, None)
-                self._states.pop(job.id, None)
+                if self._running.get(job.id) == name:  # not given up on meanwhile
+                    del self._running[job.id], self._started[job.id]
+                    self._states.pop(job.id, None)
         return None
 
     def _progress(self, job_id: int) -> Callable[[JobState], None]:
@@ -153,7 +181,7 @@ class InProcessQueue:
 
         return note
 
-    def _given_up(self, name: str, job: Job) -> bool:
+    def _too_often_claimed(self, name: str, job: Job) -> bool:
         """Whether the job was claimed too often (its worker stopped each time): then failed."""
         if job.attempts <= self.store.settings.job_max_attempts:
             return False
@@ -167,6 +195,7 @@ class InProcessQueue:
         # A tick every STATE_TICK seconds, and one at each renewal (never later than before).
         while not self._stop.wait(min(STATE_TICK, max(0.0, renew_at - time.monotonic()))):
             self._publish_states()
+            self._stop_overdue()
             metrics.flush()  # the jobs' counts, once per tick rather than once per job
             if time.monotonic() < renew_at:
                 continue
@@ -195,3 +224,28 @@ class InProcessQueue:
                 log.warning("job %s: its state %s not written: %s", job_id, state, exc)
             except Exception:
                 log.exception("job %s: its state %s not written", job_id, state)
+
+    def _stop_overdue(self) -> None:
+        """Fail the jobs running past ``JOB_TIMEOUT_SECONDS`` and give up their worker threads;
+        start threads while fewer than ``workers`` work and fewer than ``workers`` are given up
+        (the process then has at most twice its threads). A job leaves ``_running`` in the same
+        lock as its worker's own removal: either it ended first, or its thread ends after it."""
+        limit = self.store.settings.job_timeout_seconds
+        now = time.monotonic()
+        with self._lock:
+            overdue = [(i, self._running[i]) for i, t in self._started.items() if now - t > limit]
+            for job_id, worker in overdue:
+                del self._running[job_id], self._started[job_id]
+                self._states.pop(job_id, None)
+                self._given_up.add(worker)
+                self._threads = [t for t in self._threads if t.name != worker]
+            working = len(self._threads) - 1  # the heartbeat is one
+            replace = min(self.workers - working, 2 * self.workers - working - len(self._given_up))
+        for job_id, worker in overdue:
+            log.error("job %s ran past %d s (JOB_TIMEOUT_SECONDS): failed", job_id, limit)
+            try:
+                fail_overdue(self.store.db, job_id, worker, timeout_error(limit))
+            except Exception:  # its lease is not renewed: it runs out, and the job is retried
+                log.exception("job %s: its timeout not written", job_id)
+        for _ in range(replace if not self._stop.is_set() else 0):
+            self._start_worker()

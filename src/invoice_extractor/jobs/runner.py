@@ -55,18 +55,20 @@ def run_job(
     worker: str,
     wait: Wait = _sleep,
     progress: Progress | None = None,
+    stops: tuple[type[BaseException], ...] = (),
     *,
     claim_next: bool = False,
 ) -> Job | None:
     """Run the job; raises one of ``RETRYABLE`` when the store stayed unusable through the
-    back-off (the caller releases the job), never records such an error as the job's. With
+    back-off (the caller releases the job), never records such an error as the job's. An
+    exception of ``stops`` (a time limit's) reaches the caller too, not recorded either. With
     ``claim_next``, the worker's next job claimed in the transaction that stores this one's
     result (``Store.finish_and_claim``), which the caller then runs; else (and after a failed
     job) None."""
     started = time.perf_counter()
     if progress is None:
         progress = functools.partial(store.set_state, job.id, worker)
-    outcome = _retrying(job.id, wait, lambda: _extract(store, job, progress))
+    outcome = _retrying(job.id, wait, lambda: _extract(store, job, progress, stops))
     if isinstance(outcome, str):
         _retrying(job.id, wait, lambda: store.fail(job.id, worker, outcome))
         return None
@@ -122,7 +124,14 @@ def release_quietly(store: Store, job: Job, worker: str, exc: Exception) -> None
         log.warning("job %s is left to its lease (%s)", job.id, again)
 
 
-def _extract(store: Store, job: Job, progress: Progress) -> tuple[list[Invoice], str] | str:
+def timeout_error(seconds: int) -> str:
+    """The error of a job stopped at ``JOB_TIMEOUT_SECONDS``, the same on both queues."""
+    return f"stopped after {seconds} s (JOB_TIMEOUT_SECONDS): reading the file took too long"
+
+
+def _extract(
+    store: Store, job: Job, progress: Progress, stops: tuple[type[BaseException], ...]
+) -> tuple[list[Invoice], str] | str:
     """The job's invoices and its file's SHA-256, or the message it failed with."""
     settings = store.settings
     try:
@@ -154,7 +163,7 @@ def _extract(store: Store, job: Job, progress: Progress) -> tuple[list[Invoice],
         finally:
             # As the CLI does: freed now, not by a cycle collection walking every word read.
             document.drop_caches()
-    except RETRYABLE:
+    except RETRYABLE + stops:
         raise
     except InvoiceExtractorError as exc:
         return str(exc)

@@ -165,6 +165,23 @@ def requeue_expired(db: Database) -> list[int]:
     return requeued
 
 
+def fail_overdue(db: Database, job_id: int, worker: str | None, error: str) -> bool:
+    """Fail a running job that ran past ``JOB_TIMEOUT_SECONDS`` with ``error``; whether it did.
+
+    The worker column is cleared, so whatever that run writes if it ever ends (``Store.finish``,
+    ``Store.fail``, a state) matches nothing: its late result is dropped. ``worker`` None: whoever
+    holds it (the parent of a Celery pool process killed at its hard time limit).
+    """
+    now = utcnow()
+    query = update(Job).where(Job.id == job_id, running())
+    if worker is not None:
+        query = query.where(Job.worker == worker)
+    values = {"state": JobState.FAILED, "error": error, "worker": None, "lease_until": None}
+    with db.session() as session:
+        result = session.execute(query.values(**values, finished_at=now, updated_at=now))
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
 def count_queued(db: Database) -> int:
     with db.session() as session:
         return session.scalar(select(func.count()).where(Job.state == JobState.QUEUED)) or 0

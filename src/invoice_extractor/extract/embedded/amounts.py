@@ -301,6 +301,13 @@ def detect_currency(text: str) -> str | None:
     return best
 
 
+def may_hold_currency(text: str) -> bool:
+    """False only if no word of ``text`` (a line's words joined by spaces) holds a currency
+    marker: each word's marker is one in the line too, as its boundary checks (no letter
+    before or after the token) see a space where the word ends. Most lines hold none."""
+    return not _CURRENCY_FIRST.isdisjoint(text) and _CURRENCY_RE.search(text) is not None
+
+
 # --- document-level separator guess -------------------------------------------------------------
 
 # Maximal numeric tokens, not inside ids; digit first so non-digit positions are skipped fast.

@@ -16,7 +16,7 @@ from typing import Any
 from ...ingest.document import Document, Word
 from ...model import DocumentType, Evidence, Invoice, LineItem, TaxLine
 from .adjustments import settle_adjustments
-from .amounts import detect_currency
+from .amounts import detect_currency, may_hold_currency
 from .candidates import FieldCandidates, collect_candidates
 from .code_cache import compile_regex
 from .context import DocumentContext
@@ -172,6 +172,8 @@ class EmbeddedExtractor:
         first: dict[str, list[Word]] = {}
         for page in ctx.pages:
             for line in page.lines:
+                if not may_hold_currency(line.text):
+                    continue  # no word of it holds a marker: not read word by word
                 for word in line.words:
                     code = detect_currency(word.text)
                     if code is not None:

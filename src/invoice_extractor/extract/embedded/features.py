@@ -20,7 +20,7 @@ from .candidates import RANKED_FIELDS, FieldCandidates
 from .context import DocumentContext
 from .fields import Candidate
 from .labels import LABEL_RES
-from .parties import LEGAL_FORM
+from .parties import has_legal_form
 from .party_support import party_support
 from .text import fold
 
@@ -287,7 +287,7 @@ def _name_values(
     index = ctx.indexes[numbers.index(page) if page in numbers else 0]
     footer = memo.columns is None or _FOOTER_REPEAT in memo.columns
     return (
-        float(LEGAL_FORM.search(text) is not None),
+        float(has_legal_form(text)),
         float(min(page_text.count(folded), 5)),
         *_labels_inside(folded),
         *party_support(index, words, footer),

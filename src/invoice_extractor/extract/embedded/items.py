@@ -217,6 +217,8 @@ def extract_items(indexes: list[PageIndex], decimal_sep: str | None) -> Table:
         header: list[Column] = []
         header_y, header_line = -1e9, -2
         for i, line in enumerate(lines):
+            if table is None and not page_columns[i]:
+                continue  # neither a row nor a heading: its numbers are not read
             size = max(line.words[0].height, 4.0)
             numbers = line_numbers(index, i, decimal_sep)
             columns = page_columns[i] if not any(n.money for n in numbers) else []

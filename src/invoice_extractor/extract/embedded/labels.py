@@ -234,6 +234,17 @@ def _anchors(patterns: list[str]) -> tuple[str, ...] | None:
     return tuple(sorted(needles))
 
 
+def anchors_of(patterns: list[str]) -> tuple[str, ...] | None:
+    """Literal texts one of which every match of any of ``patterns`` holds (None: no such set):
+    where none stands, the patterns need not run."""
+    return _anchors(patterns)
+
+
+def lines_holding_any(lines: list[str], anchors: tuple[str, ...]) -> list[int]:
+    """The lines that hold one of ``anchors``, in order: one search of the page for them all."""
+    return sorted({i for held in _lines_holding(lines, anchors).values() for i in held})
+
+
 LABEL_ANCHORS: dict[str, tuple[str, ...] | None] = {f: _anchors(p) for f, p in LABELS.items()}
 """Per field, literal text one of which every label match contains (None: no such set)."""
 

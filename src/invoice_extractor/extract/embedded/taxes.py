@@ -17,7 +17,9 @@ from .amounts import AmountMatch, find_amounts
 from .fields import PageIndex
 from .values import is_money, words_in_span
 
-_PERCENT = re.compile(r"(?<![\d.,])(\d{1,2}(?:[.,]\d{1,3})?)\s?%")
+# A rate starts with a bare digit so the regex engine can skip the other positions in C; "not
+# inside a number" looks behind that first digit (as ``dates`` does).
+_PERCENT = re.compile(r"(\d(?<![\d.,]\d)\d?(?:[.,]\d{1,3})?)\s?%")
 _CENT = Decimal("0.01")
 
 

@@ -129,6 +129,7 @@ class RedisLimiter:
         tokens_per_minute: int = 0,
         *,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
         client: Any = None,
     ) -> None:
         import redis  # a dependency only where Redis is configured
@@ -144,7 +145,8 @@ class RedisLimiter:
         self._script = self._redis.register_script(_SCRIPT)
         self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
         self._sleep = sleep
-        self._local = RateLimiter(requests_per_minute, tokens_per_minute, sleep=sleep)
+        # the fallback's clock; the shared schedule runs on Redis' own
+        self._local = RateLimiter(requests_per_minute, tokens_per_minute, clock=clock, sleep=sleep)
         self._failed = False
 
     def _run(self, extra: float, mode: str) -> float | None:

@@ -5,6 +5,11 @@ message per process: a message leaves the broker only when its job ran; one whos
 back. On Redis, "went back" means the broker's ``visibility_timeout``: set a little above the job
 lease, so the message of a killed worker is delivered again once its lease has run out. A message
 delivered twice is harmless: the task claims the job in the database first.
+
+A task's soft time limit is ``JOB_TIMEOUT_SECONDS`` (the task fails its job with a timeout
+error); its hard limit, ``HARD_LIMIT_MARGIN`` later, kills a pool process stuck in code that
+cannot be interrupted (tesseract's layout analysis), and the worker's main process then fails
+the job (``worker.JobTask.on_failure``); the pool starts a new process in its place.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ SEND_RETRY_POLICY = {
     "interval_max": 0.5,
 }
 CONNECT_TIMEOUT = 3.0
+HARD_LIMIT_MARGIN = 30  # seconds from the soft time limit to the kill of the pool process
 
 
 def visibility_timeout(lease_seconds: int) -> int:
@@ -44,6 +50,8 @@ def make_app(settings: Settings) -> Any:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
+        task_soft_time_limit=settings.job_timeout_seconds,
+        task_time_limit=settings.job_timeout_seconds + HARD_LIMIT_MARGIN,
         task_ignore_result=True,
         task_store_errors_even_if_ignored=False,
         task_default_queue=QUEUE_NAME,

@@ -4,6 +4,7 @@ The task ``run_job(job_id)`` claims the job in the database (queued, or running 
 lease), renews the lease from a heartbeat thread while the pipeline runs, and stores the result
 with ``Store.finish``. A message for a job that is done, failed or held by a live worker does
 nothing, so a message delivered twice (late acknowledgement, the sweep) runs the job once.
+A job past its time limits (``config``) is failed with the in-process queue's timeout error.
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ import time
 from types import TracebackType
 from typing import Any
 
-from celery import signals  # type: ignore[import-untyped]
+from celery import Task, signals  # type: ignore[import-untyped]
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded  # type: ignore[import-untyped]
 
 from ... import metrics
 from ...settings import Settings
+from ...store.db import Database
+from ...store.job_queries import fail_overdue
 from ...store.repository import Store
-from ..runner import RETRYABLE, count_run, release_quietly, run_job
+from ..runner import RETRYABLE, count_run, release_quietly, run_job, timeout_error
 from .config import QUEUE_NAME, TASK_NAME, make_app
 from .sweep import Sweeper
 
@@ -103,10 +107,14 @@ def execute(job_id: int) -> str:
         return reason
     try:
         with LeaseKeeper(store, prefix, job.id):
-            run_job(store, job, worker)
+            run_job(store, job, worker, stops=(SoftTimeLimitExceeded,))
     except RETRYABLE as exc:
         release_quietly(store, job, worker, exc)
         return f"deferred: {exc}"
+    except SoftTimeLimitExceeded:  # the task's soft time limit, JOB_TIMEOUT_SECONDS
+        error = timeout_error(store.settings.job_timeout_seconds)
+        fail_overdue(store.db, job.id, worker, error)
+        return error
     count_run("celery", cpu_started)
     return f"ran (attempt {job.attempts})"
 
@@ -115,11 +123,32 @@ def _run_job_task(job_id: int) -> str:
     return execute(int(job_id))
 
 
+class JobTask(Task):  # type: ignore[misc]
+    def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        """In the worker's main process, after its pool process was killed at the hard time
+        limit: the job it held is failed (not left to its lease, to be run and killed again)."""
+        if not isinstance(exc, TimeLimitExceeded) or not args or _settings is None:
+            return
+        error = timeout_error(_settings.job_timeout_seconds)
+        # A connection of its own, closed at once: the pool processes forked later from this
+        # one must not inherit open connections.
+        db = Database(_settings.database)
+        try:
+            if fail_overdue(db, int(args[0]), None, error):
+                log.error("job %s: %s", args[0], error)
+        finally:
+            db.dispose()
+
+
 def register(app: Any) -> Any:
     """The ``run_job`` task on ``app``."""
-    return app.task(name=TASK_NAME, acks_late=True, reject_on_worker_lost=True, ignore_result=True)(
-        _run_job_task
-    )
+    return app.task(
+        name=TASK_NAME,
+        base=JobTask,
+        acks_late=True,
+        reject_on_worker_lost=True,
+        ignore_result=True,
+    )(_run_job_task)
 
 
 def worker_argv(settings: Settings, loglevel: str = "INFO") -> list[str]:

@@ -1,6 +1,7 @@
 """The job path's cheaper writes (issue 15, SQLite and PostgreSQL): the claim takes the oldest
 claimable job (an expired one before younger queued ones; ``test_jobs`` races claimers over
-queued and expired jobs); a job's fields, inserted in bulk, read back as the invoice's values; a
+queued and expired jobs); a job writes no field row, a correction writes its field's row with
+the value and confidence as extracted; a
 job's progress, published by the in-process queue's heartbeat, shows on a long job and never
 undoes a done one; and the jobs' counters reach the metrics file at the heartbeat's flush (or the
 queue's stop), not at every job."""
@@ -74,27 +75,35 @@ def test_the_oldest_claimable_job_comes_first_an_expired_one_before_younger_queu
     assert order == [(ids[1], 2), (ids[2], 2), (ids[4], 1), (ids[6], 1)]
 
 
-def test_the_fields_inserted_in_bulk_read_back_as_the_invoices_values(
+def test_a_job_writes_no_field_rows_and_a_correction_writes_its_field_as_extracted(
     web_store: Store, invoice_pdf: InvoicePdf
 ) -> None:
     store = web_store
-    session_id, job = _claimed(store, invoice_pdf("BULK-1"))
+    session_id, job = _claimed(store, invoice_pdf("LAZY-1"))
     runner.run_job(store, job, "w")
+
+    def rows(invoice_id: int) -> list[tuple[Any, ...]]:
+        with store.db.session() as db:
+            found = db.scalars(select(FieldRecord).where(FieldRecord.invoice_id == invoice_id))
+            return [(r.path, r.value, r.confidence, r.corrected, r.is_corrected) for r in found]
+
     with store.db.session() as db:
         record = db.scalars(select(InvoiceRecord).where(InvoiceRecord.job_id == job.id)).one()
-        rows = db.scalars(
-            select(FieldRecord).where(FieldRecord.invoice_id == record.id).order_by(FieldRecord.id)
-        ).all()
-        evidence: dict[str, Any] = record.data["evidence"]  # type: ignore[assignment]
-        stored = [(r.path, r.value, r.confidence) for r in rows]
-        assert stored == [
-            (path, value, evidence[path]["confidence"] if path in evidence else None)
-            for path, value in scalar_paths(record.data)
-        ]
-        assert ("invoice_number", "BULK-1") in [(path, value) for path, value, _ in stored]
-        assert {(r.corrected, r.is_corrected, r.evidence) for r in rows} == {(None, False, None)}
-    view = store.edit(session_id, record.id, {"invoice_number": "BULK-2"}, "clerk")
-    assert view.invoice.invoice_number == "BULK-2" and view.corrected == ("invoice_number",)
+        data: dict[str, Any] = record.data
+    assert rows(record.id) == []
+    view = store.edit(session_id, record.id, {"invoice_number": "LAZY-2"}, "clerk")
+    assert view.invoice.invoice_number == "LAZY-2" and view.corrected == ("invoice_number",)
+    confidence = data["evidence"]["invoice_number"]["confidence"]
+    assert confidence is not None
+    assert rows(record.id) == [("invoice_number", "LAZY-1", confidence, "LAZY-2", True)]
+    assert [(e.old_value, e.new_value) for e in store.edits(session_id, record.id)] == [
+        ("LAZY-1", "LAZY-2")
+    ]
+    # Entered as it was read: confirmed (a row), not corrected, and no edit logged.
+    total = dict(scalar_paths(data))["total"]
+    view = store.edit(session_id, record.id, {"total": total}, "clerk")
+    assert view.corrected == ("invoice_number",)
+    assert len(store.edits(session_id, record.id)) == 1
 
 
 def test_a_state_published_late_never_undoes_done(
@@ -141,6 +150,53 @@ def test_a_long_in_process_job_shows_extracting_while_it_runs(
     assert set(seen) <= {JobState.QUEUED, JobState.READING, JobState.EXTRACTING}
     assert _state(store, job_id) == JobState.DONE
     assert store.count_invoices(session_id) == 1
+
+
+def test_a_stored_result_claims_the_workers_next_job_in_its_transaction(
+    web_store: Store,
+) -> None:
+    store = web_store
+    ids = _jobs(store, 3)
+    first = store.claim_next("w:1:w0")
+    assert first is not None and first.id == ids[0]
+    stored, after = store.finish_and_claim(first, "w:1:w0", [], 0.1, None)
+    assert stored and after is not None
+    assert (after.id, after.worker, after.attempts) == (ids[1], "w:1:w0", 1)
+    assert after.file_name == "1.pdf" and after.lease_until is not None
+    assert [_state(store, i) for i in ids] == [JobState.DONE, JobState.READING, JobState.QUEUED]
+    # A late result (another worker took the job over) claims nothing.
+    assert store.finish_and_claim(after, "other:1:w0", [], 0.1, None) == (False, None)
+    assert _state(store, ids[2]) == JobState.QUEUED
+    assert store.finish(after, "w:1:w0", [], 0.1) is True  # without a claim
+    assert _state(store, ids[2]) == JobState.QUEUED
+
+
+def test_a_next_job_claimed_by_a_stopping_worker_goes_back_to_the_queue_at_once(
+    web_store: Store, invoice_pdf: InvoicePdf, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = web_store
+    session_id, _ = store.create_session()
+    first, second = (
+        store.add_upload(session_id, f"{n}.pdf", invoice_pdf(f"STOP-{n}"))[1].id for n in (1, 2)
+    )
+    queue = InProcessQueue(store, workers=1, poll_seconds=0.1)
+    real = runner.extract_document
+
+    def stopping(document: Any, **kwargs: Any) -> Any:
+        queue._stop.set()  # the stop comes while the first job runs: its result claims the next
+        return real(document, **kwargs)
+
+    monkeypatch.setattr(runner, "extract_document", stopping)
+    queue.start()
+    deadline = time.monotonic() + 60
+    while _state(store, first) != JobState.DONE:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    queue.stop()
+    with store.db.session() as db:
+        job = db.get(Job, second)
+        assert job is not None
+        assert (job.state, job.worker, job.attempts) == (JobState.QUEUED, None, 0)
 
 
 def _written_runs(directory: Path) -> float:

@@ -186,9 +186,11 @@ def test_running_a_job_again_replaces_its_invoices(make_store: MakeStore) -> Non
     first = store.claim_next("a")
     assert first is not None
     assert store.finish(first, "a", [_invoice("ONE"), _invoice("TWO")], 1.0) is True
-    fields_per_invoice = _field_rows(store) // 2
+    for view in store.invoices(session_id):  # a corrected field has a row
+        store.edit(session_id, view.id, {"invoice_number": "EDITED"}, "clerk")
+    assert _field_rows(store) == 2
     assert store.finish(first, "a", [_invoice("ONE"), _invoice("TWO")], 1.0) is False  # done
-    assert _numbers(store, job_id) == ["ONE", "TWO"]
+    assert _numbers(store, job_id) == ["ONE", "TWO"]  # as extracted (the JSON)
 
     _set(store, job_id, state=JobState.QUEUED)  # e.g. re-queued by an operator
     again = store.claim_next("b")
@@ -196,7 +198,7 @@ def test_running_a_job_again_replaces_its_invoices(make_store: MakeStore) -> Non
     assert store.finish(again, "b", [_invoice("THREE")], 1.0) is True
     assert _numbers(store, job_id) == ["THREE"]
     assert len(store.invoices(session_id)) == 1
-    assert _field_rows(store) == fields_per_invoice  # no orphaned field rows
+    assert _field_rows(store) == 0  # no orphaned field rows
 
 
 def test_a_job_that_keeps_crashing_is_given_up(
@@ -253,7 +255,7 @@ def test_a_worker_survives_a_failed_write_of_a_result(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     store = make_store(job_lease_seconds=5)
-    real_finish = store.finish
+    real_finish = store.finish_and_claim  # the queue's workers store and claim at once
     calls: list[int] = []
 
     def flaky_finish(
@@ -261,14 +263,14 @@ def test_a_worker_survives_a_failed_write_of_a_result(
         worker: str,
         invoices: list[Invoice],
         seconds: float,
-        checks: StoreChecks | None = None,
-    ) -> bool:
+        checks: StoreChecks | None,
+    ) -> tuple[bool, Job | None]:
         calls.append(job.id)
         if len(calls) == 1:
             raise RuntimeError("database went away for a moment")
         return real_finish(job, worker, invoices, seconds, checks)
 
-    monkeypatch.setattr(store, "finish", flaky_finish)
+    monkeypatch.setattr(store, "finish_and_claim", flaky_finish)
     session_id, ids = _jobs(store, 2, invoice_pdf())
     queue = InProcessQueue(store, workers=1, poll_seconds=0.2)
     queues.append(queue)
@@ -276,6 +278,7 @@ def test_a_worker_survives_a_failed_write_of_a_result(
     # Settled: the second job done, the first failed or (once its 5 s lease ran out) done.
     jobs = _wait_states(store, session_id, timeout=15)
     assert [job.id for job in jobs] == ids and jobs[1].state == JobState.DONE
+    assert len(calls) >= 2  # the refused write was the workers' own
 
 
 def test_each_job_run_counts_its_cpu_for_metrics(

@@ -5,7 +5,10 @@ restart the queued jobs are simply there, and a job whose worker died is taken a
 lease runs out. An idle worker sleeps until ``submit`` (an upload in this process) wakes it, or
 for ``poll_seconds`` at most: the slow poll finds what other processes queued and the leases that
 ran out. A worker that found nothing does not sleep through a ``submit`` made meanwhile (the
-count of submits it saw before its claim tells), so no job waits for the slow poll here.
+count of submits it saw before its claim tells), so no job waits for the slow poll here. A worker
+that stores a job's result claims its next job in the same transaction (one commit per job on a
+busy queue, not two); when it stops with such a job in hand, the job goes back to the queue at
+once rather than when its lease runs out.
 
 A job's progress (``extracting``) is not a write of its worker: the heartbeat thread publishes it
 at its next tick (every ``STATE_TICK`` seconds) if the job still runs then. A job done sooner,
@@ -108,15 +111,18 @@ class InProcessQueue:
 
     def _work(self, name: str) -> None:
         failures = 0  # in a row, of the store: the back-off grows with them
+        chained: Job | None = None  # claimed with the last job's result: run next
         while not self._stop.is_set():
             if name in self._given_up:  # its job ran past the time; another thread took over
                 with self._lock:
                     self._given_up.discard(name)
-                return
+                break
             cpu_started = time.thread_time()
             submits = self._submits  # read before the claim: a later submit is not slept through
             try:
-                job = self._claim(name)
+                job, chained = chained or self.store.claim_next(name), None
+                if job is not None and self._too_often_claimed(name, job):
+                    job = None
             except RETRYABLE as exc:  # database away or full: wait longer each time
                 delay = RETRY_DELAYS[min(failures, len(RETRY_DELAYS) - 1)]
                 failures += 1
@@ -130,8 +136,10 @@ class InProcessQueue:
             if job is None:
                 self._idle(submits)
                 continue
-            self._run(name, job)
+            chained = self._run(name, job)
             count_run("inprocess", cpu_started, write=False)  # the heartbeat writes the file
+        if chained is not None:  # stopping: back to the queue now, not when its lease runs out
+            release_quietly(self.store, chained, name, RuntimeError("the worker stops"))
 
     def _idle(self, submits: int) -> None:
         """Sleep until a ``submit`` after the one counted in ``submits``, a stop, or the slow
@@ -140,12 +148,21 @@ class InProcessQueue:
             if self._submits == submits and not self._stop.is_set():
                 self._wake.wait(self.poll_seconds)
 
-    def _run(self, name: str, job: Job) -> None:
+    def _run(self, name: str, job: Job) -> Job | None:
+        """Run the job; the next one, when claimed with its result (a stopping worker claims
+        none)."""
         with self._lock:
             self._running[job.id] = name
             self._started[job.id] = time.monotonic()
         try:
-            run_job(self.store, job, name, wait=self._stop.wait, progress=self._progress(job.id))
+            return run_job(
+                self.store,
+                job,
+                name,
+                wait=self._stop.wait,
+                progress=self._progress(job.id),
+                claim_next=not self._stop.is_set(),
+            )
         except RETRYABLE as exc:
             release_quietly(self.store, job, name, exc)
         except Exception:  # the worker outlives any one job; its lease makes it run again
@@ -155,6 +172,7 @@ class InProcessQueue:
                 if self._running.get(job.id) == name:  # not given up on meanwhile
                     del self._running[job.id], self._started[job.id]
                     self._states.pop(job.id, None)
+        return None
 
     def _progress(self, job_id: int) -> Callable[[JobState], None]:
         def note(state: JobState) -> None:
@@ -163,16 +181,13 @@ class InProcessQueue:
 
         return note
 
-    def _claim(self, name: str) -> Job | None:
-        job = self.store.claim_next(name)
-        if job is not None and job.attempts > self.store.settings.job_max_attempts:
-            self.store.fail(
-                job.id,
-                name,
-                f"gave up after {job.attempts - 1} attempts: the worker stopped each time",
-            )
-            return None
-        return job
+    def _too_often_claimed(self, name: str, job: Job) -> bool:
+        """Whether the job was claimed too often (its worker stopped each time): then failed."""
+        if job.attempts <= self.store.settings.job_max_attempts:
+            return False
+        message = f"gave up after {job.attempts - 1} attempts: the worker stopped each time"
+        self.store.fail(job.id, name, message)
+        return True
 
     def _heartbeat(self) -> None:
         interval = max(self.store.settings.job_lease_seconds / 3, 1.0)

@@ -56,26 +56,33 @@ def run_job(
     wait: Wait = _sleep,
     progress: Progress | None = None,
     stops: tuple[type[BaseException], ...] = (),
-) -> None:
+    *,
+    claim_next: bool = False,
+) -> Job | None:
     """Run the job; raises one of ``RETRYABLE`` when the store stayed unusable through the
     back-off (the caller releases the job), never records such an error as the job's. An
-    exception of ``stops`` (a time limit's) reaches the caller too, not recorded either."""
+    exception of ``stops`` (a time limit's) reaches the caller too, not recorded either. With
+    ``claim_next``, the worker's next job claimed in the transaction that stores this one's
+    result (``Store.finish_and_claim``), which the caller then runs; else (and after a failed
+    job) None."""
     started = time.perf_counter()
     if progress is None:
         progress = functools.partial(store.set_state, job.id, worker)
     outcome = _retrying(job.id, wait, lambda: _extract(store, job, progress, stops))
     if isinstance(outcome, str):
         _retrying(job.id, wait, lambda: store.fail(job.id, worker, outcome))
-        return
+        return None
     invoices, sha256 = outcome
     # Written once or not at all: a job is never done without its invoices.
     seconds = time.perf_counter() - started
 
-    def finish() -> bool:  # each try its own checks: a new transaction takes the lock again
+    def finish() -> tuple[bool, Job | None]:  # each try its own checks (the lock taken again)
         checks = JobChecks(store, job.session_id, sha256)
-        return store.finish(job, worker, invoices, seconds, checks)
+        if claim_next:
+            return store.finish_and_claim(job, worker, invoices, seconds, checks)
+        return store.finish(job, worker, invoices, seconds, checks), None
 
-    _retrying(job.id, wait, finish)
+    return _retrying(job.id, wait, finish)[1]
 
 
 class JobChecks:

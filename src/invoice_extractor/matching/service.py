@@ -166,16 +166,18 @@ _DESCRIBED = (
         InvoiceRecord.match_total,
         StoredFile.uploaded_at,
         ReviewSession.created_at,
+        # As extracted (the database reads them out of the JSON); a correction's row overrides.
+        InvoiceRecord.data["invoice_number"].as_string().label("invoice_number"),
+        InvoiceRecord.data[("seller", "name")].as_string().label("seller_name"),
     )
     .join(StoredFile, StoredFile.id == InvoiceRecord.file_id)
     .join(ReviewSession, ReviewSession.id == InvoiceRecord.session_id)
     .where(InvoiceRecord.id == bindparam("invoice_id"))
 )
-_FIELD_ROWS = select(
-    FieldRecord.path, FieldRecord.value, FieldRecord.corrected, FieldRecord.is_corrected
-).where(
+_CORRECTED_ROWS = select(FieldRecord.path, FieldRecord.corrected).where(
     FieldRecord.invoice_id == bindparam("invoice_id"),
     FieldRecord.path.in_(bindparam("paths", expanding=True)),
+    FieldRecord.is_corrected,
 )
 _FILE_SHA256 = select(StoredFile.sha256).where(StoredFile.id == bindparam("file_id"))
 _FIRST_INVOICE = select(func.min(InvoiceRecord.id)).where(
@@ -185,7 +187,8 @@ _FIRST_INVOICE = select(func.min(InvoiceRecord.id)).where(
 
 def _described(db: Session | Connection, invoice_id: int) -> _Other:
     row = db.execute(_DESCRIBED, {"invoice_id": invoice_id}).one()
-    values = _fields(db, invoice_id, "invoice_number", "seller.name")
+    values = {"invoice_number": row.invoice_number, "seller.name": row.seller_name}
+    values.update(_corrected(db, invoice_id, *values))
     return _Other(
         row.session_id,
         row.created_at,
@@ -197,10 +200,11 @@ def _described(db: Session | Connection, invoice_id: int) -> _Other:
     )
 
 
-def _fields(db: Session | Connection, invoice_id: int, *paths: str) -> dict[str, str | None]:
-    """Header values as the user sees them (corrected, else extracted), in one query."""
-    rows = db.execute(_FIELD_ROWS, {"invoice_id": invoice_id, "paths": list(paths)})
-    return {row.path: row.corrected if row.is_corrected else row.value for row in rows}
+def _corrected(db: Session | Connection, invoice_id: int, *paths: str) -> dict[str, str | None]:
+    """The corrected values among these fields (a field has a row once corrected or confirmed;
+    a confirmed one holds the value as extracted), in one query."""
+    rows = db.execute(_CORRECTED_ROWS, {"invoice_id": invoice_id, "paths": list(paths)})
+    return {row.path: row.corrected for row in rows}
 
 
 def _replace(

@@ -5,8 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, func, select, update
@@ -14,11 +13,11 @@ from sqlalchemy import Connection, func, select, update
 from ..errors import BadRequest, NotFound, StorageError
 from ..model import Invoice
 from ..settings import Settings
-from ..validate import strip_check_warnings, validate
 from .blobs import BlobStore
-from .corrections import checked_changes, set_path
+from .corrections import checked_changes
 from .db import Database
-from .invoice_rows import NOT_EDITABLE, NewInvoice, insert_fields, insert_invoice
+from .invoice_rows import NOT_EDITABLE, NewInvoice, extracted_field, insert_invoice
+from .invoice_view import InvoiceView, corrected_data, view
 from .job_queries import (
     COUNT_INVOICES,
     DELETE_INVOICES,
@@ -30,7 +29,6 @@ from .job_queries import (
 )
 from .models import (
     Edit,
-    FieldRecord,
     InvoiceRecord,
     Job,
     JobState,
@@ -39,7 +37,6 @@ from .models import (
     utcnow,
 )
 from .pages import PageImages
-from .review_facts import review_facts
 from .sellers import SellerBook
 from .session_status import SessionStatus, owned_row, session_status
 from .sessions import SessionAdmin
@@ -53,30 +50,11 @@ class StoreChecks(Protocol):
         """May complete the row (``new.columns``, ``new.data``); runs before each INSERT."""
 
     def after_insert(self, db: Connection, stored: list[NewInvoice]) -> None:
-        """Runs once the job's invoices and fields are inserted."""
+        """Runs once the job's invoices are inserted."""
 
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class InvoiceView:
-    """An invoice as the user sees it: corrected values applied, checks re-run."""
-
-    id: int
-    file_id: int
-    reviewed: bool
-    corrected: tuple[str, ...]
-    invoice: Invoice
-    reviewed_at: datetime | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        data = self.invoice.to_json_dict()
-        data.update(id=self.id, file_id=self.file_id, reviewed=self.reviewed)
-        data["corrected_fields"] = list(self.corrected)
-        data.update(review_facts(self.invoice, self.reviewed, self.reviewed_at))
-        return data
 
 
 class Store:
@@ -171,12 +149,17 @@ class Store:
         """Take this job if it is queued or its worker's lease ran out; None if it is not."""
         return self._claim(self._claim_one, {"job_id": job_id}, worker)
 
-    def _claim(self, statement: Any, params: dict[str, Any], worker: str) -> Job | None:
+    def _claim(
+        self, statement: Any, params: dict[str, Any], worker: str, conn: Connection | None = None
+    ) -> Job | None:
+        """The claim, in its own transaction or (``conn``) in that one."""
+        if conn is None:
+            with self.db.transaction() as conn:
+                return self._claim(statement, params, worker, conn)
         now = utcnow()
         lease = now + timedelta(seconds=self.settings.job_lease_seconds)
         values = {**params, "now": now, "lease": lease, "claimer": worker}
-        with self.db.transaction() as conn:
-            row = conn.execute(statement, values).first()
+        row = conn.execute(statement, values).first()
         return None if row is None else Job(**row._mapping)  # detached: read, never flushed
 
     def renew(self, worker_prefix: str, job_ids: Sequence[int]) -> None:
@@ -229,7 +212,22 @@ class Store:
         seconds: float,
         checks: StoreChecks | None = None,
     ) -> bool:
-        """Store the job's invoices and mark it done, once: a second run replaces, never adds.
+        """Store the job's invoices and mark it done, once: a second run replaces, never adds."""
+        return self.finish_and_claim(job, worker, invoices, seconds, checks, claim=False)[0]
+
+    def finish_and_claim(
+        self,
+        job: Job,
+        worker: str,
+        invoices: list[Invoice],
+        seconds: float,
+        checks: StoreChecks | None,
+        *,
+        claim: bool = True,
+    ) -> tuple[bool, Job | None]:
+        """``finish``: whether the result was stored; and (``claim``) the worker's next job, taken
+        as ``claim_next`` does in the same transaction, so that on a busy queue a job costs one
+        commit, not two (on SQLite the commit is most of a claim's CPU).
 
         The conditional UPDATE comes first and is the guard: only the worker holding the job can
         mark it done, and the write lock it takes (a row lock on PostgreSQL, the database lock on
@@ -239,7 +237,7 @@ class Store:
         with self.db.transaction() as conn:
             params = {"job_id": job.id, "holder": worker, "now": utcnow(), "took": seconds}
             if conn.execute(MARK_DONE, params).rowcount != 1:
-                return False  # another worker took the job over (our lease ran out)
+                return False, None  # another worker took the job over (our lease ran out)
             if job.attempts != 1:  # a first run has no earlier result (done is stored whole)
                 conn.execute(DELETE_INVOICES, {"job_id": job.id})
             new = NewInvoice.of(invoices)
@@ -247,10 +245,9 @@ class Store:
                 if checks is not None:
                     checks.before_insert(conn, item)
                 insert_invoice(conn, job, item)
-            insert_fields(conn, new)
             if checks is not None and new:
                 checks.after_insert(conn, new)
-            return True
+            return True, self._claim(self._claim_next, {}, worker, conn) if claim else None
 
     # -- invoices, fields and edits -----------------------------------------------------------
 
@@ -260,7 +257,7 @@ class Store:
             if ids is not None:
                 query = query.where(InvoiceRecord.id.in_(ids))
             rows = db.scalars(query.order_by(InvoiceRecord.file_id, InvoiceRecord.position))
-            return [_view(r) for r in rows.unique()]
+            return [view(r) for r in rows.unique()]
 
     def invoice_ids(self, session_id: str) -> list[int]:
         """The session's invoice ids in list order (without building the invoices)."""
@@ -307,11 +304,11 @@ class Store:
             refused = [p for p in changes if p.split(".", 1)[0] in NOT_EDITABLE]
             if refused:
                 raise BadRequest(f"{refused[0]!r} is not an editable field")
-            changes = checked_changes(_corrected_data(record), changes)
+            changes = checked_changes(corrected_data(record), changes)
             for path, value in changes.items():
                 row = fields.get(path)
-                if row is None:
-                    row = FieldRecord(path=path, value=None)
+                if row is None:  # its first correction: the row holds the value as extracted
+                    row = extracted_field(record.data, path)
                     record.fields.append(row)
                 old = row.corrected if row.is_corrected else row.value
                 if old == value:
@@ -344,45 +341,4 @@ class Store:
                     )
                 )
             db.flush()
-            return _view(record)
-
-
-def _corrected_data(record: InvoiceRecord) -> dict[str, Any]:
-    data: dict[str, Any] = _deep_copy(record.data)
-    evidence = data.get("evidence") or {}
-    for row in record.fields:
-        if row.is_corrected:
-            set_path(data, row.path, row.corrected)
-            if row.corrected != row.value:  # the new value's own box, if found, not the old one
-                evidence.pop(row.path, None)
-                if row.evidence:
-                    evidence[row.path] = row.evidence
-            elif isinstance(evidence.get(row.path), dict):
-                evidence[row.path]["confidence"] = 1.0  # a person confirmed it
-    if record.reviewed:  # marked reviewed: a person confirmed every value as it stands
-        for item in evidence.values():
-            if isinstance(item, dict):
-                item["confidence"] = 1.0
-    return data
-
-
-def _deep_copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _deep_copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_deep_copy(v) for v in value]
-    return value
-
-
-def _view(record: InvoiceRecord) -> InvoiceView:
-    data = _corrected_data(record)
-    invoice = Invoice.model_validate(data)
-    # A value entered as it was read is confirmed, not corrected.
-    corrected = tuple(r.path for r in record.fields if r.is_corrected and r.corrected != r.value)
-    if any(r.is_corrected for r in record.fields) or record.reviewed:
-        # The checks speak about the values the user sees (and confirmed): rerun them, so a
-        # reviewed invoice is no longer uncertain and its status says what the checks still find.
-        invoice = validate(strip_check_warnings(invoice))
-    return InvoiceView(
-        record.id, record.file_id, record.reviewed, corrected, invoice, record.reviewed_at
-    )
+            return view(record)

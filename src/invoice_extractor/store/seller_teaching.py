@@ -17,8 +17,9 @@ from ..errors import InvoiceExtractorError
 from ..extract.embedded.seller_teach import IDENTITY_FIELDS, TAUGHT_FIELDS, lesson_from
 from ..ingest.loader import load_bytes
 from ..model import Invoice
+from .invoice_view import InvoiceView
 from .models import InvoiceRecord
-from .repository import InvoiceView, Store
+from .repository import Store
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from ..store.models import utcnow
 from .context import services
 
 if TYPE_CHECKING:
-    from ..store.repository import InvoiceView
+    from ..store.invoice_view import InvoiceView
 
 FORMATS = ("csv", "xlsx", "json", "datev", "bills-xero", "bills-quickbooks")
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

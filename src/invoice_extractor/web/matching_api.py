@@ -17,7 +17,7 @@ from ..matching.payment_links import match_by_hand, unmatch_by_hand
 from ..matching.payments import import_statement, overdue, rematch, transactions
 from ..matching.purchase_orders import check_stored, import_orders
 from ..matching.views import MatchState, get_order, list_orders, match_states
-from ..store.repository import InvoiceView
+from ..store.invoice_view import InvoiceView
 from .auth import check_csrf
 from .context import owned, services
 

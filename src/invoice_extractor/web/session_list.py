@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from ..store.invoice_view import InvoiceView
 from ..store.models import JobState, ReviewSession
-from ..store.repository import InvoiceView, token_hash
+from ..store.repository import token_hash
 from .auth import request_tokens
 from .context import services
 

@@ -86,6 +86,20 @@ def test_a_damaged_programs_file_is_ignored_and_written_afresh(
     assert len(marshal.loads(entry.read_bytes())) == len(_PATTERNS)
 
 
+def test_a_full_programs_file_keeps_only_the_patterns_of_the_last_process(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(code_cache, "_MAX_REGEX_PROGRAMS", 2)
+    with code_cache.cached_regex_programs():
+        for n in range(3):
+            _fresh(f"seed {n} of another process", 0)
+    (entry,) = cache.glob("re-programs-*")
+    assert len(marshal.loads(entry.read_bytes())) == 3  # a full file is not cut at once
+    monkeypatch.setattr(code_cache, "_regex_programs", {})
+    _compile_all()
+    assert set(marshal.loads(entry.read_bytes())) == {(p, int(f)) for p, f in _PATTERNS}
+
+
 def test_a_bad_pattern_raises_as_re_does(cache: Path) -> None:
     with pytest.raises(re.error, match="missing \\)"):
         re.compile("(unclosed")
@@ -133,3 +147,34 @@ def test_a_damaged_model_entry_is_ignored(cache: Path) -> None:
     for damage in (b"\x00not marshal", marshal.dumps(["a list"]), marshal.dumps({"trees": 1})):
         entry.write_bytes(damage)
         assert ranker.model_from_file(data) == parsed
+
+
+def test_the_label_tables_are_the_ones_made_and_read_back(cache: Path) -> None:
+    from invoice_extractor.extract.embedded import labels
+    from invoice_extractor.extract.embedded.lexicon import LABEL_PATTERNS
+
+    made = {f: [labels.hyphenable(x) for x in p] for f, p in LABEL_PATTERNS.items()}
+    assert made == labels.LABELS  # what this process was given (from the cache or made)
+    assert {f: labels._anchors(p) for f, p in made.items()} == labels.LABEL_ANCHORS
+    assert labels._made("hyphenable", lambda: made) == made
+    (entry,) = cache.glob("data-*")
+
+    def not_again() -> dict[str, object]:
+        raise AssertionError("the stored tables should have been read")
+
+    assert labels._made("hyphenable", not_again) == made
+    entry.write_bytes(marshal.dumps({"not a field": []}))  # damaged: made again
+    assert labels._made("hyphenable", lambda: made) == made
+
+
+def test_other_labels_are_another_entry(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from invoice_extractor.extract.embedded import labels
+    from invoice_extractor.extract.embedded.lexicon import LABEL_PATTERNS
+
+    labels._made("hyphenable", lambda: {key: ["a"] for key in LABEL_PATTERNS})
+    field = next(iter(LABEL_PATTERNS))
+    monkeypatch.setitem(LABEL_PATTERNS, field, [*LABEL_PATTERNS[field], "new label"])
+    assert labels._made("hyphenable", lambda: {key: ["b"] for key in LABEL_PATTERNS})[field] == [
+        "b"
+    ]
+    assert len(list(cache.glob("data-*"))) == 2

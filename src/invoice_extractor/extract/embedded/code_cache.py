@@ -194,7 +194,9 @@ def cached_dataclass_code() -> Iterator[None]:
 
 # The programs of the patterns ``re`` compiled, by (pattern, flags): loaded once per process.
 _regex_programs: dict[tuple[str | bytes, int], tuple[Any, ...]] = {}
-_MAX_REGEX_PROGRAMS = 4096  # beyond: the file is written afresh (patterns no longer made go)
+# Beyond this many, only the patterns this process compiled are written: some patterns differ
+# from process to process (tokenize's is built from a set, ordered by the string hash seed).
+_MAX_REGEX_PROGRAMS = 1024
 
 
 @contextmanager
@@ -219,6 +221,7 @@ def cached_regex_programs() -> Iterator[None]:
     if not _regex_programs:
         _regex_programs.update(_read_table(path, _is_program))
     missed: dict[tuple[str | bytes, int], tuple[Any, ...]] = {}
+    used: set[tuple[str | bytes, int]] = set()
 
     def cached_compile(pattern: Any, flags: Any = 0) -> Any:
         # Only plain patterns (a Scanner hands in parsed ones) and never under re.DEBUG (which
@@ -227,6 +230,7 @@ def cached_regex_programs() -> Iterator[None]:
             return plain(pattern, flags)
         entry = (pattern, int(flags))
         program = _regex_programs.get(entry)
+        used.add(entry)
         if program is not None:
             try:
                 return _sre_compile(sre, pattern, program)
@@ -246,7 +250,9 @@ def cached_regex_programs() -> Iterator[None]:
     finally:
         _re_compiler.compile = plain
         if missed:
-            kept = _regex_programs if len(_regex_programs) <= _MAX_REGEX_PROGRAMS else missed
+            kept = _regex_programs
+            if len(kept) > _MAX_REGEX_PROGRAMS:
+                kept = {k: v for k, v in _regex_programs.items() if k in used}
             _store(path, marshal.dumps(kept))
 
 

@@ -67,6 +67,25 @@ def compile_made(key: str, filename: str, make_source: Callable[[], str]) -> Cod
     return code
 
 
+def data_made(key: str, make: Callable[[], Any]) -> Any:
+    """``make()``: plain data (what JSON holds), read from the cache when it holds ``key``'s
+    (``key`` must determine it entirely: the digest of the file it is parsed from). ``marshal``
+    reads it back several times faster than ``json`` parses it (floats stored as binary, not
+    text); the caller checks what it gets, like anything read from a file."""
+    directory = cache_dir()
+    if directory is None:
+        return make()
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    path = directory / f"data-{digest}.{sys.implementation.cache_tag}.marshal"
+    try:
+        return marshal.loads(path.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    data = make()
+    _store(path, marshal.dumps(data))  # JSON's types are all marshal's
+    return data
+
+
 def compile_regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
     """``re.compile(pattern, flags)``, its compiled program read from the cache when it holds
     this pattern. The program is what ``re``'s own compiler hands the ``_sre`` engine (the
@@ -95,7 +114,7 @@ def compile_regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
     return compiled
 
 
-def _program(pattern: str, flags: int) -> tuple[Any, ...]:
+def _program(pattern: str | bytes, flags: int) -> tuple[Any, ...]:
     """What ``re._compiler.compile`` hands ``_sre.compile`` after the pattern itself."""
     parsed = _re_parser.parse(pattern, flags)
     # Plain ints: the opcodes are int subclasses, which marshal cannot store.
@@ -108,9 +127,9 @@ def _program(pattern: str, flags: int) -> tuple[Any, ...]:
     return (final_flags, code, parsed.state.groups - 1, groupindex, tuple(indexgroup))
 
 
-def _sre_compile(sre: Any, pattern: str, program: Any) -> re.Pattern[str]:
+def _sre_compile(sre: Any, pattern: str | bytes, program: Any) -> re.Pattern[Any]:
     final_flags, code, groups, groupindex, indexgroup = program
-    compiled: re.Pattern[str] = sre.compile(
+    compiled: re.Pattern[Any] = sre.compile(
         pattern, final_flags, code, groups, groupindex, indexgroup
     )
     return compiled
@@ -153,7 +172,7 @@ def cached_dataclass_code() -> Iterator[None]:
     version = hashlib.sha256(sys.version.encode()).hexdigest()[:16]
     path = directory / f"dataclasses-{version}.{sys.implementation.cache_tag}.marshal"
     if not _dataclass_codes:
-        _dataclass_codes.update(_read_codes(path))
+        _dataclass_codes.update(_read_table(path, _is_code))
     missed: dict[str, CodeType] = {}
 
     def cached_exec(source: Any, globals: dict[str, Any] | None = None, locals: Any = None) -> None:
@@ -173,11 +192,84 @@ def cached_dataclass_code() -> Iterator[None]:
             _store(path, marshal.dumps(kept))
 
 
-def _read_codes(path: Path) -> dict[str, CodeType]:
+# The programs of the patterns ``re`` compiled, by (pattern, flags): loaded once per process.
+_regex_programs: dict[tuple[str | bytes, int], tuple[Any, ...]] = {}
+# Beyond this many, only the patterns this process compiled are written: some patterns differ
+# from process to process (tokenize's is built from a set, ordered by the string hash seed).
+_MAX_REGEX_PROGRAMS = 1024
+
+
+@contextmanager
+def cached_regex_programs() -> Iterator[None]:
+    """While open, every pattern ``re`` compiles (``re.compile`` and the module functions, about
+    a hundred at the imports of a CLI process: the package's, the standard library's, pikepdf's
+    XML character class alone costs more than all of the package's) takes its compiled program
+    from one cache file, keyed by (pattern, flags) and by the interpreter's full version and the
+    engine's ``MAGIC``, as ``compile_regex`` does for one pattern; a program the engine refuses,
+    or anything unexpected, is compiled the plain way. This wraps ``re``'s compiler function for
+    the time; a Python without those internals is not changed. For a short process (the CLI):
+    not nestable."""
+    directory = cache_dir()
+    sre = getattr(_re_compiler, "_sre", None)
+    plain = vars(_re_compiler).get("compile") if _re_compiler is not None else None
+    if directory is None or sre is None or plain is None or not hasattr(_re_compiler, "_code"):
+        yield
+        return
+    key = f"{sys.version}\0{getattr(sre, 'MAGIC', '')}"
+    version = hashlib.sha256(key.encode()).hexdigest()[:16]
+    path = directory / f"re-programs-{version}.{sys.implementation.cache_tag}.marshal"
+    if not _regex_programs:
+        _regex_programs.update(_read_table(path, _is_program))
+    missed: dict[tuple[str | bytes, int], tuple[Any, ...]] = {}
+    used: set[tuple[str | bytes, int]] = set()
+
+    def cached_compile(pattern: Any, flags: Any = 0) -> Any:
+        # Only plain patterns (a Scanner hands in parsed ones) and never under re.DEBUG (which
+        # prints the program as it is made).
+        if type(pattern) not in (str, bytes) or not isinstance(flags, int) or flags & re.DEBUG:
+            return plain(pattern, flags)
+        entry = (pattern, int(flags))
+        program = _regex_programs.get(entry)
+        used.add(entry)
+        if program is not None:
+            try:
+                return _sre_compile(sre, pattern, program)
+            except (TypeError, ValueError, RuntimeError):
+                pass
+        try:
+            program = _program(pattern, int(flags))
+            compiled = _sre_compile(sre, pattern, program)
+        except (AttributeError, TypeError, ValueError, RuntimeError):
+            return plain(pattern, flags)
+        missed[entry] = _regex_programs[entry] = program
+        return compiled
+
+    _re_compiler.compile = cached_compile
+    try:
+        yield
+    finally:
+        _re_compiler.compile = plain
+        if missed:
+            kept = _regex_programs
+            if len(kept) > _MAX_REGEX_PROGRAMS:
+                kept = {k: v for k, v in _regex_programs.items() if k in used}
+            _store(path, marshal.dumps(kept))
+
+
+def _read_table(path: Path, entry: Callable[[Any, Any], bool]) -> dict[Any, Any]:
+    """The dict stored at ``path``, only its items that ``entry`` accepts; {} if unreadable."""
     try:
         loaded = marshal.loads(path.read_bytes())
     except (OSError, ValueError, EOFError, TypeError):
         return {}
     if not isinstance(loaded, dict):
         return {}
-    return {k: v for k, v in loaded.items() if isinstance(k, str) and isinstance(v, CodeType)}
+    return {k: v for k, v in loaded.items() if entry(k, v)}
+
+
+def _is_code(key: Any, value: Any) -> bool:
+    return isinstance(key, str) and isinstance(value, CodeType)
+
+
+def _is_program(key: Any, value: Any) -> bool:
+    return isinstance(key, tuple) and len(key) == 2 and isinstance(value, tuple) and len(value) == 5

@@ -7,13 +7,30 @@ regex fragment, and word boundaries are added around it.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import itertools
+import json
 import re
+from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
-from .code_cache import compile_regex
+from .code_cache import compile_regex, data_made
 from .lexicon import LABEL_PATTERNS
+
+
+def _made(part: str, make: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """``make()``, a dict by field, kept in the cache under what it is made from: this module's
+    source and the lexicon's labels. Hyphenating every label and scanning it for its anchors is
+    pure Python that cost every process's start more than reading the result back."""
+    try:
+        source = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    except OSError:  # a zipped install: made in every process
+        return make()
+    key = f"<labels {part}>\0{source}\0{json.dumps(LABEL_PATTERNS, sort_keys=True)}"
+    found = data_made(key, make)
+    return found if isinstance(found, dict) and found.keys() == LABEL_PATTERNS.keys() else make()
 
 
 def hyphenable(pattern: str) -> str:
@@ -39,9 +56,9 @@ def hyphenable(pattern: str) -> str:
     return "".join(out)
 
 
-LABELS: dict[str, list[str]] = {
-    field: [hyphenable(x) for x in p] for field, p in LABEL_PATTERNS.items()
-}
+LABELS: dict[str, list[str]] = _made(
+    "hyphenable", lambda: {f: [hyphenable(x) for x in p] for f, p in LABEL_PATTERNS.items()}
+)
 """Label regexes per field, every language merged (the compiled form of ``lexicon``)."""
 
 
@@ -245,7 +262,9 @@ def lines_holding_any(lines: list[str], anchors: tuple[str, ...]) -> list[int]:
     return sorted({i for held in _lines_holding(lines, anchors).values() for i in held})
 
 
-LABEL_ANCHORS: dict[str, tuple[str, ...] | None] = {f: _anchors(p) for f, p in LABELS.items()}
+LABEL_ANCHORS: dict[str, tuple[str, ...] | None] = _made(
+    "anchors", lambda: {f: _anchors(p) for f, p in LABELS.items()}
+)
 """Per field, literal text one of which every label match contains (None: no such set)."""
 
 

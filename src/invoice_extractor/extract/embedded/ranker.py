@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ...model import HEADER_FIELDS, Evidence, Invoice
-from .code_cache import compile_made
+from .code_cache import compile_made, data_made
 from .features import FEATURES
 
 MODEL_FILE = "ranker_model.json"
@@ -359,10 +359,20 @@ def packaged_model() -> RankerModel | None:
     path = resources.files(__package__).joinpath(MODEL_FILE)
     if not path.is_file():
         return None
-    data = path.read_bytes()
-    # The file's digest names its compiled trees (writing 170 kB of trees out again as the
-    # key cost more than reading them).
-    return RankerModel.from_json(json.loads(data), "sha256:" + hashlib.sha256(data).hexdigest())
+    return model_from_file(path.read_bytes())
+
+
+def model_from_file(data: bytes) -> RankerModel:
+    """The model in a model file's bytes. The file's digest names its compiled trees (writing
+    170 kB of trees out again as the key cost more than reading them) and its values, parsed
+    once per machine (``data_made``: JSON's float parsing was most of reading the model)."""
+    source = "sha256:" + hashlib.sha256(data).hexdigest()
+    try:
+        return RankerModel.from_json(
+            data_made(f"<ranker model>\0{source}", lambda: json.loads(data)), source
+        )
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError):  # a damaged entry
+        return RankerModel.from_json(json.loads(data), source)
 
 
 def active_model() -> RankerModel | None:

@@ -359,3 +359,46 @@ def test_a_freed_page_array_goes_back_to_the_system() -> None:
     """glibc would keep the second page's array in its heap after freeing the first one."""
     assert _returned_mb("fixed") >= 12
     assert _returned_mb("default") < 12  # what the fixed threshold prevents
+
+
+def test_a_page_read_in_the_samples_language_but_showing_english_is_read_in_english(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The sample is the page's longest lines: here a German company's footer on an English bill.
+    page = _ruled([25] * 12)
+    footer = "Muster GmbH Amtsgericht Bankverbindung Seite DE Straße Rechnung"
+    body = "Invoice number date total amount due for the payment of the services"
+    asked: list[tuple[str, tuple[str, ...]]] = []
+
+    def read(
+        self: TesseractEngine, image: Image.Image, languages: tuple[str, ...]
+    ) -> list[OcrWord]:
+        whole = image.size == page.size
+        asked.append(("page" if whole else "sample", tuple(languages)))
+        return [OcrWord(word, 0, 0, 10, 10, 0.9) for word in (body if whole else footer).split()]
+
+    monkeypatch.setattr(TesseractEngine, "_read", read)
+    monkeypatch.setattr(tesseract, "installed_languages", lambda binary="": ("deu", "eng"))
+    TesseractEngine().recognize(page)
+    assert asked == [("sample", ("eng",)), ("page", ("deu",)), ("page", ("eng",))]
+
+
+def test_a_failed_release_of_rapidocrs_arenas_is_logged_not_raised(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Giving memory back is a saving: the tesseract page that asked for it must not fail.
+    from types import SimpleNamespace
+
+    from invoice_extractor.ingest.ocr import onnx_sessions
+    from invoice_extractor.ingest.ocr.rapid import RapidOcrEngine
+
+    def refuse(session: object) -> None:
+        raise RuntimeError("Did not find an arena based allocator")
+
+    session = SimpleNamespace(session=object())
+    engine = RapidOcrEngine()
+    engine._engine = SimpleNamespace(text_det=SimpleNamespace(infer=session), text_rec=session)
+    engine._used = True
+    monkeypatch.setattr(onnx_sessions, "shrink", refuse)
+    engine.release_memory()
+    assert "arenas not given back" in caplog.text and not engine._used

@@ -1,111 +1,22 @@
-"""The caches a CLI process starts from: the regex programs of its imports (one file) and the
-ranker model's parsed values (by the model file's digest). Never stale, a damaged file ignored."""
+"""The caches a CLI process starts from: the ranker model's parsed values (by the model file's
+digest) and the label tables. Never stale, a damaged entry ignored."""
 
 from __future__ import annotations
 
 import json
 import marshal
-import re
 from importlib import resources
 from pathlib import Path
 
 import pytest
 
-from invoice_extractor.extract.embedded import code_cache, ranker
+from invoice_extractor.extract.embedded import ranker
 
 
 @pytest.fixture
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    # Each test starts as a new process: nothing read yet.
-    monkeypatch.setattr(code_cache, "_regex_programs", {})
     return tmp_path / "cache" / "invoice-extractor"
-
-
-# Named groups, a back-reference, a conditional group, look-arounds, an inline flag; and bytes.
-_PATTERNS: tuple[tuple[str | bytes, int], ...] = (
-    (r"(?i)(?<!\w)(?P<open>\()?(?P<num>\d+)(?P<sep>[.,])\d{2}(?P=sep)?(?(open)\))(?!\w)", 0),
-    (r"total\s+(\d+)", re.IGNORECASE | re.MULTILINE),
-    (rb"[^\x09\x0A\x0D\x20-\xFF]|&#0;", 0),
-)
-_TEXTS = ("Total (12,50) EUR", "12.50.", "a12,50", "TOTAL 7,00 und (3.25)\ntotal 4")
-
-
-def _fresh(pattern: str | bytes, flags: int) -> re.Pattern[str] | re.Pattern[bytes]:
-    re.purge()  # re's own cache would answer without compiling
-    return re.compile(pattern, flags)
-
-
-def _behaviour(compiled: re.Pattern[str] | re.Pattern[bytes]) -> list[object]:
-    found: list[object] = [compiled.pattern, compiled.flags, compiled.groups]
-    found.append(dict(compiled.groupindex))
-    for text in _TEXTS:
-        subject = text.encode() + b"\x01" if isinstance(compiled.pattern, bytes) else text
-        found += [(m.span(), m.groups()) for m in compiled.finditer(subject)]  # type: ignore[arg-type]
-    return found
-
-
-def _compile_all() -> list[list[object]]:
-    with code_cache.cached_regex_programs():
-        return [_behaviour(_fresh(pattern, flags)) for pattern, flags in _PATTERNS]
-
-
-def test_regexes_compiled_in_the_block_are_stored_then_read_without_the_parser(
-    cache: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    compiler = vars(re._compiler)["compile"]
-    plain = [_behaviour(_fresh(pattern, flags)) for pattern, flags in _PATTERNS]
-    assert _compile_all() == plain
-    assert vars(re._compiler)["compile"] is compiler  # the wrapper is gone when the block ends
-    (entry,) = cache.glob("re-programs-*")
-
-    def no_parser(*_: object) -> None:
-        raise AssertionError("the cached program should have been read")
-
-    monkeypatch.setattr(code_cache, "_regex_programs", {})  # a new process
-    monkeypatch.setattr(code_cache, "_program", no_parser)
-    assert _compile_all() == plain
-    assert len(marshal.loads(entry.read_bytes())) == len(_PATTERNS)
-
-
-def test_a_damaged_programs_file_is_ignored_and_written_afresh(
-    cache: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    plain = [_behaviour(_fresh(pattern, flags)) for pattern, flags in _PATTERNS]
-    _compile_all()
-    (entry,) = cache.glob("re-programs-*")
-    for damage in (
-        b"\x00not marshal",
-        marshal.dumps(["not a dict"]),
-        # Programs the engine rejects, under the very keys.
-        marshal.dumps({(p, int(f)): (0, [1, 2, 3], 0, {}, ()) for p, f in _PATTERNS}),
-    ):
-        entry.write_bytes(damage)
-        monkeypatch.setattr(code_cache, "_regex_programs", {})
-        assert _compile_all() == plain
-    assert len(marshal.loads(entry.read_bytes())) == len(_PATTERNS)
-
-
-def test_a_full_programs_file_keeps_only_the_patterns_of_the_last_process(
-    cache: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(code_cache, "_MAX_REGEX_PROGRAMS", 2)
-    with code_cache.cached_regex_programs():
-        for n in range(3):
-            _fresh(f"seed {n} of another process", 0)
-    (entry,) = cache.glob("re-programs-*")
-    assert len(marshal.loads(entry.read_bytes())) == 3  # a full file is not cut at once
-    monkeypatch.setattr(code_cache, "_regex_programs", {})
-    _compile_all()
-    assert set(marshal.loads(entry.read_bytes())) == {(p, int(f)) for p, f in _PATTERNS}
-
-
-def test_a_bad_pattern_raises_as_re_does(cache: Path) -> None:
-    with pytest.raises(re.error, match="missing \\)"):
-        re.compile("(unclosed")
-    with code_cache.cached_regex_programs(), pytest.raises(re.error, match="missing \\)"):
-        _fresh("(unclosed", 0)
-    assert not list(cache.glob("re-programs-*"))
 
 
 def _model_bytes() -> bytes:

@@ -23,12 +23,11 @@ from pathlib import Path
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 from . import __version__
-from .extract.embedded.code_cache import cached_dataclass_code, cached_regex_programs
+from .extract.embedded.code_cache import cached_dataclass_code
 
 # The classes of these imports (pydantic's, the model's) are built from compiled code cached
-# once per machine, and their regexes from compiled programs: building them is a good part of
-# every CLI process's start.
-with cached_dataclass_code(), cached_regex_programs():
+# once per machine: building them is a good part of every CLI process's start.
+with cached_dataclass_code():
     from .cli_matching import add_commands as add_matching_commands
     from .corpus import SUBSETS, find_cases
     from .errors import ConfigurationError
@@ -218,10 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         # The stack a short command imports (the engine's classes); a server or worker keeps
         # running with threads: it imports once and keeps ``dataclasses`` as it is.
         long_running = getattr(args, "long_running", False)
-        with (
-            nullcontext() if long_running else cached_dataclass_code(),
-            nullcontext() if long_running else cached_regex_programs(),
-        ):
+        with nullcontext() if long_running else cached_dataclass_code():
             settings = Settings.from_env()
             handler: Callable[[argparse.Namespace, Settings], int] = args.handler
             return handler(args, settings)

@@ -242,9 +242,9 @@ class InProcessQueue:
             working = len(self._threads) - 1  # the heartbeat is one
             replace = min(self.workers - working, 2 * self.workers - working - len(self._given_up))
         for job_id, worker in overdue:
-            log.error("job %s ran past %d s (JOB_TIMEOUT_SECONDS): failed", job_id, limit)
             try:
-                fail_overdue(self.store.db, job_id, worker, timeout_error(limit))
+                if fail_overdue(self.store.db, job_id, worker, timeout_error(limit)):
+                    log.error("job %s ran past %d s (JOB_TIMEOUT_SECONDS): failed", job_id, limit)
             except Exception:  # its lease is not renewed: it runs out, and the job is retried
                 log.exception("job %s: its timeout not written", job_id)
         for _ in range(replace if not self._stop.is_set() else 0):

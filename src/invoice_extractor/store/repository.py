@@ -297,7 +297,9 @@ class Store:
     ) -> InvoiceView:
         """Correct fields (each checked against the model) and/or mark the invoice reviewed."""
         with self.db.session() as db:
-            record = db.get(InvoiceRecord, invoice_id)
+            # Locked (PostgreSQL): a field's first correction inserts its row, and two saves of
+            # it at once would both insert; the second now waits and finds the first's row.
+            record = db.get(InvoiceRecord, invoice_id, with_for_update=True)
             if record is None or record.session_id != session_id:
                 raise NotFound("no such invoice")
             fields = {f.path: f for f in record.fields}

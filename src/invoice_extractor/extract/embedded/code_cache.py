@@ -34,7 +34,7 @@ def cache_dir() -> Path | None:
     """``$XDG_CACHE_HOME/invoice-extractor``, by default ``~/.cache/invoice-extractor`` (the
     freedesktop convention); None for a user without a home (a container's arbitrary uid)."""
     base = os.environ.get("XDG_CACHE_HOME")
-    if not base:
+    if not base or not os.path.isabs(base):  # a relative one is to be ignored (the XDG spec)
         try:
             base = str(Path.home() / ".cache")
         except RuntimeError:
@@ -103,7 +103,7 @@ def compile_regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
     path = directory / f"re-{digest}.{sys.implementation.cache_tag}.marshal"
     try:
         return _sre_compile(sre, pattern, marshal.loads(path.read_bytes()))
-    except (OSError, ValueError, EOFError, TypeError, RuntimeError):
+    except Exception:  # unreadable, or a program the engine refuses (OverflowError too)
         pass
     try:
         program = _program(pattern, flags)
@@ -192,70 +192,6 @@ def cached_dataclass_code() -> Iterator[None]:
             _store(path, marshal.dumps(kept))
 
 
-# The programs of the patterns ``re`` compiled, by (pattern, flags): loaded once per process.
-_regex_programs: dict[tuple[str | bytes, int], tuple[Any, ...]] = {}
-# Beyond this many, only the patterns this process compiled are written: some patterns differ
-# from process to process (tokenize's is built from a set, ordered by the string hash seed).
-_MAX_REGEX_PROGRAMS = 1024
-
-
-@contextmanager
-def cached_regex_programs() -> Iterator[None]:
-    """While open, every pattern ``re`` compiles (``re.compile`` and the module functions, about
-    a hundred at the imports of a CLI process: the package's, the standard library's, pikepdf's
-    XML character class alone costs more than all of the package's) takes its compiled program
-    from one cache file, keyed by (pattern, flags) and by the interpreter's full version and the
-    engine's ``MAGIC``, as ``compile_regex`` does for one pattern; a program the engine refuses,
-    or anything unexpected, is compiled the plain way. This wraps ``re``'s compiler function for
-    the time; a Python without those internals is not changed. For a short process (the CLI):
-    not nestable."""
-    directory = cache_dir()
-    sre = getattr(_re_compiler, "_sre", None)
-    plain = vars(_re_compiler).get("compile") if _re_compiler is not None else None
-    if directory is None or sre is None or plain is None or not hasattr(_re_compiler, "_code"):
-        yield
-        return
-    key = f"{sys.version}\0{getattr(sre, 'MAGIC', '')}"
-    version = hashlib.sha256(key.encode()).hexdigest()[:16]
-    path = directory / f"re-programs-{version}.{sys.implementation.cache_tag}.marshal"
-    if not _regex_programs:
-        _regex_programs.update(_read_table(path, _is_program))
-    missed: dict[tuple[str | bytes, int], tuple[Any, ...]] = {}
-    used: set[tuple[str | bytes, int]] = set()
-
-    def cached_compile(pattern: Any, flags: Any = 0) -> Any:
-        # Only plain patterns (a Scanner hands in parsed ones) and never under re.DEBUG (which
-        # prints the program as it is made).
-        if type(pattern) not in (str, bytes) or not isinstance(flags, int) or flags & re.DEBUG:
-            return plain(pattern, flags)
-        entry = (pattern, int(flags))
-        program = _regex_programs.get(entry)
-        used.add(entry)
-        if program is not None:
-            try:
-                return _sre_compile(sre, pattern, program)
-            except (TypeError, ValueError, RuntimeError):
-                pass
-        try:
-            program = _program(pattern, int(flags))
-            compiled = _sre_compile(sre, pattern, program)
-        except (AttributeError, TypeError, ValueError, RuntimeError):
-            return plain(pattern, flags)
-        missed[entry] = _regex_programs[entry] = program
-        return compiled
-
-    _re_compiler.compile = cached_compile
-    try:
-        yield
-    finally:
-        _re_compiler.compile = plain
-        if missed:
-            kept = _regex_programs
-            if len(kept) > _MAX_REGEX_PROGRAMS:
-                kept = {k: v for k, v in _regex_programs.items() if k in used}
-            _store(path, marshal.dumps(kept))
-
-
 def _read_table(path: Path, entry: Callable[[Any, Any], bool]) -> dict[Any, Any]:
     """The dict stored at ``path``, only its items that ``entry`` accepts; {} if unreadable."""
     try:
@@ -269,7 +205,3 @@ def _read_table(path: Path, entry: Callable[[Any, Any], bool]) -> dict[Any, Any]
 
 def _is_code(key: Any, value: Any) -> bool:
     return isinstance(key, str) and isinstance(value, CodeType)
-
-
-def _is_program(key: Any, value: Any) -> bool:
-    return isinstance(key, tuple) and len(key) == 2 and isinstance(value, tuple) and len(value) == 5

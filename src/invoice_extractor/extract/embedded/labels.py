@@ -30,7 +30,20 @@ def _made(part: str, make: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         return make()
     key = f"<labels {part}>\0{source}\0{json.dumps(LABEL_PATTERNS, sort_keys=True)}"
     found = data_made(key, make)
-    return found if isinstance(found, dict) and found.keys() == LABEL_PATTERNS.keys() else make()
+    return found if _is_table(found) else make()
+
+
+def _is_table(found: Any) -> bool:
+    """Whether a cached entry has the shape both tables have: by field, strings or None."""
+    return (
+        isinstance(found, dict)
+        and found.keys() == LABEL_PATTERNS.keys()
+        and all(
+            value is None
+            or (isinstance(value, list | tuple) and all(isinstance(v, str) for v in value))
+            for value in found.values()
+        )
+    )
 
 
 def hyphenable(pattern: str) -> str:

@@ -12,6 +12,7 @@ import functools
 import importlib
 import importlib.util
 import itertools
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +24,8 @@ from PIL import Image
 from . import onnx_sessions
 from .base import OcrFailed, OcrWord
 from .char_boxes import line_boxes
+
+log = logging.getLogger(__name__)
 
 _OPTIONS = {
     # One thread: the web runs several workers, and the budget is per core.
@@ -94,10 +97,11 @@ class RapidOcrEngine:
                     module = importlib.import_module("rapidocr_onnxruntime")
                 except ImportError as exc:
                     raise OcrFailed("rapidocr-onnxruntime is not installed") from exc
-                self._engine = module.RapidOCR(**_OPTIONS)
-                self._engine.text_cls = None  # loaded whatever "use_cls" says; never run here
-                onnx_sessions.with_arena(self._engine.text_det.infer)
-                onnx_sessions.with_arena(self._engine.text_rec.session)
+                engine = module.RapidOCR(**_OPTIONS)
+                engine.text_cls = None  # loaded whatever "use_cls" says; never run here
+                onnx_sessions.with_arena(engine.text_det.infer)
+                onnx_sessions.with_arena(engine.text_rec.session)
+                self._engine = engine  # only once both run on arenas that ``shrink`` can empty
             return self._engine
 
     def release_memory(self) -> None:
@@ -106,17 +110,21 @@ class RapidOcrEngine:
         engine = self._engine
         if engine is not None and self._used:
             self._used = False
-            onnx_sessions.shrink(engine.text_det.infer.session)
-            onnx_sessions.shrink(engine.text_rec.session.session)
+            try:
+                onnx_sessions.shrink(engine.text_det.infer.session)
+                onnx_sessions.shrink(engine.text_rec.session.session)
+            except Exception as exc:  # memory given back is a saving, never a page's failure
+                log.warning("rapidocr's arenas not given back: %s: %s", type(exc).__name__, exc)
 
     def recognize(self, image: Image.Image) -> list[OcrWord]:
         engine = self._load()
-        self._used = True
         grey = np.asarray(image.convert("L"), dtype=np.uint8)
         try:
             lines = _read_lines(engine, grey)
         except Exception as exc:  # onnxruntime and OpenCV raise their own types
             raise OcrFailed(f"rapidocr failed on a page: {type(exc).__name__}: {exc}") from exc
+        finally:  # after the read: a release by another thread meanwhile leaves it set
+            self._used = True
         words: list[OcrWord] = []
         for box, (text, score, char_boxes, _, char_confs) in lines:
             words += split_line(grey, box, str(text), float(score), char_boxes, char_confs)

@@ -98,7 +98,12 @@ class TesseractEngine:
             if language is not None or shows_english(seen):
                 break
         if language and language not in languages and language in installed_languages(self.binary):
-            return self._read(image, (language,))
+            words = self._read(image, (language,))
+            # A sample is a few long lines, often a footer's (a German company's register and
+            # bank lines on an English invoice): the whole reading has the last word.
+            if not shows_english(w.text for w in words):
+                return words
+            return self._read(image, languages)
         words = self._read(image, languages)
         language = guess(w.text for w in words)
         if language is None or language in languages:

@@ -131,13 +131,18 @@ class JobTask(Task):  # type: ignore[misc]
             return
         error = timeout_error(_settings.job_timeout_seconds)
         # A connection of its own, closed at once: the pool processes forked later from this
-        # one must not inherit open connections.
-        db = Database(_settings.database)
+        # one must not inherit open connections. No retries and no error out of here: this runs
+        # in Celery's main process, amid its handling of the kill; a database away leaves the
+        # job to its lease, as before.
         try:
-            if fail_overdue(db, int(args[0]), None, error):
-                log.error("job %s: %s", args[0], error)
-        finally:
-            db.dispose()
+            db = Database(_settings.database, connect_retries=0)
+            try:
+                if fail_overdue(db, int(args[0]), None, error):
+                    log.error("job %s: %s", args[0], error)
+            finally:
+                db.dispose()
+        except Exception:
+            log.exception("job %s: its timeout not written; its lease runs out instead", args[0])
 
 
 def register(app: Any) -> Any:

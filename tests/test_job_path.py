@@ -171,28 +171,42 @@ def test_a_stored_result_claims_the_workers_next_job_in_its_transaction(
     assert _state(store, ids[2]) == JobState.QUEUED
 
 
-def test_a_next_job_claimed_by_a_stopping_worker_goes_back_to_the_queue_at_once(
-    web_store: Store, invoice_pdf: InvoicePdf, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("stop_while", ["extracting", "storing"])
+def test_a_stopping_worker_leaves_its_next_job_in_the_queue(
+    web_store: Store, invoice_pdf: InvoicePdf, monkeypatch: pytest.MonkeyPatch, stop_while: str
 ) -> None:
+    # A stop while the first job is read: its result claims nothing (asked when it is stored).
+    # A stop just after the result claimed the next job: that one goes back to the queue at once.
     store = web_store
     session_id, _ = store.create_session()
     first, second = (
         store.add_upload(session_id, f"{n}.pdf", invoice_pdf(f"STOP-{n}"))[1].id for n in (1, 2)
     )
     queue = InProcessQueue(store, workers=1, poll_seconds=0.1)
-    real = runner.extract_document
+    real_extract, real_finish = runner.extract_document, store.finish_and_claim
+    chained: list[int | None] = []
 
-    def stopping(document: Any, **kwargs: Any) -> Any:
-        queue._stop.set()  # the stop comes while the first job runs: its result claims the next
-        return real(document, **kwargs)
+    def stop_extracting(document: Any, **kwargs: Any) -> Any:
+        queue._stop.set()
+        return real_extract(document, **kwargs)
 
-    monkeypatch.setattr(runner, "extract_document", stopping)
+    def stop_storing(*args: Any, claim: bool = True) -> Any:
+        stored, after = real_finish(*args, claim=claim)
+        if claim:  # not ``Store.finish``, which stores without a claim through this
+            chained.append(after.id if after else None)
+            queue._stop.set()
+        return stored, after
+
+    if stop_while == "extracting":
+        monkeypatch.setattr(runner, "extract_document", stop_extracting)
+    monkeypatch.setattr(store, "finish_and_claim", stop_storing)
     queue.start()
     deadline = time.monotonic() + 60
     while _state(store, first) != JobState.DONE:
         assert time.monotonic() < deadline
         time.sleep(0.05)
     queue.stop()
+    assert chained == ([] if stop_while == "extracting" else [second])
     with store.db.session() as db:
         job = db.get(Job, second)
         assert job is not None

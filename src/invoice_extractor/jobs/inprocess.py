@@ -161,7 +161,7 @@ class InProcessQueue:
                 name,
                 wait=self._stop.wait,
                 progress=self._progress(job.id),
-                claim_next=not self._stop.is_set(),
+                claim_next=lambda: not self._stop.is_set(),
             )
         except RETRYABLE as exc:
             release_quietly(self.store, job, name, exc)

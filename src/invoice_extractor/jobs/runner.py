@@ -57,14 +57,15 @@ def run_job(
     progress: Progress | None = None,
     stops: tuple[type[BaseException], ...] = (),
     *,
-    claim_next: bool = False,
+    claim_next: Callable[[], bool] | None = None,
 ) -> Job | None:
     """Run the job; raises one of ``RETRYABLE`` when the store stayed unusable through the
     back-off (the caller releases the job), never records such an error as the job's. An
-    exception of ``stops`` (a time limit's) reaches the caller too, not recorded either. With
-    ``claim_next``, the worker's next job claimed in the transaction that stores this one's
-    result (``Store.finish_and_claim``), which the caller then runs; else (and after a failed
-    job) None."""
+    exception of ``stops`` (a time limit's) reaches the caller too, not recorded either. When
+    ``claim_next()`` says so as the result is stored (asked then, not when the job started: a
+    worker told to stop meanwhile claims nothing), the worker's next job claimed in the
+    transaction that stores this one's result (``Store.finish_and_claim``), which the caller
+    then runs; else (and after a failed job) None."""
     started = time.perf_counter()
     if progress is None:
         progress = functools.partial(store.set_state, job.id, worker)
@@ -78,7 +79,7 @@ def run_job(
 
     def finish() -> tuple[bool, Job | None]:  # each try its own checks (the lock taken again)
         checks = JobChecks(store, job.session_id, sha256)
-        if claim_next:
+        if claim_next is not None and claim_next():
             return store.finish_and_claim(job, worker, invoices, seconds, checks)
         return store.finish(job, worker, invoices, seconds, checks), None
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from invoice_extractor.ingest.ocr import onnx_fuse, onnx_sessions, page, rapid
+from invoice_extractor.ingest.ocr import heap, onnx_fuse, onnx_sessions, rapid
 
 pytestmark = pytest.mark.skipif(
     not rapid.RapidOcrEngine().available(),
@@ -50,7 +50,7 @@ def _session(model: bytes) -> Any:
 def test_the_rewritten_model_computes_the_same_with_fewer_operations(
     name: str, shape: tuple[int, ...]
 ) -> None:
-    page.freed_blocks_returned()  # as the engine does: the copies go back to the system
+    heap.freed_blocks_returned()  # as the engine does: the copies go back to the system
     original = _model(name)
     fused, counts = onnx_fuse.fuse(original)
     before, after = _ops(original), _ops(fused)

@@ -323,7 +323,7 @@ from pathlib import Path
 
 import numpy as np
 
-from invoice_extractor.ingest.ocr import page
+from invoice_extractor.ingest.ocr import heap, page
 
 
 def resident_mb() -> int:
@@ -331,7 +331,7 @@ def resident_mb() -> int:
 
 
 if sys.argv[1] == "fixed":
-    page.freed_blocks_returned()
+    heap.freed_blocks_returned()
 for _ in range(2):
     array = np.ones(16 << 20, dtype=np.uint8)
     held = resident_mb()

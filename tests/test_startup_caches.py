@@ -66,7 +66,7 @@ def test_the_label_tables_are_the_ones_made_and_read_back(cache: Path) -> None:
 
     made = {f: [labels.hyphenable(x) for x in p] for f, p in LABEL_PATTERNS.items()}
     assert made == labels.LABELS  # what this process was given (from the cache or made)
-    assert {f: labels._anchors(p) for f, p in made.items()} == labels.LABEL_ANCHORS
+    assert {f: labels.anchors_of(p) for f, p in made.items()} == labels.LABEL_ANCHORS
     assert labels._made("hyphenable", lambda: made) == made
     (entry,) = cache.glob("data-*")
 

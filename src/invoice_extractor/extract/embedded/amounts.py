@@ -15,6 +15,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from .code_cache import compile_regex
+from .text import DIGIT
 
 __all__ = [
     "AmountMatch",
@@ -158,7 +159,6 @@ _NOT_AMOUNT_RE = compile_regex(
     r"(?![A-Za-z0-9])"
     r"|\+\d{1,3}(?:[ \u00a0]?\(0\))?[ \u00a0/-]?\d+(?:[ \u00a0/-]\d+)+|\+\d{8,}"
 )
-_HAS_DIGIT_RE = re.compile(r"\d")
 _DELETE_DIGITS = str.maketrans("", "", "0123456789")
 _GROUP_SEPS = str.maketrans("", "", ".,'’ \u00a0\u202f\u2009")
 _NEGATIVE = frozenset("\u2212\u2013-")
@@ -223,7 +223,7 @@ def find_amounts(text: str, decimal_sep: str | None = None) -> list[AmountMatch]
     Integers are reported too (the caller decides whether ``42`` is money); pieces of dates,
     times, percentages, ids, IBANs and international phone numbers are not.
     """
-    if _HAS_DIGIT_RE.search(text) is None:
+    if DIGIT.search(text) is None:
         return []
     return list(_amounts_in(text, decimal_sep))
 

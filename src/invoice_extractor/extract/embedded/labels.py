@@ -253,7 +253,9 @@ def _top_level(pattern: str) -> list[str]:
     return [*parts, pattern[start:]]
 
 
-def _anchors(patterns: list[str]) -> tuple[str, ...] | None:
+def anchors_of(patterns: list[str]) -> tuple[str, ...] | None:
+    """Literal texts one of which every match of any of ``patterns`` holds (None: no such set):
+    where none stands, the patterns need not run."""
     needles: set[str] = set()
     for pattern in patterns:
         for alternative in _top_level(pattern):
@@ -264,19 +266,13 @@ def _anchors(patterns: list[str]) -> tuple[str, ...] | None:
     return tuple(sorted(needles))
 
 
-def anchors_of(patterns: list[str]) -> tuple[str, ...] | None:
-    """Literal texts one of which every match of any of ``patterns`` holds (None: no such set):
-    where none stands, the patterns need not run."""
-    return _anchors(patterns)
-
-
 def lines_holding_any(lines: list[str], anchors: tuple[str, ...]) -> list[int]:
     """The lines that hold one of ``anchors``, in order: one search of the page for them all."""
     return sorted({i for held in _lines_holding(lines, anchors).values() for i in held})
 
 
 LABEL_ANCHORS: dict[str, tuple[str, ...] | None] = _made(
-    "anchors", lambda: {f: _anchors(p) for f, p in LABELS.items()}
+    "anchors", lambda: {f: anchors_of(p) for f, p in LABELS.items()}
 )
 """Per field, literal text one of which every label match contains (None: no such set)."""
 

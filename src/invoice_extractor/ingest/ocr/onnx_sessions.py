@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 
 from . import heap, onnx_fuse
-from .page import freed_blocks_returned
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +55,7 @@ def _fused(onnxruntime: Any, options: Any, original: bytes, session: Any) -> Any
     fails or changes what the model computes."""
     # Large blocks mapped on their own, so that the rewrite's copies of the model go back to the
     # system; its small blocks (protobuf, arrays) are trimmed from glibc's heap after (45 MB).
-    freed_blocks_returned()
+    heap.freed_blocks_returned()
     try:
         rewritten = onnx_fuse.fuse(original)[0]
         fused = onnxruntime.InferenceSession(rewritten, options, providers=["CPUExecutionProvider"])

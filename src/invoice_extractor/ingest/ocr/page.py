@@ -8,7 +8,6 @@ and the best reading is kept. Words come back in the upright page's coordinates:
 
 from __future__ import annotations
 
-import functools
 import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -43,11 +42,6 @@ DEFAULT_DPI = 200.0
 """The resolution a page is read at when its file states none (or only a screen's 72 or 96)."""
 MAX_SIDE = 4200
 """Larger images (a phone photo of 12 megapixels and more) are reduced to this long side first."""
-
-
-M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
-MMAP_THRESHOLD = 128 * 1024
-"""glibc's default threshold, held fixed (``freed_blocks_returned``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,17 +124,6 @@ def _better(a: Reading | None, b: Reading) -> Reading:
     return b if a is None or b.score > a.score else a
 
 
-@functools.cache
-def freed_blocks_returned() -> None:
-    """Blocks of ``MMAP_THRESHOLD`` and more mapped on their own, so that a page's arrays go
-    back to the system when freed: glibc raises its threshold to the largest block freed, and
-    then keeps the next pages' arrays in a heap that only grows (6 receipts and 3 pages with
-    ``auto``: peak RSS 425 -> 374 MB, docs/ocr.md). Not glibc (musl, macOS): nothing to do."""
-    libc = heap.libc()
-    if libc is not None:
-        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
-
-
 def read_image(
     image: Image.Image,
     engine: OcrEngine,
@@ -154,7 +137,7 @@ def read_image(
     only when both read poorly)."""
     from . import cleanup  # numpy: loaded only when a page is OCR'd
 
-    freed_blocks_returned()
+    heap.freed_blocks_returned()
     grey = cleanup.grey(image)
     if options.light:
         from .photo import flatten_light

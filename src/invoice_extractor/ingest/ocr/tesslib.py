@@ -236,11 +236,6 @@ def _page(lib: ctypes.CDLL, handle: int) -> Iterator[None]:
     finally:
         lib.TessBaseAPIClear(handle)
         lib.TessBaseAPIClearAdaptiveClassifier(handle)
-        _trim()
-
-
-def _trim() -> None:
-    """The heap a reading freed given back to the system (about 10 MB a page, 1 ms): the next
-    page's arrays are mapped on their own (``page.freed_blocks_returned``) and would not reuse
-    it."""
-    heap.trim()
+        # The heap the reading freed, given back (about 10 MB a page, 1 ms): the next page's
+        # arrays are mapped on their own (``heap.freed_blocks_returned``) and would not reuse it.
+        heap.trim()
